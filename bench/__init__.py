@@ -1,0 +1,12 @@
+"""Benchmarks run by ``thongthin bench NAME``; each compares against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bench import validate
+
+BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "validate": validate.run,
+}

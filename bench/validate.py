@@ -1,0 +1,1 @@
+"""Validations per second of the largest catalog form: the engine against raw jsonschema."""

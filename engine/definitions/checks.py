@@ -1,0 +1,440 @@
+"""Cross-file checks of one service definition: everything the meta-schemas cannot see.
+
+Each check yields :class:`Problem` objects; nothing here raises for a broken definition.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from engine import jsonpointer
+from engine.definitions import schemas
+from engine.definitions.model import Role, ServiceDefinition, UiField
+from engine.definitions.problems import Problem
+from engine.durations import Duration
+from engine.effects import Registry
+
+# Which JSON types each widget edits, and the format it requires.
+WIDGET_TYPES: dict[str, tuple[set[str], str | None]] = {
+    "text": ({"string"}, None),
+    "textarea": ({"string"}, None),
+    "number": ({"number", "integer"}, None),
+    "select": ({"string", "integer"}, None),
+    "radio": ({"string", "integer", "boolean"}, None),
+    "checkbox": ({"boolean"}, None),
+    "checkboxes": ({"array"}, None),
+    "date": ({"string"}, "date"),
+    "national-id": ({"string"}, "thai-national-id"),
+    "phone": ({"string"}, "thai-phone"),
+    "email": ({"string"}, "email"),
+    "thai-address": ({"object"}, None),
+    "map-pin": ({"object"}, None),
+    "file": ({"array"}, None),
+    "repeat": ({"array"}, None),
+}
+# Widgets that edit a whole object or list, so they also cover the fields inside it.
+COMPOSITE_WIDGETS = {"thai-address", "map-pin", "file", "repeat", "checkboxes"}
+
+
+def _schema_problems(file: Path, at: str, schema: Any) -> Iterator[Problem]:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        yield Problem(
+            file, at + jsonpointer.join(error.absolute_path), f"not a valid JSON Schema: {error.message}"
+        )
+
+
+class ServiceChecker:
+    """Checks one parsed definition against its own files, the catalog's roles and the effects."""
+
+    def __init__(self, definition: ServiceDefinition, roles: dict[str, Role], effects: Registry):
+        self.d = definition
+        self.roles = roles
+        self.effects = effects
+        folder = definition.folder
+        self.service_file = folder / "service.json"
+        self.form_file = folder / "form.json"
+        self.ui_file = folder / "ui.json"
+        self.workflow_file = folder / "workflow.json"
+
+    def problems(self) -> Iterator[Problem]:
+        yield from self.check_service()
+        yield from self.check_ui()
+        yield from self.check_workflow()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def field_schemas(self, pointer: str) -> list[dict[str, Any]]:
+        return schemas.schemas_at(self.d.form, pointer)
+
+    def role_problem(self, file: Path, at: str, role: str) -> Iterator[Problem]:
+        if role not in self.roles:
+            yield Problem(file, at, f"unknown role {role!r}: declare it in the catalog's roles.json")
+
+    # -- service.json ----------------------------------------------------------------------
+
+    def check_service(self) -> Iterator[Problem]:
+        service, file = self.d.service, self.service_file
+        if service.id != self.d.folder.name:
+            yield Problem(
+                file, "/id", f"id {service.id!r} differs from the folder name {self.d.folder.name!r}"
+            )
+        if (
+            Duration.parse(service.sla.target).approximate()
+            > Duration.parse(service.sla.legal_maximum).approximate()
+        ):
+            yield Problem(file, "/sla/target", "the target is longer than the legal maximum")
+        yield from self.check_fees()
+        for i, document in enumerate(service.documents):
+            if not (self.d.folder / document.template).is_file():
+                yield Problem(
+                    file, f"/documents/{i}/template", f"template {document.template} does not exist"
+                )
+            for j, signer in enumerate(document.signers):
+                yield from self.role_problem(file, f"/documents/{i}/signers/{j}/role", signer.role)
+        ui_files = {f.pointer: f for f in self.d.ui.fields() if f.widget == "file"}
+        for i, attachment in enumerate(service.attachments):
+            at = f"/attachments/{i}/field"
+            found = self.field_schemas(attachment.field)
+            if not found:
+                yield Problem(file, at, f"{attachment.field} is not a field of form.json")
+            elif "array" not in schemas.types_of(found):
+                yield Problem(
+                    file,
+                    at,
+                    f"{attachment.field} must be a list of files (urn:thongthin:types#/$defs/attachments)",
+                )
+            ui_field = ui_files.get(attachment.field)
+            if ui_field is None:
+                yield Problem(
+                    file, at, f"no file widget in ui.json lets the applicant upload {attachment.field}"
+                )
+            elif ui_field.attachment != attachment.id:
+                yield Problem(
+                    file,
+                    at,
+                    f"the file widget at {attachment.field} names attachment {ui_field.attachment!r}",
+                )
+
+    def check_fees(self) -> Iterator[Problem]:
+        file = self.service_file
+        seen: set[str] = set()
+        for i, fee in enumerate(self.d.service.fees):
+            at = f"/fees/{i}"
+            if fee.id in seen:
+                yield Problem(file, at + "/id", f"fee id {fee.id!r} is used twice")
+            seen.add(fee.id)
+            if fee.when is not None:
+                yield from _schema_problems(file, at + "/when", fee.when)
+            if fee.field is None:
+                continue
+            found = self.field_schemas(fee.field)
+            if not found:
+                yield Problem(file, at + "/field", f"{fee.field} is not a field of form.json")
+                continue
+            if fee.kind in ("per_unit", "tiered") and "number" not in schemas.types_of(found):
+                yield Problem(
+                    file, at + "/field", f"{fee.field} is not a number, so no fee can be computed from it"
+                )
+            if fee.kind == "tiered":
+                bounds = [t.up_to for t in fee.tiers]
+                finite = [b for b in bounds if b is not None]
+                if finite != sorted(finite) or None in bounds[:-1]:
+                    yield Problem(
+                        file, at + "/tiers", "tiers must ascend, with an open-ended (null) tier only last"
+                    )
+            if fee.kind == "rate_class":
+                allowed = schemas.enum_of(found)
+                if allowed is None:
+                    yield Problem(file, at + "/field", f"{fee.field} has no enum of rate classes")
+                    continue
+                for value in allowed:
+                    if value not in fee.rates:
+                        yield Problem(file, at + "/rates", f"no rate for class {value!r}")
+                for value in fee.rates:
+                    if value not in allowed:
+                        yield Problem(
+                            file,
+                            at + f"/rates/{jsonpointer.escape(value)}",
+                            f"{value!r} is not a class of {fee.field}",
+                        )
+
+    # -- ui.json ---------------------------------------------------------------------------
+
+    def check_ui(self) -> Iterator[Problem]:
+        file = self.ui_file
+        seen_steps: set[str] = set()
+        seen_fields: dict[str, str] = {}
+        for i, step in enumerate(self.d.ui.steps):
+            at = f"/steps/{i}"
+            if step.id in seen_steps:
+                yield Problem(file, at + "/id", f"step id {step.id!r} is used twice")
+            seen_steps.add(step.id)
+            if step.when is not None:
+                yield from _schema_problems(file, at + "/when", step.when)
+            for j, ui_field in enumerate(step.fields):
+                field_at = f"{at}/fields/{j}"
+                if ui_field.pointer in seen_fields:
+                    yield Problem(
+                        file,
+                        field_at + "/pointer",
+                        f"{ui_field.pointer} is already asked at {seen_fields[ui_field.pointer]}",
+                    )
+                seen_fields[ui_field.pointer] = field_at
+                yield from self.check_field(file, field_at, ui_field, self.d.form, "")
+        yield from self.check_coverage()
+
+    def check_field(
+        self, file: Path, at: str, ui_field: UiField, root: dict[str, Any], prefix: str
+    ) -> Iterator[Problem]:
+        pointer = prefix + ui_field.pointer
+        found = schemas.schemas_at(root, pointer)
+        if not found:
+            yield Problem(file, at + "/pointer", f"{pointer} is not a field of the schema")
+            return
+        accepted, required_format = WIDGET_TYPES[ui_field.widget]
+        types = schemas.types_of(found)
+        if types and not types & accepted:
+            yield Problem(
+                file,
+                at + "/widget",
+                f"widget {ui_field.widget!r} cannot edit a value of type {'/'.join(sorted(types))}",
+            )
+        if required_format and required_format not in {n.get("format") for n in found}:
+            yield Problem(
+                file,
+                at + "/widget",
+                f"widget {ui_field.widget!r} needs a field with format {required_format!r}",
+            )
+        if ui_field.when is not None:
+            yield from _schema_problems(file, at + "/when", ui_field.when)
+        if ui_field.options:
+            yield from self.check_options(file, at, ui_field, found, root, pointer)
+        if ui_field.widget == "file":
+            attachment = self.d.service.attachment(ui_field.attachment or "")
+            if attachment is None:
+                yield Problem(
+                    file, at + "/attachment", f"service.json declares no attachment {ui_field.attachment!r}"
+                )
+            elif attachment.field != pointer:
+                yield Problem(
+                    file,
+                    at + "/attachment",
+                    f"attachment {attachment.id!r} belongs to {attachment.field}, not {pointer}",
+                )
+        for k, item in enumerate(ui_field.item_fields):
+            yield from self.check_field(file, f"{at}/item_fields/{k}", item, root, pointer + "/*")
+
+    def check_options(
+        self,
+        file: Path,
+        at: str,
+        ui_field: UiField,
+        found: list[dict[str, Any]],
+        root: dict[str, Any],
+        pointer: str,
+    ) -> Iterator[Problem]:
+        nodes = schemas.schemas_at(root, pointer + "/*") if ui_field.widget == "checkboxes" else found
+        allowed = schemas.enum_of(nodes)
+        if allowed is None and "boolean" in schemas.types_of(nodes):
+            allowed = [True, False]
+        if allowed is None:
+            yield Problem(
+                file, at + "/options", f"{pointer} has no enum, so options cannot be checked against it"
+            )
+            return
+        values = [o.value for o in ui_field.options]
+        for value in allowed:
+            if value not in values:
+                yield Problem(file, at + "/options", f"no label for the value {value!r} of {pointer}")
+        for k, value in enumerate(values):
+            if value not in allowed:
+                yield Problem(
+                    file, f"{at}/options/{k}/value", f"{value!r} is not an allowed value of {pointer}"
+                )
+
+    def check_coverage(self) -> Iterator[Problem]:
+        asked = [f for f in self.d.ui.fields()]
+        covered = {f.pointer for f in asked}
+        composite = [f.pointer for f in asked if f.widget in COMPOSITE_WIDGETS]
+        for pointer in schemas.required_pointers(self.d.form):
+            parents = [pointer[:i] for i in range(len(pointer)) if pointer[i] == "/"]
+            if pointer in covered or any(p in composite for p in parents):
+                continue
+            if any(c.startswith(pointer + "/") for c in covered):
+                continue  # an object whose fields are asked one by one
+            schema_at = "".join(f"/properties/{jsonpointer.escape(s)}" for s in jsonpointer.split(pointer))
+            yield Problem(
+                self.form_file, schema_at, f"required field {pointer} is not asked on any step of ui.json"
+            )
+
+    # -- workflow.json ---------------------------------------------------------------------
+
+    def check_workflow(self) -> Iterator[Problem]:
+        workflow, file = self.d.workflow, self.workflow_file
+        states = workflow.states
+        if workflow.initial not in states:
+            yield Problem(file, "/initial", f"initial state {workflow.initial!r} is not among the states")
+        if not workflow.final_states():
+            yield Problem(file, "/states", "no final state: a submission could never end")
+        for name, state in states.items():
+            for k, role in enumerate(state.assignees):
+                yield from self.role_problem(file, f"/states/{jsonpointer.escape(name)}/assignees/{k}", role)
+        seen: dict[tuple[str, str], int] = {}
+        for i, transition in enumerate(workflow.transitions):
+            at = f"/transitions/{i}"
+            sources = transition.from_
+            for k, source in enumerate(sources):
+                source_at = f"{at}/from" + (f"/{k}" if len(sources) > 1 else "")
+                if source not in states:
+                    yield Problem(file, source_at, f"state {source!r} does not exist")
+                elif states[source].final:
+                    yield Problem(file, source_at, f"{source!r} is final: nothing may leave it")
+                if (source, transition.action) in seen:
+                    yield Problem(
+                        file,
+                        at + "/action",
+                        f"action {transition.action!r} from {source!r} is already transition {seen[(source, transition.action)]}",
+                    )
+                seen[(source, transition.action)] = i
+            if transition.to not in states:
+                yield Problem(file, at + "/to", f"state {transition.to!r} does not exist")
+            for k, role in enumerate(transition.roles):
+                yield from self.role_problem(file, f"{at}/roles/{k}", role)
+            yield from self.check_transition_parts(file, at, transition)
+        yield from self.check_reachability()
+
+    def check_transition_parts(self, file: Path, at: str, transition: Any) -> Iterator[Problem]:
+        if transition.quorum is not None:
+            not_officers = {name for name, role in self.roles.items() if role.system} | {"applicant"}
+            if not_officers & set(transition.roles):
+                yield Problem(
+                    file,
+                    at + "/quorum",
+                    "only officers' roles can vote; remove applicant/system from this transition",
+                )
+            if transition.quorum.needed(transition.roles) > len(transition.roles):
+                yield Problem(
+                    file,
+                    at + "/quorum/count",
+                    f"needs {transition.quorum.count} votes but only {len(transition.roles)} roles may vote",
+                )
+        if transition.input is not None:
+            yield from self.check_input(file, at, transition)
+        if transition.guard is not None:
+            yield from _schema_problems(file, at + "/guard", transition.guard)
+        for k, effect in enumerate(transition.effects):
+            effect_at = f"{at}/effects/{k}"
+            if effect["type"] not in self.effects:
+                yield Problem(
+                    file,
+                    effect_at + "/type",
+                    f"unknown effect {effect['type']!r}; registered: {', '.join(self.effects.names())}",
+                )
+                continue
+            for pointer, message in self.effects.get(effect["type"]).problems(effect, self.d):
+                yield Problem(file, effect_at + pointer, message)
+            if effect["type"] == "notify" and effect.get("to") not in (None, "applicant"):
+                yield from self.role_problem(file, effect_at + "/to", effect["to"])
+
+    def check_input(self, file: Path, at: str, transition: Any) -> Iterator[Problem]:
+        schema = transition.input
+        problems = list(_schema_problems(file, at + "/input", schema))
+        yield from problems
+        if problems:
+            return
+        examples = schema.get("examples")
+        if not examples:
+            yield Problem(
+                file,
+                at + "/input",
+                "give at least one valid input under examples (previews and tests use it)",
+            )
+            return
+        validator = Draft202012Validator(schema)
+        for k, example in enumerate(examples):
+            for error in validator.iter_errors(example):
+                yield Problem(
+                    file,
+                    f"{at}/input/examples/{k}" + jsonpointer.join(error.absolute_path),
+                    f"example input is invalid: {error.message}",
+                )
+        for k, ui_field in enumerate(transition.input_ui):
+            yield from self.check_field(file, f"{at}/input_ui/{k}", ui_field, schema, "")
+
+    def check_reachability(self) -> Iterator[Problem]:
+        workflow, file = self.d.workflow, self.workflow_file
+        if workflow.initial not in workflow.states:
+            return
+        edges: dict[str, set[str]] = {name: set() for name in workflow.states}
+        reverse: dict[str, set[str]] = {name: set() for name in workflow.states}
+        for transition in workflow.transitions:
+            for source in transition.from_:
+                if source in edges and transition.to in edges:
+                    edges[source].add(transition.to)
+                    reverse[transition.to].add(source)
+        reachable = _closure([workflow.initial], edges)
+        can_end = _closure(workflow.final_states(), reverse)
+        for name in workflow.states:
+            at = f"/states/{jsonpointer.escape(name)}"
+            if name not in reachable:
+                yield Problem(
+                    file, at, f"state {name!r} cannot be reached from the initial state {workflow.initial!r}"
+                )
+            elif name not in can_end:
+                yield Problem(
+                    file, at, f"state {name!r} cannot reach any final state: submissions would be stuck there"
+                )
+
+
+def _closure(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    queue = deque(seen)
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def check_examples(definition: ServiceDefinition, folder: Path | None) -> Iterator[Problem]:
+    """Valid examples must validate, invalid ones must fail; each service needs some of both."""
+    from engine.forms import validate_submission
+
+    if folder is None or not folder.is_dir():
+        where = folder or definition.folder / "examples"
+        yield Problem(
+            where, "", f"no example submissions for {definition.id} (valid-*.json and invalid-*.json)"
+        )
+        return
+    files = sorted(folder.glob("*.json"))
+    kinds = {"valid": 0, "invalid": 0}
+    for path in files:
+        kind = path.name.split("-", 1)[0]
+        if kind not in kinds:
+            yield Problem(path, "", "example file names start with valid- or invalid-")
+            continue
+        kinds[kind] += 1
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            yield Problem(path, "", f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
+            continue
+        errors = validate_submission(definition, data)
+        if kind == "valid":
+            for error in errors:
+                yield Problem(path, error.pointer, f"valid example fails: {error.message_en}")
+        elif not errors:
+            yield Problem(path, "", "invalid example passes validation; it should fail")
+    for kind, count in kinds.items():
+        if count == 0:
+            yield Problem(folder, "", f"no {kind}-*.json example")

@@ -1,0 +1,251 @@
+"""Typed views of service definitions, built after the files passed their meta-schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class Text(Spec):
+    th: str
+    en: str
+
+    def get(self, language: str) -> str:
+        return self.en if language == "en" else self.th
+
+
+class Role(Spec):
+    title: Text
+    description: Text | None = None
+    system: bool = False
+
+
+# --- service.json ---------------------------------------------------------------------------
+
+
+class LegalBasis(Spec):
+    title: Text
+    sections: str | None = None
+    url: str | None = None
+
+
+class Sla(Spec):
+    legal_maximum: str
+    target: str
+    days: Literal["calendar", "working"] = "calendar"
+
+
+class Tier(Spec):
+    up_to: float | None
+    amount: float
+
+
+class Fee(Spec):
+    id: str
+    title: Text
+    kind: Literal["fixed", "per_unit", "tiered", "rate_class"]
+    period: Literal["once", "monthly", "yearly"] = "once"
+    local: bool = False
+    when: dict[str, Any] | bool | None = None
+    amount: float | None = None
+    field: str | None = None
+    rate: float | None = None
+    base: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    tiers: tuple[Tier, ...] = ()
+    rates: dict[str, float] = Field(default_factory=dict)
+
+
+class Signer(Spec):
+    role: str
+    position: Text
+
+
+class DocumentSpec(Spec):
+    id: str
+    title: Text
+    template: str
+    signers: tuple[Signer, ...]
+    pades_level: Literal["B-B", "B-T", "B-LT", "B-LTA"]
+    certify: bool = True
+    validity: str | None = None
+
+
+class Pdpa(Spec):
+    purpose: Text
+    lawful_basis: str
+    retention: str
+    recipients: tuple[Text, ...] = ()
+
+
+class AttachmentSpec(Spec):
+    id: str
+    title: Text
+    field: str
+    accept: tuple[str, ...]
+    max_bytes: int
+    max_files: int = 1
+    required: bool = True
+
+
+class ServiceSpec(Spec):
+    id: str
+    version: str
+    title: Text
+    summary: Text
+    category: str
+    audience: tuple[str, ...] = ("citizen",)
+    legal_basis: tuple[LegalBasis, ...]
+    sla: Sla
+    fees: tuple[Fee, ...] = ()
+    documents: tuple[DocumentSpec, ...] = ()
+    pdpa: Pdpa
+    attachments: tuple[AttachmentSpec, ...] = ()
+    steps_for_applicant: tuple[Text, ...] = ()
+
+    def fee(self, fee_id: str) -> Fee | None:
+        return next((f for f in self.fees if f.id == fee_id), None)
+
+    def document(self, document_id: str) -> DocumentSpec | None:
+        return next((d for d in self.documents if d.id == document_id), None)
+
+    def attachment(self, attachment_id: str) -> AttachmentSpec | None:
+        return next((a for a in self.attachments if a.id == attachment_id), None)
+
+
+# --- ui.json --------------------------------------------------------------------------------
+
+
+class Option(Spec):
+    value: str | int | bool
+    label: Text
+    hint: Text | None = None
+
+
+class UiField(Spec):
+    pointer: str
+    widget: str
+    label: Text
+    help: Text | None = None
+    suffix: Text | None = None
+    options: tuple[Option, ...] = ()
+    when: dict[str, Any] | bool | None = None
+    autocomplete: str | None = None
+    width: str | None = None
+    attachment: str | None = None
+    item_label: Text | None = None
+    item_fields: tuple[UiField, ...] = ()
+
+
+class Step(Spec):
+    id: str
+    title: Text
+    description: Text | None = None
+    when: dict[str, Any] | bool | None = None
+    fields: tuple[UiField, ...]
+
+
+class UiSpec(Spec):
+    steps: tuple[Step, ...]
+
+    def fields(self) -> list[UiField]:
+        """Every top-level field, in the order the citizen meets them."""
+        return [f for step in self.steps for f in step.fields]
+
+
+# --- workflow.json --------------------------------------------------------------------------
+
+
+class State(Spec):
+    title: Text
+    applicant_message: Text
+    final: bool = False
+    outcome: str | None = None
+    assignees: tuple[str, ...] = ()
+    sla: str | None = None
+    pauses_sla: bool = False
+
+
+class Quorum(Spec):
+    mode: Literal["all", "any", "at_least"]
+    count: int | None = None
+
+    def needed(self, roles: tuple[str, ...]) -> int:
+        """How many distinct roles must vote before the transition fires."""
+        if self.mode == "all":
+            return len(roles)
+        if self.mode == "any":
+            return 1
+        return self.count or 1
+
+
+class Transition(Spec):
+    action: str
+    title: Text
+    from_: tuple[str, ...] = Field(alias="from")
+    to: str
+    roles: tuple[str, ...]
+    quorum: Quorum | None = None
+    input: dict[str, Any] | None = None
+    input_ui: tuple[UiField, ...] = ()
+    guard: dict[str, Any] | bool | None = None
+    guard_message: Text | None = None
+    effects: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Transition:
+        sources = raw["from"]
+        return cls.model_validate({**raw, "from": (sources,) if isinstance(sources, str) else tuple(sources)})
+
+
+class WorkflowSpec(Spec):
+    initial: str
+    states: dict[str, State]
+    transitions: tuple[Transition, ...]
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> WorkflowSpec:
+        return cls(
+            initial=raw["initial"],
+            states={name: State.model_validate(s) for name, s in raw["states"].items()},
+            transitions=tuple(Transition.from_json(t) for t in raw["transitions"]),
+        )
+
+    def transitions_from(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions if state in t.from_]
+
+    def final_states(self) -> list[str]:
+        return [name for name, s in self.states.items() if s.final]
+
+
+# --- a whole service ------------------------------------------------------------------------
+
+
+class ServiceDefinition(Spec):
+    """One version of one service: the four files of its folder, parsed and cross-checked."""
+
+    folder: Path
+    service: ServiceSpec
+    form: dict[str, Any]
+    ui: UiSpec
+    workflow: WorkflowSpec
+
+    @property
+    def id(self) -> str:
+        return self.service.id
+
+    @property
+    def version(self) -> str:
+        return self.service.version
+
+    @property
+    def key(self) -> str:
+        """``id@version``: what caches and stored submissions pin."""
+        return f"{self.service.id}@{self.service.version}"

@@ -1,0 +1,96 @@
+"""The effect types every installation has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from engine.effects.registry import EffectType
+
+if TYPE_CHECKING:
+    from engine.definitions.model import ServiceDefinition
+
+_TEXT = {
+    "type": "object",
+    "required": ["th", "en"],
+    "properties": {"th": {"type": "string", "minLength": 1}, "en": {"type": "string", "minLength": 1}},
+    "additionalProperties": False,
+}
+
+
+def _document_exists(params: dict[str, Any], definition: ServiceDefinition) -> Iterator[tuple[str, str]]:
+    if definition.service.document(params["document"]) is None:
+        known = ", ".join(d.id for d in definition.service.documents) or "none"
+        yield "/document", f"service.json declares no document {params['document']!r} (declared: {known})"
+
+
+def _fees_exist(params: dict[str, Any], definition: ServiceDefinition) -> Iterator[tuple[str, str]]:
+    for index, fee_id in enumerate(params["fees"]):
+        if definition.service.fee(fee_id) is None:
+            yield f"/fees/{index}", f"service.json declares no fee {fee_id!r}"
+
+
+def _recurring_fee_exists(params: dict[str, Any], definition: ServiceDefinition) -> Iterator[tuple[str, str]]:
+    fee = definition.service.fee(params["fee"])
+    if fee is None:
+        yield "/fee", f"service.json declares no fee {params['fee']!r}"
+    elif fee.period == "once":
+        yield "/fee", f"fee {fee.id!r} is a one-off fee; a fee account needs a monthly or yearly fee"
+
+
+ISSUE_DOCUMENT = EffectType(
+    name="issue_document",
+    description="Render the named document of service.json, sign it and make it downloadable.",
+    params_schema={
+        "required": ["document"],
+        "properties": {"type": {}, "document": {"type": "string"}},
+        "additionalProperties": False,
+    },
+    cross_check=_document_exists,
+)
+
+REQUEST_PAYMENT = EffectType(
+    name="request_payment",
+    description="Create a bill for the named fees, payable by Thai QR; the workflow waits for payment.",
+    params_schema={
+        "required": ["fees"],
+        "properties": {
+            "type": {},
+            "fees": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+        },
+        "additionalProperties": False,
+    },
+    cross_check=_fees_exist,
+)
+
+NOTIFY = EffectType(
+    name="notify",
+    description="Tell the applicant or the officers of a role, by the channels they chose.",
+    params_schema={
+        "required": ["to", "message"],
+        "properties": {
+            "type": {},
+            "to": {"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"},
+            "message": _TEXT,
+            "channels": {
+                "type": "array",
+                "items": {"enum": ["sms", "email", "line", "inbox"]},
+                "uniqueItems": True,
+            },
+        },
+        "additionalProperties": False,
+    },
+)
+
+OPEN_FEE_ACCOUNT = EffectType(
+    name="open_fee_account",
+    description="Open a recurring fee account (garbage, wastewater) billed every period.",
+    params_schema={
+        "required": ["fee"],
+        "properties": {"type": {}, "fee": {"type": "string"}},
+        "additionalProperties": False,
+    },
+    cross_check=_recurring_fee_exists,
+)
+
+BUILTIN = (ISSUE_DOCUMENT, REQUEST_PAYMENT, NOTIFY, OPEN_FEE_ACCOUNT)

@@ -1,0 +1,158 @@
+"""The ``thongthin`` command: check, validate, graph and list the catalog, run benchmarks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.definitions import DefinitionError, UnknownService, check_path, load_catalog, load_definition
+from engine.definitions.locations import catalog_dir
+from engine.errors import ThongthinError
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise click.ClickException(f"{path}: no such file") from None
+    except json.JSONDecodeError as error:
+        raise click.ClickException(
+            f"{path}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
+
+
+@click.group()
+@click.version_option(package_name="thongthin")
+def main() -> None:
+    """Thongthin (ท้องถิ่น): citizen services of Thai local administrations as data."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--examples", type=click.Path(path_type=Path), help="Folder of example submissions per service."
+)
+def check(paths: tuple[Path, ...], examples: Path | None) -> None:
+    """Check service definitions (a catalog folder or service folders); one line per problem."""
+    problems = []
+    checked = 0
+    for path in paths or (catalog_dir(),):
+        catalog, found = check_path(path, examples=examples)
+        problems.extend(found)
+        checked += len(catalog)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {checked} service(s) checked", err=True)
+
+
+@main.command()
+@click.argument("service_id", required=False)
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--schema",
+    "schema_path",
+    type=click.Path(path_type=Path),
+    help="Validate against this JSON Schema instead.",
+)
+@click.option("--lang", type=click.Choice(["th", "en"]), default="th", show_default=True)
+def validate(service_id: str | None, data: Path, schema_path: Path | None, lang: str) -> None:
+    """Validate DATA (a submission, JSON) against a catalog service or --schema; one line per error."""
+    from engine.forms import compile_schema, validate_submission
+
+    submission = _read_json(data)
+    if schema_path is not None:
+        if service_id is not None:
+            raise click.UsageError("give either SERVICE_ID or --schema, not both")
+        errors = compile_schema(_read_json(schema_path)).errors(submission)
+    elif service_id is None:
+        raise click.UsageError("give SERVICE_ID or --schema SCHEMA.json")
+    else:
+        errors = validate_submission(_service(service_id), submission)
+    for error in errors:
+        click.echo(f"{error.pointer or '/'}: {error.message(lang)}")
+    sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.argument("service_id")
+@click.option("--lang", type=click.Choice(["th", "en"]), default="th", show_default=True)
+def graph(service_id: str, lang: str) -> None:
+    """Print the service's status machine as a Mermaid state diagram."""
+    from engine.workflow.graph import to_mermaid
+
+    click.echo(to_mermaid(_service(service_id).workflow, lang))
+
+
+@main.group()
+def catalog() -> None:
+    """The national catalog of services."""
+
+
+@catalog.command("list")
+@click.option("--lang", type=click.Choice(["th", "en"]), default="th", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def catalog_list(lang: str, as_json: bool) -> None:
+    """List the catalog's services with their version, category and time limit."""
+    rows = [
+        {
+            "id": d.id,
+            "version": d.version,
+            "title": d.service.title.get(lang),
+            "category": d.service.category,
+            "legal_maximum": d.service.sla.legal_maximum,
+            "states": len(d.workflow.states),
+            "fields": len(d.ui.fields()),
+        }
+        for d in _catalog()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        click.echo(
+            f"{r['id']:<{width}}  {r['version']:<7} {r['category']:<12} {r['legal_maximum']:<6} {r['title']}"
+        )
+
+
+@main.command()
+@click.argument("name")
+@click.option("--seconds", type=float, default=3.0, show_default=True, help="How long to measure each side.")
+def bench(name: str, seconds: float) -> None:
+    """Run a benchmark; the last line is one JSON object (name, value, baseline, unit, ratio)."""
+    from bench import BENCHMARKS
+
+    if name not in BENCHMARKS:
+        raise click.UsageError(f"unknown benchmark {name!r}; known: {', '.join(sorted(BENCHMARKS))}")
+    result = BENCHMARKS[name](seconds=seconds, echo=click.echo)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+def _service(service_id: str) -> Any:
+    try:
+        return load_definition(service_id)
+    except DefinitionError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _catalog() -> Any:
+    try:
+        return load_catalog()
+    except DefinitionError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def run() -> None:
+    """Console entry point: the engine's errors end in a one-line message, never a traceback."""
+    try:
+        main(standalone_mode=True)
+    except (UnknownService, ThongthinError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
