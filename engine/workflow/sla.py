@@ -6,6 +6,7 @@ applicant). With working days, Saturdays and Sundays (in Thai time) do not count
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -97,7 +98,7 @@ def sla_report(service: ServiceSpec, workflow: WorkflowSpec, history: Sequence[S
         raise ValueError("a submission's history starts with its initial state")
     working = service.sla.days == "working"
     used = timedelta(0)
-    for entry, following in zip(history, history[1:], strict=False):
+    for entry, following in itertools.pairwise(history):
         if not workflow.states[entry.state].pauses_sla:
             used += counted(entry.at, following.at, working_days=working)
     current = history[-1]
