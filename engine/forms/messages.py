@@ -7,11 +7,9 @@ with ``x-messages`` on the field's schema.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from engine import thaidate
-from engine.forms import formats
 from engine.forms.keywords import age_reference_day, today
 
 # (Thai, English) per situation; {label} is the field's label, {limit} the keyword's value.
@@ -71,6 +69,28 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 
 DEFAULT_LABEL = ("ข้อมูลนี้", "This answer")
 CHOICE_WIDGETS = {"select", "radio", "checkboxes"}
+
+
+def _is_thai(char: str) -> bool:
+    return "\u0e00" <= char <= "\u0e7f"
+
+
+def thai_with_label(template: str, label: str) -> str:
+    """Put ``label`` into a Thai template, with a space where Thai meets Latin or punctuation.
+
+    Thai runs words together, so ``กรุณากรอก`` + ``อีเมล`` needs no space, but
+    ``กรุณากรอก`` + ``LINE ID`` or ``(ถ้ามี)`` + ``มีรายการซ้ำ`` read better apart.
+    """
+    pieces = template.split("{label}")
+    text = pieces[0]
+    for rest in pieces[1:]:
+        if text and label and _is_thai(text[-1]) and not _is_thai(label[0]):
+            text += " "
+        text += label
+        if rest and label and _is_thai(rest[0]) and not _is_thai(label[-1]):
+            text += " "
+        text += rest
+    return text
 
 
 def number_text(value: Any) -> str:
@@ -137,12 +157,4 @@ def render(
         fields["on_th"] = thaidate.format_date(on_day)
         fields["on_en"] = thaidate.format_date(on_day, "en")
     th, en = TEMPLATES[template_key(keyword, value, widget, instance, schema)]
-    return th.format(label=label_th, **fields), en.format(label=label_en, **fields)
-
-
-def is_known_format(name: str) -> bool:
-    return name in formats.CHECKS
-
-
-def as_date(value: Any) -> date | None:
-    return date.fromisoformat(value) if formats.is_date(value) else None
+    return thai_with_label(th, label_th).format(**fields), en.format(label=label_en, **fields)

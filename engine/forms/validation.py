@@ -97,6 +97,16 @@ class CompiledForm:
             return
         yield self._field_error(pointer, keyword, error.validator_value, error.instance, error.schema)
 
+    def _required(self, pointer: str, parent_schema: Mapping[str, Any]) -> Iterator[FieldError]:
+        """A missing answer; a missing group whose questions the form asks one by one is reported per question."""
+        own = self._schema_of(pointer)
+        children = [jsonpointer.child(pointer, name) for name in own.get("required", [])]
+        if self.info(pointer) is None and children and any(self.info(c) for c in children):
+            for child_pointer in children:
+                yield from self._required(child_pointer, own)
+            return
+        yield self._field_error(pointer, "required", True, None, parent_schema)
+
     def _field_error(
         self, pointer: str, keyword: str, value: Any, instance: Any, parent_schema: Mapping[str, Any]
     ) -> FieldError:

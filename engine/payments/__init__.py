@@ -1,0 +1,12 @@
+"""Fees: what a submission costs, computed from the definition and the municipality's rates."""
+
+from engine.payments.fees import (
+    FeeError,
+    FeeLine,
+    FeeNotLocal,
+    FeeUnknownClass,
+    MissingFeeInput,
+    compute_fees,
+)
+
+__all__ = ["FeeError", "FeeLine", "FeeNotLocal", "FeeUnknownClass", "MissingFeeInput", "compute_fees"]

@@ -1,0 +1,55 @@
+"""Shared fixtures: the shipped catalog, its examples, and throw-away copies to break."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.definitions import Catalog, load_catalog
+from engine.definitions.locations import catalog_dir, examples_dir
+
+CATALOG = catalog_dir()
+EXAMPLES = examples_dir()
+SERVICE_IDS = sorted(p.name for p in CATALOG.iterdir() if (p / "service.json").is_file())
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def example_files(service_id: str, kind: str) -> list[Path]:
+    return sorted((EXAMPLES / service_id).glob(f"{kind}-*.json"))
+
+
+def read(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path) -> Callable[..., tuple[Path, Path]]:
+    """Copy services (and their examples) into a temporary catalog; returns (catalog, examples)."""
+
+    def make(*service_ids: str) -> tuple[Path, Path]:
+        root, examples = tmp_path / "catalog", tmp_path / "examples"
+        root.mkdir()
+        examples.mkdir()
+        shutil.copy(CATALOG / "roles.json", root / "roles.json")
+        for service_id in service_ids:
+            shutil.copytree(CATALOG / service_id, root / service_id)
+            shutil.copytree(EXAMPLES / service_id, examples / service_id)
+        return root, examples
+
+    return make
+
+
+def edit_json(path: Path, change: Callable[[Any], None]) -> None:
+    """Apply ``change`` to the JSON document in ``path`` and write it back."""
+    document = read(path)
+    change(document)
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
