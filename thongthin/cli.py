@@ -52,9 +52,8 @@ def check(paths: tuple[Path, ...], examples: Path | None) -> None:
     click.echo(f"ok: {checked} service(s) checked", err=True)
 
 
-@main.command()
-@click.argument("service_id", required=False)
-@click.argument("data", type=click.Path(path_type=Path))
+@main.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("arguments", nargs=-1, metavar="[SERVICE_ID] DATA")
 @click.option(
     "--schema",
     "schema_path",
@@ -62,19 +61,17 @@ def check(paths: tuple[Path, ...], examples: Path | None) -> None:
     help="Validate against this JSON Schema instead.",
 )
 @click.option("--lang", type=click.Choice(["th", "en"]), default="th", show_default=True)
-def validate(service_id: str | None, data: Path, schema_path: Path | None, lang: str) -> None:
+def validate(arguments: tuple[str, ...], schema_path: Path | None, lang: str) -> None:
     """Validate DATA (a submission, JSON) against a catalog service or --schema; one line per error."""
     from engine.forms import compile_schema, validate_submission
 
-    submission = _read_json(data)
-    if schema_path is not None:
-        if service_id is not None:
-            raise click.UsageError("give either SERVICE_ID or --schema, not both")
-        errors = compile_schema(_read_json(schema_path)).errors(submission)
-    elif service_id is None:
-        raise click.UsageError("give SERVICE_ID or --schema SCHEMA.json")
+    if schema_path is not None and len(arguments) == 1:
+        errors = compile_schema(_read_json(schema_path)).errors(_read_json(Path(arguments[0])))
+    elif schema_path is None and len(arguments) == 2:
+        service_id, data = arguments
+        errors = validate_submission(_service(service_id), _read_json(Path(data)))
     else:
-        errors = validate_submission(_service(service_id), submission)
+        raise click.UsageError("give SERVICE_ID and DATA, or --schema SCHEMA.json and DATA")
     for error in errors:
         click.echo(f"{error.pointer or '/'}: {error.message(lang)}")
     sys.exit(1 if errors else 0)

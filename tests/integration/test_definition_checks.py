@@ -237,3 +237,119 @@ def test_load_catalog_refuses_a_broken_catalog(petition):
     with pytest.raises(DefinitionError) as refused:
         load_catalog(root, examples=examples)
     assert any(p.pointer == "/initial" for p in refused.value.problems)
+
+
+@pytest.fixture
+def permit(catalog_copy):
+    root, examples = catalog_copy("building-permit")
+    return root, examples, root / "building-permit"
+
+
+def test_document_templates_must_exist(permit):
+    root, examples, folder = permit
+    template = read(folder / "service.json")["documents"][0]["template"]
+    (folder / template).unlink()
+    expect(
+        problems_in(root, examples),
+        folder / "service.json",
+        "/documents/0/template",
+        f"{template} does not exist",
+    )
+
+
+def test_signer_roles_must_exist(permit):
+    root, examples, folder = permit
+    edit_json(folder / "service.json", lambda s: s["documents"][0]["signers"][0].update(role="notary"))
+    expect(
+        problems_in(root, examples),
+        folder / "service.json",
+        "/documents/0/signers/0/role",
+        "unknown role 'notary'",
+    )
+
+
+def test_quorum_cannot_need_more_votes_than_roles(permit):
+    root, examples, folder = permit
+    workflow = read(folder / "workflow.json")
+    index = next(i for i, t in enumerate(workflow["transitions"]) if "quorum" in t)
+
+    def too_many(w):
+        w["transitions"][index]["quorum"] = {"mode": "at_least", "count": 9}
+
+    edit_json(folder / "workflow.json", too_many)
+    expect(
+        problems_in(root, examples),
+        folder / "workflow.json",
+        f"/transitions/{index}/quorum/count",
+        "needs 9 votes",
+    )
+
+
+def test_service_id_must_match_its_folder(permit):
+    root, examples, folder = permit
+    edit_json(folder / "service.json", lambda s: s.update(id="building-permit-2"))
+    expect(problems_in(root, examples), folder / "service.json", "/id", "differs from the folder name")
+
+
+def test_sla_target_cannot_exceed_the_legal_maximum(permit):
+    root, examples, folder = permit
+    edit_json(folder / "service.json", lambda s: s["sla"].update(target="P1Y"))
+    expect(
+        problems_in(root, examples), folder / "service.json", "/sla/target", "longer than the legal maximum"
+    )
+
+
+def test_attachments_need_a_matching_file_widget(permit):
+    root, examples, folder = permit
+    edit_json(folder / "service.json", lambda s: s["attachments"][0].update(field="/building/floor_area"))
+    problems = problems_in(root, examples)
+    expect(problems, folder / "service.json", "/attachments/0/field", "must be a list of files")
+
+
+def test_unknown_shared_type_is_located(permit):
+    root, examples, folder = permit
+
+    def bad_ref(form):
+        form["properties"]["building"]["properties"]["floor_area"] = {
+            "$ref": "urn:thongthin:types#/$defs/unicorn"
+        }
+
+    edit_json(folder / "form.json", bad_ref)
+    expect(
+        problems_in(root, examples),
+        folder / "form.json",
+        "/properties/building/properties/floor_area/$ref",
+        "no shared type 'unicorn'",
+    )
+
+
+def test_unknown_format_is_a_meta_schema_problem(permit):
+    root, examples, folder = permit
+    edit_json(
+        folder / "form.json",
+        lambda f: f["properties"]["building"]["properties"]["floor_area"].update(format="area"),
+    )
+    expect(
+        problems_in(root, examples),
+        folder / "form.json",
+        "/properties/building/properties/floor_area/format",
+        "'area' is not one of",
+    )
+
+
+def test_widget_must_fit_the_field_type(permit):
+    root, examples, folder = permit
+    ui = read(folder / "ui.json")
+    at = next(
+        (i, j)
+        for i, s in enumerate(ui["steps"])
+        for j, f in enumerate(s["fields"])
+        if f["pointer"] == "/building/floor_area"
+    )
+    edit_json(folder / "ui.json", lambda u: u["steps"][at[0]]["fields"][at[1]].update(widget="checkbox"))
+    expect(
+        problems_in(root, examples),
+        folder / "ui.json",
+        f"/steps/{at[0]}/fields/{at[1]}/widget",
+        "cannot edit a value of type",
+    )

@@ -1,0 +1,152 @@
+"""The installed ``thongthin`` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CATALOG, EXAMPLES, edit_json
+
+THONGTHIN = shutil.which("thongthin", path=str(Path(sys.executable).parent)) or "thongthin"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([THONGTHIN, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_check_of_the_shipped_catalog_is_clean():
+    result = run("check", str(CATALOG))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+    assert "7 service(s) checked" in result.stderr
+
+
+def test_check_prints_one_line_per_problem_and_fails(tmp_path: Path):
+    root = tmp_path / "catalog"
+    shutil.copytree(CATALOG, root)
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    edit_json(root / "complaint" / "workflow.json", lambda w: w["transitions"][0].update(to="nowhere"))
+    edit_json(root / "garbage-fee" / "ui.json", lambda u: u["steps"][0]["fields"][0].update(pointer="/ghost"))
+    result = run("check", "catalog", "--examples", "examples", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "catalog/complaint/workflow.json:/transitions/0/to: state 'nowhere' does not exist" in lines
+    assert (
+        "catalog/garbage-fee/ui.json:/steps/0/fields/0/pointer: /ghost is not a field of the schema" in lines
+    )
+    assert all(line.startswith("catalog/") and ":/" in line for line in lines)
+
+
+def test_check_of_a_single_service_folder(tmp_path: Path):
+    result = run("check", str(CATALOG / "building-permit"))
+    assert result.returncode == 0, result.stdout
+    assert "1 service(s) checked" in result.stderr
+
+
+def test_validate_a_valid_example():
+    example = sorted((EXAMPLES / "building-permit").glob("valid-*.json"))[0]
+    result = run("validate", "building-permit", str(example))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == ""
+
+
+def test_validate_reports_pointer_and_thai_message_then_english():
+    example = EXAMPLES / "building-permit" / "invalid-floor-area-over-150.json"
+    thai = run("validate", "building-permit", str(example))
+    english = run("validate", "building-permit", str(example), "--lang", "en")
+    assert thai.returncode == english.returncode == 1
+    [line_th] = thai.stdout.splitlines()
+    [line_en] = english.stdout.splitlines()
+    pointer, message = line_th.split(": ", 1)
+    assert pointer.startswith("/building/") and "150" in message
+    assert any("\u0e00" <= c <= "\u0e7f" for c in message)
+    assert line_en.startswith(pointer + ": ") and "150" in line_en
+
+
+def test_validate_against_a_schema_file(tmp_path: Path):
+    schema = tmp_path / "schema.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "required": ["national_id", "phone"],
+                "properties": {
+                    "national_id": {
+                        "type": "string",
+                        "format": "thai-national-id",
+                        "title": "เลขประจำตัวประชาชน",
+                    },
+                    "phone": {"type": "string", "format": "thai-phone"},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text('{"national_id": "3100600445635", "phone": "053123456"}', encoding="utf-8")
+    bad.write_text('{"national_id": "3100600445636"}', encoding="utf-8")
+    assert run("validate", "--schema", str(schema), str(good)).returncode == 0
+    result = run("validate", "--schema", str(schema), str(bad))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("/national_id: เลขประจำตัวประชาชนไม่ถูกต้อง")
+    assert lines[1].startswith("/phone: ")
+    assert len(lines) == 2
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (("validate", "no-such-service", "x.json"), "unknown service 'no-such-service'"),
+        (("validate", "building-permit", "missing.json"), "missing.json: no such file"),
+        (("graph", "no-such-service"), "unknown service 'no-such-service'"),
+        (("validate", "building-permit"), "give SERVICE_ID and DATA, or --schema"),
+    ],
+)
+def test_bad_input_gets_a_one_line_error_not_a_traceback(args, words, tmp_path: Path):
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert words in result.stderr
+
+
+def test_validate_reports_broken_json(tmp_path: Path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"applicant": ', encoding="utf-8")
+    result = run("validate", "building-permit", str(broken))
+    assert result.returncode == 1
+    assert "invalid JSON at line 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_graph_prints_a_mermaid_state_diagram():
+    result = run("graph", "building-permit")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "stateDiagram-v2"
+    assert any(line.strip().startswith("[*] --> ") for line in lines)
+    assert any(line.strip().endswith("--> [*]") for line in lines)
+    assert any("all of engineer, planner" in line for line in lines), "parallel approval is shown"
+    english = run("graph", "building-permit", "--lang", "en").stdout
+    assert english != result.stdout
+
+
+def test_catalog_list_names_every_service():
+    result = run("catalog", "list", "--json")
+    assert result.returncode == 0
+    rows = json.loads(result.stdout)
+    assert {r["id"] for r in rows} >= {
+        "general-petition",
+        "building-permit",
+        "food-premises-notification",
+        "garbage-fee",
+        "wastewater-fee",
+        "complaint",
+        "elderly-allowance",
+    }
+    table = run("catalog", "list").stdout
+    assert "ขออนุญาต" in table
