@@ -22,6 +22,18 @@ if os.environ.get("CI"):
 
 CATALOG = catalog_dir()
 EXAMPLES = examples_dir()
+# The services the national catalog must always offer.
+REQUIRED_SERVICES = frozenset(
+    {
+        "general-petition",
+        "building-permit",
+        "food-premises-notification",
+        "garbage-fee",
+        "wastewater-fee",
+        "complaint",
+        "elderly-allowance",
+    }
+)
 SERVICE_IDS = sorted(p.name for p in CATALOG.iterdir() if (p / "service.json").is_file())
 
 

@@ -21,17 +21,8 @@ from engine.workflow import (
     take_action,
 )
 from engine.workflow.interpreter import guard_holds
-from tests.conftest import CATALOG, SERVICE_IDS, example_files, read
+from tests.conftest import CATALOG, REQUIRED_SERVICES, SERVICE_IDS, example_files, read
 
-REQUIRED_SERVICES = {
-    "general-petition",
-    "building-permit",
-    "food-premises-notification",
-    "garbage-fee",
-    "wastewater-fee",
-    "complaint",
-    "elderly-allowance",
-}
 DEFAULT_CONTEXTS = ({"payment": "paid"}, {"payment": "none"}, {})
 
 
