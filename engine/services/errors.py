@@ -1,0 +1,77 @@
+"""Errors of the service layer; each carries a stable ``code`` that the API returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.errors import ThongthinError
+from engine.forms.errors import FieldError
+
+
+class ServiceError(ThongthinError):
+    code = "error"
+
+
+class NotFound(ServiceError):
+    """Nothing by that name here, or nothing this caller may see (the two are not told apart)."""
+
+    code = "not_found"
+
+
+class TenantNotFound(NotFound):
+    code = "tenant_not_found"
+
+    def __init__(self, slug: str):
+        self.slug = slug
+        super().__init__(f"no municipality {slug!r}")
+
+
+class ServiceNotEnabled(NotFound):
+    code = "service_not_enabled"
+
+    def __init__(self, slug: str, service_id: str):
+        self.service_id = service_id
+        super().__init__(f"{slug!r} does not offer the service {service_id!r}")
+
+
+class SubmissionNotFound(NotFound):
+    code = "submission_not_found"
+
+    def __init__(self, reference: str):
+        self.reference = reference
+        super().__init__(f"no submission {reference!r}")
+
+
+class SubmissionInvalid(ServiceError):
+    """The form data does not validate; nothing was stored."""
+
+    code = "invalid_submission"
+
+    def __init__(self, errors: Sequence[FieldError]):
+        self.errors = list(errors)
+        super().__init__(f"{len(self.errors)} problem(s) in the submission")
+
+
+class StaleSubmission(ServiceError):
+    """Someone else changed the submission first; reload it and try again."""
+
+    code = "conflict"
+
+    def __init__(self, reference: str, expected: int | None, actual: int):
+        self.reference = reference
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"submission {reference} changed (version {actual}, you had {expected}); reload and try again"
+        )
+
+
+class AuthenticationFailed(ServiceError):
+    code = "unauthorized"
+
+    def __init__(self, message: str = "wrong username or password"):
+        super().__init__(message)
+
+
+class InvalidParameters(ServiceError):
+    code = "invalid_parameters"

@@ -1,0 +1,303 @@
+"""Submitting, tracking and moving submissions through their workflow.
+
+Each use case is one database transaction: a submission is stored whole (with its reference
+number, first history entry and deadlines) or not at all; a transition updates the
+submission only if nobody changed it since it was read (optimistic locking), appends to the
+audit log and queues its effects in the same transaction, so they run after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from engine import jsonpointer
+from engine.definitions import ServiceDefinition
+from engine.forms import validate_submission
+from engine.services import secrets
+from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
+from engine.store.models import Attachment, AuditEntry, EffectJob, ReferenceCounter, Submission, Tenant, User
+from engine.thaidate import buddhist_year
+from engine.workflow import Outcome, StateEntry, Vote, available_actions, sla_report, take_action
+from engine.workflow.sla import BANGKOK
+
+CONTACT_WIDGETS = ("phone", "national-id")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the applicant gets back: the reference, where it stands, and the secret to track it."""
+
+    reference: str
+    status: str
+    tracking_token: str
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    reference: str
+    status: str
+    version: int
+    fired: bool
+    votes: tuple[Vote, ...] = ()
+    effects: tuple[str, ...] = field(default_factory=tuple)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def contact_values(definition: ServiceDefinition, data: Any) -> list[str]:
+    """The phone numbers and national IDs the applicant gave, found by the widgets that ask for them."""
+    values = []
+    for ui_field in definition.ui.fields():
+        if ui_field.widget in CONTACT_WIDGETS:
+            value = jsonpointer.resolve(data, ui_field.pointer, None)
+            if isinstance(value, str) and value:
+                values.append(value)
+    return values
+
+
+def attachment_ids(definition: ServiceDefinition, data: Any) -> list[str]:
+    ids = []
+    for attachment in definition.service.attachments:
+        files = jsonpointer.resolve(data, attachment.field, None)
+        for item in files if isinstance(files, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                ids.append(item["id"])
+    return ids
+
+
+def format_reference(prefix: str, year_be: int, number: int) -> str:
+    return f"{prefix}-{year_be}-{number:06d}"
+
+
+async def _next_number(tenant: Tenant, year_be: int, connection: Any) -> int:
+    updated = (
+        await ReferenceCounter.filter(tenant=tenant, year=year_be)
+        .using_db(connection)
+        .update(last_number=F("last_number") + 1)
+    )
+    if not updated:
+        await ReferenceCounter.create(tenant=tenant, year=year_be, last_number=1, using_db=connection)
+        return 1
+    counter = await ReferenceCounter.get(tenant=tenant, year=year_be).using_db(connection)
+    return counter.last_number
+
+
+def _deadlines(
+    definition: ServiceDefinition, history: list[StateEntry]
+) -> tuple[datetime | None, datetime | None]:
+    report = sla_report(definition.service, definition.workflow, history)
+    return report.due_at, report.state_due_at
+
+
+async def submit(
+    tenant: Tenant, definition: ServiceDefinition, data: Any, *, now: datetime | None = None
+) -> Receipt:
+    """Validate and store a new submission; raises :class:`SubmissionInvalid` (nothing stored)."""
+    errors = validate_submission(definition, data)
+    if errors:
+        raise SubmissionInvalid(errors)
+    moment = now or now_utc()
+    token = secrets.new_token()
+    initial = definition.workflow.initial
+    async with in_transaction() as connection:
+        year_be = buddhist_year(moment.astimezone(BANGKOK).date())
+        number = await _next_number(tenant, year_be, connection)
+        reference = format_reference(tenant.reference_prefix, year_be, number)
+        due_at, state_due_at = _deadlines(definition, [StateEntry(initial, moment)])
+        submission = await Submission.create(
+            tenant=tenant,
+            reference=reference,
+            service_id=definition.id,
+            service_version=definition.version,
+            data=data,
+            state=initial,
+            version=1,
+            votes=[],
+            contact_hashes=[secrets.digest(v, scope=reference) for v in contact_values(definition, data)],
+            tracking_token_hash=secrets.digest(token, scope=reference),
+            submitted_at=moment,
+            state_entered_at=moment,
+            due_at=due_at,
+            state_due_at=state_due_at,
+            using_db=connection,
+        )
+        await AuditEntry.create(
+            tenant=tenant,
+            submission=submission,
+            seq=1,
+            action="submit",
+            from_state=None,
+            to_state=initial,
+            role="applicant",
+            actor_label="applicant",
+            at=moment,
+            using_db=connection,
+        )
+        ids = attachment_ids(definition, data)
+        if ids:
+            await (
+                Attachment.filter(tenant=tenant, id__in=ids)
+                .using_db(connection)
+                .update(submission_id=submission.id)
+            )
+    return Receipt(reference, initial, token)
+
+
+async def find(tenant: Tenant, reference: str) -> Submission:
+    """A submission of ``tenant``; raises :class:`SubmissionNotFound`."""
+    found = await Submission.get_or_none(tenant=tenant, reference=reference)
+    if found is None:
+        raise SubmissionNotFound(reference)
+    return found
+
+
+async def find_for_applicant(tenant: Tenant, reference: str, secret: str) -> Submission:
+    """The submission when ``secret`` is its tracking token or a phone number or ID the applicant gave.
+
+    A wrong reference and a wrong secret raise the same :class:`SubmissionNotFound`, so
+    guessing reference numbers tells nobody anything.
+    """
+    found = await Submission.get_or_none(tenant=tenant, reference=reference)
+    secret = "".join(secret.split()).replace("-", "") if secret else ""
+    if found is None or not secret:
+        raise SubmissionNotFound(reference)
+    candidates = [found.tracking_token_hash, *found.contact_hashes]
+    if not any(secrets.matches(secret, c, scope=reference) for c in candidates):
+        raise SubmissionNotFound(reference)
+    return found
+
+
+async def history(submission: Submission, connection: Any = None) -> list[AuditEntry]:
+    query = AuditEntry.filter(tenant_id=submission.tenant_id, submission=submission).order_by("seq")
+    return await (query.using_db(connection) if connection is not None else query)
+
+
+def state_entries(entries: list[AuditEntry]) -> list[StateEntry]:
+    """The state changes of a history (votes that did not move the submission left out)."""
+    return [StateEntry(e.to_state, e.at) for e in entries if e.from_state != e.to_state]
+
+
+def context_of(submission: Submission) -> dict[str, Any]:
+    """What guards may look at besides the data (payment status arrives with the payments module)."""
+    return {"payment": "none", "state": submission.state}
+
+
+def votes_of(submission: Submission) -> tuple[Vote, ...]:
+    return tuple(Vote(v["action"], v["role"], v.get("actor")) for v in submission.votes or [])
+
+
+async def actions_for(
+    definition: ServiceDefinition, submission: Submission, roles: Collection[str]
+) -> list[Any]:
+    return available_actions(
+        definition.workflow,
+        submission.state,
+        roles,
+        data=submission.data,
+        context=context_of(submission),
+        votes=votes_of(submission),
+    )
+
+
+async def transition(
+    tenant: Tenant,
+    definition: ServiceDefinition,
+    reference: str,
+    action: str,
+    roles: Collection[str],
+    *,
+    input: Mapping[str, Any] | None = None,
+    actor: User | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> TransitionResult:
+    """Take ``action`` on a submission as an actor holding ``roles``.
+
+    Raises :class:`SubmissionNotFound`, :class:`StaleSubmission` (someone changed it first,
+    or ``expected_version`` is not current) and the workflow errors of
+    :func:`engine.workflow.take_action`.
+    """
+    moment = now or now_utc()
+    async with in_transaction() as connection:
+        submission = await Submission.get_or_none(tenant=tenant, reference=reference).using_db(connection)
+        if submission is None:
+            raise SubmissionNotFound(reference)
+        if expected_version is not None and expected_version != submission.version:
+            raise StaleSubmission(reference, expected_version, submission.version)
+        outcome: Outcome = take_action(
+            definition.workflow,
+            submission.state,
+            action,
+            roles,
+            input=input,
+            data=submission.data,
+            context=context_of(submission),
+            votes=votes_of(submission),
+            actor=str(actor.id) if actor else None,
+        )
+        version = submission.version + 1
+        changes: dict[str, Any] = {
+            "version": version,
+            "votes": [{"action": v.action, "role": v.role, "actor": v.actor} for v in outcome.votes],
+        }
+        if outcome.fired:
+            entries = [
+                *state_entries(await history(submission, connection)),
+                StateEntry(outcome.state, moment),
+            ]
+            due_at, state_due_at = _deadlines(definition, entries)
+            changes.update(
+                state=outcome.state,
+                state_entered_at=moment,
+                due_at=due_at,
+                state_due_at=state_due_at,
+                closed=definition.workflow.states[outcome.state].final,
+            )
+        updated = (
+            await Submission.filter(id=submission.id, version=submission.version)
+            .using_db(connection)
+            .update(**changes)
+        )
+        if not updated:
+            current = await Submission.get(id=submission.id).using_db(connection)
+            raise StaleSubmission(reference, submission.version, current.version)
+        entry = await AuditEntry.create(
+            tenant=tenant,
+            submission=submission,
+            seq=version,
+            action=action,
+            from_state=submission.state,
+            to_state=outcome.state,
+            actor=actor,
+            actor_label=actor.display_name if actor else outcome.role,
+            role=outcome.role,
+            input=dict(outcome.input),
+            at=moment,
+            using_db=connection,
+        )
+        for effect in outcome.effects:
+            await EffectJob.create(
+                tenant=tenant,
+                submission=submission,
+                audit=entry,
+                type=effect.type,
+                params=effect.params,
+                run_after=moment,
+                using_db=connection,
+            )
+    return TransitionResult(
+        reference,
+        outcome.state,
+        version,
+        outcome.fired,
+        outcome.votes,
+        tuple(e.type for e in outcome.effects),
+    )

@@ -1,0 +1,72 @@
+"""Municipalities and the catalog services they enable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.definitions import ServiceDefinition
+from engine.services.errors import InvalidParameters, ServiceNotEnabled, TenantNotFound
+from engine.store.models import EnabledService, Tenant
+
+
+async def get_tenant(slug: str) -> Tenant:
+    """Raises :class:`TenantNotFound`."""
+    tenant = await Tenant.get_or_none(slug=slug)
+    if tenant is None:
+        raise TenantNotFound(slug)
+    return tenant
+
+
+async def ensure_tenant(slug: str, **fields: Any) -> Tenant:
+    """The tenant ``slug``, created with ``fields`` when it does not exist yet."""
+    tenant, _ = await Tenant.get_or_create(slug=slug, defaults=fields)
+    return tenant
+
+
+async def enable_service(
+    tenant: Tenant, definition: ServiceDefinition, parameters: dict[str, Any] | None = None
+) -> EnabledService:
+    """Offer ``definition`` (pinned to its version) in ``tenant``; re-enabling updates the pin."""
+    if parameters:
+        check_parameters(definition, parameters)
+    enabled, created = await EnabledService.get_or_create(
+        tenant=tenant,
+        service_id=definition.id,
+        defaults={"version": definition.version, "parameters": parameters or {}},
+    )
+    if not created:
+        enabled.version = definition.version
+        enabled.enabled = True
+        if parameters is not None:
+            enabled.parameters = parameters
+        await enabled.save()
+    return enabled
+
+
+async def disable_service(tenant: Tenant, service_id: str) -> None:
+    await EnabledService.filter(tenant=tenant, service_id=service_id).update(enabled=False)
+
+
+async def enabled_services(tenant: Tenant) -> list[EnabledService]:
+    return await EnabledService.filter(tenant=tenant, enabled=True).order_by("service_id")
+
+
+async def enabled_service(tenant: Tenant, service_id: str) -> EnabledService:
+    """Raises :class:`ServiceNotEnabled` when the tenant does not offer it."""
+    found = await EnabledService.get_or_none(tenant=tenant, service_id=service_id, enabled=True)
+    if found is None:
+        raise ServiceNotEnabled(tenant.slug, service_id)
+    return found
+
+
+def check_parameters(definition: ServiceDefinition, parameters: dict[str, Any]) -> None:
+    """Local parameters may only change fees the definition marks ``local``.
+
+    Raises :class:`InvalidParameters`.
+    """
+    for fee_id in parameters.get("fees", {}):
+        fee = definition.service.fee(fee_id)
+        if fee is None:
+            raise InvalidParameters(f"{definition.id} has no fee {fee_id!r}")
+        if not fee.local:
+            raise InvalidParameters(f"fee {fee_id!r} is set by national law and cannot be changed locally")

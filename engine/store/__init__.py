@@ -1,0 +1,1 @@
+"""Persistence: Tortoise models, migrations, the ORM loop thread and tenant-scoped repositories."""

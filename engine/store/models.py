@@ -1,0 +1,212 @@
+"""Tortoise ORM models. Every tenant-owned row carries ``tenant_id``, and its indexes start with it."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Tenant(Model):
+    """A local administration (อปท.): เทศบาล, อบต. or อบจ."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=40, unique=True)
+    name_th = fields.CharField(max_length=200)
+    name_en = fields.CharField(max_length=200)
+    kind = fields.CharField(max_length=20)  # municipality | subdistrict | provincial
+    province = fields.CharField(max_length=100)
+    reference_prefix = fields.CharField(max_length=6)  # e.g. MH in MH-2569-000123
+    address_th = fields.TextField(default="")
+    boundary = fields.JSONField(null=True)  # GeoJSON Polygon/MultiPolygon
+    logo_blob = fields.CharField(max_length=200, null=True)
+    settings = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "tenant"
+
+
+class EnabledService(Model):
+    """A catalog service a tenant offers, pinned to one definition version, with local parameters."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="services", on_delete=fields.CASCADE)
+    service_id = fields.CharField(max_length=64)
+    version = fields.CharField(max_length=20)
+    enabled = fields.BooleanField(default=True)
+    parameters = fields.JSONField(default=dict)  # {"fees": {...local rates}, "sla": {...}}
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "enabled_service"
+        unique_together = (("tenant", "service_id"),)
+
+
+class User(Model):
+    """An officer or administrator of one tenant."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="users", on_delete=fields.CASCADE)
+    username = fields.CharField(max_length=80, unique=True)
+    display_name = fields.CharField(max_length=200)
+    position_th = fields.CharField(max_length=200, default="")
+    password_hash = fields.CharField(max_length=255)
+    totp_secret = fields.CharField(max_length=64, null=True)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "app_user"
+        indexes = (("tenant_id", "username"),)
+
+
+class RoleGrant(Model):
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="grants", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="grants", on_delete=fields.CASCADE)
+    role = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "role_grant"
+        unique_together = (("tenant", "user", "role"),)
+
+
+class ApiToken(Model):
+    """A bearer token of an officer, stored as its SHA-256 digest."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="tokens", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="tokens", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "api_token"
+
+
+class ReferenceCounter(Model):
+    """The last reference number issued per tenant and Buddhist-Era year."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="counters", on_delete=fields.CASCADE)
+    year = fields.IntField()
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "reference_counter"
+        unique_together = (("tenant", "year"),)
+
+
+class Submission(Model):
+    """One application: the data as submitted, where it stands in its workflow, and its deadlines."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="submissions", on_delete=fields.CASCADE)
+    reference = fields.CharField(max_length=32)
+    service_id = fields.CharField(max_length=64)
+    service_version = fields.CharField(max_length=20)
+    data = fields.JSONField()
+    state = fields.CharField(max_length=64)
+    version = fields.IntField(default=1)  # optimistic locking: bumped by every change
+    votes = fields.JSONField(default=list)  # parallel approval votes of the current state
+    contact_hashes = fields.JSONField(default=list)  # the applicant's phone numbers and IDs, hashed
+    tracking_token_hash = fields.CharField(max_length=64)
+    submitted_at = fields.DatetimeField()
+    state_entered_at = fields.DatetimeField()
+    due_at = fields.DatetimeField(null=True)
+    state_due_at = fields.DatetimeField(null=True)
+    closed = fields.BooleanField(default=False)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "submission"
+        unique_together = (("tenant", "reference"),)
+        indexes = (("tenant_id", "state"), ("tenant_id", "service_id", "state"), ("tenant_id", "due_at"))
+
+
+class Draft(Model):
+    """An unfinished form of a citizen, saved per step and resumed by its secret token."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="drafts", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    service_id = fields.CharField(max_length=64)
+    service_version = fields.CharField(max_length=20)
+    data = fields.JSONField(default=dict)
+    step = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "draft"
+        indexes = (("tenant_id", "service_id"),)
+
+
+class Attachment(Model):
+    """An uploaded file: its bytes live in the blob store under ``blob_key``."""
+
+    id = fields.CharField(max_length=64, primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="attachments", on_delete=fields.CASCADE)
+    draft = fields.ForeignKeyField(
+        "models.Draft", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="attachments", null=True, on_delete=fields.SET_NULL
+    )
+    blob_key = fields.CharField(max_length=255)
+    filename = fields.CharField(max_length=255)
+    content_type = fields.CharField(max_length=100)
+    size = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "attachment"
+        indexes = (("tenant_id", "submission_id"),)
+
+
+class AuditEntry(Model):
+    """The append-only history of a submission: one row per state change or vote."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="audit", on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField("models.Submission", related_name="history", on_delete=fields.CASCADE)
+    seq = (
+        fields.IntField()
+    )  # the submission's version this entry created; unique, so races cannot both append
+    action = fields.CharField(max_length=64)
+    from_state = fields.CharField(max_length=64, null=True)
+    to_state = fields.CharField(max_length=64)
+    actor = fields.ForeignKeyField(
+        "models.User", related_name="actions", null=True, on_delete=fields.SET_NULL
+    )
+    actor_label = fields.CharField(max_length=200, default="")
+    role = fields.CharField(max_length=64)
+    input = fields.JSONField(default=dict)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_entry"
+        unique_together = (("submission", "seq"),)
+        indexes = (("tenant_id", "submission_id"),)
+
+
+class EffectJob(Model):
+    """A side effect waiting to run after its transition committed (the durable effects queue)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="jobs", on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField("models.Submission", related_name="jobs", on_delete=fields.CASCADE)
+    audit = fields.ForeignKeyField("models.AuditEntry", related_name="jobs", on_delete=fields.CASCADE)
+    type = fields.CharField(max_length=64)
+    params = fields.JSONField(default=dict)
+    status = fields.CharField(max_length=16, default="pending")  # pending | running | done | failed
+    attempts = fields.IntField(default=0)
+    run_after = fields.DatetimeField()
+    last_error = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "effect_job"
+        indexes = (("status", "run_after"), ("tenant_id", "submission_id"))
