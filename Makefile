@@ -24,6 +24,7 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/thongthin check schemas/catalog
 	$(BIN)/pytest
+	THONGTHIN_TEST_DB=postgres $(BIN)/pytest -m db
 
 bench: $(STAMP)
 	$(BIN)/thongthin bench validate

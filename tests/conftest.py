@@ -14,6 +14,7 @@ from hypothesis import settings
 
 from engine.definitions import Catalog, load_catalog
 from engine.definitions.locations import catalog_dir, examples_dir
+from tests.platform_fixtures import app, backend, client, platform  # noqa: F401 (fixtures)
 
 # In CI the property-based tests draw the same examples every run, so a red build is reproducible.
 settings.register_profile("ci", derandomize=True, database=None)
@@ -72,3 +73,10 @@ def edit_json(path: Path, change: Callable[[Any], None]) -> None:
     document = read(path)
     change(document)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that run against a database, so the PostgreSQL pass can select them (-m db)."""
+    for item in items:
+        if "platform" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)

@@ -119,6 +119,74 @@ def catalog_list(lang: str, as_json: bool) -> None:
         )
 
 
+@main.group()
+def db() -> None:
+    """The database named by DATABASE_URL (default: SQLite in the data folder)."""
+
+
+@db.command("upgrade")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    help="Data folder (default: $THONGTHIN_DATA or ./var).",
+)
+def db_upgrade(data_dir: Path | None) -> None:
+    """Apply every pending migration."""
+    from engine.store.runtime import OrmRuntime
+    from thongthin.settings import Settings
+
+    settings = Settings.from_env(data_dir=data_dir)
+    runtime = OrmRuntime(settings.database_url)
+    runtime.upgrade()
+    runtime.close()
+    click.echo("database is up to date", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    help="Data folder (default: $THONGTHIN_DATA or ./var).",
+)
+def demo(host: str, port: int, data_dir: Path | None) -> None:
+    """Create the demo municipality (idempotently) with every service and demo officers, then serve it."""
+    from thongthin.app import create_app
+    from thongthin.demo import DEMO_PASSWORD, DEMO_TENANT, seed
+    from thongthin.settings import Settings
+
+    settings = Settings.from_env(demo=True, data_dir=data_dir)
+    app = create_app(settings)
+    platform = app.extensions["thongthin"]
+    platform.runtime.upgrade()
+    accounts = platform.db(seed(platform.catalog))
+    click.echo(f"{DEMO_TENANT['name_th']} ({DEMO_TENANT['name_en']})")
+    click.echo(f"  citizens:  http://{host}:{port}/{DEMO_TENANT['slug']}/")
+    click.echo(f"  officers:  http://{host}:{port}/{DEMO_TENANT['slug']}/admin/  (password: {DEMO_PASSWORD})")
+    for account in accounts:
+        click.echo(f"    {account.username:<36} {account.title_th}")
+    click.echo(f"  API:       http://{host}:{port}/api/v1/openapi.json")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(bind: str, workers: int) -> None:
+    """Serve with production settings through gunicorn (the ORM thread starts in each worker)."""
+    import os
+
+    os.execvp(
+        "gunicorn",
+        ["gunicorn", "--bind", bind, "--workers", str(workers), "--threads", "4", "thongthin.wsgi:app"],
+    )
+
+
 @main.command()
 @click.argument("name")
 @click.option("--seconds", type=float, default=3.0, show_default=True, help="How long to measure each side.")

@@ -166,11 +166,14 @@ async def find_for_applicant(tenant: Tenant, reference: str, secret: str) -> Sub
     guessing reference numbers tells nobody anything.
     """
     found = await Submission.get_or_none(tenant=tenant, reference=reference)
-    secret = "".join(secret.split()).replace("-", "") if secret else ""
     if found is None or not secret:
         raise SubmissionNotFound(reference)
-    candidates = [found.tracking_token_hash, *found.contact_hashes]
-    if not any(secrets.matches(secret, c, scope=reference) for c in candidates):
+    # Phone numbers and IDs are compared without the spaces and dashes people type in them.
+    contact = "".join(secret.split()).replace("-", "")
+    if not (
+        secrets.matches(secret.strip(), found.tracking_token_hash, scope=reference)
+        or any(secrets.matches(contact, c, scope=reference) for c in found.contact_hashes)
+    ):
         raise SubmissionNotFound(reference)
     return found
 

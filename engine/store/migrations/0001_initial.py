@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('state', fields.CharField(max_length=64)),
                 ('version', fields.IntField(default=1)),
                 ('votes', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
-                ('applicant_contact_hash', fields.CharField(default='', max_length=64)),
+                ('contact_hashes', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('tracking_token_hash', fields.CharField(max_length=64)),
                 ('submitted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('state_entered_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),

@@ -1,0 +1,258 @@
+"""The API's OpenAPI 3.1 description, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+TENANT = {
+    "name": "tenant",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "Municipality slug, e.g. maehia",
+}
+REFERENCE = {
+    "name": "reference",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "example": "MH-2569-000123",
+}
+TRACKING_QUERY = {"name": "tracking_token", "in": "query", "required": False, "schema": {"type": "string"}}
+TRACKING_HEADER = {
+    "name": "X-Tracking-Token",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+}
+TEXT = {
+    "type": "object",
+    "properties": {"th": {"type": "string"}, "en": {"type": "string"}},
+    "required": ["th", "en"],
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Thongthin API",
+        "version": "1.0.0",
+        "description": "Citizen services of Thai local administrations: submit, track and process applications.",
+    },
+    "servers": [{"url": "/"}],
+    "paths": {
+        "/api/v1/auth/token": {
+            "post": {
+                "summary": "Exchange an officer's username and password for a bearer token",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("Credentials")}},
+                },
+                "responses": {
+                    "200": _json(_ref("Token"), "A bearer token valid for eight hours"),
+                    "400": _error("Malformed request"),
+                    "401": _error("Wrong username, password or two-factor code"),
+                },
+            }
+        },
+        "/api/v1/tenants/{tenant}/services": {
+            "get": {
+                "summary": "The services a municipality offers",
+                "security": [],
+                "parameters": [TENANT],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"services": {"type": "array", "items": _ref("Service")}},
+                        },
+                        "Enabled services",
+                    ),
+                    "404": _error("No such municipality"),
+                },
+            }
+        },
+        "/api/v1/tenants/{tenant}/services/{service_id}/submissions": {
+            "post": {
+                "summary": "Submit an application (the form data as JSON)",
+                "security": [],
+                "parameters": [
+                    TENANT,
+                    {"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "description": "The service's form.json"}
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(_ref("Receipt"), "Stored; keep the tracking token to follow it"),
+                    "400": _error("The body is not a JSON object"),
+                    "404": _error("No such municipality or service"),
+                    "422": _json(_ref("ValidationError"), "The data does not validate; nothing was stored"),
+                },
+            }
+        },
+        "/api/v1/tenants/{tenant}/submissions/{reference}": {
+            "get": {
+                "summary": "A submission, its history and the actions the caller may take now",
+                "parameters": [TENANT, REFERENCE, TRACKING_QUERY, TRACKING_HEADER],
+                "security": [{"bearer": []}, {}],
+                "responses": {
+                    "200": _json(_ref("Submission"), "The submission as the caller may see it"),
+                    "401": _error("Neither a bearer token nor a tracking token"),
+                    "403": _error("The officer works for another municipality"),
+                    "404": _error("No such submission, or the tracking token does not match"),
+                },
+            }
+        },
+        "/api/v1/tenants/{tenant}/submissions/{reference}/transitions": {
+            "post": {
+                "summary": "Take an action on a submission",
+                "parameters": [TENANT, REFERENCE, TRACKING_QUERY, TRACKING_HEADER],
+                "security": [{"bearer": []}, {}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("TransitionRequest")}},
+                },
+                "responses": {
+                    "200": _json(_ref("Submission"), "The submission after the action"),
+                    "400": _error("Malformed request"),
+                    "401": _error("No credentials"),
+                    "403": _error("None of the caller's roles may take this action"),
+                    "404": _error("No such submission"),
+                    "409": _error(
+                        "The submission changed meanwhile (stale version) or is in a state where the action is not possible"
+                    ),
+                    "422": _json(
+                        _ref("ValidationError"), "Invalid input for the action, or an unknown action"
+                    ),
+                },
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1"}},
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+            "FieldError": {
+                "type": "object",
+                "required": ["pointer", "message_th", "message_en"],
+                "properties": {
+                    "pointer": {"type": "string", "description": "JSON Pointer into the submitted data"},
+                    "message_th": {"type": "string"},
+                    "message_en": {"type": "string"},
+                },
+            },
+            "ValidationError": {
+                "allOf": [
+                    _ref("Error"),
+                    {
+                        "type": "object",
+                        "properties": {"errors": {"type": "array", "items": _ref("FieldError")}},
+                    },
+                ]
+            },
+            "Credentials": {
+                "type": "object",
+                "required": ["username", "password"],
+                "properties": {
+                    "username": {"type": "string"},
+                    "password": {"type": "string"},
+                    "totp": {"type": "string"},
+                },
+            },
+            "Token": {
+                "type": "object",
+                "required": ["token"],
+                "properties": {"token": {"type": "string"}, "token_type": {"const": "Bearer"}},
+            },
+            "Service": {
+                "type": "object",
+                "required": ["id", "version", "title"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "version": {"type": "string"},
+                    "title": TEXT,
+                    "category": {"type": "string"},
+                },
+            },
+            "Receipt": {
+                "type": "object",
+                "required": ["reference", "status", "tracking_token"],
+                "properties": {
+                    "reference": {"type": "string"},
+                    "status": {"type": "string"},
+                    "tracking_token": {"type": "string"},
+                },
+            },
+            "Action": {
+                "type": "object",
+                "required": ["action", "to"],
+                "properties": {
+                    "action": {"type": "string"},
+                    "to": {"type": "string"},
+                    "title": TEXT,
+                    "input": {"type": ["object", "null"], "description": "JSON Schema of the input"},
+                },
+            },
+            "Submission": {
+                "type": "object",
+                "required": ["reference", "service_id", "status", "history", "actions", "version"],
+                "properties": {
+                    "reference": {"type": "string"},
+                    "service_id": {"type": "string"},
+                    "service_version": {"type": "string"},
+                    "status": {"type": "string"},
+                    "status_title": TEXT,
+                    "applicant_message": TEXT,
+                    "version": {"type": "integer"},
+                    "submitted_at": {"type": "string", "format": "date-time"},
+                    "due_at": {"type": ["string", "null"], "format": "date-time"},
+                    "history": {"type": "array", "items": {"type": "object"}},
+                    "actions": {"type": "array", "items": _ref("Action")},
+                    "data": {"type": "object", "description": "Officers only"},
+                },
+            },
+            "TransitionRequest": {
+                "type": "object",
+                "required": ["action"],
+                "properties": {
+                    "action": {"type": "string"},
+                    "input": {"type": "object"},
+                    "version": {
+                        "type": "integer",
+                        "description": "The version you read; 409 when it is no longer current",
+                    },
+                },
+            },
+        },
+    },
+}

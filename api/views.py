@@ -1,0 +1,155 @@
+"""The JSON API: parse, call the service layer, answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from api.auth import Caller, caller_for
+from api.errors import ApiError
+from api.openapi import SPEC
+from engine.services import accounts, submissions, tenants
+from engine.store.models import Submission, Tenant
+from thongthin.app import platform
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    return body
+
+
+def tenant_or_404(slug: str) -> Tenant:
+    return platform().db(tenants.get_tenant(slug))
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(SPEC)
+
+
+@blueprint.post("/auth/token")
+def token() -> Any:
+    body = json_body()
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise ApiError(400, "invalid_request", "give username and password as strings")
+    user = platform().db(accounts.authenticate(username, password, body.get("totp")))
+    return jsonify({"token": platform().db(accounts.issue_token(user)), "token_type": "Bearer"})
+
+
+@blueprint.get("/tenants/<tenant>/services")
+def services(tenant: str) -> Any:
+    found = tenant_or_404(tenant)
+    rows = []
+    for enabled in platform().db(tenants.enabled_services(found)):
+        definition = platform().definition(enabled.service_id, enabled.version)
+        rows.append(
+            {
+                "id": definition.id,
+                "version": definition.version,
+                "title": definition.service.title.model_dump(),
+                "category": definition.service.category,
+            }
+        )
+    return jsonify({"services": rows})
+
+
+@blueprint.post("/tenants/<tenant>/services/<service_id>/submissions")
+def submit(tenant: str, service_id: str) -> Any:
+    found = tenant_or_404(tenant)
+    enabled = platform().db(tenants.enabled_service(found, service_id))
+    definition = platform().definition(enabled.service_id, enabled.version)
+    receipt = platform().db(submissions.submit(found, definition, json_body()))
+    response = jsonify(
+        {"reference": receipt.reference, "status": receipt.status, "tracking_token": receipt.tracking_token}
+    )
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/tenants/{tenant}/submissions/{receipt.reference}"
+    return response
+
+
+def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
+    if caller.is_officer:
+        return platform().db(submissions.find(found, reference))
+    return platform().db(submissions.find_for_applicant(found, reference, caller.tracking_token or ""))
+
+
+def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
+    definition = platform().definition(submission.service_id, submission.service_version)
+    state = definition.workflow.states[submission.state]
+    entries = platform().db(submissions.history(submission))
+    actions = platform().db(submissions.actions_for(definition, submission, caller.roles))
+    view: dict[str, Any] = {
+        "reference": submission.reference,
+        "service_id": submission.service_id,
+        "service_version": submission.service_version,
+        "status": submission.state,
+        "status_title": state.title.model_dump(),
+        "applicant_message": state.applicant_message.model_dump(),
+        "version": submission.version,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "due_at": submission.due_at.isoformat() if submission.due_at else None,
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
+                **({"role": e.role, "by": e.actor_label, "input": e.input} if caller.is_officer else {}),
+            }
+            for e in entries
+            if caller.is_officer or e.from_state != e.to_state
+        ],
+        "actions": [
+            {"action": t.action, "to": t.to, "title": t.title.model_dump(), "input": t.input} for t in actions
+        ],
+    }
+    if caller.is_officer:
+        view["data"] = submission.data
+        view["votes"] = submission.votes
+    return view
+
+
+@blueprint.get("/tenants/<tenant>/submissions/<reference>")
+def submission(tenant: str, reference: str) -> Any:
+    found = tenant_or_404(tenant)
+    caller = caller_for(found)
+    return jsonify(_view(_load(found, reference, caller), caller))
+
+
+@blueprint.post("/tenants/<tenant>/submissions/<reference>/transitions")
+def transition(tenant: str, reference: str) -> Any:
+    found = tenant_or_404(tenant)
+    caller = caller_for(found)
+    body = json_body()
+    action = body.get("action")
+    given = body.get("input") or {}
+    version = body.get("version")
+    if not isinstance(action, str) or not isinstance(given, dict):
+        raise ApiError(400, "invalid_request", "give action as a string and input as an object")
+    if version is not None and not isinstance(version, int):
+        raise ApiError(400, "invalid_request", "version must be an integer")
+    current = _load(found, reference, caller)
+    definition = platform().definition(current.service_id, current.service_version)
+    result = platform().db(
+        submissions.transition(
+            found,
+            definition,
+            reference,
+            action,
+            caller.roles,
+            input=given,
+            actor=caller.user,
+            expected_version=version,
+        )
+    )
+    updated = platform().db(submissions.find(found, reference))
+    return jsonify({**_view(updated, caller), "fired": result.fired, "effects": list(result.effects)})
+
+
+__all__ = ["blueprint"]

@@ -1,0 +1,43 @@
+"""What every entry point shares: settings, the ORM runtime, the catalog and the blob store."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from engine.definitions import Catalog, ServiceDefinition, UnknownService, load_catalog
+from engine.store.runtime import OrmRuntime
+from thongthin.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    runtime: OrmRuntime
+    catalog: Catalog
+    blobs: Any
+
+    @classmethod
+    def create(cls, settings: Settings) -> Platform:
+        from engine.blobs import blob_store_from_env
+
+        return cls(
+            settings=settings,
+            runtime=OrmRuntime(settings.database_url),
+            catalog=load_catalog(),
+            blobs=blob_store_from_env(settings.environ, settings.data_dir),
+        )
+
+    def db(self, awaitable: Awaitable[T]) -> T:
+        """Run a service-layer coroutine on the ORM loop thread and return its result."""
+        return self.runtime.run(awaitable)
+
+    def definition(self, service_id: str, version: str | None = None) -> ServiceDefinition:
+        """The definition a submission or an enabled service pins; raises :class:`UnknownService`."""
+        definition = self.catalog.get(service_id)
+        if version is not None and definition.version != version:
+            raise UnknownService(f"{service_id}@{version}", [definition.key])
+        return definition

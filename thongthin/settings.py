@@ -1,0 +1,50 @@
+"""Settings from the environment, with an embedded default that needs nothing installed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.store.config import default_database_url
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    demo: bool = False
+    secure_cookies: bool = True
+    max_upload_bytes: int = 25 * 1024 * 1024
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, demo: bool = False, data_dir: Path | None = None
+    ) -> Settings:
+        """``DATABASE_URL`` (default: SQLite in the data folder), ``THONGTHIN_DATA`` (default ./var),
+        ``SECRET_KEY`` (kept in the data folder when not given), ``S3_*`` for S3 blobs.
+        """
+        env = dict(os.environ if environ is None else environ)
+        folder = Path(data_dir or env.get("THONGTHIN_DATA", "var")).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return cls(
+            data_dir=folder,
+            database_url=env.get("DATABASE_URL") or default_database_url(folder),
+            secret_key=env.get("SECRET_KEY") or _stored_secret(folder),
+            demo=demo,
+            # A demo on http://127.0.0.1 could not log in with Secure cookies.
+            secure_cookies=env.get("SESSION_COOKIE_SECURE", "0" if demo else "1") == "1",
+            environ=env,
+        )
+
+
+def _stored_secret(folder: Path) -> str:
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
