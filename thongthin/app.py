@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None, *, platform_: Platform | None =
     import admin
     import api
     import portal
+    from renderers import web
 
+    web.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
     api.register_error_handlers(app)

@@ -1,0 +1,1 @@
+"""Turning definitions and data into what people see: HTML pages and, later, PDF documents."""

@@ -1,0 +1,134 @@
+"""Answers as people read them: the check-your-answers page, the officer's read-only view.
+
+Values are written for people: option labels instead of codes, dates in the Buddhist Era,
+addresses on one line, files by name, a map pin as latitude and longitude.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from engine import jsonpointer
+from engine.definitions import ServiceDefinition
+from engine.definitions.model import UiField
+from engine.forms.formats import is_date
+from engine.thaidate import format_date
+
+_WORDS = {
+    "th": {True: "ใช่", False: "ไม่ใช่", None: "ไม่ได้ระบุ", "moo": "หมู่", "soi": "ซอย", "road": "ถนน"},
+    "en": {True: "Yes", False: "No", None: "Not given", "moo": "Moo", "soi": "Soi", "road": "Road"},
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    pointer: str
+    label: str
+    text: str
+    items: tuple[tuple[Answer, ...], ...] = ()  # for repeated groups: the answers of each item
+
+
+@dataclass(frozen=True)
+class StepAnswers:
+    step_id: str
+    title: str
+    answers: tuple[Answer, ...] = field(default_factory=tuple)
+
+
+def condition_holds(condition: Any, data: Any) -> bool:
+    """A ``when`` condition of ui.json (a JSON Schema over the whole data)."""
+    return condition is None or Draft202012Validator(condition).is_valid(data)
+
+
+def format_value(ui_field: UiField, value: Any, language: str = "th") -> str:
+    words = _WORDS["en" if language == "en" else "th"]
+    if value is None or value == "" or value == []:
+        return words[None]
+    labels = {o.value: o.label.get(language) for o in ui_field.options}
+    if ui_field.widget in ("select", "radio") and value in labels:
+        return labels[value]
+    if ui_field.widget == "checkboxes" and isinstance(value, list):
+        return ", ".join(labels.get(v, str(v)) for v in value)
+    if isinstance(value, bool):
+        return words[value]
+    if ui_field.widget == "date" and is_date(value):
+        return format_date(date.fromisoformat(value), language)
+    if ui_field.widget == "file" and isinstance(value, list):
+        return ", ".join(str(item.get("filename", "")) for item in value if isinstance(item, dict))
+    if ui_field.widget == "map-pin" and isinstance(value, dict):
+        lon, lat = (value.get("coordinates") or [None, None])[:2]
+        return (
+            f"{lat:.6f}, {lon:.6f}"
+            if isinstance(lat, int | float) and isinstance(lon, int | float)
+            else words[None]
+        )
+    if ui_field.widget == "thai-address" and isinstance(value, dict):
+        return address_line(value, language)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int | float):
+        text = f"{value:,}"
+        return f"{text} {ui_field.suffix.get(language)}" if ui_field.suffix else text
+    return str(value)
+
+
+def address_line(address: dict[str, Any], language: str = "th") -> str:
+    words = _WORDS["en" if language == "en" else "th"]
+    parts = [str(address.get("house_no", ""))]
+    if address.get("moo"):
+        parts.append(f"{words['moo']} {address['moo']}")
+    if address.get("village"):
+        parts.append(str(address["village"]))
+    if address.get("soi"):
+        parts.append(f"{words['soi']} {address['soi']}")
+    if address.get("road"):
+        parts.append(f"{words['road']} {address['road']}")
+    if language == "en":
+        parts += [str(address.get(k, "")) for k in ("subdistrict", "district", "province", "postcode")]
+    else:
+        parts += [
+            f"ตำบล{address.get('subdistrict', '')}",
+            f"อำเภอ{address.get('district', '')}",
+            f"จังหวัด{address.get('province', '')}",
+            str(address.get("postcode", "")),
+        ]
+    return " ".join(p for p in parts if p.strip())
+
+
+def _answer(ui_field: UiField, data: Any, value: Any, pointer: str, language: str) -> Answer:
+    label = ui_field.label.get(language)
+    if ui_field.widget == "repeat" and isinstance(value, list):
+        items = tuple(
+            tuple(
+                _answer(
+                    sub,
+                    data,
+                    jsonpointer.resolve(item, sub.pointer, None),
+                    f"{pointer}/{i}{sub.pointer}",
+                    language,
+                )
+                for sub in ui_field.item_fields
+            )
+            for i, item in enumerate(value)
+        )
+        return Answer(pointer, label, str(len(value)), items)
+    return Answer(pointer, label, format_value(ui_field, value, language))
+
+
+def answers(definition: ServiceDefinition, data: Any, language: str = "th") -> list[StepAnswers]:
+    """The answers of every step the citizen saw (steps and fields whose ``when`` holds)."""
+    found = []
+    for step in definition.ui.steps:
+        if not condition_holds(step.when, data):
+            continue
+        rows = tuple(
+            _answer(f, data, jsonpointer.resolve(data, f.pointer, None), f.pointer, language)
+            for f in step.fields
+            if condition_holds(f.when, data)
+        )
+        found.append(StepAnswers(step.id, step.title.get(language), rows))
+    return found

@@ -1,0 +1,71 @@
+"""What every HTML page shares: the language, the translator, Buddhist-Era dates, the layout's assets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, g, request, session
+
+from engine.thaidate import format_date
+from engine.workflow.sla import BANGKOK
+from renderers.i18n import LANGUAGES, Translator, normalise_language
+
+blueprint = Blueprint(
+    "renderers",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/shared",
+)
+
+translate = Translator(
+    Path(__file__).parent.parent / "portal" / "locales", Path(__file__).parent.parent / "admin" / "locales"
+)
+
+
+def current_language() -> str:
+    return getattr(g, "language", "th")
+
+
+def thai_date(value: date | datetime | str | None, *, with_time: bool = False) -> str:
+    """A date (or moment) as people read it: Buddhist Era in Thai, and Bangkok time."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    language = current_language()
+    if isinstance(value, datetime):
+        local = value.astimezone(BANGKOK)
+        text = format_date(local.date(), language)
+        return f"{text} {local:%H:%M}" + (" น." if language == "th" else "") if with_time else text
+    return format_date(value, language)
+
+
+def language_switch_url() -> str:
+    other = "en" if current_language() == "th" else "th"
+    args = {**request.args, "lang": other}
+    return request.path + "?" + "&".join(f"{k}={v}" for k, v in args.items())
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+
+    @app.before_request
+    def choose_language() -> None:
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            session["lang"] = asked
+        g.language = normalise_language(asked or session.get("lang"))
+
+    @app.context_processor
+    def shared_context() -> dict[str, Any]:
+        language = current_language()
+        return {
+            "lang": language,
+            "t": lambda key, **values: translate(key, language, **values),
+            "text": lambda value: value.get(language) if hasattr(value, "get") else value,
+            "thai_date": thai_date,
+            "language_switch_url": language_switch_url,
+        }
