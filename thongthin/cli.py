@@ -175,6 +175,34 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
 
 
 @main.command()
+@click.option("--once", is_flag=True, help="Run what is due now, then stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
+def worker(once: bool, interval: float) -> None:
+    """Run queued effects (notifications, and documents and bills when installed)."""
+    import time
+
+    from engine.services.effects import default_runners, run_pending
+    from engine.store.runtime import OrmRuntime
+    from thongthin.settings import Settings
+
+    runtime = OrmRuntime(Settings.from_env().database_url)
+    runners = default_runners()
+    try:
+        while True:
+            report = runtime.run(run_pending(runners))
+            if report.done or report.retried or report.failed:
+                click.echo(
+                    f"effects: {report.done} done, {report.retried} to retry, {report.failed} failed",
+                    err=True,
+                )
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        runtime.close()
+
+
+@main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve(bind: str, workers: int) -> None:

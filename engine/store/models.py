@@ -210,3 +210,24 @@ class EffectJob(Model):
     class Meta:
         table = "effect_job"
         indexes = (("status", "run_after"), ("tenant_id", "submission_id"))
+
+
+class Notification(Model):
+    """A message to the applicant or to the officers of a role, waiting in the outbox for its channel."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="notifications", on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="notifications", on_delete=fields.CASCADE
+    )
+    job = fields.OneToOneField("models.EffectJob", related_name="notification", on_delete=fields.CASCADE)
+    recipient = fields.CharField(max_length=64)  # applicant, or a role id
+    channels = fields.JSONField(default=list)
+    message_th = fields.TextField()
+    message_en = fields.TextField()
+    sent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "notification"
+        indexes = (("tenant_id", "submission_id"),)

@@ -1,0 +1,110 @@
+"""The effects queue: effects run after the transition commits, once, and survive a dying worker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from engine.services import submissions, tenants
+from engine.services.effects import LEASE, Runners, default_runners, run_pending
+from engine.store.models import EffectJob, Notification, Submission
+from tests.conftest import example_files, read
+
+
+def notifying_transition(platform: Any) -> tuple[Any, Any, list[Any]]:
+    """A service, a path to a transition that notifies the applicant, and that transition."""
+    definition = platform.catalog.get("general-petition")
+    workflow = definition.workflow
+    from tests.walks import paths_to
+
+    for final in workflow.final_states():
+        for path in paths_to(definition, final):
+            if any(e["type"] == "notify" for t in path for e in t.effects):
+                return definition, path[-1], path
+    pytest.fail("general-petition should notify the applicant somewhere")
+
+
+@pytest.fixture
+def notified(platform: Any) -> tuple[Any, str]:
+    """A petition walked to a transition with a notify effect; returns (tenant, reference)."""
+    definition, _, path = notifying_transition(platform)
+
+    async def run() -> tuple[Any, str]:
+        tenant = await tenants.ensure_tenant(
+            f"fx{uuid.uuid4().hex[:8]}",
+            name_th="ทดสอบ",
+            name_en="Test",
+            kind="municipality",
+            province="ลำพูน",
+            reference_prefix="FX",
+        )
+        receipt = await submissions.submit(
+            tenant, definition, read(example_files("general-petition", "valid")[0])
+        )
+        for transition in path:
+            given = transition.input["examples"][0] if transition.input else None
+            for role in transition.roles:
+                result = await submissions.transition(
+                    tenant, definition, receipt.reference, transition.action, {role}, input=given
+                )
+                if result.fired:
+                    break
+        return tenant, receipt.reference
+
+    return platform.db(run())
+
+
+def test_notifications_are_queued_with_the_transition_and_sent_once(platform: Any, notified: tuple[Any, str]):
+    tenant, reference = notified
+    submission = platform.db(Submission.get(tenant=tenant, reference=reference))
+    jobs = platform.db(EffectJob.filter(submission=submission, type="notify").count())
+    assert jobs >= 1
+    assert platform.db(Notification.filter(submission=submission).count()) == 0, (
+        "nothing runs before the worker"
+    )
+    report = platform.db(run_pending(default_runners()))
+    assert report.done >= jobs
+    notes = platform.db(Notification.filter(submission=submission))
+    assert len(notes) == jobs and all(n.message_th and n.message_en for n in notes)
+    again = platform.db(run_pending(default_runners()))
+    assert platform.db(Notification.filter(submission=submission).count()) == jobs
+    assert (
+        again.done == 0 or platform.db(EffectJob.filter(submission=submission, status="done").count()) >= jobs
+    )
+
+
+def test_a_worker_that_died_mid_job_is_replaced_after_its_lease(platform: Any, notified: tuple[Any, str]):
+    tenant, reference = notified
+    submission = platform.db(Submission.get(tenant=tenant, reference=reference))
+    now = datetime.now(UTC)
+    # A worker claimed the jobs and died before finishing them.
+    platform.db(EffectJob.filter(submission=submission).update(status="running", run_after=now + LEASE))
+    assert platform.db(run_pending(default_runners(), now=now)).done == 0
+    later = now + LEASE + timedelta(seconds=1)
+    platform.db(run_pending(default_runners(), now=later))
+    jobs = platform.db(EffectJob.filter(submission=submission, type="notify"))
+    assert all(job.status == "done" for job in jobs)
+    assert platform.db(Notification.filter(submission=submission).count()) == len(jobs)
+
+
+def test_failing_runners_are_retried_later_and_effects_without_runner_wait(
+    platform: Any, notified: tuple[Any, str]
+):
+    tenant, reference = notified
+    submission = platform.db(Submission.get(tenant=tenant, reference=reference))
+    runners = Runners()
+
+    @runners.register("notify")
+    async def broken(job: Any, sub: Any) -> None:
+        raise ConnectionError("SMS gateway unreachable")
+
+    now = datetime.now(UTC) + timedelta(hours=2)  # past any lease the other tests left
+    report = platform.db(run_pending(runners, now=now))
+    assert report.retried >= 1 and report.done == 0
+    job = platform.db(EffectJob.filter(submission=submission, type="notify").first())
+    assert job.status == "pending" and "SMS gateway unreachable" in job.last_error
+    assert job.run_after > now
+    assert platform.db(run_pending(Runners(), now=now + timedelta(days=1))) == type(report)()
