@@ -120,6 +120,62 @@ def catalog_list(lang: str, as_json: bool) -> None:
 
 
 @main.group()
+def qr() -> None:
+    """Thai QR (PromptPay) payloads; the payload is the last line printed."""
+
+
+def _emit_qr(payload: str, png: Path | None, svg: Path | None) -> None:
+    if png or svg:
+        import segno
+
+        code = segno.make(payload, error="m", micro=False)
+        if png:
+            code.save(str(png), scale=8, border=4)
+        if svg:
+            code.save(str(svg), scale=8, border=4)
+    click.echo(payload)
+
+
+@qr.command("promptpay")
+@click.option("--mobile")
+@click.option("--national-id")
+@click.option("--ewallet")
+@click.option("--amount", help="Baht, e.g. 120.50; without it the QR is static (reusable).")
+@click.option("--png", type=click.Path(path_type=Path))
+@click.option("--svg", type=click.Path(path_type=Path))
+def qr_promptpay(
+    mobile: str | None,
+    national_id: str | None,
+    ewallet: str | None,
+    amount: str | None,
+    png: Path | None,
+    svg: Path | None,
+) -> None:
+    """A PromptPay credit transfer to a mobile number, national/tax ID or e-wallet."""
+    from engine.payments.promptpay import credit_transfer
+
+    _emit_qr(
+        credit_transfer(mobile=mobile, national_id=national_id, ewallet=ewallet, amount=amount), png, svg
+    )
+
+
+@qr.command("bill")
+@click.option("--biller-id", required=True, help="13-digit tax ID, or 15 digits with the suffix.")
+@click.option("--ref1", required=True)
+@click.option("--ref2")
+@click.option("--amount")
+@click.option("--png", type=click.Path(path_type=Path))
+@click.option("--svg", type=click.Path(path_type=Path))
+def qr_bill(
+    biller_id: str, ref1: str, ref2: str | None, amount: str | None, png: Path | None, svg: Path | None
+) -> None:
+    """A bill payment (tag 30) to a biller with reference 1 and 2."""
+    from engine.payments.promptpay import bill_payment
+
+    _emit_qr(bill_payment(biller_id=biller_id, ref1=ref1, ref2=ref2, amount=amount), png, svg)
+
+
+@main.group()
 def db() -> None:
     """The database named by DATABASE_URL (default: SQLite in the data folder)."""
 
@@ -169,9 +225,30 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     for account in accounts:
         click.echo(f"    {account.username:<36} {account.title_th}")
     click.echo(f"  API:       http://{host}:{port}/api/v1/openapi.json")
+    _start_demo_worker(platform)
     from werkzeug.serving import run_simple
 
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _start_demo_worker(platform: Any, interval: float = 2.0) -> None:
+    """In the demo, queued effects run in a background thread instead of a separate worker process."""
+    import threading
+    import time
+
+    from engine.services.effects import default_runners, run_pending
+
+    runners = default_runners()
+
+    def loop() -> None:
+        while True:
+            try:
+                platform.db(run_pending(runners))
+            except Exception as error:  # keep the demo serving; the error is shown
+                click.echo(f"effects worker: {error}", err=True)
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name="thongthin-demo-worker", daemon=True).start()
 
 
 @main.command()

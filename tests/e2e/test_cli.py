@@ -142,3 +142,47 @@ def test_catalog_list_names_every_service():
     assert {r["id"] for r in rows} >= REQUIRED_SERVICES
     table = run("catalog", "list").stdout
     assert "ขออนุญาต" in table
+
+
+def test_qr_bill_prints_the_payload_last_and_writes_images(tmp_path: Path):
+    png, svg = tmp_path / "bill.png", tmp_path / "bill.svg"
+    result = run(
+        "qr",
+        "bill",
+        "--biller-id",
+        "0994000165510",
+        "--ref1",
+        "GB0001",
+        "--ref2",
+        "256911",
+        "--amount",
+        "60",
+        "--png",
+        str(png),
+        "--svg",
+        str(svg),
+    )
+    assert result.returncode == 0, result.stderr
+    payload = result.stdout.strip().splitlines()[-1]
+    from engine.payments.promptpay import parse
+
+    fields = parse(payload)
+    assert fields["30"]["01"] == "099400016551000" and fields["54"] == "60.00"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in svg.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (("qr", "promptpay", "--mobile", "0812"), "10 digits"),
+        (("qr", "promptpay", "--mobile", "0812345678", "--amount", "-5"), "more than zero"),
+        (("qr", "promptpay", "--mobile", "0812345678", "--amount", "1.2.3"), "not an amount"),
+        (("qr", "bill", "--biller-id", "0994000165510", "--ref1", "bad ref"), "upper-case letters or digits"),
+    ],
+)
+def test_qr_bad_input_is_one_line_not_a_traceback(args, words):
+    result = run(*args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert words in result.stderr and len(result.stderr.strip().splitlines()) == 1
