@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
+# Checks the catalog, migrates the embedded SQLite database in ./var, seeds เทศบาลเมืองแม่เหียะ
+# with every service and an officer per role, then serves on http://127.0.0.1:8000/maehia/
 demo: $(STAMP)
 	$(BIN)/thongthin check schemas/catalog
-	$(BIN)/thongthin catalog list
+	$(BIN)/thongthin demo --port $(or $(PORT),8000)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
