@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import validate
+from bench import submit, validate
 
 BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": validate.run,
+    "submit": submit.run,
 }

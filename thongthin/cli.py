@@ -280,28 +280,54 @@ def worker(once: bool, interval: float) -> None:
 
 
 @main.command()
-@click.option("--bind", default="127.0.0.1:8000", show_default=True)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(bind: str, workers: int) -> None:
-    """Serve with production settings through gunicorn (the ORM thread starts in each worker)."""
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1), help="Processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Per worker.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    help="Data folder (default: $THONGTHIN_DATA or ./var).",
+)
+def serve(bind: str, workers: int, threads: int, data_dir: Path | None) -> None:
+    """Serve with production settings through gunicorn; run `thongthin db upgrade` first.
+
+    Settings come from the environment (DATABASE_URL, SECRET_KEY, S3_*; secure cookies on).
+    The master preloads the app; every worker starts its own ORM loop thread after the fork
+    (thongthin/gunicorn_conf.py). This process becomes gunicorn, so signals reach it directly.
+    """
     import os
 
-    os.execvp(
-        "gunicorn",
-        ["gunicorn", "--bind", bind, "--workers", str(workers), "--threads", "4", "thongthin.wsgi:app"],
-    )
+    if data_dir is not None:
+        os.environ["THONGTHIN_DATA"] = str(data_dir.resolve())
+    # The interpreter running this command has gunicorn installed; a `gunicorn` on PATH may not.
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:thongthin.gunicorn_conf"]
+    command += ["--bind", bind, "--workers", str(workers), "--threads", str(threads), "thongthin.wsgi:app"]
+    os.execv(sys.executable, command)
 
 
 @main.command()
 @click.argument("name")
 @click.option("--seconds", type=float, default=3.0, show_default=True, help="How long to measure each side.")
-def bench(name: str, seconds: float) -> None:
+@click.option(
+    "--backend",
+    type=click.Choice(["sqlite", "postgres"]),
+    help="Database of the benchmarks that store something (submit; default sqlite).",
+)
+def bench(name: str, seconds: float, backend: str | None) -> None:
     """Run a benchmark; the last line is one JSON object (name, value, baseline, unit, ratio)."""
+    import inspect
+
     from bench import BENCHMARKS
 
     if name not in BENCHMARKS:
         raise click.UsageError(f"unknown benchmark {name!r}; known: {', '.join(sorted(BENCHMARKS))}")
-    result = BENCHMARKS[name](seconds=seconds, echo=click.echo)
+    options: dict[str, Any] = {}
+    if backend is not None:
+        if "backend" not in inspect.signature(BENCHMARKS[name]).parameters:
+            raise click.UsageError(f"benchmark {name!r} uses no database; leave out --backend")
+        options["backend"] = backend
+    result = BENCHMARKS[name](seconds=seconds, echo=click.echo, **options)
     click.echo(json.dumps(result, ensure_ascii=False))
 
 
