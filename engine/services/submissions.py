@@ -143,8 +143,9 @@ async def submit(
         )
         ids = attachment_ids(definition, data)
         if ids:
+            # Only files nobody's submission owns yet: an ID copied from elsewhere cannot move a file.
             await (
-                Attachment.filter(tenant=tenant, id__in=ids)
+                Attachment.filter(tenant=tenant, id__in=ids, submission_id=None)
                 .using_db(connection)
                 .update(submission_id=submission.id)
             )
