@@ -109,6 +109,41 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/tenants/{tenant}/services/{service_id}/attachments/{attachment_id}": {
+            "post": {
+                "summary": "Upload one file for an attachment of the service (before submitting)",
+                "security": [],
+                "parameters": [
+                    TENANT,
+                    {"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "file": {"type": "string", "contentMediaType": "application/octet-stream"}
+                                },
+                                "required": ["file"],
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(
+                        _ref("Attachment"), "Stored; put this object into the form data's list of files"
+                    ),
+                    "400": _error("No file sent"),
+                    "404": _error("No such municipality, service or attachment"),
+                    "422": _error(
+                        "Empty, too large, or a type the service does not accept (judged by content)"
+                    ),
+                },
+            }
+        },
         "/api/v1/tenants/{tenant}/submissions/{reference}": {
             "get": {
                 "summary": "A submission, its history and the actions the caller may take now",
@@ -202,6 +237,17 @@ SPEC: dict[str, Any] = {
                     "version": {"type": "string"},
                     "title": TEXT,
                     "category": {"type": "string"},
+                },
+            },
+            "Attachment": {
+                "type": "object",
+                "required": ["id", "filename", "content_type", "size"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "filename": {"type": "string"},
+                    "content_type": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "sha256": {"type": "string"},
                 },
             },
             "Receipt": {

@@ -73,6 +73,33 @@ def submit(tenant: str, service_id: str) -> Any:
     return response
 
 
+@blueprint.post("/tenants/<tenant>/services/<service_id>/attachments/<attachment_id>")
+def upload_attachment(tenant: str, service_id: str, attachment_id: str) -> Any:
+    """Upload one file (multipart field ``file``); put the returned description into the form data."""
+    from engine.blobs import UploadRejected
+    from engine.services import uploads
+
+    found = tenant_or_404(tenant)
+    enabled = platform().db(tenants.enabled_service(found, service_id))
+    definition = platform().definition(enabled.service_id, enabled.version)
+    sent = request.files.get("file")
+    if sent is None:
+        raise ApiError(400, "invalid_request", "send the file as multipart/form-data in the field 'file'")
+    try:
+        described = platform().db(
+            uploads.upload(
+                found, definition, attachment_id, sent.read(), sent.filename, blobs=platform().blobs
+            )
+        )
+    except UploadRejected as rejected:
+        raise ApiError(
+            422, f"upload_{rejected.reason_code}", rejected.message_en, message_th=rejected.message_th
+        ) from None
+    response = jsonify(described)
+    response.status_code = 201
+    return response
+
+
 def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
     if caller.is_officer:
         return platform().db(submissions.find(found, reference))

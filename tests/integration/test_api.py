@@ -12,6 +12,7 @@ import pytest
 from engine.services import accounts, tenants
 from engine.store.models import AuditEntry, Submission
 from tests.conftest import SERVICE_IDS, example_files, read
+from tests.uploads import TINY_PDF, with_uploaded_files
 from tests.walks import first_input, passable, paths_to
 from thongthin.demo import DEMO_PASSWORD
 
@@ -104,7 +105,7 @@ def test_every_service_walks_to_every_end_through_the_api(
         )
         if path is None:
             continue  # only reachable with a bank's payment notification (arrives with the payments module)
-        receipt = submit(client, town, service_id, data)
+        receipt = submit(client, town, service_id, with_uploaded_files(client, town.slug, definition, data))
         reference, tracking = receipt["reference"], receipt["tracking_token"]
         assert reference.startswith(f"TT-{25}")
         for transition in path:
@@ -280,3 +281,35 @@ def test_openapi_document(client: Any):
         "/api/v1/tenants/{tenant}/submissions/{reference}/transitions",
     ):
         assert path in spec["paths"]
+
+
+def test_uploads_are_checked_by_content_and_stored(client: Any, platform: Any, town: Municipality):
+    definition = platform.catalog.get("building-permit")
+    spec = next(a for a in definition.service.attachments if "application/pdf" in a.accept)
+    url = f"/api/v1/tenants/{town.slug}/services/building-permit/attachments/{spec.id}"
+    import io
+
+    fake = client.post(
+        url,
+        data={"file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "plan.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert fake.status_code == 422 and fake.json["code"] == "upload_type_not_accepted"
+    assert fake.json["message_th"] and fake.json["message"]
+    good = client.post(
+        url, data={"file": (io.BytesIO(TINY_PDF), "แบบแปลน.pdf")}, content_type="multipart/form-data"
+    )
+    assert good.status_code == 201
+    assert good.json["content_type"] == "application/pdf" and good.json["filename"] == "แบบแปลน.pdf"
+    from engine.store.models import Attachment
+
+    row = platform.db(Attachment.get(id=good.json["id"]))
+    assert platform.blobs.get(row.blob_key) == TINY_PDF
+    missing = client.post(url, data={}, content_type="multipart/form-data")
+    assert missing.status_code == 400
+    unknown = client.post(
+        url.replace(spec.id, "no-such-attachment"),
+        data={"file": (io.BytesIO(TINY_PDF), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert unknown.status_code == 404
