@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
+.PHONY: bench-postgres serve
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,16 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/thongthin bench validate
+	$(BIN)/thongthin bench submit
+
+# The submission benchmark again on a throw-away PostgreSQL database (127.0.0.1:5432).
+bench-postgres: $(STAMP)
+	$(BIN)/thongthin bench submit --backend postgres
+
+# Production settings through gunicorn: DATABASE_URL, SECRET_KEY, S3_* come from the environment.
+serve: $(STAMP)
+	$(BIN)/thongthin db upgrade
+	$(BIN)/thongthin serve --bind $(or $(BIND),127.0.0.1:8000)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

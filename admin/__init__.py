@@ -1,9 +1,135 @@
-"""The back office: officers' desk and the municipality console."""
+"""The back office: officers' desk and the municipality console.
+
+Every page lives under ``/<tenant>/admin``. Before any view runs, :func:`load_officer`
+resolves the tenant, requires a logged-in officer *of that tenant* (a session of another
+municipality gets 403, whatever the rest of the URL says) and, for console pages, the
+``admin`` role. Views are open only when marked :func:`public`, so a new route is
+protected by default.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from engine.definitions import UnknownService
+from engine.services import accounts, desk, tenants
+from engine.services.errors import NotFound
+from thongthin.app import platform
 
 blueprint = Blueprint("admin", __name__, url_prefix="/<tenant>/admin", template_folder="templates")
+# Stylesheet and scripts of the back office, outside the tenant prefix so pages of every tenant share them.
+assets = Blueprint("admin_assets", __name__, static_folder="static", static_url_path="/static/admin")
 
-BLUEPRINTS = (blueprint,)
+BLUEPRINTS = (blueprint, assets)
+
+ADMIN_ROLE = "admin"
+# Session keys: who is logged in, and to which tenant (checked on every request).
+SESSION_USER = "officer_id"
+SESSION_TENANT = "officer_tenant"
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def public(view: View) -> View:
+    """Mark a view as reachable without logging in (the login page)."""
+    view.admin_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def admin_only(view: View) -> View:
+    """Mark a view as part of the municipality console (role ``admin``)."""
+    view.admin_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path of this tenant's back office, else None (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    prefix = f"/{g.tenant.slug}/admin/"
+    if parts.scheme or parts.netloc or not parts.path.startswith(prefix) or "\\" in target:
+        return None
+    return target
+
+
+@blueprint.url_value_preprocessor
+def pull_tenant(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.tenant_slug = (values or {}).pop("tenant", None)
+
+
+@blueprint.url_defaults
+def add_tenant(endpoint: str, values: dict[str, Any]) -> None:
+    if "tenant" not in values and g.get("tenant_slug"):
+        values["tenant"] = g.tenant_slug
+
+
+@blueprint.before_request
+def load_officer() -> Any:
+    """Tenant, officer and roles of the request; redirects to login or refuses (403)."""
+    g.tenant = platform().db(tenants.get_tenant(g.tenant_slug or ""))
+    g.user, g.roles = None, frozenset()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "admin_public", False):
+        return None
+    user_id = session.get(SESSION_USER)
+    if user_id is None:
+        return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
+    if session.get(SESSION_TENANT) != g.tenant.id:
+        abort(403)  # logged in to another municipality: nothing of this one is theirs to see
+    try:
+        g.user = platform().db(desk.officer(g.tenant, user_id, active_only=True))
+    except NotFound:
+        session.pop(SESSION_USER, None)  # the account was deactivated or removed meanwhile
+        return redirect(url_for("admin.login"))
+    g.roles = frozenset(platform().db(accounts.roles_of(g.user)))
+    if getattr(view, "admin_only", False) and ADMIN_ROLE not in g.roles:
+        abort(403)
+    return None
+
+
+@blueprint.context_processor
+def admin_context() -> dict[str, Any]:
+    tenant = g.get("tenant")
+    language = g.get("language", "th")
+    roles = platform().catalog.roles
+
+    def role_title(role: str) -> str:
+        spec = roles.get(role)
+        return spec.title.get(language) if spec else role
+
+    return {
+        "tenant": tenant,
+        "tenant_name": (tenant.name_en if language == "en" else tenant.name_th) if tenant else "",
+        "officer": g.get("user"),
+        "officer_roles": g.get("roles", frozenset()),
+        "is_admin": ADMIN_ROLE in g.get("roles", frozenset()),
+        "role_title": role_title,
+    }
+
+
+def _error_page(status: int) -> Any:
+    key = {403: "error.forbidden", 404: "error.not_found"}.get(status, "error.server")
+    return render_template("admin/error.html", message_key=key, status=status), status
+
+
+@blueprint.errorhandler(NotFound)
+@blueprint.errorhandler(UnknownService)
+def not_found(error: Exception) -> Any:
+    if g.get("tenant") is None:
+        g.tenant_slug = None  # an unknown tenant: do not build links into it
+    return _error_page(404)
+
+
+@blueprint.errorhandler(403)
+@blueprint.errorhandler(404)
+def http_error(error: HTTPException) -> Any:
+    return _error_page(error.code or 500)
+
+
+from admin import auth_views, console_views, desk_views  # noqa: E402, F401 (registers the views)

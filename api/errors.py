@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from engine.definitions import UnknownService
@@ -103,4 +103,4 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(
                 500, "server_error", "Something went wrong on our side; nothing was changed."
             )
-        return error_response(500, "server_error", "Something went wrong on our side.")
+        return render_template("error.html", status=500), 500

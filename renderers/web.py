@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, g, request, session
 
@@ -45,8 +46,7 @@ def thai_date(value: date | datetime | str | None, *, with_time: bool = False) -
 
 def language_switch_url() -> str:
     other = "en" if current_language() == "th" else "th"
-    args = {**request.args, "lang": other}
-    return request.path + "?" + "&".join(f"{k}={v}" for k, v in args.items())
+    return request.path + "?" + urlencode({**request.args, "lang": other})
 
 
 def init_app(app: Flask) -> None:

@@ -231,3 +231,51 @@ class Notification(Model):
     class Meta:
         table = "notification"
         indexes = (("tenant_id", "submission_id"),)
+
+
+class DocumentCounter(Model):
+    """The last document number issued per tenant and Buddhist-Era year."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField(
+        "models.Tenant", related_name="document_counters", on_delete=fields.CASCADE
+    )
+    year = fields.IntField()
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "document_counter"
+        unique_together = (("tenant", "year"),)
+
+
+class IssuedDocument(Model):
+    """A certificate, permit or receipt: reserved with its number first, then rendered, signed and stored.
+
+    One row per effect job, so a job that runs twice (a worker died) finishes the same
+    document with the same number instead of issuing a second one.
+    """
+
+    id = fields.IntField(primary_key=True)
+    public_id = fields.CharField(max_length=40, unique=True)  # what the QR code and /verify/<id> use
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="documents", on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="documents", on_delete=fields.CASCADE
+    )
+    job = fields.OneToOneField(
+        "models.EffectJob", related_name="document", null=True, on_delete=fields.SET_NULL
+    )
+    document_id = fields.CharField(max_length=64)  # the document's id in service.json
+    number = fields.CharField(max_length=40)
+    title_th = fields.CharField(max_length=300)
+    title_en = fields.CharField(max_length=300)
+    holder = fields.CharField(max_length=300)
+    status = fields.CharField(max_length=16, default="reserved")  # reserved | issued
+    blob_key = fields.CharField(max_length=255, default="")
+    sha256 = fields.CharField(max_length=64, default="")
+    pades_level = fields.CharField(max_length=8, default="")
+    issued_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "issued_document"
+        indexes = (("tenant_id", "submission_id"),)

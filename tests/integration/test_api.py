@@ -313,3 +313,28 @@ def test_uploads_are_checked_by_content_and_stored(client: Any, platform: Any, t
         content_type="multipart/form-data",
     )
     assert unknown.status_code == 404
+
+
+def test_concurrent_first_submissions_get_distinct_numbers(app: Any, platform: Any):
+    town = make_municipality(platform, app.test_client())
+    data = read(example_files("complaint", "valid")[0])
+    barrier = threading.Barrier(6)
+    references: list[str] = []
+    statuses: list[int] = []
+
+    def citizen() -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(f"/api/v1/tenants/{town.slug}/services/complaint/submissions", json=data)
+        statuses.append(response.status_code)
+        if response.status_code == 201:
+            references.append(response.json["reference"])
+
+    threads = [threading.Thread(target=citizen) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert statuses == [201] * 6
+    numbers = sorted(int(r.rsplit("-", 1)[1]) for r in references)
+    assert numbers == [1, 2, 3, 4, 5, 6]

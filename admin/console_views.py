@@ -1,0 +1,225 @@
+"""The municipality console (role ``admin``): services, their local fees, officers and roles, the dashboard."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import g, redirect, render_template, request, url_for
+
+from admin import ADMIN_ROLE, admin_only, blueprint
+from admin.charts import Bar, bar_chart
+from admin.forms import ErrorItem, errors_by_field, flash_key
+from admin.parameters import forms as fee_forms
+from admin.parameters import local_fees
+from admin.parameters import parse as parse_fees
+from engine.definitions import ServiceDefinition
+from engine.services import accounts, dashboard, desk, tenants
+from engine.services.errors import InvalidParameters
+from renderers.web import current_language, translate
+from thongthin.app import platform
+
+# Roles the platform or the citizen take: nobody logs in to the back office with them.
+NOT_FOR_OFFICERS = frozenset({"applicant", "system"})
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,79}")
+MIN_PASSWORD = 10
+
+
+def _t(key: str, **values: str) -> str:
+    return translate(key, current_language(), **values)
+
+
+def _definition(service_id: str) -> ServiceDefinition:
+    """A catalog service; raises UnknownService (shown as 404)."""
+    return platform().catalog.get(service_id)
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+@blueprint.get("/console/services")
+@admin_only
+def console_services() -> Any:
+    enabled = {e.service_id: e for e in platform().db(tenants.enabled_services(g.tenant))}
+    rows = [(d, enabled.get(d.id), bool(local_fees(d))) for d in platform().catalog]
+    return render_template("admin/console_services.html", rows=rows)
+
+
+@blueprint.post("/console/services/<service_id>/enable")
+@admin_only
+def enable_service(service_id: str) -> Any:
+    definition = _definition(service_id)
+    current = platform().db(tenants.enabled_services(g.tenant))
+    parameters = next((e.parameters for e in current if e.service_id == service_id), None)
+    try:
+        platform().db(tenants.enable_service(g.tenant, definition, parameters))
+    except InvalidParameters:
+        # The new version changed its fees: the old local rates must be looked at again first.
+        flash_key(
+            "admin.services.parameters_outdated", service=definition.service.title.get(current_language())
+        )
+        return redirect(url_for("admin.service_parameters", service_id=service_id))
+    flash_key("admin.services.enabled", service=definition.service.title.get(current_language()))
+    return redirect(url_for("admin.console_services"))
+
+
+@blueprint.post("/console/services/<service_id>/disable")
+@admin_only
+def disable_service(service_id: str) -> Any:
+    definition = _definition(service_id)
+    platform().db(tenants.disable_service(g.tenant, definition.id))
+    flash_key("admin.services.disabled", service=definition.service.title.get(current_language()))
+    return redirect(url_for("admin.console_services"))
+
+
+@blueprint.route("/console/services/<service_id>", methods=["GET", "POST"])
+@admin_only
+def service_parameters(service_id: str) -> Any:
+    """The municipality's own fee rates of an enabled service (only fees marked ``local``)."""
+    definition = _definition(service_id)
+    enabled = platform().db(tenants.enabled_service(g.tenant, service_id))  # 404 when not offered
+    language = current_language()
+    parameters = dict(enabled.parameters or {})
+    if request.method == "POST":
+        overrides, field_errors = parse_fees(definition, request.form)
+        problem = None
+        if not field_errors:
+            updated = {**parameters, "fees": overrides}
+            try:
+                tenants.check_parameters(definition, updated)
+                platform().db(tenants.enable_service(g.tenant, definition, updated))
+            except InvalidParameters as error:
+                problem = str(error)
+            else:
+                flash_key("admin.params.saved")
+                return redirect(url_for("admin.service_parameters", service_id=service_id))
+        forms = fee_forms(definition, parameters, language, request.form, field_errors)
+        errors = [
+            ErrorItem(box.name, text=_t(box.error_key) + f" ({_t(box.label_key, **box.label_values)})")
+            for form in forms
+            for box in form.fields
+            if box.error_key
+        ]
+        if problem:
+            errors.append(ErrorItem("fees", text=problem))
+        return render_template(
+            "admin/console_parameters.html", definition=definition, forms=forms, errors=errors
+        ), 422
+    return render_template(
+        "admin/console_parameters.html",
+        definition=definition,
+        forms=fee_forms(definition, parameters, language),
+        errors=[],
+    )
+
+
+# --- officers ---------------------------------------------------------------------------------
+
+
+def grantable_roles() -> list[str]:
+    """``admin`` and the roles the enabled services' workflows name, by title."""
+    enabled = platform().db(tenants.enabled_services(g.tenant))
+    definitions = [
+        platform().catalog.services[e.service_id]
+        for e in enabled
+        if e.service_id in platform().catalog.services
+    ]
+    roles = desk.roles_named(definitions, NOT_FOR_OFFICERS) | {ADMIN_ROLE}
+    known = platform().catalog.roles
+    return sorted(
+        roles, key=lambda r: (r != ADMIN_ROLE, known[r].title.get(current_language()) if r in known else r)
+    )
+
+
+@blueprint.route("/console/officers", methods=["GET", "POST"])
+@admin_only
+def console_officers() -> Any:
+    """Every officer with their roles, and the form to add one."""
+    roles = grantable_roles()
+    errors: list[ErrorItem] = []
+    posted: dict[str, Any] = {"username": "", "display_name": "", "roles": []}
+    if request.method == "POST":
+        username = request.form.get("username", "").strip().lower()
+        display_name = request.form.get("display_name", "").strip()
+        password = request.form.get("password", "")
+        wanted = [r for r in request.form.getlist("roles") if r in roles]
+        posted = {"username": username, "display_name": display_name, "roles": wanted}
+        if not USERNAME.fullmatch(username):
+            errors.append(ErrorItem("username", "admin.officers.error.username"))
+        elif platform().db(desk.username_taken(username)):
+            errors.append(ErrorItem("username", "admin.officers.error.taken"))
+        if not display_name or len(display_name) > 200:
+            errors.append(ErrorItem("display_name", "admin.officers.error.name"))
+        if len(password) < MIN_PASSWORD:
+            errors.append(ErrorItem("password", "admin.officers.error.password"))
+        if not errors:
+            platform().db(accounts.create_user(g.tenant, username, password, display_name, wanted))
+            flash_key("admin.officers.created", username=username)
+            return redirect(url_for("admin.console_officers"))
+    return render_template(
+        "admin/console_officers.html",
+        officers=platform().db(desk.officers(g.tenant)),
+        roles=roles,
+        posted=posted,
+        errors=errors,
+        field_errors=errors_by_field(errors),
+        min_password=MIN_PASSWORD,
+    ), (422 if errors else 200)
+
+
+@blueprint.route("/console/officers/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def officer_roles(user_id: int) -> Any:
+    """Grant and revoke the roles of one officer of this municipality."""
+    user = platform().db(desk.officer(g.tenant, user_id))  # another tenant's user: 404
+    roles = grantable_roles()
+    errors: list[ErrorItem] = []
+    if request.method == "POST":
+        wanted = set(request.form.getlist("roles"))
+        if user.id == g.user.id and ADMIN_ROLE not in wanted:
+            # Nobody locks themselves (and perhaps the whole municipality) out of the console.
+            errors.append(ErrorItem("roles", "admin.officers.error.own_admin"))
+        else:
+            platform().db(desk.set_roles(user, wanted, roles))
+            flash_key("admin.officers.saved", username=user.username)
+            return redirect(url_for("admin.officer_roles", user_id=user.id))
+    held = platform().db(accounts.roles_of(user))
+    # Roles of services no longer offered stay listed while the officer holds them, so they can be revoked.
+    shown = roles + sorted(held - set(roles) - NOT_FOR_OFFICERS)
+    return render_template(
+        "admin/console_officer.html", person=user, roles=shown, held=held, errors=errors
+    ), (422 if errors else 200)
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+
+@blueprint.get("/console/dashboard")
+@admin_only
+def console_dashboard() -> Any:
+    language = current_language()
+    catalog = platform().catalog
+    report = platform().db(dashboard.dashboard(g.tenant, list(catalog)))
+
+    def title(service_id: str) -> str:
+        definition = catalog.services.get(service_id)
+        return definition.service.title.get(language) if definition else service_id
+
+    def state_name(service_id: str, state: str) -> str:
+        definition = catalog.services.get(service_id)
+        spec = definition.workflow.states.get(state) if definition else None
+        return spec.title.get(language) if spec else state
+
+    chart = bar_chart(
+        [Bar(s.service_id, title(s.service_id), s.total) for s in report.services],
+        _t("admin.dashboard.chart.title"),
+        _t("admin.dashboard.chart.desc"),
+        chart_id="per-service",
+    )
+    return render_template(
+        "admin/console_dashboard.html",
+        report=report,
+        chart=chart,
+        title=title,
+        state_name=state_name,
+    )

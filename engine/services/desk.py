@@ -1,0 +1,272 @@
+"""The officers' desk: the inbox of work waiting for my roles, attachments, officers of a tenant.
+
+Every query here is scoped by ``tenant_id``: an officer of one municipality never reaches
+another's rows, whatever ids or reference numbers they type. A submission waits for an
+officer when the assignees of its current state (in its service's workflow) include one of
+the officer's roles.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import pyotp
+from tortoise.expressions import Q
+
+from engine.definitions import ServiceDefinition
+from engine.services import accounts
+from engine.services.errors import NotFound
+from engine.store.models import Attachment, RoleGrant, Submission, Tenant, User
+
+DUE_SOON = timedelta(days=2)
+# The light columns of an inbox row: the form data stays in the database until the detail page.
+_INBOX_COLUMNS = ("reference", "service_id", "state", "submitted_at", "due_at", "state_due_at", "version")
+
+
+class Sla(StrEnum):
+    """Where a submission stands against its legal deadline."""
+
+    OVERDUE = "overdue"
+    SOON = "soon"  # due within DUE_SOON
+    ON_TIME = "on_time"  # later, or no running deadline (the clock is paused)
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment_not_found"
+
+    def __init__(self, attachment_id: str):
+        self.attachment_id = attachment_id
+        super().__init__(f"no attachment {attachment_id!r}")
+
+
+class OfficerNotFound(NotFound):
+    code = "officer_not_found"
+
+    def __init__(self, user_id: int):
+        self.user_id = user_id
+        super().__init__(f"no officer {user_id!r}")
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the officer narrowed the inbox to; None means any."""
+
+    service_id: str | None = None
+    state: str | None = None
+    sla: Sla | None = None
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    reference: str
+    service_id: str
+    state: str
+    submitted_at: datetime
+    due_at: datetime | None
+    state_due_at: datetime | None
+    version: int
+    sla: Sla
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One page of the inbox and, per filter, how many items each choice would show.
+
+    Each count applies the other two filters, so picking a choice shows exactly that many.
+    """
+
+    items: list[InboxItem]
+    total: int  # items matching all filters (all pages)
+    waiting: int  # items waiting for my roles, unfiltered
+    by_service: dict[str, int] = field(default_factory=dict)
+    by_state: dict[str, int] = field(default_factory=dict)
+    by_sla: dict[Sla, int] = field(default_factory=dict)
+
+
+def sla_of(due_at: datetime | None, now: datetime, within: timedelta = DUE_SOON) -> Sla:
+    """Overdue once the legal deadline passed, due soon within ``within`` of it, else on time."""
+    if due_at is None:
+        return Sla.ON_TIME
+    if due_at <= now:
+        return Sla.OVERDUE
+    if due_at - now <= within:
+        return Sla.SOON
+    return Sla.ON_TIME
+
+
+def assigned_states(definition: ServiceDefinition, roles: Collection[str]) -> list[str]:
+    """The open states of ``definition`` whose assignees include one of ``roles``."""
+    return [
+        name
+        for name, state in definition.workflow.states.items()
+        if not state.final and set(state.assignees) & set(roles)
+    ]
+
+
+def _inbox_query(tenant: Tenant, definitions: Iterable[ServiceDefinition], roles: Collection[str]) -> Any:
+    conditions = [
+        Q(service_id=definition.id, state__in=states)
+        for definition in definitions
+        if (states := assigned_states(definition, roles))
+    ]
+    if not conditions:
+        return None
+    return Submission.filter(tenant_id=tenant.id, closed=False).filter(Q(*conditions, join_type="OR"))
+
+
+def _sort_key(item: InboxItem) -> tuple[bool, datetime, datetime, str]:
+    # Most urgent first; work without a running deadline last, oldest first among equals.
+    far = datetime.max.replace(tzinfo=UTC)
+    return (item.due_at is None, item.due_at or far, item.submitted_at, item.reference)
+
+
+async def inbox(
+    tenant: Tenant,
+    definitions: Iterable[ServiceDefinition],
+    roles: Collection[str],
+    chosen: InboxFilter | None = None,
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Inbox:
+    """The submissions of ``tenant`` waiting for ``roles``, filtered, most urgent first.
+
+    ``definitions`` are the workflows to read assignees from (normally the whole catalog,
+    so work of a service the tenant stopped offering still shows). One query fetches the
+    light columns of every waiting submission; filtering, counting and paging happen here
+    because an office's open work is hundreds of rows, not millions, and the counts per
+    filter need the whole set anyway.
+    """
+    chosen = chosen or InboxFilter()
+    moment = now or datetime.now(UTC)
+    query = _inbox_query(tenant, definitions, roles)
+    rows = await query.values(*_INBOX_COLUMNS) if query is not None else []
+    everything = [InboxItem(**row, sla=sla_of(row["due_at"], moment)) for row in rows]
+
+    def keep(item: InboxItem, *, service: bool = True, state: bool = True, sla: bool = True) -> bool:
+        return (
+            (not service or chosen.service_id is None or item.service_id == chosen.service_id)
+            and (not state or chosen.state is None or item.state == chosen.state)
+            and (not sla or chosen.sla is None or item.sla == chosen.sla)
+        )
+
+    matching = sorted((i for i in everything if keep(i)), key=_sort_key)
+    by_sla = Counter(i.sla for i in everything if keep(i, sla=False))
+    return Inbox(
+        items=matching[offset : offset + limit],
+        total=len(matching),
+        waiting=len(everything),
+        by_service=dict(Counter(i.service_id for i in everything if keep(i, service=False))),
+        by_state=dict(Counter(i.state for i in everything if keep(i, state=False))),
+        by_sla={kind: by_sla.get(kind, 0) for kind in Sla},
+    )
+
+
+async def attachments_of(submission: Submission) -> list[Attachment]:
+    """The files uploaded with ``submission``, oldest first."""
+    return await Attachment.filter(tenant_id=submission.tenant_id, submission_id=submission.id).order_by(
+        "created_at", "id"
+    )
+
+
+async def attachment(tenant: Tenant, attachment_id: str) -> Attachment:
+    """An attachment of a submission of ``tenant``; raises :class:`AttachmentNotFound`.
+
+    Files still on a draft (not yet submitted) are the citizen's, not the office's.
+    """
+    found = await Attachment.get_or_none(tenant_id=tenant.id, id=attachment_id, submission_id__isnull=False)
+    if found is None:
+        raise AttachmentNotFound(attachment_id)
+    return found
+
+
+# --- officers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Officer:
+    user: User
+    roles: frozenset[str]
+
+
+async def officers(tenant: Tenant) -> list[Officer]:
+    """Every user of ``tenant`` with the roles granted to them, by username."""
+    users = await User.filter(tenant_id=tenant.id).order_by("username")
+    grants: dict[int, set[str]] = {}
+    for user_id, role in await RoleGrant.filter(tenant_id=tenant.id).values_list("user_id", "role"):
+        grants.setdefault(user_id, set()).add(role)
+    return [Officer(user, frozenset(grants.get(user.id, ()))) for user in users]
+
+
+async def officer(tenant: Tenant, user_id: int, *, active_only: bool = False) -> User:
+    """A user of ``tenant``; raises :class:`OfficerNotFound` (also for another tenant's user)."""
+    filters: dict[str, Any] = {"tenant_id": tenant.id, "id": user_id}
+    if active_only:
+        filters["active"] = True
+    found = await User.get_or_none(**filters)
+    if found is None:
+        raise OfficerNotFound(user_id)
+    return found
+
+
+async def username_taken(username: str) -> bool:
+    """Usernames are unique across the platform (one login form per tenant, one user table)."""
+    return await User.exists(username=username)
+
+
+async def set_roles(
+    user: User, wanted: Collection[str], allowed: Collection[str]
+) -> tuple[set[str], set[str]]:
+    """Grant and revoke so that ``user`` holds exactly ``wanted`` among the ``allowed`` roles.
+
+    Roles outside ``allowed`` are left as they are. Returns (granted, revoked).
+    """
+    held = await accounts.roles_of(user)
+    managed = set(allowed)
+    target = set(wanted) & managed
+    granted, revoked = target - held, (held & managed) - target
+    for role in sorted(granted):
+        await accounts.grant_role(user, role)
+    for role in sorted(revoked):
+        await accounts.revoke_role(user, role)
+    return granted, revoked
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(secret: str, username: str, issuer: str) -> str:
+    """The ``otpauth://`` URI an authenticator app reads (from a QR code or typed in)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+
+
+async def confirm_totp(user: User, secret: str, code: str, *, now: datetime | None = None) -> bool:
+    """Turn on two-factor login with ``secret`` once the user proved their app shows ``code``.
+
+    Returns False (and changes nothing) when the code does not match: turning it on before
+    the app is set up would lock the officer out.
+    """
+    code = "".join(code.split())
+    if not code.isdigit() or not pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1):
+        return False
+    user.totp_secret = secret
+    await user.save(update_fields=["totp_secret"])
+    return True
+
+
+def roles_named(definitions: Iterable[ServiceDefinition], not_for_officers: Collection[str]) -> set[str]:
+    """The roles the workflows of ``definitions`` name (transitions and assignees)."""
+    found: set[str] = set()
+    for definition in definitions:
+        for transition in definition.workflow.transitions:
+            found.update(transition.roles)
+        for state in definition.workflow.states.values():
+            found.update(state.assignees)
+    return found - set(not_for_officers)

@@ -1,0 +1,98 @@
+"""Issued documents: numbered per tenant and year, reserved before rendering, found by their public ID.
+
+Rendering and signing are adapters the composition root plugs in (see ``thongthin.runners``);
+this module only keeps the records, so that a document is never lost nor issued twice: the
+number and public ID are reserved in one transaction keyed by the effect job, and the
+document is marked issued only once its signed bytes are stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from engine import jsonpointer
+from engine.definitions import ServiceDefinition
+from engine.services import secrets
+from engine.services.errors import NotFound
+from engine.store.counters import next_number
+from engine.store.models import EffectJob, IssuedDocument, Submission
+from engine.thaidate import buddhist_year
+from engine.workflow.sla import BANGKOK
+
+
+class DocumentNotFound(NotFound):
+    code = "document_not_found"
+
+
+def holder_name(definition: ServiceDefinition, data: Any) -> str:
+    """The applicant's name as the form asked it: the first person's name, or the first business name."""
+    for ui_field in definition.ui.fields():
+        if ui_field.pointer.endswith("/first_name"):
+            person = jsonpointer.resolve(data, ui_field.pointer.rsplit("/", 1)[0], None)
+            if isinstance(person, dict) and person.get("first_name"):
+                parts = (person.get("prefix", ""), person.get("first_name", ""), person.get("last_name", ""))
+                prefix = parts[0] if parts[0] not in ("", "อื่น ๆ") else ""
+                return f"{prefix}{parts[1]} {parts[2]}".strip()
+    for ui_field in definition.ui.fields():
+        if ui_field.pointer.endswith(("/company_name", "/business_name", "/name")):
+            value = jsonpointer.resolve(data, ui_field.pointer, None)
+            if isinstance(value, str) and value:
+                return value
+    return ""
+
+
+async def reserve(
+    job: EffectJob, submission: Submission, definition: ServiceDefinition, document_id: str
+) -> IssuedDocument:
+    """The document this job issues: reserved now with the next number, or the one it reserved before."""
+    existing = await IssuedDocument.get_or_none(job_id=job.id)
+    if existing is not None:
+        return existing
+    spec = definition.service.document(document_id)
+    if spec is None:
+        raise DocumentNotFound(f"{definition.id} declares no document {document_id!r}")
+    year_be = buddhist_year(datetime.now(UTC).astimezone(BANGKOK).date())
+    async with in_transaction() as connection:
+        number = await next_number(connection, "document_counter", job.tenant_id, year_be)
+        return await IssuedDocument.create(
+            public_id=secrets.new_token(15),
+            tenant_id=job.tenant_id,
+            submission=submission,
+            job=job,
+            document_id=document_id,
+            number=f"{number}/{year_be}",
+            title_th=spec.title.th,
+            title_en=spec.title.en,
+            holder=holder_name(definition, submission.data),
+            using_db=connection,
+        )
+
+
+async def mark_issued(document: IssuedDocument, *, blob_key: str, sha256: str, pades_level: str) -> None:
+    document.status = "issued"
+    document.blob_key = blob_key
+    document.sha256 = sha256
+    document.pades_level = pades_level
+    document.issued_at = datetime.now(UTC)
+    await document.save(update_fields=["status", "blob_key", "sha256", "pades_level", "issued_at"])
+
+
+async def by_public_id(public_id: str) -> IssuedDocument:
+    """An issued document (for the public verification page); raises :class:`DocumentNotFound`."""
+    found = await IssuedDocument.get_or_none(public_id=public_id, status="issued").prefetch_related("tenant")
+    if found is None:
+        raise DocumentNotFound(f"no issued document {public_id!r}")
+    return found
+
+
+async def by_sha256(digest: str) -> IssuedDocument | None:
+    return await IssuedDocument.get_or_none(sha256=digest, status="issued").prefetch_related("tenant")
+
+
+async def of_submission(submission: Submission) -> list[IssuedDocument]:
+    return await IssuedDocument.filter(
+        tenant_id=submission.tenant_id, submission=submission, status="issued"
+    ).order_by("id")

@@ -1,0 +1,96 @@
+"""``thongthin demo``: the demo municipality comes up with every service and its officers, twice alike."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from engine.definitions import load_catalog
+from tests.conftest import REQUIRED_SERVICES, SERVICE_IDS
+from tests.e2e.test_serve import THONGTHIN, clean_environ, free_port, request, stop, wait_listening
+from thongthin.demo import DEMO_PASSWORD, DEMO_TENANT, demo_accounts
+
+THAI = re.compile("[\u0e00-\u0e7f]")
+SLUG = DEMO_TENANT["slug"]
+
+
+@contextmanager
+def demo(data: Path, log: Path) -> Iterator[int]:
+    """Run ``thongthin demo`` on a free port until the block ends; its output goes to ``log``."""
+    port = free_port()
+    with log.open("wb") as sink:
+        # Unbuffered, or what the demo printed would be lost when it is stopped.
+        process = subprocess.Popen(
+            [THONGTHIN, "demo", "--port", str(port), "--data", str(data)],
+            env=clean_environ(),
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+        )
+    try:
+        wait_listening(process, port, log, timeout=120)
+        yield port
+    finally:
+        stop(process)
+
+
+def check_running_demo(port: int) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", f"/{SLUG}/")
+    response = connection.getresponse()
+    page = response.read().decode("utf-8")
+    connection.close()
+    assert response.status == 200, page[:500]
+    assert response.getheader("Content-Type", "").startswith("text/html")
+    assert THAI.search(page), "the citizens' home page has no Thai text"
+
+    status, listed = request(port, "GET", f"/api/v1/tenants/{SLUG}/services")
+    assert status == 200, listed
+    ids = [service["id"] for service in listed["services"]]
+    assert sorted(ids) == SERVICE_IDS
+    assert set(ids) >= REQUIRED_SERVICES and len(ids) == len(set(ids))
+
+    # The printed password works for a printed account.
+    officer = demo_accounts(load_catalog(), SLUG)[0].username
+    body = f'{{"username": "{officer}", "password": "{DEMO_PASSWORD}"}}'.encode()
+    status, token = request(port, "POST", "/api/v1/auth/token", body)
+    assert status == 200 and token["token"], token
+
+
+def check_printed(output: str) -> None:
+    assert DEMO_PASSWORD in output
+    assert f"/{SLUG}/" in output
+    for account in demo_accounts(load_catalog(), SLUG):
+        assert account.username in output, f"{account.username} is not printed"
+
+
+def rows(database: Path, sql: str) -> list[Any]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_demo_serves_the_municipality_and_is_idempotent(tmp_path: Path):
+    data = tmp_path / "data"
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    with demo(data, first) as port:
+        check_running_demo(port)
+    check_printed(first.read_text(encoding="utf-8"))
+
+    with demo(data, second) as port:
+        check_running_demo(port)
+    check_printed(second.read_text(encoding="utf-8"))
+
+    database = data / "thongthin.sqlite3"
+    accounts = demo_accounts(load_catalog(), SLUG)
+    assert rows(database, "SELECT slug FROM tenant") == [(SLUG,)]
+    assert sorted(r[0] for r in rows(database, "SELECT service_id FROM enabled_service")) == SERVICE_IDS
+    usernames = [r[0] for r in rows(database, "SELECT username FROM app_user")]
+    assert sorted(usernames) == sorted(a.username for a in accounts)
+    grants = rows(database, "SELECT user_id, role FROM role_grant")
+    assert len(grants) == len(set(grants)) == sum(len(a.roles) for a in accounts)
