@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
@@ -21,7 +20,8 @@ from engine.definitions import ServiceDefinition
 from engine.forms import validate_submission
 from engine.services import secrets
 from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
-from engine.store.models import Attachment, AuditEntry, EffectJob, ReferenceCounter, Submission, Tenant, User
+from engine.store.counters import next_number
+from engine.store.models import Attachment, AuditEntry, EffectJob, Submission, Tenant, User
 from engine.thaidate import buddhist_year
 from engine.workflow import Outcome, StateEntry, Vote, available_actions, sla_report, take_action
 from engine.workflow.sla import BANGKOK
@@ -77,19 +77,6 @@ def format_reference(prefix: str, year_be: int, number: int) -> str:
     return f"{prefix}-{year_be}-{number:06d}"
 
 
-async def _next_number(tenant: Tenant, year_be: int, connection: Any) -> int:
-    updated = (
-        await ReferenceCounter.filter(tenant=tenant, year=year_be)
-        .using_db(connection)
-        .update(last_number=F("last_number") + 1)
-    )
-    if not updated:
-        await ReferenceCounter.create(tenant=tenant, year=year_be, last_number=1, using_db=connection)
-        return 1
-    counter = await ReferenceCounter.get(tenant=tenant, year=year_be).using_db(connection)
-    return counter.last_number
-
-
 def _deadlines(
     definition: ServiceDefinition, history: list[StateEntry]
 ) -> tuple[datetime | None, datetime | None]:
@@ -109,7 +96,7 @@ async def submit(
     initial = definition.workflow.initial
     async with in_transaction() as connection:
         year_be = buddhist_year(moment.astimezone(BANGKOK).date())
-        number = await _next_number(tenant, year_be, connection)
+        number = await next_number(connection, "reference_counter", tenant.id, year_be)
         reference = format_reference(tenant.reference_prefix, year_be, number)
         due_at, state_due_at = _deadlines(definition, [StateEntry(initial, moment)])
         submission = await Submission.create(
