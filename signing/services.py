@@ -1,0 +1,218 @@
+"""Where a tenant's signing set-up comes from, and signing a rendered document with it.
+
+For now the signing keys come from the development PKI in the data folder (``var/pki``,
+or ``THONGTHIN_PKI_DIR``): one PKCS#12 file per (tenant, role), its password from
+``THONGTHIN_P12_PASSWORD`` or the PKI's password file. The platform's trust roots are
+``THONGTHIN_TRUST_ROOTS`` (a certificate file or a folder of them) or else the development
+root. Production (a PKCS#12 per officer from the tenant's configuration, or a PKCS#11
+token) plugs in at :func:`load_profile`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asn1crypto import x509
+
+from signing.errors import PkiError, SignerConfigError
+from signing.pki import DevPki, load_trust_roots
+from signing.signer import (
+    DEFAULT_FONT,
+    Box,
+    PadesLevel,
+    Pkcs12Key,
+    Signatory,
+    SignedPdf,
+    SigningOptions,
+    async_sign_pdf,
+    sign_pdf,
+)
+
+PKI_DIR_ENV = "THONGTHIN_PKI_DIR"
+TRUST_ROOTS_ENV = "THONGTHIN_TRUST_ROOTS"
+
+
+@dataclass(frozen=True)
+class SigningProfile:
+    """A tenant's signing set-up: a key per role, the TSA, the roots B-LT validation trusts."""
+
+    tenant: str
+    tsa_url: str
+    trust_roots: tuple[x509.Certificate, ...]
+    keys: Mapping[str, Pkcs12Key] = field(default_factory=dict)
+    font_path: Path = DEFAULT_FONT
+
+    def key_for(self, role: str) -> Pkcs12Key:
+        """The key of the officer signing in ``role``; raises SignerConfigError if there is none."""
+        try:
+            return self.keys[role]
+        except KeyError:
+            raise SignerConfigError(f"{self.tenant}: no signing key for the role {role!r}") from None
+
+    def options(
+        self, level: PadesLevel = "B-LT", *, certify: bool = True, thai_numerals: bool = False
+    ) -> SigningOptions:
+        return SigningOptions(
+            tsa_url=self.tsa_url,
+            level=level,
+            trust_roots=self.trust_roots,
+            certify=certify,
+            font_path=self.font_path,
+            thai_numerals=thai_numerals,
+        )
+
+
+@dataclass(frozen=True)
+class SignerSlot:
+    """One signature a document needs: who signs (role, name, position) and where (page 1 box)."""
+
+    role: str
+    name: str
+    position: str
+    box: Box
+
+
+def pki_dir(data_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get(PKI_DIR_ENV) or Path(data_dir) / "pki")
+
+
+def platform_trust_roots(data_dir: Path, environ: Mapping[str, str] | None = None) -> list[x509.Certificate]:
+    """``THONGTHIN_TRUST_ROOTS`` (file or folder), else the development PKI's root.
+
+    Raises PkiError when neither is there.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(TRUST_ROOTS_ENV):
+        return load_trust_roots(Path(env[TRUST_ROOTS_ENV]))
+    folder = pki_dir(data_dir, env) / "trust"
+    if not folder.exists():
+        raise PkiError(
+            f"no trust roots: set {TRUST_ROOTS_ENV} or create the development PKI (`thongthin pki dev`)"
+        )
+    return load_trust_roots(folder)
+
+
+def load_profile(data_dir: Path, tenant: str, environ: Mapping[str, str] | None = None) -> SigningProfile:
+    """The signing profile of ``tenant``; raises PkiError (no PKI) or SignerConfigError (no password)."""
+    pki = DevPki.load(pki_dir(data_dir, environ))
+    return dev_profile(pki, tenant, environ)
+
+
+def dev_profile(pki: DevPki, tenant: str, environ: Mapping[str, str] | None = None) -> SigningProfile:
+    """The development PKI's keys of ``tenant``; raises SignerConfigError without a password."""
+    from signing.pki import p12_password
+
+    password = p12_password(pki.directory, environ)
+    keys = {c.role: Pkcs12Key(c.p12, password) for c in pki.officers if c.tenant == tenant}
+    if not keys:
+        raise SignerConfigError(f"the development PKI has no signing keys for {tenant!r}")
+    return SigningProfile(tenant, pki.tsa_url, tuple(pki.trust_roots()), keys)
+
+
+def signatories(profile: SigningProfile, slots: Sequence[SignerSlot]) -> list[Signatory]:
+    """The signatories of a document in order; raises SignerConfigError for a role without a key."""
+    return [
+        Signatory(
+            profile.key_for(slot.role), slot.name, slot.position, slot.box, field_name=f"Signature{i + 1}"
+        )
+        for i, slot in enumerate(slots)
+    ]
+
+
+def sign_document(
+    data: bytes,
+    profile: SigningProfile,
+    slots: Sequence[SignerSlot],
+    *,
+    level: PadesLevel = "B-LT",
+    certify: bool = True,
+) -> SignedPdf:
+    """Sign a rendered PDF by each slot's officer in turn (sync: off any event loop).
+
+    Raises what :func:`signing.signer.sign_pdf` raises.
+    """
+    return sign_pdf(data, signatories(profile, slots), profile.options(level, certify=certify))
+
+
+async def async_sign_document(
+    data: bytes,
+    profile: SigningProfile,
+    slots: Sequence[SignerSlot],
+    *,
+    level: PadesLevel = "B-LT",
+    certify: bool = True,
+) -> SignedPdf:
+    """:func:`sign_document` for a coroutine; raises what :func:`signing.signer.async_sign_pdf` raises."""
+    return await async_sign_pdf(data, signatories(profile, slots), profile.options(level, certify=certify))
+
+
+DATA_ENV = "THONGTHIN_DATA"
+
+
+def sign_with_demo_signer(
+    pdf: bytes,
+    boxes: Sequence[Box],
+    *,
+    roles: Sequence[str],
+    positions: Sequence[str],
+    level: PadesLevel = "B-LT",
+    certify: bool = True,
+    tenant: str = "maehia",
+    data_dir: Path | None = None,
+) -> SignedPdf:
+    """Sign a preview with the demo municipality's officers from the development PKI.
+
+    For ``thongthin document render --sign``: the PKI in the data folder is created (or
+    completed with the roles asked for) when needed, and when nothing answers at its
+    TSA/OCSP address the service runs in this process for the duration. Each stamp shows
+    the officer's certificate name and the given position. Synchronous: call it off any
+    event loop. Raises SignerConfigError (mismatched lists, no password), PkiError, and
+    what :func:`signing.signer.sign_pdf` raises.
+    """
+    from engine.definitions import load_catalog
+    from signing.pki import DEFAULT_URL, Officer, ensure_dev_pki, serve_dev_pki
+
+    if not len(boxes) == len(roles) == len(positions):
+        raise SignerConfigError("boxes, roles and positions must be as many as the signers")
+    roles_known = load_catalog().roles
+    organization = _demo_tenant_name(tenant)
+    officers = [
+        Officer(tenant, role, roles_known[role].title.th if role in roles_known else role, organization)
+        for role in dict.fromkeys(roles)
+    ]
+    folder = pki_dir(Path(data_dir or os.environ.get(DATA_ENV) or "var"))
+    pki = ensure_dev_pki(folder, officers, url=os.environ.get("THONGTHIN_PKI_URL", DEFAULT_URL))
+    server = None if _answers(pki.url) else serve_dev_pki(pki)
+    try:
+        profile = dev_profile(pki, tenant)
+        slots = [
+            SignerSlot(role, pki.officer(tenant, role).name, position, box)
+            for role, position, box in zip(roles, positions, boxes, strict=True)
+        ]
+        return sign_document(pdf, profile, slots, level=level, certify=certify)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _demo_tenant_name(slug: str) -> str:
+    from thongthin.demo import DEMO_TENANT
+
+    return DEMO_TENANT["name_th"] if slug == DEMO_TENANT["slug"] else slug
+
+
+def _answers(url: str) -> bool:
+    """Does something listen at the host and port of ``url``?"""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=0.5):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,107 @@
+"""The effect runners of this installation: the engine's own, plus issuing signed documents.
+
+Issuing a document joins three adapters the engine must not know: the PDF renderer, the
+signer and the blob store. The sequence makes a crash harmless: the number is reserved per
+job first; rendering, signing and storing come next (the blob key is the document's public
+ID, so a re-run overwrites rather than duplicates); the record is marked issued last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.definitions import ServiceDefinition
+from engine.services import documents
+from engine.services.effects import Runners, default_runners
+from engine.store.models import AuditEntry, EffectJob, IssuedDocument, Submission, Tenant
+from engine.workflow.sla import BANGKOK
+
+
+def public_url(platform: Any) -> str:
+    """Where citizens reach this installation (the QR codes on documents point there)."""
+    return platform.settings.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def verify_url(platform: Any, public_id: str) -> str:
+    return f"{public_url(platform)}/verify/{public_id}"
+
+
+async def signer_names(submission: Submission) -> dict[str, str]:
+    """Who acted in each role on this submission, the latest one winning (their names go under the stamps)."""
+    entries = await AuditEntry.filter(tenant_id=submission.tenant_id, submission=submission).order_by("seq")
+    return {e.role: e.actor_label for e in entries if e.actor_id is not None}
+
+
+@dataclass
+class DocumentIssuer:
+    """The ``issue_document`` runner."""
+
+    platform: Any
+
+    async def __call__(self, job: EffectJob, submission: Submission) -> None:
+        definition = self.platform.definition(submission.service_id, submission.service_version)
+        record = await documents.reserve(job, submission, definition, job.params["document"])
+        if record.status == "issued":
+            return
+        tenant = await Tenant.get(id=job.tenant_id)
+        names = await signer_names(submission)
+        signed, level = await asyncio.to_thread(
+            self.render_and_sign, definition, submission, tenant, record, names
+        )
+        key = f"tenant/{tenant.id}/documents/{record.public_id}.pdf"
+        await asyncio.to_thread(self.platform.blobs.put, key, signed.data, "application/pdf")
+        await documents.mark_issued(record, blob_key=key, sha256=signed.sha256, pades_level=level)
+
+    def render_and_sign(
+        self,
+        definition: ServiceDefinition,
+        submission: Submission,
+        tenant: Tenant,
+        record: IssuedDocument,
+        names: dict[str, str],
+    ) -> tuple[Any, str]:
+        """Blocking work (WeasyPrint, pyHanko's sync API): runs on a worker thread, never the ORM loop."""
+        from renderers.documents import DocumentTenant, render_document, signature_boxes
+        from signing.services import SignerSlot, load_profile, sign_document
+
+        spec = definition.service.document(record.document_id)
+        assert spec is not None  # reserve() checked it
+        settings = self.platform.settings
+        pdf = render_document(
+            definition,
+            record.document_id,
+            submission.data,
+            tenant=DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, self.logo(tenant)),
+            number=record.number,
+            issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
+            verify_url=verify_url(self.platform, record.public_id),
+            thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
+            reference=submission.reference,
+            submitted_on=submission.submitted_at.astimezone(BANGKOK).date(),
+            signer_names=names,
+        )
+        profile = load_profile(settings.data_dir, tenant.slug, settings.environ)
+        slots = [
+            SignerSlot(signer.role, names.get(signer.role, ""), signer.position.th, box)
+            for signer, box in zip(spec.signers, signature_boxes(definition, record.document_id), strict=True)
+        ]
+        return sign_document(
+            pdf, profile, slots, level=spec.pades_level, certify=spec.certify
+        ), spec.pades_level
+
+    def logo(self, tenant: Tenant) -> str | None:
+        if not tenant.logo_blob:
+            return None
+        content = self.platform.blobs.get(tenant.logo_blob)
+        return "data:image/png;base64," + base64.b64encode(content).decode("ascii")
+
+
+def runners_for(platform: Any) -> Runners:
+    """Every runner this installation has."""
+    runners = default_runners()
+    runners.register("issue_document")(DocumentIssuer(platform))
+    return runners
