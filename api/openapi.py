@@ -181,6 +181,47 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/verify": {
+            "post": {
+                "summary": "Verify a PDF: its signatures and whether the platform issued exactly this file",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/pdf": {
+                            "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                        },
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"file": {"type": "string"}},
+                                "required": ["file"],
+                            }
+                        },
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        _ref("VerificationResult"),
+                        "The report (genuine only when signed, trusted and in the register)",
+                    ),
+                    "400": _error("Nothing sent"),
+                },
+            }
+        },
+        "/api/v1/documents/{public_id}": {
+            "get": {
+                "summary": "An issued document's register entry and signature report",
+                "security": [],
+                "parameters": [
+                    {"name": "public_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": _json(_ref("VerificationResult"), "The report of the document as issued"),
+                    "404": _error("No issued document with this ID"),
+                },
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -248,6 +289,20 @@ SPEC: dict[str, Any] = {
                     "content_type": {"type": "string"},
                     "size": {"type": "integer"},
                     "sha256": {"type": "string"},
+                },
+            },
+            "VerificationResult": {
+                "type": "object",
+                "required": ["genuine", "in_register", "verification"],
+                "properties": {
+                    "genuine": {"type": "boolean"},
+                    "in_register": {"type": "boolean"},
+                    "register_message": TEXT,
+                    "document": {"type": ["object", "null"]},
+                    "verification": {
+                        "type": "object",
+                        "description": "status, sha256 and a report per signature",
+                    },
                 },
             },
             "Receipt": {

@@ -100,6 +100,37 @@ def upload_attachment(tenant: str, service_id: str, attachment_id: str) -> Any:
     return response
 
 
+def _trust_roots() -> Any:
+    from signing.services import platform_trust_roots
+
+    settings = platform().settings
+    return platform_trust_roots(settings.data_dir, settings.environ)
+
+
+@blueprint.post("/verify")
+def verify() -> Any:
+    """Verify any PDF: its signatures, and whether the platform issued exactly this file."""
+    from signing.registry import verify_upload
+
+    sent = request.files.get("file")
+    data = sent.read() if sent is not None else request.get_data()
+    if not data:
+        raise ApiError(
+            400,
+            "invalid_request",
+            "send the PDF as the body (application/pdf) or as the multipart field 'file'",
+        )
+    return jsonify(platform().db(verify_upload(data, _trust_roots())).as_dict())
+
+
+@blueprint.get("/documents/<public_id>")
+def document(public_id: str) -> Any:
+    """The register entry and signature report of an issued document (what its QR code leads to)."""
+    from signing.registry import verify_issued
+
+    return jsonify(platform().db(verify_issued(public_id, platform().blobs, _trust_roots())).as_dict())
+
+
 def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
     if caller.is_officer:
         return platform().db(submissions.find(found, reference))

@@ -205,3 +205,46 @@ def test_killing_the_worker_mid_job(platform: Any, town: dict[str, Any], backend
     [finished] = platform.db(IssuedDocument.filter(submission=submission))
     assert finished.id == document.id and finished.number == document.number and finished.status == "issued"
     assert platform.db(EffectJob.get(id=job.id)).status == "done"
+
+
+def test_anyone_can_verify_a_document_through_the_api(client: Any, platform: Any, town: dict[str, Any]):
+    submission = approved_submission(platform, town)
+    platform.db(run_pending(runners_for(platform)))
+    [document] = platform.db(IssuedDocument.filter(submission=submission))
+    pdf = platform.blobs.get(document.blob_key)
+
+    genuine = client.post("/api/v1/verify", data=pdf, content_type="application/pdf")
+    assert genuine.status_code == 200
+    assert genuine.json["genuine"] and genuine.json["in_register"]
+    assert genuine.json["document"]["number"] == document.number
+    assert genuine.json["document"]["issuer"]["slug"] == town["tenant"].slug
+    assert genuine.json["verification"]["sha256"] == document.sha256
+
+    tampered = bytearray(pdf)
+    tampered[len(pdf) // 2] ^= 0x01
+    changed = client.post("/api/v1/verify", data=bytes(tampered), content_type="application/pdf")
+    assert changed.status_code == 200 and not changed.json["genuine"] and not changed.json["in_register"]
+    assert changed.json["verification"]["status"] != "valid"
+
+    # Validly signed with the municipality's key, but never issued by the platform.
+    from signing.services import SignerSlot, load_profile, sign_document
+    from tests.signing_fixtures import make_pdf
+
+    profile = load_profile(platform.settings.data_dir, town["tenant"].slug)
+    role = town["definition"].service.documents[0].signers[0].role
+    forged = sign_document(
+        make_pdf("Forged certificate"), profile, [SignerSlot(role, "ผู้ปลอม", "ไม่มี", (50, 50, 250, 110))], level="B-T"
+    )
+    outside = client.post(
+        "/api/v1/verify",
+        data={"file": (__import__("io").BytesIO(forged.data), "x.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert outside.json["verification"]["status"] == "valid" and not outside.json["in_register"]
+    assert not outside.json["genuine"]
+
+    shown = client.get(f"/api/v1/documents/{document.public_id}")
+    assert shown.status_code == 200 and shown.json["genuine"]
+    assert shown.json["document"]["holder"] == document.holder
+    assert client.get("/api/v1/documents/not-a-document").status_code == 404
+    assert client.post("/api/v1/verify", data=b"", content_type="application/pdf").status_code == 400
