@@ -15,7 +15,7 @@ from admin.inputs import error_messages, fields, parse
 from engine.blobs import BlobNotFound
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
-from engine.services import desk, submissions
+from engine.services import desk, documents, submissions
 from engine.services.errors import StaleSubmission
 from engine.store.models import AuditEntry, Submission
 from engine.workflow import (
@@ -193,6 +193,7 @@ def _render_detail(
         sla=desk.sla_of(found.due_at, datetime.now(UTC)) if not found.closed else None,
         steps=answers(definition, found.data, language),
         files=platform().db(desk.attachments_of(found)),
+        issued=platform().db(documents.of_submission(found)),
         history=_history(definition, platform().db(submissions.history(found))),
         forms=forms,
         votes=[v.role for v in submissions.votes_of(found)],
@@ -276,6 +277,20 @@ def act(reference: str) -> Any:
         state=state_title(definition.id, result.status),
     )
     return redirect(url_for("admin.submission", reference=reference))
+
+
+@blueprint.get("/documents/<public_id>")
+def issued_document(public_id: str) -> Any:
+    """A signed document this municipality issued, as the citizen received it."""
+    found = platform().db(documents.issued_by(g.tenant, public_id))
+    response = send_file(
+        BytesIO(platform().blobs.get(found.blob_key)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{found.document_id}-{found.number.replace('/', '-')}.pdf",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @blueprint.get("/attachments/<attachment_id>")

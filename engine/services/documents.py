@@ -96,3 +96,11 @@ async def of_submission(submission: Submission) -> list[IssuedDocument]:
     return await IssuedDocument.filter(
         tenant_id=submission.tenant_id, submission=submission, status="issued"
     ).order_by("id")
+
+
+async def issued_by(tenant: Any, public_id: str) -> IssuedDocument:
+    """An issued document of ``tenant``; raises :class:`DocumentNotFound` for any other tenant's."""
+    found = await IssuedDocument.get_or_none(tenant=tenant, public_id=public_id, status="issued")
+    if found is None:
+        raise DocumentNotFound(f"no issued document {public_id!r}")
+    return found

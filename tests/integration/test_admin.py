@@ -673,6 +673,7 @@ def fill(rule: Rule, tenant: str, reference: str, attachment_id: str, user_id: i
             "attachment_id": attachment_id,
             "user_id": user_id,
             "service_id": FOOD,
+            "public_id": "any-document-id",
         }[name]  # a new kind of route parameter must be added here
     url = rule.rule
     for name, value in values.items():

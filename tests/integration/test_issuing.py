@@ -233,7 +233,10 @@ def test_anyone_can_verify_a_document_through_the_api(client: Any, platform: Any
     profile = load_profile(platform.settings.data_dir, town["tenant"].slug)
     role = town["definition"].service.documents[0].signers[0].role
     forged = sign_document(
-        make_pdf("Forged certificate"), profile, [SignerSlot(role, "ผู้ปลอม", "ไม่มี", (50, 50, 250, 110))], level="B-T"
+        make_pdf("Forged certificate"),
+        profile,
+        [SignerSlot(role, "ผู้ปลอม", "ไม่มี", (50, 50, 250, 110))],
+        level="B-T",
     )
     outside = client.post(
         "/api/v1/verify",
@@ -248,3 +251,28 @@ def test_anyone_can_verify_a_document_through_the_api(client: Any, platform: Any
     assert shown.json["document"]["holder"] == document.holder
     assert client.get("/api/v1/documents/not-a-document").status_code == 404
     assert client.post("/api/v1/verify", data=b"", content_type="application/pdf").status_code == 400
+
+
+def test_officers_download_the_issued_document_from_the_desk(
+    client: Any, platform: Any, town: dict[str, Any]
+):
+    from tests.integration.test_admin import login
+
+    submission = approved_submission(platform, town)
+    platform.db(run_pending(runners_for(platform)))
+    [document] = platform.db(IssuedDocument.filter(submission=submission))
+    officer = town["users"]["public_health_officer"]
+    from types import SimpleNamespace
+
+    logged_in = login(
+        client, SimpleNamespace(slug=town["tenant"].slug), officer.username, "pw-" + town["tenant"].slug
+    )
+    assert logged_in.status_code == 302
+    page = client.get(f"/{town['tenant'].slug}/admin/submissions/{submission.reference}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert document.number in html and document.public_id in html
+    download = client.get(f"/{town['tenant'].slug}/admin/documents/{document.public_id}")
+    assert download.status_code == 200 and download.data == platform.blobs.get(document.blob_key)
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert client.get(f"/{town['tenant'].slug}/admin/documents/not-{document.public_id}").status_code == 404
