@@ -292,10 +292,22 @@ class Client:
 
 
 def examples(service_id: str) -> list[Any]:
+    """The service's valid examples without their optional files (files are uploaded separately first)."""
+    from engine import jsonpointer
+    from engine.definitions import load_definition
     from engine.definitions.locations import examples_dir
 
-    folder = examples_dir() / service_id
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("valid-*.json"))]
+    optional = [a.field for a in load_definition(service_id).service.attachments if not a.required]
+    found = []
+    for path in sorted((examples_dir() / service_id).glob("valid-*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for pointer in optional:
+            parent, _, name = pointer.rpartition("/")
+            holder = jsonpointer.resolve(data, parent, None)
+            if isinstance(holder, dict):
+                holder.pop(jsonpointer.unescape(name), None)
+        found.append(data)
+    return found
 
 
 async def seed_tenant(catalog: Any) -> None:

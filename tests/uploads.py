@@ -47,3 +47,22 @@ def with_uploaded_files(client: Any, slug: str, definition: ServiceDefinition, d
         parent, _, last = spec.field.rpartition("/")
         jsonpointer.resolve(result, parent)[jsonpointer.unescape(last)] = uploaded
     return result
+
+
+async def with_stored_files(platform: Any, tenant: Any, definition: ServiceDefinition, data: Any) -> Any:
+    """:func:`with_uploaded_files` through the service layer (for tests that skip HTTP)."""
+    from engine.services import uploads
+
+    result = copy.deepcopy(data)
+    for spec in definition.service.attachments:
+        files = jsonpointer.resolve(result, spec.field, None)
+        if not isinstance(files, list):
+            continue
+        name, content = SAMPLES[next(t for t in spec.accept if t in SAMPLES)]
+        stored = [
+            await uploads.upload(tenant, definition, spec.id, content, name, blobs=platform.blobs)
+            for _ in files
+        ]
+        parent, _, last = spec.field.rpartition("/")
+        jsonpointer.resolve(result, parent)[jsonpointer.unescape(last)] = stored
+    return result

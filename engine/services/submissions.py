@@ -8,6 +8,7 @@ audit log and queues its effects in the same transaction, so they run after the 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from tortoise.transactions import in_transaction
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.forms import validate_submission
+from engine.forms.errors import FieldError
 from engine.services import secrets
 from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
 from engine.store.counters import next_number
@@ -63,14 +65,53 @@ def contact_values(definition: ServiceDefinition, data: Any) -> list[str]:
     return values
 
 
-def attachment_ids(definition: ServiceDefinition, data: Any) -> list[str]:
-    ids = []
+def attachment_entries(definition: ServiceDefinition, data: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(pointer, entry) of every file the data lists, e.g. ``("/attachments/plans/0", {...})``."""
+    entries = []
     for attachment in definition.service.attachments:
         files = jsonpointer.resolve(data, attachment.field, None)
-        for item in files if isinstance(files, list) else []:
+        for index, item in enumerate(files if isinstance(files, list) else []):
             if isinstance(item, dict) and isinstance(item.get("id"), str):
-                ids.append(item["id"])
-    return ids
+                entries.append((f"{attachment.field}/{index}", item))
+    return entries
+
+
+MISSING_FILE = (
+    "ไม่พบไฟล์นี้ในระบบ กรุณาแนบไฟล์อีกครั้ง",
+    "This file was not uploaded, or is already part of another application; upload it again",
+)
+
+
+async def _files_on_record(tenant: Tenant, definition: ServiceDefinition, data: Any) -> tuple[Any, list[str]]:
+    """``data`` with each listed file described as stored, and the files' IDs.
+
+    Raises :class:`SubmissionInvalid` for a file this tenant never received, or that another
+    submission already owns: an application only points at files its applicant uploaded.
+    """
+    entries = attachment_entries(definition, data)
+    if not entries:
+        return data, []
+    ids = [entry["id"] for _, entry in entries]
+    stored = {a.id: a for a in await Attachment.filter(tenant=tenant, id__in=ids, submission_id=None)}
+    missing = [
+        FieldError(pointer, *MISSING_FILE, "attachment")
+        for pointer, entry in entries
+        if entry["id"] not in stored
+    ]
+    if missing:
+        raise SubmissionInvalid(missing)
+    recorded = copy.deepcopy(data)
+    for pointer, entry in entries:
+        row = stored[entry["id"]]
+        parent, _, index = pointer.rpartition("/")
+        jsonpointer.resolve(recorded, parent)[int(index)] = {
+            "id": row.id,
+            "filename": row.filename,
+            "content_type": row.content_type,
+            "size": row.size,
+            "sha256": row.sha256,
+        }
+    return recorded, ids
 
 
 def format_reference(prefix: str, year_be: int, number: int) -> str:
@@ -87,10 +128,15 @@ def _deadlines(
 async def submit(
     tenant: Tenant, definition: ServiceDefinition, data: Any, *, now: datetime | None = None
 ) -> Receipt:
-    """Validate and store a new submission; raises :class:`SubmissionInvalid` (nothing stored)."""
+    """Validate and store a new submission; raises :class:`SubmissionInvalid` (nothing stored).
+
+    Files the data lists must have been uploaded to this tenant first (see
+    :mod:`engine.services.uploads`); the stored data describes them as they were received.
+    """
     errors = validate_submission(definition, data)
     if errors:
         raise SubmissionInvalid(errors)
+    data, ids = await _files_on_record(tenant, definition, data)
     moment = now or now_utc()
     token = secrets.new_token()
     initial = definition.workflow.initial
@@ -128,7 +174,6 @@ async def submit(
             at=moment,
             using_db=connection,
         )
-        ids = attachment_ids(definition, data)
         if ids:
             # Only files nobody's submission owns yet: an ID copied from elsewhere cannot move a file.
             await (

@@ -40,7 +40,8 @@ SEED = (
     "runtime.run(seed(load_catalog()))\n"
     "runtime.close()\n"
 )
-COMPLAINT = (EXAMPLES / "complaint" / "valid-road-damage-named.json").read_bytes()
+# A complaint without photos: files would have to be uploaded before they can be listed.
+COMPLAINT = (EXAMPLES / "complaint" / "valid-stray-dogs-anonymous.json").read_bytes()
 SERVICES_PATH = f"/api/v1/tenants/{TENANT}/services"
 SUBMIT_PATH = f"/api/v1/tenants/{TENANT}/services/complaint/submissions"
 

@@ -168,7 +168,14 @@ def test_unknown_places_are_json_404s(client: Any, town: Municipality):
 
 
 def _petition(client: Any, town: Municipality) -> dict[str, Any]:
-    return submit(client, town, "general-petition", read(example_files("general-petition", "valid")[0]))
+    from thongthin.app import platform as current
+
+    with client.application.app_context():
+        definition = current().catalog.get("general-petition")
+    data = with_uploaded_files(
+        client, town.slug, definition, read(example_files("general-petition", "valid")[0])
+    )
+    return submit(client, town, "general-petition", data)
 
 
 def test_refusals(client: Any, platform: Any, town: Municipality):
@@ -324,8 +331,9 @@ def test_concurrent_first_submissions_get_distinct_numbers(app: Any, platform: A
 
     def citizen() -> None:
         client = app.test_client()
+        mine = with_uploaded_files(client, town.slug, platform.catalog.get("complaint"), data)
         barrier.wait()
-        response = client.post(f"/api/v1/tenants/{town.slug}/services/complaint/submissions", json=data)
+        response = client.post(f"/api/v1/tenants/{town.slug}/services/complaint/submissions", json=mine)
         statuses.append(response.status_code)
         if response.status_code == 201:
             references.append(response.json["reference"])
@@ -338,3 +346,23 @@ def test_concurrent_first_submissions_get_distinct_numbers(app: Any, platform: A
     assert statuses == [201] * 6
     numbers = sorted(int(r.rsplit("-", 1)[1]) for r in references)
     assert numbers == [1, 2, 3, 4, 5, 6]
+
+
+def test_files_must_be_uploaded_before_they_are_submitted(client: Any, platform: Any, town: Municipality):
+    definition = platform.catalog.get("building-permit")
+    data = read(example_files("building-permit", "valid")[0])  # its files were never uploaded
+    response = client.post(f"/api/v1/tenants/{town.slug}/services/building-permit/submissions", json=data)
+    assert response.status_code == 422
+    pointers = {e["pointer"] for e in response.json["errors"]}
+    assert pointers and all(
+        p.startswith(tuple(a.field for a in definition.service.attachments)) for p in pointers
+    )
+    assert all("แนบ" in e["message_th"] for e in response.json["errors"])
+    # A file that is part of one application cannot be listed by another.
+    first = with_uploaded_files(client, town.slug, definition, data)
+    submit(client, town, "building-permit", first)
+    again = client.post(f"/api/v1/tenants/{town.slug}/services/building-permit/submissions", json=first)
+    assert again.status_code == 422
+    # And the other town cannot point at this town's uploads.
+    stolen = client.post(f"/api/v1/tenants/{town.slug}x/services/building-permit/submissions", json=first)
+    assert stolen.status_code == 404

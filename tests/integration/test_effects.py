@@ -12,6 +12,7 @@ from engine.services import submissions, tenants
 from engine.services.effects import LEASE, Runners, default_runners, run_pending
 from engine.store.models import EffectJob, Notification, Submission
 from tests.conftest import example_files, read
+from tests.uploads import with_stored_files
 
 
 def notifying_transition(platform: Any) -> tuple[Any, Any, list[Any]]:
@@ -41,9 +42,10 @@ def notified(platform: Any) -> tuple[Any, str]:
             province="ลำพูน",
             reference_prefix="FX",
         )
-        receipt = await submissions.submit(
-            tenant, definition, read(example_files("general-petition", "valid")[0])
+        data = await with_stored_files(
+            platform, tenant, definition, read(example_files("general-petition", "valid")[0])
         )
+        receipt = await submissions.submit(tenant, definition, data)
         for transition in path:
             given = transition.input["examples"][0] if transition.input else None
             for role in transition.roles:

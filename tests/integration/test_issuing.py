@@ -24,6 +24,7 @@ from engine.store.models import EffectJob, IssuedDocument, Submission
 from signing.pki import DevPkiServer, Officer, ensure_dev_pki
 from signing.verify import verify_pdf
 from tests.conftest import example_files, read
+from tests.uploads import with_stored_files
 from tests.walks import first_input, passable, paths_to
 from thongthin.runners import runners_for
 
@@ -79,7 +80,8 @@ def approved_submission(platform: Any, town: dict[str, Any]) -> Submission:
     assert any(e["type"] == "issue_document" for t in path for e in t.effects)
 
     async def walk() -> Submission:
-        receipt = await submissions.submit(town["tenant"], definition, data)
+        stored = await with_stored_files(platform, town["tenant"], definition, data)
+        receipt = await submissions.submit(town["tenant"], definition, stored)
         for transition in path:
             for role in transition.roles:
                 user = town["users"].get(role)
