@@ -1,11 +1,122 @@
-"""The citizens' portal: the services of a municipality, forms, tracking."""
+"""The citizens' portal: the services of a municipality, forms, tracking.
+
+Pages live under ``/<tenant>/``; :func:`load_tenant` resolves the municipality before any
+view runs (an unknown one is a 404 page), and every view works on ``g.tenant`` only.
+Static files are served from ``/static/portal/`` and the Thai address data for the address
+picker from ``/portal/thai-address…`` (shared by all tenants).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.definitions import UnknownService
+from engine.services import tenants
+from engine.services.errors import NotFound
+from thongthin.app import platform
 
 blueprint = Blueprint(
     "portal", __name__, template_folder="templates", static_folder="static", static_url_path="/static/portal"
 )
 
 BLUEPRINTS = (blueprint,)
+
+ADDRESS_DATA = Path(__file__).parent / "address_data" / "thai_address.json"
+# Address data changes once in years; phones may keep it for a day.
+ADDRESS_CACHE_SECONDS = 86400
+
+
+_NOT_PER_TENANT = frozenset({"portal.static", "portal.address_provinces", "portal.address_province"})
+
+
+@blueprint.url_value_preprocessor
+def pull_tenant(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.tenant_slug = (values or {}).pop("tenant", None)
+
+
+@blueprint.url_defaults
+def add_tenant(endpoint: str, values: dict[str, Any]) -> None:
+    if "tenant" not in values and g.get("tenant_slug") and endpoint not in _NOT_PER_TENANT:
+        values["tenant"] = g.tenant_slug
+
+
+@blueprint.before_request
+def load_tenant() -> None:
+    """The municipality of the URL; raises TenantNotFound (a 404 page) for an unknown one."""
+    g.tenant = None
+    if g.get("tenant_slug"):
+        g.tenant = platform().db(tenants.get_tenant(g.tenant_slug))
+
+
+@blueprint.context_processor
+def portal_context() -> dict[str, Any]:
+    tenant = g.get("tenant")
+    language = g.get("language", "th")
+    name = ""
+    if tenant is not None:
+        name = tenant.name_en if language == "en" else tenant.name_th
+    return {"tenant": tenant, "tenant_name": name}
+
+
+def _error_page(status: int, message_key: str) -> Any:
+    return render_template("portal/error.html", message_key=message_key, status=status), status
+
+
+@blueprint.errorhandler(NotFound)
+@blueprint.errorhandler(UnknownService)
+def not_found(error: Exception) -> Any:
+    if g.get("tenant") is None:
+        g.tenant_slug = None  # an unknown municipality: build no links into it
+    return _error_page(404, "error.not_found")
+
+
+@blueprint.errorhandler(CSRFError)
+def csrf_refused(error: CSRFError) -> Any:
+    return _error_page(400, "portal.error.csrf")
+
+
+@blueprint.errorhandler(413)
+def too_large(error: HTTPException) -> Any:
+    """More than MAX_CONTENT_LENGTH in one post (files are refused before any view runs)."""
+    return _error_page(413, "portal.error.too_large")
+
+
+@blueprint.errorhandler(404)
+@blueprint.errorhandler(405)
+def http_error(error: HTTPException) -> Any:
+    return _error_page(error.code or 404, "error.not_found")
+
+
+@cache
+def _address_tree() -> dict[str, Any]:
+    return json.loads(ADDRESS_DATA.read_text(encoding="utf-8"))
+
+
+def _cached(response: Any) -> Any:
+    response.headers["Cache-Control"] = f"public, max-age={ADDRESS_CACHE_SECONDS}"
+    return response
+
+
+@blueprint.get("/portal/thai-address.json")
+def address_provinces() -> Any:
+    """The provinces, for the address picker."""
+    return _cached(jsonify(sorted(_address_tree())))
+
+
+@blueprint.get("/portal/thai-address/<province>.json")
+def address_province(province: str) -> Any:
+    """One province: ``{district: {sub-district: [postcode, ...]}}``."""
+    tree = _address_tree()
+    if province not in tree:
+        abort(404)
+    return _cached(jsonify(tree[province]))
+
+
+from portal import views  # noqa: E402, F401 (registers the views)

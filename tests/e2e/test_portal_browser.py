@@ -1,0 +1,253 @@
+"""A citizen applies for a food-premises notification in a real browser (headless Chromium).
+
+The portal runs on a live server (werkzeug in a thread, on a free loopback port) over the
+test platform, seeded with the demo municipality. The browser is Debian's ``chromium``
+driven by Playwright with ``executable_path`` (never a browser Playwright downloads), on a
+390-pixel-wide phone screen. Screenshots go to ``tests/e2e/artifacts/`` (not committed).
+
+Skipped with a message when /usr/bin/chromium or the playwright package is missing, except
+in CI (``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.uploads import TINY_PDF, TINY_PNG
+from thongthin import demo
+from thongthin.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+FOOD = "food-premises-notification"
+PHONE = {"width": 390, "height": 844}
+# Nothing but the page under test: no background traffic, no updates, no GPU in a container.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing(what: str) -> None:
+    message = f"{what}; the browser test is skipped (apt-get install -y chromium; pip install playwright)"
+    if os.environ.get("CI"):
+        pytest.fail(message + " — but CI must run it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def sync_playwright() -> Any:
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} is missing")
+    try:
+        from playwright.sync_api import sync_playwright as start
+    except ImportError:
+        _missing("the playwright package is not installed")
+    return start
+
+
+@pytest.fixture(scope="module")
+def live_server(platform: Any) -> Iterator[str]:
+    """The platform's app served over HTTP on a free port of 127.0.0.1, with the demo town."""
+    platform.db(demo.seed(platform.catalog))
+    app = create_app(platform.settings, platform_=platform)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="portal-live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(sync_playwright: Any, live_server: str) -> Iterator[Any]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="th-TH", is_mobile=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        console_errors: list[str] = []
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.console_errors = console_errors  # type: ignore[attr-defined]
+        yield page
+        context.close()
+        browser.close()
+
+
+def shot(page: Any, name: str) -> Path:
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def continue_(page: Any) -> None:
+    page.locator("div.button-group button[value=continue]").click()
+    page.wait_for_load_state("domcontentloaded")
+
+
+def test_a_citizen_applies_on_a_phone_and_tracks_it(page: Any, live_server: str, tmp_path: Path):
+    pdf = tmp_path / "สัญญาเช่า.pdf"
+    pdf.write_bytes(TINY_PDF)
+    photo = tmp_path / "หน้าร้าน.png"
+    photo.write_bytes(TINY_PNG)
+
+    page.goto(f"{live_server}/maehia/")
+    assert page.locator("h1").inner_text() == "บริการออนไลน์"
+    page.get_by_role("link", name=re.compile("แจ้งจัดตั้งสถานที่จำหน่ายอาหาร")).click()
+    assert "7 วันทำการ" in page.locator("main").inner_text()
+    shot(page, "portal-service")
+    page.get_by_role("button", name=re.compile("เริ่มกรอกคำขอ")).click()
+
+    # 1. Continue without an answer: the error summary appears and takes the focus...
+    assert "ขั้นตอนที่ 1 จาก 8" in page.locator(".progress").inner_text()
+    continue_(page)
+    summary = page.locator("[data-error-summary]")
+    assert summary.is_visible()
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+    assert page.title().startswith("ข้อผิดพลาด:")
+    shot(page, "portal-step-errors")
+    # ... and its link moves the focus to the question.
+    summary.get_by_role("link", name="กรุณาเลือกผู้แจ้งเป็น").click()
+    assert page.evaluate("document.activeElement.id") == "f-operator-kind"
+    page.get_by_label("บุคคลธรรมดา").check()
+    continue_(page)
+
+    # 2. About you: a select, text, an ID typed with dashes, a phone, and an address with the picker.
+    assert page.locator("h1").inner_text() == "ข้อมูลผู้แจ้ง"
+    page.select_option("#f-operator-name-prefix", "นาง")
+    page.fill("#f-operator-name-first_name", "สุนีย์")
+    page.fill("#f-operator-name-last_name", "แก้วมณี")
+    page.fill("#f-operator-national_id", "3-1006-01234-56-5")
+    page.fill("#f-operator-phone", "084 123 9876")
+    page.fill("#f-operator-address-house_no", "55/2")
+    page.fill("#f-operator-address-moo", "2")
+    province = page.locator("#f-operator-address-province")
+    province.fill("เชียงใหม่")
+    province.dispatch_event("change")
+    # (Locators, not wait_for_function: the page's CSP forbids the eval it needs.)
+    page.locator("#address-0-district option").first.wait_for(state="attached")
+    page.fill("#f-operator-address-district", "เมืองเชียงใหม่")
+    page.locator("#f-operator-address-district").dispatch_event("change")
+    page.locator("#address-0-subdistrict option").first.wait_for(state="attached")
+    page.fill("#f-operator-address-subdistrict", "แม่เหียะ")
+    page.locator("#f-operator-address-subdistrict").dispatch_event("change")
+    assert page.input_value("#f-operator-address-postcode") == "50100"  # filled in from the shipped data
+    shot(page, "portal-address")
+    continue_(page)
+
+    # 3. The business.
+    page.fill("#f-business-name", "ก๋วยเตี๋ยวเรือป้านีย์")
+    page.get_by_label("สถานที่จำหน่ายอาหาร", exact=True).check()
+    page.get_by_label("อาหารปรุงสำเร็จ").check()
+    page.get_by_label("เครื่องดื่ม กาแฟ น้ำผลไม้").check()
+    continue_(page)
+
+    # 4. Size: numbers (the seats are asked because it sells food).
+    page.fill("#f-business-area_sqm", "45")
+    page.fill("#f-business-seats", "24")
+    page.fill("#f-business-food_handlers", "3")
+    continue_(page)
+
+    # 5. Premises: address, the map pin falls back to latitude and longitude without tiles.
+    assert page.locator("h1").inner_text() == "สถานที่ประกอบกิจการ"
+    page.fill("#f-premises-address-house_no", "120/4")
+    page.fill("#f-premises-address-province", "เชียงใหม่")
+    page.fill("#f-premises-address-district", "เมืองเชียงใหม่")
+    page.fill("#f-premises-address-subdistrict", "แม่เหียะ")
+    page.fill("#f-premises-address-postcode", "50100")
+    page.fill("#f-premises-location", "18.7468")
+    page.fill("#f-premises-location-lon", "98.9661")
+    page.get_by_label("เช่า", exact=True).check()
+    page.wait_for_selector("[data-map-note]:not([hidden])", timeout=20_000)  # no tiles offline: said so
+    shot(page, "portal-map-fallback")
+    continue_(page)
+
+    # 6. Opening hours.
+    for day in ("จันทร์", "อังคาร", "พุธ"):
+        page.get_by_label(day, exact=True).check()
+    page.fill("#f-opening_hours-opens", "07:30")
+    page.fill("#f-opening_hours-closes", "15:00")
+    continue_(page)
+
+    # 7. Documents: real files, uploaded at once and listed with a remove button.
+    assert page.locator("h1").inner_text() == "แนบเอกสาร"
+    page.set_input_files("#f-attachments-id_card", str(pdf))
+    page.locator("button[value='upload:/attachments/id_card']").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert "สัญญาเช่า.pdf" in page.locator(".file-list").first.inner_text()
+    assert page.get_by_role("button", name="ลบไฟล์ สัญญาเช่า.pdf").is_visible()
+    page.set_input_files("#f-attachments-premises_document", str(pdf))
+    page.set_input_files("#f-attachments-premises_photos", str(photo))
+    shot(page, "portal-uploads")
+    continue_(page)
+
+    # 8. Declaration, then check your answers.
+    page.get_by_label(re.compile("ข้าพเจ้าขอรับรองว่าข้อมูลเป็นความจริง")).check()
+    continue_(page)
+    assert page.locator("h1").inner_text() == "ตรวจสอบข้อมูลก่อนส่ง"
+    main = page.locator("main").inner_text()
+    assert "3100601234565" in main and "หน้าร้าน.png" in main and "100 บาท ต่อปี" in main
+    shot(page, "portal-check")
+    page.get_by_role("button", name="ยืนยันและส่งคำขอ").click()
+    page.wait_for_load_state("domcontentloaded")
+
+    # The confirmation panel with the reference number.
+    panel = page.locator(".panel-confirmation")
+    assert "ส่งคำขอเรียบร้อยแล้ว" in panel.inner_text()
+    reference = page.locator("[data-reference]").inner_text().strip()
+    assert re.fullmatch(r"MH-25[0-9]{2}-[0-9]{6}", reference), reference
+    confirmation = shot(page, "portal-confirmation")
+    assert confirmation.stat().st_size > 10_000
+
+    # Tracking with the reference and the phone number.
+    page.get_by_role("link", name="ติดตามเรื่อง").first.click()
+    page.fill("#track-reference", reference)
+    page.fill("#track-secret", "0841239876")
+    page.get_by_role("button", name="ตรวจสอบสถานะ").click()
+    page.wait_for_load_state("domcontentloaded")
+    status = page.locator("[data-status]").inner_text()
+    assert status and reference in page.locator("h1").inner_text()
+    assert page.locator("[data-applicant-message]").inner_text()
+    assert re.search(r"25[0-9]{2}", page.locator(".timeline").inner_text())  # Buddhist Era
+    shot(page, "portal-tracking")
+    # A 390-pixel screen shows the page without sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]  # type: ignore[attr-defined]
+
+
+def test_the_map_pin_fills_in_latitude_and_longitude(page: Any, live_server: str):
+    # Map tiles come from the internet; here every tile is a small picture served by the test.
+    page.route(
+        "https://tile.openstreetmap.org/**",
+        lambda route: route.fulfill(body=TINY_PNG, content_type="image/png"),
+    )
+    page.goto(f"{live_server}/maehia/services/complaint")
+    page.get_by_role("button", name=re.compile("เริ่มกรอกคำขอ")).click()
+    page.goto(f"{live_server}/maehia/services/complaint/apply/location")
+    canvas = page.locator(".map-canvas")
+    canvas.wait_for(state="visible")
+    assert page.locator("[data-map-hint]").is_visible()
+    box = canvas.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2 - 30)
+    latitude = float(page.input_value("#f-location-point"))
+    longitude = float(page.input_value("#f-location-point-lon"))
+    assert 18.6 < latitude < 19.0 and 98.8 < longitude < 99.2  # around the default centre, Chiang Mai
+    assert page.locator(".leaflet-marker-icon").count() == 1
+    shot(page, "portal-map")
+    page.fill("#f-location-place_description", "หน้าตลาดแม่เหียะ ฝั่งขาเข้าเมือง")
+    continue_(page)
+    assert "/apply/photos" in page.url
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]  # type: ignore[attr-defined]
