@@ -33,7 +33,16 @@ ADDRESS_DATA = Path(__file__).parent / "address_data" / "thai_address.json"
 ADDRESS_CACHE_SECONDS = 86400
 
 
-_NOT_PER_TENANT = frozenset({"portal.static", "portal.address_provinces", "portal.address_province"})
+_NOT_PER_TENANT = frozenset(
+    {
+        "portal.static",
+        "portal.address_provinces",
+        "portal.address_province",
+        "portal.verify_upload_page",
+        "portal.verify_document",
+        "portal.verified_document",
+    }
+)
 
 
 @blueprint.url_value_preprocessor
@@ -119,4 +128,4 @@ def address_province(province: str) -> Any:
     return _cached(jsonify(tree[province]))
 
 
-from portal import views  # noqa: E402, F401 (registers the views)
+from portal import verify, views  # noqa: E402, F401 (registers the views)

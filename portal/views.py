@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from io import BytesIO
 from typing import Any
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, send_file, session, url_for
 
 from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
 from engine.forms import FieldError, validate_submission
-from engine.services import drafts, submissions, tenants, uploads
+from engine.services import documents, drafts, submissions, tenants, uploads
 from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFound
 from engine.store.models import Draft, EnabledService
 from portal import blueprint, present
@@ -578,4 +579,26 @@ def status(reference: str) -> Any:
         definition=definition,
         state=workflow.states[submission.state],
         timeline=list(reversed(timeline)),
+        issued=platform().db(documents.of_submission(submission)),
     )
+
+
+@blueprint.get("/<tenant>/track/<reference>/documents/<public_id>")
+def status_document(reference: str, public_id: str) -> Any:
+    """A signed document of the tracked submission, for the applicant to download."""
+    if not _may_track(reference):
+        return redirect(url_for("portal.track", reference=reference))
+    submission = platform().db(submissions.find(g.tenant, reference))
+    found = next(
+        (d for d in platform().db(documents.of_submission(submission)) if d.public_id == public_id), None
+    )
+    if found is None:
+        raise documents.DocumentNotFound(public_id)
+    response = send_file(
+        BytesIO(platform().blobs.get(found.blob_key)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{found.document_id}-{found.number.replace('/', '-')}.pdf",
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

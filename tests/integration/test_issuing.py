@@ -278,3 +278,57 @@ def test_officers_download_the_issued_document_from_the_desk(
     assert download.status_code == 200 and download.data == platform.blobs.get(document.blob_key)
     assert download.headers["Content-Type"] == "application/pdf"
     assert client.get(f"/{town['tenant'].slug}/admin/documents/not-{document.public_id}").status_code == 404
+
+
+def test_citizens_download_and_anyone_verifies_on_the_portal(app: Any, platform: Any, town: dict[str, Any]):
+    import re
+
+    client = app.test_client()
+    submission = approved_submission(platform, town)
+    platform.db(run_pending(runners_for(platform)))
+    [document] = platform.db(IssuedDocument.filter(submission=submission))
+    slug = town["tenant"].slug
+    track = client.get(f"/{slug}/track")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', track.get_data(as_text=True)).group(1)
+    phone = read(example_files(SERVICE, "valid")[0])["operator"]["phone"]
+    found = client.post(
+        f"/{slug}/track", data={"csrf_token": token, "reference": submission.reference, "secret": phone}
+    )
+    assert found.status_code == 302
+    status = client.get(found.headers["Location"]).get_data(as_text=True)
+    assert document.number in status and f"/verify/{document.public_id}" in status
+    download = client.get(f"/{slug}/track/{submission.reference}/documents/{document.public_id}")
+    assert download.status_code == 200 and download.data == platform.blobs.get(document.blob_key)
+
+    anyone = app.test_client()
+    page = anyone.get(f"/verify/{document.public_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-verdict="genuine"' in html
+    assert document.number in html and document.holder in html and document.sha256 in html
+    assert town["tenant"].name_th in html
+    form = anyone.get("/verify").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    import io
+
+    pdf = platform.blobs.get(document.blob_key)
+    checked = anyone.post(
+        "/verify",
+        data={"csrf_token": token, "file": (io.BytesIO(pdf), "c.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert 'data-verdict="genuine"' in checked.get_data(as_text=True)
+    tampered = bytearray(pdf)
+    tampered[len(pdf) // 2] ^= 0x01
+    refused = anyone.post(
+        "/verify",
+        data={"csrf_token": token, "file": (io.BytesIO(bytes(tampered)), "c.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert 'data-verdict="not-genuine"' in refused.get_data(as_text=True)
+    assert anyone.get("/verify/no-such-document").status_code == 404
+    # Another applicant's tracking session cannot download this document.
+    stranger = app.test_client()
+    assert (
+        stranger.get(f"/{slug}/track/{submission.reference}/documents/{document.public_id}").status_code
+        == 302
+    )
