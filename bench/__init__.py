@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import submit, validate
+from bench import documents, submit, validate
 
 BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": validate.run,
     "submit": submit.run,
+    "documents": documents.run,
 }

@@ -758,6 +758,17 @@ def _next_size(index: int, flow_bottom_mm: float) -> int:
     return len(BODY_SIZES_PT) - 1 if index < len(BODY_SIZES_PT) - 1 else len(BODY_SIZES_PT)
 
 
+def _base_url(template: Path) -> str:
+    """What relative URLs of a rendered template resolve against: its own folder."""
+    return template.parent.as_uri() + "/"
+
+
+def _final_html(folder: Path, name: str, context: Mapping[str, Any]) -> tuple[str, Path]:
+    """The HTML WeasyPrint lays out (template rendered, SARA AM decomposed) and the template's path."""
+    html, path = _render_html(folder, name, context)
+    return decompose_sara_am(html), path
+
+
 def _to_pdf(
     folder: Path, name: str, context: dict[str, Any], slots: Sequence[SignatureSlot], roots: Sequence[Path]
 ) -> bytes:
@@ -766,8 +777,7 @@ def _to_pdf(
     from weasyprint.text.fonts import FontConfiguration
 
     started = time.perf_counter()
-    html, path = _render_html(folder, name, context)
-    html = decompose_sara_am(html)
+    html, path = _final_html(folder, name, context)
     rendered_at = time.perf_counter()
     pages = 0
     attempts = 0
@@ -781,7 +791,7 @@ def _to_pdf(
             CSS(string=_page_css(body_size), font_config=font_config, url_fetcher=fetcher),
             CSS(filename=str(TEMPLATES_DIR / "document.css"), font_config=font_config, url_fetcher=fetcher),
         ]
-        document = HTML(string=html, base_url=path.parent.as_uri() + "/", url_fetcher=fetcher).render(
+        document = HTML(string=html, base_url=_base_url(path), url_fetcher=fetcher).render(
             stylesheets=stylesheets, font_config=font_config
         )
         if fetcher.refused:
@@ -847,7 +857,7 @@ def _signer_views(
     ]
 
 
-def render_document(
+def _document_context(
     definition: ServiceDefinition,
     document_id: str,
     data: Mapping[str, Any],
@@ -856,29 +866,14 @@ def render_document(
     number: str,
     issued_on: date,
     verify_url: str,
-    language: str = "th",
-    thai_numerals: bool = False,
-    reference: str | None = None,
-    submitted_on: date | None = None,
-    local_rates: Mapping[str, Mapping[str, Any]] | None = None,
-    signer_names: Mapping[str, str] | None = None,
-) -> bytes:
-    """The PDF (one A4 page, unsigned) of document ``document_id`` of ``definition`` for ``data``.
-
-    ``number`` is the document's number as the tenant numbers them (e.g. ``15/2569``);
-    ``verify_url`` the public verification page its QR code opens; ``reference`` and
-    ``submitted_on`` the submission it answers; ``local_rates`` the tenant's fee rates;
-    ``signer_names`` the names under the signature boxes by role, when known; ``language``
-    the language of dates, titles, positions and option labels (the templates' own wording
-    is Thai, as official documents are); ``thai_numerals`` writes numbers and dates in Thai
-    digits. The body is set in 16 pt Sarabun, smaller by steps (down to 11 pt) only when the
-    text would not end above the signatures; the same input always gives the same layout.
-
-    Raises :class:`UnknownDocument`, :class:`TemplateError` (path and line),
-    :class:`ForbiddenResource`, :class:`DocumentTooLong`, :class:`DocumentError` (a validity
-    in service.json that is not a duration), or the fee errors of
-    :func:`engine.payments.compute_fees` when the data lacks what a fee is computed from.
-    """
+    language: str,
+    thai_numerals: bool,
+    reference: str | None,
+    submitted_on: date | None,
+    local_rates: Mapping[str, Mapping[str, Any]] | None,
+    signer_names: Mapping[str, str] | None,
+) -> tuple[DocumentSpec, list[SignatureSlot], dict[str, Any]]:
+    """What a document's template sees, with its spec and signature slots (see :func:`render_document`)."""
     spec = document_spec(definition, document_id)
     helpers = _Helpers(language=language, thai_numerals=thai_numerals, definition=definition)
     slots = _slots(spec.signers)
@@ -914,7 +909,98 @@ def render_document(
         "fees_total": sum((f.amount for f in fees), Decimal("0.00")),
         "signers": _signer_views(slots, language, signer_names),
     }
+    return spec, slots, context
+
+
+def render_document(
+    definition: ServiceDefinition,
+    document_id: str,
+    data: Mapping[str, Any],
+    *,
+    tenant: DocumentTenant,
+    number: str,
+    issued_on: date,
+    verify_url: str,
+    language: str = "th",
+    thai_numerals: bool = False,
+    reference: str | None = None,
+    submitted_on: date | None = None,
+    local_rates: Mapping[str, Mapping[str, Any]] | None = None,
+    signer_names: Mapping[str, str] | None = None,
+) -> bytes:
+    """The PDF (one A4 page, unsigned) of document ``document_id`` of ``definition`` for ``data``.
+
+    ``number`` is the document's number as the tenant numbers them (e.g. ``15/2569``);
+    ``verify_url`` the public verification page its QR code opens; ``reference`` and
+    ``submitted_on`` the submission it answers; ``local_rates`` the tenant's fee rates;
+    ``signer_names`` the names under the signature boxes by role, when known; ``language``
+    the language of dates, titles, positions and option labels (the templates' own wording
+    is Thai, as official documents are); ``thai_numerals`` writes numbers and dates in Thai
+    digits. The body is set in 16 pt Sarabun, smaller by steps (down to 11 pt) only when the
+    text would not end above the signatures; the same input always gives the same layout.
+
+    Raises :class:`UnknownDocument`, :class:`TemplateError` (path and line),
+    :class:`ForbiddenResource`, :class:`DocumentTooLong`, :class:`DocumentError` (a validity
+    in service.json that is not a duration), or the fee errors of
+    :func:`engine.payments.compute_fees` when the data lacks what a fee is computed from.
+    """
+    spec, slots, context = _document_context(
+        definition,
+        document_id,
+        data,
+        tenant=tenant,
+        number=number,
+        issued_on=issued_on,
+        verify_url=verify_url,
+        language=language,
+        thai_numerals=thai_numerals,
+        reference=reference,
+        submitted_on=submitted_on,
+        local_rates=local_rates,
+        signer_names=signer_names,
+    )
     return _to_pdf(definition.folder, spec.template, context, slots, [definition.folder])
+
+
+def document_html(
+    definition: ServiceDefinition,
+    document_id: str,
+    data: Mapping[str, Any],
+    *,
+    tenant: DocumentTenant,
+    number: str,
+    issued_on: date,
+    verify_url: str,
+    language: str = "th",
+    thai_numerals: bool = False,
+    reference: str | None = None,
+    submitted_on: date | None = None,
+    local_rates: Mapping[str, Mapping[str, Any]] | None = None,
+    signer_names: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """The final HTML :func:`render_document` lays out for the same arguments, and its base URL.
+
+    For comparing with WeasyPrint alone (``thongthin bench documents``) and for looking at
+    the markup. No layout happens here, so the type size, the layout checks and the PDF are
+    not part of it. Raises what :func:`render_document` raises before laying out.
+    """
+    spec, _, context = _document_context(
+        definition,
+        document_id,
+        data,
+        tenant=tenant,
+        number=number,
+        issued_on=issued_on,
+        verify_url=verify_url,
+        language=language,
+        thai_numerals=thai_numerals,
+        reference=reference,
+        submitted_on=submitted_on,
+        local_rates=local_rates,
+        signer_names=signer_names,
+    )
+    html, path = _final_html(definition.folder, spec.template, context)
+    return html, _base_url(path)
 
 
 def render_receipt(
