@@ -214,6 +214,10 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     from thongthin.demo import DEMO_PASSWORD, DEMO_TENANT, seed
     from thongthin.settings import Settings
 
+    import os
+
+    # Issued documents' QR codes point at this demo unless a public address is configured.
+    os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
     settings = Settings.from_env(demo=True, data_dir=data_dir)
     app = create_app(settings)
     platform = app.extensions["thongthin"]
@@ -223,7 +227,7 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     click.echo(f"  citizens:  http://{host}:{port}/{DEMO_TENANT['slug']}/")
     click.echo(f"  officers:  http://{host}:{port}/{DEMO_TENANT['slug']}/admin/  (password: {DEMO_PASSWORD})")
     for account in accounts:
-        click.echo(f"    {account.username:<36} {account.title_th}")
+        click.echo(f"    {account.username:<36} {account.name_th} ({account.title_th})")
     click.echo(f"  API:       http://{host}:{port}/api/v1/openapi.json")
     _start_demo_pki(platform, port + 1)
     _start_demo_worker(platform)

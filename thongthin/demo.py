@@ -22,19 +22,34 @@ DEMO_TENANT = {
 NOT_FOR_OFFICERS = {"applicant", "system"}
 
 
+# Demo officers get people's names: their names go under the signatures of issued documents.
+DEMO_NAMES = (
+    "นางสาวกมลวรรณ ศรีวงศ์", "นายธนากร ใจดี", "นางพรทิพย์ คำแสน", "นายวีระพงษ์ อินทร์แก้ว",
+    "นางสาวสุภาพร ทองดี", "นายสมศักดิ์ บุญมา", "นางอรุณี แสนคำ", "นายประเสริฐ ศรีสุข",
+    "นางสาวจิราพร กันทะ", "นายณัฐพล วงศ์ใหญ่", "นางสุดารัตน์ ปัญญา", "นายชัยวัฒน์ มณีวรรณ",
+    "นางสาวปวีณา ยะอินทร์", "นายอนุชา คำปัน", "นางศิริพร ดวงดี", "นายเกียรติศักดิ์ ชัยมงคล",
+    "นางสาวรัตนา ใจมา", "นายสุรเชษฐ์ พรหมมา",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     username: str
     roles: tuple[str, ...]
     title_th: str
+    name_th: str
 
 
 def demo_accounts(catalog: Catalog, slug: str = "maehia") -> list[DemoAccount]:
     """One officer per role of the catalog, named ``<tenant>.<role>``."""
+    roles = [
+        (r, spec)
+        for r, spec in sorted(catalog.roles.items())
+        if r not in NOT_FOR_OFFICERS and not spec.system
+    ]
     return [
-        DemoAccount(f"{slug}.{role}", (role,), spec.title.th)
-        for role, spec in sorted(catalog.roles.items())
-        if role not in NOT_FOR_OFFICERS and not spec.system
+        DemoAccount(f"{slug}.{role}", (role,), spec.title.th, DEMO_NAMES[i % len(DEMO_NAMES)])
+        for i, (role, spec) in enumerate(roles)
     ]
 
 
@@ -49,6 +64,11 @@ async def seed(catalog: Catalog, tenant_fields: dict[str, str] | None = None) ->
     for account in accounts_made:
         if not await User.exists(username=account.username):
             await accounts.create_user(
-                tenant, account.username, DEMO_PASSWORD, account.title_th, account.roles
+                tenant,
+                account.username,
+                DEMO_PASSWORD,
+                account.name_th,
+                account.roles,
+                position_th=account.title_th,
             )
     return accounts_made
