@@ -210,11 +210,11 @@ def db_upgrade(data_dir: Path | None) -> None:
 )
 def demo(host: str, port: int, data_dir: Path | None) -> None:
     """Create the demo municipality (idempotently) with every service and demo officers, then serve it."""
+    import os
+
     from thongthin.app import create_app
     from thongthin.demo import DEMO_PASSWORD, DEMO_TENANT, seed
     from thongthin.settings import Settings
-
-    import os
 
     # Issued documents' QR codes point at this demo unless a public address is configured.
     os.environ.setdefault("PUBLIC_URL", f"http://{host}:{port}")
