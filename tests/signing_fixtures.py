@@ -121,30 +121,24 @@ def foreign_signer(tmp_path_factory: pytest.TempPathFactory) -> ForeignSigner:
     return ForeignSigner(Pkcs12Key(path, password), root)
 
 
-@pytest.fixture(scope="session")
-def nss_db(dev_pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An NSS database (for ``pdfsig -nssdir``) that trusts the development root only."""
+def trusting_nss_db(root_cert: Path, folder: Path) -> str:
+    """An NSS database (for ``pdfsig -nssdir``) in ``folder`` that trusts ``root_cert`` only."""
     need_tool("certutil", "pdfsig")
-    folder = tmp_path_factory.mktemp("nssdb")
+    folder.mkdir(parents=True, exist_ok=True)
     database = f"sql:{folder}"
     subprocess.run(["certutil", "-N", "-d", database, "--empty-password"], check=True, capture_output=True)
     subprocess.run(
-        [
-            "certutil",
-            "-A",
-            "-d",
-            database,
-            "-n",
-            "thongthin-dev-root",
-            "-t",
-            "CT,C,C",
-            "-i",
-            str(dev_pki.root_cert_path),
-        ],
+        ["certutil", "-A", "-d", database, "-n", "thongthin-dev-root", "-t", "CT,C,C", "-i", str(root_cert)],
         check=True,
         capture_output=True,
     )
     return database
+
+
+@pytest.fixture(scope="session")
+def nss_db(dev_pki: DevPki, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An NSS database (for ``pdfsig -nssdir``) that trusts the development root only."""
+    return trusting_nss_db(dev_pki.root_cert_path, tmp_path_factory.mktemp("nssdb"))
 
 
 def pdfsig(path: Path, database: str) -> str:

@@ -132,9 +132,22 @@ def test_approval_issues_a_signed_verifiable_certificate(platform: Any, town: di
     ).stdout
     assert document.number.split("/")[0] in text and document.holder.split()[-1] in text
     assert "ตรวจสอบ" in text, "the page tells where to verify it"
+    # An independent validator agrees: poppler's pdfsig, trusting the development root only.
+    from tests.signing_fixtures import pdfsig, trusting_nss_db
+
+    database = trusting_nss_db(town["pki"].root_cert_path, tmp_path / "nss")
+    independent = pdfsig(path, database)
+    assert independent.count("Signature is Valid.") == len(report.signatures), independent
+    assert "Certificate is Trusted." in independent
     tampered = bytearray(pdf)
     tampered[len(pdf) // 3] ^= 0x01
     assert verify_pdf(bytes(tampered), town["pki"].trust_roots()).status != "valid"
+    broken = tmp_path / "tampered.pdf"
+    broken.write_bytes(bytes(tampered))
+    assert (
+        "Signature is Valid."
+        not in pdfsig(broken, database).split("Signature #1")[-1].split("Signature #2")[0]
+    )
 
 
 class FailingBlobs:
