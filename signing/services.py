@@ -6,18 +6,36 @@ or ``THONGTHIN_PKI_DIR``): one PKCS#12 file per (tenant, role), its password fro
 ``THONGTHIN_TRUST_ROOTS`` (a certificate file or a folder of them) or else the development
 root. Production (a PKCS#12 per officer from the tenant's configuration, or a PKCS#11
 token) plugs in at :func:`load_profile`.
+
+PKCS#11 (an HSM or a smart card; see :mod:`signing.pkcs11`): a (tenant, role) listed in
+``THONGTHIN_PKCS11_KEYS`` signs with that key on the token instead of its PKCS#12 file;
+roles not listed keep theirs, so one document can be signed with both kinds.
+
+    THONGTHIN_PKCS11_MODULE     the token's PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so
+    THONGTHIN_PKCS11_TOKEN      the token's label
+    THONGTHIN_PKCS11_PIN        the user PIN (required when any key is listed)
+    THONGTHIN_PKCS11_KEYS       tenant:role=key label, comma-separated, e.g.
+                                ``maehia:engineer=somchai-2569, maehia:building_official=kingkaew``
+                                (the certificate has the key's label)
+    THONGTHIN_PKCS11_CA_LABELS  optional: labels of CA certificates on the token to embed
+    THONGTHIN_PKCS11_CA_CERTS   optional: a PEM/DER file of CA certificates to embed
+
+The token needs the signer's certificate next to the key, and validators need the CA
+chain: from the token (CA_LABELS), a file (CA_CERTS), or both. Every key of one token
+shares its PIN. A malformed or incomplete setting is a SignerConfigError.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from asn1crypto import x509
 
 from signing.errors import PkiError, SignerConfigError
+from signing.pkcs11 import Pkcs11Key
 from signing.pki import DevPki, load_trust_roots
 from signing.signer import (
     DEFAULT_FONT,
@@ -26,6 +44,7 @@ from signing.signer import (
     Pkcs12Key,
     Signatory,
     SignedPdf,
+    SigningKey,
     SigningOptions,
     async_sign_pdf,
     sign_pdf,
@@ -33,6 +52,12 @@ from signing.signer import (
 
 PKI_DIR_ENV = "THONGTHIN_PKI_DIR"
 TRUST_ROOTS_ENV = "THONGTHIN_TRUST_ROOTS"
+PKCS11_MODULE_ENV = "THONGTHIN_PKCS11_MODULE"
+PKCS11_TOKEN_ENV = "THONGTHIN_PKCS11_TOKEN"
+PKCS11_PIN_ENV = "THONGTHIN_PKCS11_PIN"
+PKCS11_KEYS_ENV = "THONGTHIN_PKCS11_KEYS"
+PKCS11_CA_LABELS_ENV = "THONGTHIN_PKCS11_CA_LABELS"
+PKCS11_CA_CERTS_ENV = "THONGTHIN_PKCS11_CA_CERTS"
 
 
 @dataclass(frozen=True)
@@ -42,10 +67,10 @@ class SigningProfile:
     tenant: str
     tsa_url: str
     trust_roots: tuple[x509.Certificate, ...]
-    keys: Mapping[str, Pkcs12Key] = field(default_factory=dict)
+    keys: Mapping[str, SigningKey] = field(default_factory=dict)
     font_path: Path = DEFAULT_FONT
 
-    def key_for(self, role: str) -> Pkcs12Key:
+    def key_for(self, role: str) -> SigningKey:
         """The key of the officer signing in ``role``; raises SignerConfigError if there is none."""
         try:
             return self.keys[role]
@@ -97,9 +122,67 @@ def platform_trust_roots(data_dir: Path, environ: Mapping[str, str] | None = Non
 
 
 def load_profile(data_dir: Path, tenant: str, environ: Mapping[str, str] | None = None) -> SigningProfile:
-    """The signing profile of ``tenant``; raises PkiError (no PKI) or SignerConfigError (no password)."""
+    """The signing profile of ``tenant``: the development PKI's keys, and PKCS#11 keys over them.
+
+    Raises PkiError (no PKI) or SignerConfigError (no password, bad PKCS#11 settings).
+    """
     pki = DevPki.load(pki_dir(data_dir, environ))
-    return dev_profile(pki, tenant, environ)
+    token_keys = pkcs11_keys(tenant, environ)
+    try:
+        profile = dev_profile(pki, tenant, environ)
+    except SignerConfigError:
+        if not token_keys:
+            raise
+        # Every role of the tenant is on the token: the PKI only gives the TSA and roots.
+        profile = SigningProfile(tenant, pki.tsa_url, tuple(pki.trust_roots()))
+    return replace(profile, keys={**profile.keys, **token_keys})
+
+
+def pkcs11_keys(tenant: str, environ: Mapping[str, str] | None = None) -> dict[str, Pkcs11Key]:
+    """The PKCS#11 keys ``THONGTHIN_PKCS11_*`` configure for ``tenant``'s roles (none if unset).
+
+    Raises SignerConfigError for a malformed list or a missing module, token or PIN.
+    """
+    env = os.environ if environ is None else environ
+    listed = _pkcs11_key_labels(env.get(PKCS11_KEYS_ENV, ""))
+    if not listed:
+        return {}
+    missing = [name for name in (PKCS11_MODULE_ENV, PKCS11_TOKEN_ENV, PKCS11_PIN_ENV) if not env.get(name)]
+    if missing:
+        raise SignerConfigError(f"{PKCS11_KEYS_ENV} is set but {', '.join(missing)} is not")
+    ca_labels = tuple(
+        label.strip() for label in env.get(PKCS11_CA_LABELS_ENV, "").split(",") if label.strip()
+    )
+    ca_certs = Path(env[PKCS11_CA_CERTS_ENV]) if env.get(PKCS11_CA_CERTS_ENV) else None
+    return {
+        role: Pkcs11Key(
+            Path(env[PKCS11_MODULE_ENV]),
+            env[PKCS11_TOKEN_ENV],
+            label,
+            pin=env[PKCS11_PIN_ENV],
+            ca_labels=ca_labels,
+            ca_certs=ca_certs,
+        )
+        for (owner, role), label in listed.items()
+        if owner == tenant
+    }
+
+
+def _pkcs11_key_labels(setting: str) -> dict[tuple[str, str], str]:
+    """``tenant:role=label, ...`` -> {(tenant, role): label}; raises SignerConfigError if malformed."""
+    labels: dict[tuple[str, str], str] = {}
+    for entry in (part.strip() for part in setting.split(",")):
+        if not entry:
+            continue
+        who, equals, label = entry.partition("=")
+        tenant, colon, role = who.strip().partition(":")
+        if not (equals and colon and tenant.strip() and role.strip() and label.strip()):
+            raise SignerConfigError(f"{PKCS11_KEYS_ENV}: {entry!r} is not tenant:role=key label")
+        key = (tenant.strip(), role.strip())
+        if key in labels:
+            raise SignerConfigError(f"{PKCS11_KEYS_ENV}: {key[0]}:{key[1]} is listed twice")
+        labels[key] = label.strip()
+    return labels
 
 
 def dev_profile(pki: DevPki, tenant: str, environ: Mapping[str, str] | None = None) -> SigningProfile:

@@ -9,6 +9,10 @@
   is a certification signature (DocMDP P=2: only form filling and signing allowed after it);
   each later signer signs its own field in a fresh incremental update over the previous
   output, so earlier signatures stay intact.
+- A signatory's key is a PKCS#12 file (:class:`Pkcs12Key`) or a key on a PKCS#11 token
+  (:class:`signing.pkcs11.Pkcs11Key`); anything with ``describe()`` and ``open()`` (a
+  :class:`SigningKey`) will do. Every key is opened before the first network call and
+  released after the last signature.
 - Each signature is visible: a stamp in the given rectangle showing the signer's name,
   position and the signing time in Thai (Buddhist Era, Bangkok time), drawn with an
   OpenType font (Sarabun by default) shaped by HarfBuzz so vowels and tone marks sit right.
@@ -25,11 +29,12 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -53,12 +58,32 @@ DEFAULT_FONT = Path(__file__).resolve().parent.parent / "renderers" / "fonts" / 
 Box = tuple[float, float, float, float]
 
 
+class SigningKey(Protocol):
+    """What a signatory signs with: a PKCS#12 file (:class:`Pkcs12Key`) or a PKCS#11 token
+    (:class:`signing.pkcs11.Pkcs11Key`)."""
+
+    def describe(self) -> str:
+        """Which key this is, for error messages (never a password or PIN)."""
+        ...
+
+    def open(self) -> AbstractContextManager[Any]:
+        """A pyHanko ``Signer`` for the block; raises SignerConfigError when the key is unusable."""
+        ...
+
+
 @dataclass(frozen=True)
 class Pkcs12Key:
     """A signer's private key and certificate chain in a PKCS#12 (.p12/.pfx) file."""
 
     path: Path
     password: bytes | None
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def open(self) -> AbstractContextManager[Any]:
+        """:meth:`load`, as a :class:`SigningKey` (nothing to release)."""
+        return nullcontext(self.load())
 
     def load(self) -> Any:
         """A pyHanko ``SimpleSigner``; raises SignerConfigError for a missing file or wrong password."""
@@ -85,7 +110,7 @@ class Pkcs12Key:
 class Signatory:
     """One signer of a document and where their stamp goes."""
 
-    key: Pkcs12Key
+    key: SigningKey
     name: str
     position: str
     box: Box
@@ -150,19 +175,28 @@ def sign_pdf(data: bytes, signatories: Sequence[Signatory], options: SigningOpti
 async def async_sign_pdf(data: bytes, signatories: Sequence[Signatory], options: SigningOptions) -> SignedPdf:
     """Sign ``data`` by each signatory in turn, the first with a certification signature.
 
-    Raises SignerConfigError (bad PKCS#12, password, font, options), SignerNotTrusted (the
-    certificate does not chain to ``options.trust_roots`` or is revoked),
-    TimestampUnavailable (the TSA failed), RevocationInfoUnavailable (B-LT required and
-    revocation info unreachable, with ``fallback_to_bt`` off) or SigningError (the input is
-    not a PDF pyHanko can sign, or pyHanko failed otherwise).
+    Raises SignerConfigError (bad PKCS#12 file or password, unusable PKCS#11 token or PIN,
+    font, options), SignerNotTrusted (the certificate does not chain to
+    ``options.trust_roots`` or is revoked), TimestampUnavailable (the TSA failed),
+    RevocationInfoUnavailable (B-LT required and revocation info unreachable, with
+    ``fallback_to_bt`` off) or SigningError (the input is not a PDF pyHanko can sign, or
+    pyHanko failed otherwise).
     """
+    _check_options(signatories, options)
+    with ExitStack() as opened:
+        # Every key before any network call; a PKCS#11 session stays open until the end.
+        keys = [opened.enter_context(s.key.open()) for s in signatories]
+        return await _sign_all(data, signatories, keys, options)
+
+
+async def _sign_all(
+    data: bytes, signatories: Sequence[Signatory], keys: Sequence[Any], options: SigningOptions
+) -> SignedPdf:
     from pyhanko.sign.timestamps import HTTPTimeStamper
 
-    _check_options(signatories, options)
-    keys = [s.key.load() for s in signatories]  # every key before any network call
     if options.trust_roots:
         for signatory, signer in zip(signatories, keys, strict=True):
-            await _check_trusted(signer, options.trust_roots, signatory.key.path)
+            await _check_trusted(signer, options.trust_roots, signatory.key.describe())
     names = _field_names(signatories)
     current = data
     applied = []
@@ -241,7 +275,7 @@ def _field_names(signatories: Sequence[Signatory]) -> list[str]:
     return names
 
 
-async def _check_trusted(signer: Any, roots: Sequence[x509.Certificate], path: Path) -> None:
+async def _check_trusted(signer: Any, roots: Sequence[x509.Certificate], key: str) -> None:
     """Refuse a certificate that does not chain to the platform's roots (revocation is checked later)."""
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
@@ -256,10 +290,10 @@ async def _check_trusted(signer: Any, roots: Sequence[x509.Certificate], path: P
         await validator.async_validate_usage({"non_repudiation"})
     except PathBuildingError:
         raise SignerNotTrusted(
-            f"{path}: the certificate does not chain to the platform's trust roots"
+            f"{key}: the certificate does not chain to the platform's trust roots"
         ) from None
     except PathValidationError as error:
-        raise SignerNotTrusted(f"{path}: the certificate is not valid ({error})") from None
+        raise SignerNotTrusted(f"{key}: the certificate is not valid ({error})") from None
     finally:
         await context.aclose()
 
@@ -366,10 +400,10 @@ def _translate(error: Exception, signatory: Signatory) -> SigningError:
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, RevokedError):
-            return SignerNotTrusted(f"{signatory.key.path}: the certificate is revoked ({cause})")
+            return SignerNotTrusted(f"{signatory.key.describe()}: the certificate is revoked ({cause})")
         if isinstance(cause, PathBuildingError):
             return SignerNotTrusted(
-                f"{signatory.key.path}: the certificate does not chain to the trust roots"
+                f"{signatory.key.describe()}: the certificate does not chain to the trust roots"
             )
         if isinstance(cause, InsufficientRevinfoError):
             return RevocationInfoUnavailable(f"no revocation information could be fetched ({cause})")

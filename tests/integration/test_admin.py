@@ -23,6 +23,7 @@ from werkzeug.routing import Rule
 from engine.services import accounts, desk, submissions, tenants
 from engine.store.models import Attachment, EnabledService, RoleGrant, Submission, User
 from tests.conftest import EXAMPLES, read
+from tests.uploads import with_stored_files
 from thongthin.demo import DEMO_PASSWORD, NOT_FOR_OFFICERS
 
 FOOD = "food-premises-notification"
@@ -127,13 +128,19 @@ def submit_food(
 
 
 def submit_example(platform: Any, town: Town, service_id: str, example: str | None = None) -> str:
-    """An example submission (its files are not stored: the desk lists stored files only)."""
+    """An example submission, its files uploaded first as a citizen would."""
     path = (
         EXAMPLES / service_id / example
         if example
         else sorted((EXAMPLES / service_id).glob("valid-*.json"))[0]
     )
-    receipt = platform.db(submissions.submit(town.tenant, platform.catalog.get(service_id), read(path)))
+    definition = platform.catalog.get(service_id)
+
+    async def store() -> Any:
+        data = await with_stored_files(platform, town.tenant, definition, read(path))
+        return await submissions.submit(town.tenant, definition, data)
+
+    receipt = platform.db(store())
     return receipt.reference
 
 
