@@ -26,6 +26,7 @@ from signing.errors import (  # noqa: E402
     SigningError,
     TimestampUnavailable,
 )
+from signing.pkcs11 import Pkcs11Key  # noqa: E402
 from signing.services import sign_with_demo_signer  # noqa: E402
 from signing.signer import (  # noqa: E402
     AppliedSignature,
@@ -41,6 +42,7 @@ from signing.verify import SignatureReport, VerificationReport, async_verify_pdf
 __all__ = [
     "AppliedSignature",
     "EventLoopRunning",
+    "Pkcs11Key",
     "Pkcs12Key",
     "PkiError",
     "RevocationInfoUnavailable",
