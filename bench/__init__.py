@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import documents, submit, validate
+from bench import billing, documents, submit, validate
 
 BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": validate.run,
     "submit": submit.run,
     "documents": documents.run,
+    "billing": billing.run,
 }

@@ -199,6 +199,59 @@ def db_upgrade(data_dir: Path | None) -> None:
     click.echo("database is up to date", err=True)
 
 
+@main.group()
+def billing() -> None:
+    """Recurring fees: bill every active fee account of a municipality for a period."""
+
+
+@billing.command("run")
+@click.argument("tenant_slug", metavar="TENANT")
+@click.argument("period")
+@click.option("--batch", default=2000, show_default=True, type=click.IntRange(1), help="Accounts per batch.")
+def billing_run(tenant_slug: str, period: str, batch: int) -> None:
+    """Create PERIOD's bills (a Buddhist-Era year-month such as 2569-01) for TENANT's active accounts.
+
+    Idempotent: running it again, or after an interruption, creates only the missing bills.
+    """
+    from engine.payments.promptpay import PromptPayError
+    from engine.services import billing as billing_service
+    from engine.services import tenants
+    from engine.services.errors import ServiceError
+    from thongthin.platform import Platform
+    from thongthin.settings import Settings
+
+    try:
+        billing_service.parse_period(period)
+    except billing_service.InvalidPeriod as error:
+        raise click.ClickException(str(error)) from None
+    platform = Platform.create(Settings.from_env())
+    bars: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label=f"{tenant_slug} {period}", file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(done - bars[0].pos)
+
+    try:
+        tenant = platform.db(tenants.get_tenant(tenant_slug))
+        run = platform.db(
+            billing_service.run_billing(
+                tenant, period, progress=progress, batch=batch, catalog=platform.catalog
+            )
+        )
+    except (ServiceError, PromptPayError) as error:  # PromptPayError: a malformed biller_id setting
+        raise click.ClickException(str(error)) from None
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
+        platform.runtime.close()
+    click.echo(
+        f"{tenant_slug} {period}: {run.created} bill(s) created, {run.existing} already there, "
+        f"{run.skipped} account(s) skipped, {run.accounts} due; total {run.total} baht"
+    )
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -339,7 +392,8 @@ def serve(bind: str, workers: int, threads: int, data_dir: Path | None) -> None:
     type=click.Choice(["sqlite", "postgres"]),
     help="Database of the benchmarks that store something (submit; default sqlite).",
 )
-def bench(name: str, seconds: float, backend: str | None) -> None:
+@click.option("--accounts", type=click.IntRange(1), help="Fee accounts to bill (billing; default 50,000).")
+def bench(name: str, seconds: float, backend: str | None, accounts: int | None) -> None:
     """Run a benchmark; the last line is one JSON object (name, value, baseline, unit, ratio)."""
     import inspect
 
@@ -352,6 +406,10 @@ def bench(name: str, seconds: float, backend: str | None) -> None:
         if "backend" not in inspect.signature(BENCHMARKS[name]).parameters:
             raise click.UsageError(f"benchmark {name!r} uses no database; leave out --backend")
         options["backend"] = backend
+    if accounts is not None:
+        if "accounts" not in inspect.signature(BENCHMARKS[name]).parameters:
+            raise click.UsageError(f"benchmark {name!r} bills no accounts; leave out --accounts")
+        options["accounts"] = accounts
     result = BENCHMARKS[name](seconds=seconds, echo=click.echo, **options)
     click.echo(json.dumps(result, ensure_ascii=False))
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.definitions import ServiceDefinition
-from engine.services import documents
+from engine.services import billing, documents
 from engine.services.effects import Runners, default_runners
 from engine.store.models import AuditEntry, EffectJob, IssuedDocument, Submission, Tenant
 from engine.workflow.sla import BANGKOK
@@ -104,4 +104,6 @@ def runners_for(platform: Any) -> Runners:
     """Every runner this installation has."""
     runners = default_runners()
     runners.register("issue_document")(DocumentIssuer(platform))
+    runners.register("open_fee_account")(billing.FeeAccountOpener(platform.definition))
+    runners.register("request_payment")(billing.PaymentRequester(platform.definition))
     return runners

@@ -13,7 +13,7 @@ _NEXT = (
     "ON CONFLICT (tenant_id, year) DO UPDATE SET last_number = {table}.last_number + 1 "
     "RETURNING last_number"
 )
-SERIES = {"reference_counter", "document_counter"}
+SERIES = {"reference_counter", "document_counter", "fee_account_counter"}
 
 
 async def next_number(connection: Any, table: str, tenant_id: int, year: int) -> int:

@@ -279,3 +279,105 @@ class IssuedDocument(Model):
     class Meta:
         table = "issued_document"
         indexes = (("tenant_id", "submission_id"),)
+
+
+class FeeAccountCounter(Model):
+    """The last fee account number issued per tenant (one series per tenant, year is always 0)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField(
+        "models.Tenant", related_name="fee_account_counters", on_delete=fields.CASCADE
+    )
+    year = fields.IntField(default=0)
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "fee_account_counter"
+        unique_together = (("tenant", "year"),)
+
+
+class FeeAccount(Model):
+    """A recurring fee a household or business pays, opened from an approved registration.
+
+    The account number (e.g. GB-000123) is the payment reference printed on every bill.
+    One account per effect job, so a job that runs twice opens one account.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="fee_accounts", on_delete=fields.CASCADE)
+    number = fields.CharField(max_length=20)
+    service_id = fields.CharField(max_length=64)
+    service_version = fields.CharField(max_length=20)
+    fee_id = fields.CharField(max_length=64)
+    fee_period = fields.CharField(max_length=16, default="monthly")  # monthly | yearly
+    rate_class = fields.CharField(max_length=64, default="")
+    parameters = fields.JSONField(default=dict)  # the inputs the fee is computed from, as registered
+    holder = fields.CharField(max_length=300, default="")
+    phone = fields.CharField(max_length=32, default="")
+    address = fields.CharField(max_length=500, default="")
+    first_period = fields.CharField(max_length=7, default="")  # BE year-month of the first bill
+    active = fields.BooleanField(default=True)
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="fee_accounts", null=True, on_delete=fields.SET_NULL
+    )
+    job = fields.OneToOneField(
+        "models.EffectJob", related_name="fee_account", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "fee_account"
+        unique_together = (("tenant", "number"),)
+        indexes = (("tenant_id", "active", "id"), ("tenant_id", "submission_id"))
+
+
+class Bill(Model):
+    """What one account owes for one period, or a one-off fee on a submission, with its Thai QR payload.
+
+    Unique per tenant, account and period, so a billing run that runs twice bills once.
+    One-off bills have no account and are unique per effect job instead.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="bills", on_delete=fields.CASCADE)
+    account = fields.ForeignKeyField(
+        "models.FeeAccount", related_name="bills", null=True, on_delete=fields.CASCADE
+    )
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="bills", null=True, on_delete=fields.SET_NULL
+    )
+    job = fields.OneToOneField("models.EffectJob", related_name="bill", null=True, on_delete=fields.SET_NULL)
+    period = fields.CharField(max_length=7, default="")  # BE year-month, empty for a one-off bill
+    fee_ids = fields.CharField(max_length=200)  # comma-separated
+    amount = fields.DecimalField(max_digits=12, decimal_places=2)
+    ref1 = fields.CharField(max_length=20)
+    ref2 = fields.CharField(max_length=20)
+    qr_payload = fields.CharField(max_length=255)
+    status = fields.CharField(max_length=16, default="unpaid")  # unpaid | paid | cancelled
+    paid_amount = fields.DecimalField(max_digits=12, decimal_places=2, default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "bill"
+        unique_together = (("tenant", "account", "period"),)
+        indexes = (("tenant_id", "ref1"), ("tenant_id", "period", "status"), ("tenant_id", "submission_id"))
+
+
+class BillingRun(Model):
+    """One billing period of a tenant: how many bills it created, and whether it finished."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="billing_runs", on_delete=fields.CASCADE)
+    period = fields.CharField(max_length=7)
+    status = fields.CharField(max_length=16, default="running")  # running | completed
+    accounts = fields.IntField(default=0)
+    created = fields.IntField(default=0)
+    existing = fields.IntField(default=0)
+    skipped = fields.IntField(default=0)  # accounts without a computable amount, or owing nothing
+    total = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
+    started_at = fields.DatetimeField()
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "billing_run"
+        unique_together = (("tenant", "period"),)
