@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from io import BytesIO
 from typing import Any
 
-from flask import g, redirect, render_template, request, send_file, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from admin import blueprint
 from admin.forms import ErrorItem, flash_key
@@ -27,7 +26,7 @@ from engine.workflow import (
     WorkflowError,
 )
 from renderers.answers import answers, format_value
-from renderers.web import current_language
+from renderers.web import current_language, download
 from thongthin.app import platform
 
 PER_PAGE = 50
@@ -283,14 +282,7 @@ def act(reference: str) -> Any:
 def issued_document(public_id: str) -> Any:
     """A signed document this municipality issued, as the citizen received it."""
     found = platform().db(documents.issued_by(g.tenant, public_id))
-    response = send_file(
-        BytesIO(platform().blobs.get(found.blob_key)),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{found.document_id}-{found.number.replace('/', '-')}.pdf",
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(platform().blobs.get(found.blob_key), documents.file_name(found), "application/pdf")
 
 
 @blueprint.get("/attachments/<attachment_id>")
@@ -301,11 +293,4 @@ def attachment_file(attachment_id: str) -> Any:
         content = platform().blobs.get(found.blob_key)
     except BlobNotFound:
         raise desk.AttachmentNotFound(attachment_id) from None
-    response = send_file(
-        BytesIO(content),
-        mimetype=found.content_type or "application/octet-stream",
-        as_attachment=True,
-        download_name=found.filename,
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(content, found.filename, found.content_type or "application/octet-stream")

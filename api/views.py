@@ -100,13 +100,6 @@ def upload_attachment(tenant: str, service_id: str, attachment_id: str) -> Any:
     return response
 
 
-def _trust_roots() -> Any:
-    from signing.services import platform_trust_roots
-
-    settings = platform().settings
-    return platform_trust_roots(settings.data_dir, settings.environ)
-
-
 @blueprint.post("/verify")
 def verify() -> Any:
     """Verify any PDF: its signatures, and whether the platform issued exactly this file."""
@@ -120,7 +113,7 @@ def verify() -> Any:
             "invalid_request",
             "send the PDF as the body (application/pdf) or as the multipart field 'file'",
         )
-    return jsonify(platform().db(verify_upload(data, _trust_roots())).as_dict())
+    return jsonify(platform().db(verify_upload(data, platform().trust_roots())).as_dict())
 
 
 @blueprint.get("/documents/<public_id>")
@@ -128,7 +121,9 @@ def document(public_id: str) -> Any:
     """The register entry and signature report of an issued document (what its QR code leads to)."""
     from signing.registry import verify_issued
 
-    return jsonify(platform().db(verify_issued(public_id, platform().blobs, _trust_roots())).as_dict())
+    return jsonify(
+        platform().db(verify_issued(public_id, platform().blobs, platform().trust_roots())).as_dict()
+    )
 
 
 def _load(found: Tenant, reference: str, caller: Caller) -> Submission:

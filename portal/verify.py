@@ -5,24 +5,17 @@ Anyone may verify; nothing here needs a municipality in the URL or a login.
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
-from flask import render_template, request, send_file
+from flask import render_template, request
 
 from engine.services import documents
 from portal import blueprint
+from renderers.web import download
 from signing.registry import RegistryReport, verify_issued, verify_upload
 from thongthin.app import platform
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
-
-
-def _trust_roots() -> Any:
-    from signing.services import platform_trust_roots
-
-    settings = platform().settings
-    return platform_trust_roots(settings.data_dir, settings.environ)
 
 
 def _page(report: RegistryReport | None, *, status: int = 200, problem: str | None = None) -> Any:
@@ -40,22 +33,18 @@ def verify_upload_page() -> Any:
         return _page(None, status=400, problem="portal.verify.no_file")
     if len(data) > MAX_VERIFY_BYTES:
         return _page(None, status=413, problem="portal.verify.too_large")
-    return _page(platform().db(verify_upload(data, _trust_roots())))
+    return _page(platform().db(verify_upload(data, platform().trust_roots())))
 
 
 @blueprint.get("/verify/<public_id>")
 def verify_document(public_id: str) -> Any:
     """The register entry and signature report of one issued document (its QR code's target)."""
-    return _page(platform().db(verify_issued(public_id, platform().blobs, _trust_roots())))
+    return _page(platform().db(verify_issued(public_id, platform().blobs, platform().trust_roots())))
 
 
 @blueprint.get("/verify/<public_id>/document.pdf")
 def verified_document(public_id: str) -> Any:
     """The issued file itself, so a person can compare it with the copy they were shown."""
     found = platform().db(documents.by_public_id(public_id))
-    return send_file(
-        BytesIO(platform().blobs.get(found.blob_key)),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{found.document_id}-{found.number.replace('/', '-')}.pdf",
-    )
+    content = platform().blobs.get(found.blob_key)
+    return download(content, documents.file_name(found), "application/pdf", private=False)

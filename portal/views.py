@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from io import BytesIO
 from typing import Any
 
-from flask import current_app, g, redirect, render_template, request, send_file, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
@@ -26,7 +25,7 @@ from engine.store.models import Draft, EnabledService
 from portal import blueprint, present
 from renderers import forms
 from renderers.answers import answers
-from renderers.web import current_language, translate
+from renderers.web import current_language, download, translate
 from thongthin.app import platform
 
 log = logging.getLogger(__name__)
@@ -594,11 +593,4 @@ def status_document(reference: str, public_id: str) -> Any:
     )
     if found is None:
         raise documents.DocumentNotFound(public_id)
-    response = send_file(
-        BytesIO(platform().blobs.get(found.blob_key)),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{found.document_id}-{found.number.replace('/', '-')}.pdf",
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return download(platform().blobs.get(found.blob_key), documents.file_name(found), "application/pdf")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, g, request, session
+from flask import Blueprint, Flask, Response, g, request, send_file, session
 
 from engine.thaidate import format_date
 from engine.workflow.sla import BANGKOK
@@ -42,6 +43,14 @@ def thai_date(value: date | datetime | str | None, *, with_time: bool = False) -
         text = format_date(local.date(), language)
         return f"{text} {local:%H:%M}" + (" น." if language == "th" else "") if with_time else text
     return format_date(value, language)
+
+
+def download(content: bytes, filename: str, mimetype: str, *, private: bool = True) -> Response:
+    """``content`` as a file download (never shown inline); ``private`` ones are kept out of caches."""
+    response = send_file(BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
+    if private:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def language_switch_url() -> str:

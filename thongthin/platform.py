@@ -35,6 +35,15 @@ class Platform:
         """Run a service-layer coroutine on the ORM loop thread and return its result."""
         return self.runtime.run(awaitable)
 
+    def trust_roots(self) -> list[Any]:
+        """The roots issued documents must chain to (``THONGTHIN_TRUST_ROOTS`` or the development root).
+
+        Raises :class:`signing.PkiError` when none is configured.
+        """
+        from signing.services import platform_trust_roots
+
+        return platform_trust_roots(self.settings.data_dir, self.settings.environ)
+
     def definition(self, service_id: str, version: str | None = None) -> ServiceDefinition:
         """The definition a submission or an enabled service pins; raises :class:`UnknownService`."""
         definition = self.catalog.get(service_id)

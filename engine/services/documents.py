@@ -71,6 +71,11 @@ async def reserve(
         )
 
 
+def file_name(document: IssuedDocument) -> str:
+    """The name an issued document downloads as, e.g. ``permit-15-2569.pdf``."""
+    return f"{document.document_id}-{document.number.replace('/', '-')}.pdf"
+
+
 async def mark_issued(document: IssuedDocument, *, blob_key: str, sha256: str, pades_level: str) -> None:
     document.status = "issued"
     document.blob_key = blob_key
