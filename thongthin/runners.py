@@ -12,12 +12,22 @@ import asyncio
 import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from engine.definitions import ServiceDefinition
 from engine.services import billing, documents
 from engine.services.effects import Runners, default_runners
-from engine.store.models import AuditEntry, EffectJob, IssuedDocument, Submission, Tenant
+from engine.store.models import (
+    AuditEntry,
+    Bill,
+    EffectJob,
+    FeeAccount,
+    IssuedDocument,
+    Payment,
+    Submission,
+    Tenant,
+)
 from engine.workflow.sla import BANGKOK
 
 
@@ -100,10 +110,108 @@ class DocumentIssuer:
         return "data:image/png;base64," + base64.b64encode(content).decode("ascii")
 
 
+@dataclass
+class ReceiptIssuer:
+    """The ``issue_receipt`` runner: the signed e-receipt (ใบเสร็จรับเงิน) of a settled bill.
+
+    Numbered in the tenant's document series, rendered from ``receipt.html.j2``, signed for
+    the finance officer and verifiable at ``/verify/<id>`` like every issued document.
+    """
+
+    platform: Any
+
+    async def __call__(self, job: EffectJob, submission: Submission | None) -> None:
+        bill = await Bill.get(id=job.params["bill"], tenant_id=job.tenant_id).prefetch_related("account")
+        account = bill.account
+        service_id = account.service_id if account else submission.service_id if submission else None
+        version = account.service_version if account else submission.service_version if submission else None
+        if service_id is None or version is None:
+            raise LookupError(f"bill {bill.id} belongs to no account or submission")
+        definition = self.platform.definition(service_id, version)
+        holder = (account.holder if account else documents.holder_name(definition, submission.data)) or "-"
+        record = await documents.reserve_receipt(job, bill, holder)
+        if record.status == "issued":
+            return
+        tenant = await Tenant.get(id=job.tenant_id)
+        paid_by = await Payment.filter(allocations__bill_id=bill.id).order_by("paid_at").distinct()
+        signed, level = await asyncio.to_thread(
+            self.render_and_sign, definition, bill, account, submission, tenant, record, paid_by
+        )
+        key = f"tenant/{tenant.id}/documents/{record.public_id}.pdf"
+        await asyncio.to_thread(self.platform.blobs.put, key, signed.data, "application/pdf")
+        await documents.mark_issued(record, blob_key=key, sha256=signed.sha256, pades_level=level)
+
+    def render_and_sign(
+        self,
+        definition: ServiceDefinition,
+        bill: Bill,
+        account: FeeAccount | None,
+        submission: Submission | None,
+        tenant: Tenant,
+        record: IssuedDocument,
+        paid_by: list[Payment],
+    ) -> tuple[Any, str]:
+        """Blocking work, on a worker thread."""
+        from renderers.documents import (
+            RECEIPT_SIGNERS,
+            DocumentTenant,
+            Payer,
+            ReceiptItem,
+            receipt_signature_boxes,
+            render_receipt,
+        )
+        from signing.services import SignerSlot, load_profile, sign_document
+
+        line = billing.bill_line(bill, account, definition)
+        pdf = render_receipt(
+            tenant=DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, self.logo(tenant)),
+            number=record.number,
+            issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
+            payer=Payer(record.holder, account.address if account else ""),
+            items=[ReceiptItem(line.description, Decimal(str(bill.paid_amount)), line.note)],
+            verify_url=verify_url(self.platform, record.public_id),
+            reference=submission.reference if submission and not account else None,
+            service_title=definition.service.title.th,
+            payment_method=payment_method(paid_by),
+            thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
+        )
+        profile = load_profile(self.platform.settings.data_dir, tenant.slug, self.platform.settings.environ)
+        slots = [
+            SignerSlot(signer.role, "", signer.position.th, box)
+            for signer, box in zip(RECEIPT_SIGNERS, receipt_signature_boxes(), strict=True)
+        ]
+        return sign_document(pdf, profile, slots, level=RECEIPT_LEVEL, certify=True), RECEIPT_LEVEL
+
+    logo = DocumentIssuer.logo
+
+
+RECEIPT_LEVEL = "B-LT"
+SOURCE_WORDS = {
+    "notify": "โอนผ่าน Thai QR / พร้อมเพย์",
+    "statement": "ชำระผ่านธนาคาร (ตามรายการเดินบัญชี)",
+    "counter": "ชำระที่กองคลัง",
+}
+
+
+def payment_method(paid_by: list[Payment]) -> str:
+    """How the bill was paid, as the receipt says it: channel, transaction and date of each payment."""
+    from engine.thaidate import format_date
+
+    parts = []
+    for payment in paid_by:
+        day = format_date(payment.paid_at.astimezone(BANGKOK).date(), short=True)
+        parts.append(
+            f"{SOURCE_WORDS.get(payment.source, payment.source)} รายการ {payment.transaction_id} วันที่ {day}"
+        )
+    return "; ".join(parts)
+
+
 def runners_for(platform: Any) -> Runners:
     """Every runner this installation has."""
     runners = default_runners()
     runners.register("issue_document")(DocumentIssuer(platform))
     runners.register("open_fee_account")(billing.FeeAccountOpener(platform.definition))
     runners.register("request_payment")(billing.PaymentRequester(platform.definition))
+    runners.register("issue_receipt")(ReceiptIssuer(platform))
+    runners.register("billing_run")(billing.BillingRunner(platform.catalog))
     return runners

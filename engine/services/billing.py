@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
@@ -32,7 +33,7 @@ from engine.payments import promptpay
 from engine.payments.fees import FeeError, compute_fees
 from engine.payments.promptpay import bill_payment, tlv
 from engine.services.documents import holder_name
-from engine.services.errors import ServiceError
+from engine.services.errors import NotFound, ServiceError
 from engine.store.counters import next_number
 from engine.store.models import Bill, BillingRun, EffectJob, EnabledService, FeeAccount, Submission, Tenant
 from engine.thaidate import buddhist_year
@@ -187,6 +188,60 @@ def _address(definition: ServiceDefinition, data: Any) -> str:
         if found:
             return address_line(jsonpointer.resolve(data, head + "/address", None))
     return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# How a bill reads on paper
+
+
+def period_title(period: str, language: str = "th") -> str:
+    """``2569-01`` -> ``มกราคม 2569`` (``January 2026`` in English)."""
+    from engine.thaidate import MONTHS_EN, MONTHS_LONG
+
+    year, month = parse_period(period)
+    if language == "en":
+        return f"{MONTHS_EN[month - 1]} {year - 543}"
+    return f"{MONTHS_LONG[month - 1]} {year}"
+
+
+def option_label(definition: ServiceDefinition, pointer: str, value: Any, language: str = "th") -> str:
+    """The label ui.json gives ``value`` of the field at ``pointer`` (the value itself if none)."""
+    for ui_field in definition.ui.fields():
+        if ui_field.pointer == pointer:
+            for option in ui_field.options:
+                if option.value == value:
+                    return option.label.get(language)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class BillLine:
+    description: str
+    note: str
+
+
+def bill_line(
+    bill: Bill, account: FeeAccount | None, definition: ServiceDefinition, language: str = "th"
+) -> BillLine:
+    """What a bill is for, as a receipt or a paper bill words it."""
+    titles = [
+        fee.title.get(language)
+        for fee_id in bill.fee_ids.split(",")
+        if (fee := definition.service.fee(fee_id)) is not None
+    ] or [definition.service.title.get(language)]
+    description = ", ".join(titles)
+    notes = []
+    if bill.period:
+        label = "ประจำเดือน" if language == "th" else "for"
+        notes.append(f"{label} {period_title(bill.period, language)}")
+    if account is not None:
+        fee = definition.service.fee(account.fee_id)
+        if fee is not None and fee.kind == "rate_class" and fee.field:
+            label = "ประเภท" if language == "th" else "class"
+            notes.append(f"{label} {option_label(definition, fee.field, account.rate_class, language)}")
+        label = "บัญชี" if language == "th" else "account"
+        notes.append(f"{label} {account.number}")
+    return BillLine(description, " · ".join(notes))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -490,14 +545,49 @@ async def run_billing(
     run). Accounts whose amount cannot be computed or is zero are counted as skipped.
     Raises :class:`InvalidPeriod`.
     """
-    from engine.definitions import load_catalog
 
     year, month = parse_period(period)
     ref2 = f"{year:04d}{month:02d}"
     started = datetime.now(UTC)
-    run, _ = await BillingRun.get_or_create(tenant=tenant, period=period, defaults={"started_at": started})
-    run.status, run.started_at, run.finished_at = "running", started, None
-    await run.save(update_fields=["status", "started_at", "finished_at"])
+    run = await _start_run(tenant, period, started)
+    try:
+        run = await _bill_accounts(tenant, period, run, month, ref2, progress, batch, catalog)
+    except BaseException as error:  # interrupted: say so in the console, keep what was billed
+        await BillingRun.filter(id=run.id).update(
+            status="interrupted", error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    from engine.services.payments import rematch_held
+
+    await rematch_held(tenant)  # payments that arrived before their bills
+    return run
+
+
+async def _start_run(tenant: Tenant, period: str, started: datetime) -> BillingRun:
+    """The period's run record, (re)started; a run of the same period started concurrently shares it."""
+    try:
+        run, _ = await BillingRun.get_or_create(
+            tenant=tenant, period=period, defaults={"started_at": started}
+        )
+    except IntegrityError:
+        run = await BillingRun.get(tenant=tenant, period=period)
+    run.status, run.started_at, run.finished_at, run.error, run.done = "running", started, None, "", 0
+    await run.save(update_fields=["status", "started_at", "finished_at", "error", "done"])
+    return run
+
+
+async def _bill_accounts(
+    tenant: Tenant,
+    period: str,
+    run: BillingRun,
+    month: int,
+    ref2: str,
+    progress: Progress | None,
+    batch: int,
+    catalog: Catalog | None,
+) -> BillingRun:
+    from engine.definitions import load_catalog
+
     enabled = await EnabledService.filter(tenant=tenant)
     amounts = _Amounts(
         tenant.id,
@@ -508,6 +598,7 @@ async def run_billing(
     biller = biller_id(tenant)
     accounts_query = FeeAccount.filter(tenant=tenant, active=True)
     total = await accounts_query.count()
+    await BillingRun.filter(id=run.id).update(of=total)
     before = await Bill.filter(tenant=tenant, period=period, account_id__isnull=False).count()
     done = skipped = due = 0
     payloads: dict[Decimal, BillPayloads] = {}
@@ -566,6 +657,7 @@ async def run_billing(
             async with in_transaction() as connection:
                 await insert_bills(connection, rows)
         done += len(accounts)
+        await BillingRun.filter(id=run.id).update(done=done)
         if progress is not None:
             progress(done, total)
     after = await Bill.filter(tenant=tenant, period=period, account_id__isnull=False).count()
@@ -575,6 +667,115 @@ async def run_billing(
         "amount", flat=True
     )
     run.total = sum((Decimal(str(v)) for v in billed_total), Decimal("0.00"))
-    run.status, run.finished_at = "completed", datetime.now(UTC)
+    run.status, run.finished_at, run.done, run.of = "completed", datetime.now(UTC), done, total
     await run.save()
     return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Citizens look up their bills
+
+
+class AccountNotFound(NotFound):
+    code = "account_not_found"
+
+
+def account_number(text: str) -> str:
+    """``gb000123``, ``GB-000123`` or ``GB 000123`` -> ``GB-000123`` (the form accounts are stored in)."""
+    code = reference_code(text)
+    match = re.fullmatch(r"([A-Z]{2})([0-9]{6,})", code)
+    return f"{match.group(1)}-{match.group(2)}" if match else code
+
+
+async def find_account(tenant: Tenant, text: str) -> FeeAccount:
+    """The account an account number (or a paper bill's reference 1) names; raises :class:`AccountNotFound`."""
+    number = account_number(text)
+    found = await FeeAccount.get_or_none(tenant=tenant, number=number) if number else None
+    if found is None:
+        bill = await Bill.filter(tenant=tenant, ref1=reference_code(text), account_id__isnull=False).first()
+        found = await FeeAccount.get_or_none(tenant=tenant, id=bill.account_id) if bill else None  # type: ignore[attr-defined]
+    if found is None:
+        raise AccountNotFound(f"no account {text!r}")
+    return found
+
+
+@dataclass(frozen=True)
+class AccountStatement:
+    """An account's bills as a citizen sees them: what is owed (with one QR for all of it) and what was paid."""
+
+    account: FeeAccount
+    unpaid: list[Bill]
+    paid: list[Bill]
+    arrears: Decimal
+    arrears_payload: str | None  # one QR for everything owed (ref2 0), None when nothing is
+
+
+def outstanding(bill: Bill) -> Decimal:
+    """What is still owed on a bill (0 when paid or overpaid)."""
+    return max(Decimal(str(bill.amount)) - Decimal(str(bill.paid_amount)), Decimal("0.00"))
+
+
+def bill_payload(tenant: Tenant, bill: Bill) -> str:
+    """The QR payload for what is still owed on ``bill`` (its stored payload while nothing is paid)."""
+    owed = outstanding(bill)
+    if owed == Decimal(str(bill.amount)):
+        return bill.qr_payload
+    return bill_payment(biller_id=biller_id(tenant), ref1=bill.ref1, ref2=bill.ref2, amount=owed)
+
+
+async def statement(tenant: Tenant, account: FeeAccount, *, paid_limit: int = 24) -> AccountStatement:
+    """The account's unpaid bills (oldest first) and its latest paid ones."""
+    unpaid = await Bill.filter(tenant=tenant, account=account, status__in=["unpaid", "partial"]).order_by(
+        "period", "id"
+    )
+    paid = (
+        await Bill.filter(tenant=tenant, account=account, status="paid").order_by("-period").limit(paid_limit)
+    )
+    arrears = sum((outstanding(b) for b in unpaid), Decimal("0.00"))
+    payload = None
+    if arrears > 0:
+        payload = bill_payment(
+            biller_id=biller_id(tenant), ref1=reference_code(account.number), ref2="0", amount=arrears
+        )
+    return AccountStatement(account, unpaid, paid, arrears, payload)
+
+
+async def queue_billing_run(tenant: Tenant, period: str) -> EffectJob:
+    """Ask the worker to run ``period``'s billing (the console's button); one queued run per period.
+
+    Raises :class:`InvalidPeriod`.
+    """
+    parse_period(period)
+    async with in_transaction() as connection:
+        waiting = (
+            await EffectJob.filter(tenant=tenant, type="billing_run", status__in=["pending", "running"])
+            .using_db(connection)
+            .all()
+        )
+        for job in waiting:
+            if job.params.get("period") == period:
+                return job
+        now = datetime.now(UTC)
+        run, _ = await BillingRun.get_or_create(
+            tenant=tenant,
+            period=period,
+            defaults={"started_at": now, "status": "queued"},
+            using_db=connection,
+        )
+        if run.status != "running":
+            run.status, run.error = "queued", ""
+            await run.save(using_db=connection, update_fields=["status", "error"])
+        return await EffectJob.create(
+            tenant=tenant, type="billing_run", params={"period": period}, run_after=now, using_db=connection
+        )
+
+
+@dataclass
+class BillingRunner:
+    """The ``billing_run`` runner: the console's billing button, carried out by the worker."""
+
+    catalog: Catalog | None = None
+
+    async def __call__(self, job: EffectJob, submission: Submission | None) -> None:
+        tenant = await Tenant.get(id=job.tenant_id)
+        await run_billing(tenant, job.params["period"], catalog=self.catalog)

@@ -18,7 +18,7 @@ from engine.definitions import ServiceDefinition
 from engine.services import secrets
 from engine.services.errors import NotFound
 from engine.store.counters import next_number
-from engine.store.models import EffectJob, IssuedDocument, Submission
+from engine.store.models import Bill, EffectJob, IssuedDocument, Submission
 from engine.thaidate import buddhist_year
 from engine.workflow.sla import BANGKOK
 
@@ -48,27 +48,56 @@ async def reserve(
     job: EffectJob, submission: Submission, definition: ServiceDefinition, document_id: str
 ) -> IssuedDocument:
     """The document this job issues: reserved now with the next number, or the one it reserved before."""
-    existing = await IssuedDocument.get_or_none(job_id=job.id)
-    if existing is not None:
-        return existing
     spec = definition.service.document(document_id)
     if spec is None:
         raise DocumentNotFound(f"{definition.id} declares no document {document_id!r}")
+    return await _reserve(
+        job,
+        document_id=document_id,
+        title_th=spec.title.th,
+        title_en=spec.title.en,
+        holder=holder_name(definition, submission.data),
+        submission=submission,
+    )
+
+
+RECEIPT_TITLE = ("ใบเสร็จรับเงิน", "Receipt")
+
+
+async def reserve_receipt(job: EffectJob, bill: Bill, holder: str) -> IssuedDocument:
+    """The e-receipt of a settled bill, numbered in the tenant's document series like any document."""
+    return await _reserve(
+        job,
+        document_id="receipt",
+        title_th=RECEIPT_TITLE[0],
+        title_en=RECEIPT_TITLE[1],
+        holder=holder,
+        submission_id=job.submission_id,  # type: ignore[attr-defined]
+        bill=bill,
+    )
+
+
+async def _reserve(job: EffectJob, **values: Any) -> IssuedDocument:
+    existing = await IssuedDocument.get_or_none(job_id=job.id)
+    if existing is not None:
+        return existing
     year_be = buddhist_year(datetime.now(UTC).astimezone(BANGKOK).date())
     async with in_transaction() as connection:
         number = await next_number(connection, "document_counter", job.tenant_id, year_be)
         return await IssuedDocument.create(
             public_id=secrets.new_token(15),
             tenant_id=job.tenant_id,
-            submission=submission,
             job=job,
-            document_id=document_id,
             number=f"{number}/{year_be}",
-            title_th=spec.title.th,
-            title_en=spec.title.en,
-            holder=holder_name(definition, submission.data),
             using_db=connection,
+            **values,
         )
+
+
+async def receipts_of(tenant_id: int, bill_ids: list[int]) -> dict[int, IssuedDocument]:
+    """The issued receipts of these bills, by bill."""
+    found = await IssuedDocument.filter(tenant_id=tenant_id, bill_id__in=bill_ids, status="issued")
+    return {d.bill_id: d for d in found}  # type: ignore[attr-defined]
 
 
 def file_name(document: IssuedDocument) -> str:

@@ -17,7 +17,8 @@ from tortoise.expressions import Q
 
 from engine.store.models import EffectJob, Notification, Submission
 
-Runner = Callable[[EffectJob, Submission], Awaitable[None]]
+# A runner gets the job and its submission (``None`` for jobs of a bill, such as receipts).
+Runner = Callable[[EffectJob, Submission | None], Awaitable[None]]
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 log = logging.getLogger(__name__)
@@ -69,7 +70,9 @@ async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None
     moment = now or datetime.now(UTC)
     done = retried = failed = 0
     for job in await claim(sorted(runners.by_type), limit=limit, now=moment):
-        submission = await Submission.get(id=job.submission_id, tenant_id=job.tenant_id)
+        submission = (
+            await Submission.get(id=job.submission_id, tenant_id=job.tenant_id) if job.submission_id else None
+        )
         try:
             await runners.by_type[job.type](job, submission)
         except Exception as error:  # a runner's failure must not stop the queue
@@ -88,7 +91,7 @@ async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None
     return RunReport(done, retried, failed)
 
 
-async def notify(job: EffectJob, submission: Submission) -> None:
+async def notify(job: EffectJob, submission: Submission | None) -> None:
     """Put the message in the outbox, once per job however often the job runs."""
     message = job.params.get("message", {})
     await Notification.get_or_create(

@@ -23,7 +23,7 @@ from engine.forms.errors import FieldError
 from engine.services import secrets
 from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
 from engine.store.counters import next_number
-from engine.store.models import Attachment, AuditEntry, EffectJob, Submission, Tenant, User
+from engine.store.models import Attachment, AuditEntry, Bill, EffectJob, Submission, Tenant, User
 from engine.thaidate import buddhist_year
 from engine.workflow import Outcome, StateEntry, Vote, available_actions, sla_report, take_action
 from engine.workflow.sla import BANGKOK
@@ -221,9 +221,22 @@ def state_entries(entries: list[AuditEntry]) -> list[StateEntry]:
     return [StateEntry(e.to_state, e.at) for e in entries if e.from_state != e.to_state]
 
 
-def context_of(submission: Submission) -> dict[str, Any]:
-    """What guards may look at besides the data (payment status arrives with the payments module)."""
-    return {"payment": "none", "state": submission.state}
+async def payment_status(submission: Submission, connection: Any = None) -> str:
+    """The submission's one-off fees: ``none`` (no bill), ``paid`` (every bill settled) or ``unpaid``."""
+    statuses = (
+        await Bill.filter(tenant_id=submission.tenant_id, submission_id=submission.id, account_id=None)
+        .exclude(status="cancelled")
+        .using_db(connection)
+        .values_list("status", flat=True)
+    )
+    if not statuses:
+        return "none"
+    return "paid" if all(status == "paid" for status in statuses) else "unpaid"
+
+
+def context_of(submission: Submission, payment: str = "none") -> dict[str, Any]:
+    """What guards may look at besides the data: the state and the payment status."""
+    return {"payment": payment, "state": submission.state}
 
 
 def votes_of(submission: Submission) -> tuple[Vote, ...]:
@@ -238,7 +251,7 @@ async def actions_for(
         submission.state,
         roles,
         data=submission.data,
-        context=context_of(submission),
+        context=context_of(submission, await payment_status(submission)),
         votes=votes_of(submission),
     )
 
@@ -275,7 +288,7 @@ async def transition(
             roles,
             input=input,
             data=submission.data,
-            context=context_of(submission),
+            context=context_of(submission, await payment_status(submission, connection)),
             votes=votes_of(submission),
             actor=str(actor.id) if actor else None,
         )

@@ -197,8 +197,13 @@ class EffectJob(Model):
 
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="jobs", on_delete=fields.CASCADE)
-    submission = fields.ForeignKeyField("models.Submission", related_name="jobs", on_delete=fields.CASCADE)
-    audit = fields.ForeignKeyField("models.AuditEntry", related_name="jobs", on_delete=fields.CASCADE)
+    # Receipts are jobs of a bill (params["bill"]): no submission or transition behind them.
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="jobs", null=True, on_delete=fields.CASCADE
+    )
+    audit = fields.ForeignKeyField(
+        "models.AuditEntry", related_name="jobs", null=True, on_delete=fields.CASCADE
+    )
     type = fields.CharField(max_length=64)
     params = fields.JSONField(default=dict)
     status = fields.CharField(max_length=16, default="pending")  # pending | running | done | failed
@@ -259,8 +264,9 @@ class IssuedDocument(Model):
     public_id = fields.CharField(max_length=40, unique=True)  # what the QR code and /verify/<id> use
     tenant = fields.ForeignKeyField("models.Tenant", related_name="documents", on_delete=fields.CASCADE)
     submission = fields.ForeignKeyField(
-        "models.Submission", related_name="documents", on_delete=fields.CASCADE
+        "models.Submission", related_name="documents", null=True, on_delete=fields.CASCADE
     )
+    bill = fields.ForeignKeyField("models.Bill", related_name="receipts", null=True, on_delete=fields.CASCADE)
     job = fields.OneToOneField(
         "models.EffectJob", related_name="document", null=True, on_delete=fields.SET_NULL
     )
@@ -353,8 +359,9 @@ class Bill(Model):
     ref1 = fields.CharField(max_length=20)
     ref2 = fields.CharField(max_length=20)
     qr_payload = fields.CharField(max_length=255)
-    status = fields.CharField(max_length=16, default="unpaid")  # unpaid | paid | cancelled
+    status = fields.CharField(max_length=16, default="unpaid")  # unpaid | partial | paid | cancelled
     paid_amount = fields.DecimalField(max_digits=12, decimal_places=2, default=0)
+    settled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -375,9 +382,84 @@ class BillingRun(Model):
     existing = fields.IntField(default=0)
     skipped = fields.IntField(default=0)  # accounts without a computable amount, or owing nothing
     total = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
+    done = fields.IntField(default=0)  # accounts looked at so far (the progress bar)
+    of = fields.IntField(default=0)  # active accounts when the run started
+    error = fields.TextField(default="")  # why the last attempt stopped, if it did
     started_at = fields.DatetimeField()
     finished_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "billing_run"
         unique_together = (("tenant", "period"),)
+
+
+class Payment(Model):
+    """Money a bank, gateway, statement or counter reported, recorded once per transaction ID.
+
+    ``status``: applied (matched to bills), held (nothing to match: unknown reference, or
+    waiting for an officer), resolved (an officer settled it by hand), refunded.
+    ``problem`` says why an officer should look: underpaid, overpaid, unknown_reference.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="payments", on_delete=fields.CASCADE)
+    transaction_id = fields.CharField(max_length=64)
+    source = fields.CharField(max_length=16)  # notify | statement | counter
+    ref1 = fields.CharField(max_length=20)
+    ref2 = fields.CharField(max_length=20, default="")
+    amount = fields.DecimalField(max_digits=12, decimal_places=2)
+    paid_at = fields.DatetimeField()
+    payer = fields.CharField(max_length=200, default="")
+    status = fields.CharField(max_length=16, default="held")
+    problem = fields.CharField(max_length=32, default="")
+    account = fields.ForeignKeyField(
+        "models.FeeAccount", related_name="payments", null=True, on_delete=fields.SET_NULL
+    )
+    received = fields.JSONField(default=dict)  # the notification or statement row as received
+    note = fields.TextField(default="")
+    resolved_by = fields.ForeignKeyField(
+        "models.User", related_name="resolved_payments", null=True, on_delete=fields.SET_NULL
+    )
+    resolved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payment"
+        unique_together = (("tenant", "transaction_id"),)
+        indexes = (("tenant_id", "status"), ("tenant_id", "ref1"))
+
+
+class PaymentAllocation(Model):
+    """How much of one payment went to one bill (an arrears payment covers several)."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="allocations", on_delete=fields.CASCADE)
+    payment = fields.ForeignKeyField("models.Payment", related_name="allocations", on_delete=fields.CASCADE)
+    bill = fields.ForeignKeyField("models.Bill", related_name="allocations", on_delete=fields.CASCADE)
+    amount = fields.DecimalField(max_digits=12, decimal_places=2)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "payment_allocation"
+        unique_together = (("payment", "bill"),)
+        indexes = (("tenant_id", "bill_id"),)
+
+
+class StatementImport(Model):
+    """A bank statement file an officer imported: what it held and what became of its rows."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="statements", on_delete=fields.CASCADE)
+    filename = fields.CharField(max_length=255)
+    sha256 = fields.CharField(max_length=64)
+    rows = fields.IntField(default=0)
+    applied = fields.IntField(default=0)
+    duplicates = fields.IntField(default=0)
+    held = fields.IntField(default=0)
+    imported_by = fields.ForeignKeyField(
+        "models.User", related_name="statements", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "statement_import"

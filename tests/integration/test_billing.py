@@ -153,7 +153,7 @@ def test_an_interrupted_run_restarted_completes_without_duplicates(platform: Any
         platform.db(billing.run_billing(tenant, "2569-03", progress=crash_after_first_batch, batch=3))
     assert seen == [(3, 7)]
     assert platform.db(Bill.filter(tenant=tenant, period="2569-03").count()) == 3
-    assert platform.db(BillingRun.get(tenant=tenant, period="2569-03")).status == "running"
+    assert platform.db(BillingRun.get(tenant=tenant, period="2569-03")).status == "interrupted"
 
     progress: list[tuple[int, int]] = []
     run = platform.db(

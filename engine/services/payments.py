@@ -1,0 +1,565 @@
+"""Payments: recorded once per transaction, matched to bills, held when nothing matches.
+
+Money arrives three ways: a bank or gateway calls ``POST /api/v1/payments/notify`` (signed
+with the tenant's shared secret, see :func:`verify_signature`), an officer imports a bank
+statement (:mod:`engine.services.statements`), or a system transition confirms it at the
+counter. All three end in :func:`record_payment`, which
+
+* records a transaction ID once per tenant: the same notification twice, or a notification
+  and then the statement row of the same transfer, change nothing the second time;
+* matches by reference: ref1 + ref2 of one bill (its QR or paper bill), or ref1 = an account
+  number with ref2 ``0`` (the arrears QR: oldest bills first);
+* never drops money: a reference that matches nothing yet (an unknown account, or next
+  month's bill before its billing run) is *held*; :func:`rematch_held` tries again after
+  each billing run, and an officer resolves what stays held;
+* flags what needs an officer: ``underpaid`` (a bill left partly paid) and ``overpaid``
+  (more than was owed; the excess stays on the last bill until refunded or accepted).
+
+A bill that becomes paid gets its e-receipt queued (an ``issue_receipt`` job) in the same
+transaction, exactly once. One-off bills also move their submission on: after the commit,
+:func:`advance_after_payment` takes the workflow's system transition that a paid fee opens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from engine.definitions import ServiceDefinition
+from engine.services import secrets
+from engine.services.billing import reference_code
+from engine.services.errors import NotFound, ServiceError, StaleSubmission
+from engine.store.models import (
+    Bill,
+    EffectJob,
+    FeeAccount,
+    Payment,
+    PaymentAllocation,
+    Submission,
+    Tenant,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ROLE = "system"
+ARREARS_REF2 = "0"
+SECRET_SETTING = "payment_secret"
+SIGNATURE_PREFIX = "sha256="
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999.99")
+SOURCES = ("notify", "statement", "counter")
+
+DefinitionOf = Callable[[str, str], ServiceDefinition]
+
+
+class PaymentError(ServiceError):
+    code = "payment_error"
+
+
+class InvalidPayment(PaymentError):
+    """A notification or statement row that is not a payment (a field missing or malformed)."""
+
+    code = "invalid_payment"
+
+    def __init__(self, field_name: str, message: str):
+        self.field = field_name
+        super().__init__(f"{field_name}: {message}")
+
+
+class BadSignature(PaymentError):
+    """The HMAC does not match the tenant's secret (or the tenant takes no notifications)."""
+
+    code = "bad_signature"
+
+
+class TransactionConflict(PaymentError):
+    """A transaction ID already recorded with another amount or reference: not a retry, a mistake."""
+
+    code = "transaction_conflict"
+
+    def __init__(self, transaction_id: str):
+        self.transaction_id = transaction_id
+        super().__init__(f"transaction {transaction_id!r} was recorded before with other details")
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+
+
+class NotResolvable(PaymentError):
+    """The payment is not waiting for an officer (already applied cleanly, resolved or refunded)."""
+
+    code = "not_resolvable"
+
+
+# ---------------------------------------------------------------------------------------------
+# Signatures
+
+
+def tenant_secret(tenant: Tenant) -> str | None:
+    """The shared secret a tenant's bank signs notifications with (None: it takes none)."""
+    secret = tenant.settings.get(SECRET_SETTING)
+    return str(secret) if secret else None
+
+
+async def rotate_secret(tenant: Tenant) -> str:
+    """A new notification secret for ``tenant`` (the old one stops working at once)."""
+    secret = secrets.new_token(32)
+    tenant.settings = {**tenant.settings, SECRET_SETTING: secret}
+    await tenant.save(update_fields=["settings"])
+    return secret
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The ``X-Thongthin-Signature`` header value for ``body``: ``sha256=`` + hex HMAC-SHA256."""
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(tenant: Tenant, body: bytes, header: str | None) -> None:
+    """Raises :class:`BadSignature` unless ``header`` signs ``body`` with the tenant's secret.
+
+    Replays need no timestamp: a notification is recorded once per transaction ID.
+    """
+    secret = tenant_secret(tenant)
+    if secret is None:
+        raise BadSignature(f"{tenant.slug} has no payment notification secret")
+    if not header or not hmac.compare_digest(signature(secret, body), header.strip()):
+        raise BadSignature("the signature does not match the body")
+
+
+# ---------------------------------------------------------------------------------------------
+# What was reported
+
+
+def parse_amount(value: Any, field_name: str = "amount") -> Decimal:
+    """A positive baht amount with at most two decimals (``"1,250.50"`` allowed); raises InvalidPayment."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise InvalidPayment(field_name, "give the amount in baht, e.g. 120.00")
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise InvalidPayment(field_name, f"{value!r} is not an amount") from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+        raise InvalidPayment(field_name, f"{value!r} is not a positive amount")
+    if amount != amount.quantize(CENT):
+        raise InvalidPayment(field_name, f"{value!r} has more than two decimals")
+    return amount.quantize(CENT)
+
+
+def parse_time(value: Any, field_name: str = "paid_at") -> datetime:
+    """An ISO 8601 time with its offset; raises InvalidPayment."""
+    if not isinstance(value, str):
+        raise InvalidPayment(
+            field_name, "give the time as ISO 8601 with an offset, e.g. 2026-01-05T10:30:00+07:00"
+        )
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidPayment(field_name, f"{value!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise InvalidPayment(field_name, f"{value!r} has no UTC offset")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One payment as a bank, statement or counter reported it."""
+
+    transaction_id: str
+    ref1: str
+    ref2: str
+    amount: Decimal
+    paid_at: datetime
+    source: str = "notify"
+    payer: str = ""
+    received: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_notification(cls, body: Any) -> Reported:
+        """The payment a notification's JSON body reports; raises :class:`InvalidPayment`."""
+        if not isinstance(body, dict):
+            raise InvalidPayment("body", "the body must be a JSON object")
+        transaction_id = body.get("transaction_id")
+        if not isinstance(transaction_id, str) or not 1 <= len(transaction_id.strip()) <= 64:
+            raise InvalidPayment("transaction_id", "give the bank's transaction ID (1-64 characters)")
+        ref1 = body.get("ref1")
+        if not isinstance(ref1, str) or not reference_code(ref1):
+            raise InvalidPayment("ref1", "give reference 1 as printed on the bill")
+        ref2 = body.get("ref2", "")
+        if not isinstance(ref2, str):
+            raise InvalidPayment("ref2", "reference 2 must be a string")
+        payer = body.get("payer", "")
+        return cls(
+            transaction_id=transaction_id.strip(),
+            ref1=reference_code(ref1),
+            ref2=reference_code(ref2),
+            amount=parse_amount(body.get("amount")),
+            paid_at=parse_time(body.get("paid_at")),
+            source="notify",
+            payer=str(payer)[:200] if isinstance(payer, str) else "",
+            received=body,
+        )
+
+
+@dataclass
+class Recorded:
+    """What :func:`record_payment` did: the payment, whether it was a repeat, the bills it settled."""
+
+    payment: Payment
+    duplicate: bool = False
+    settled: list[Bill] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording and matching
+
+
+async def record_payment(
+    tenant: Tenant, reported: Reported, *, definition_of: DefinitionOf | None = None
+) -> Recorded:
+    """Record ``reported`` once and apply it to the bills its references name (see the module doc).
+
+    With ``definition_of``, submissions whose one-off fee is now paid move on after the
+    commit (a failure there is logged and left to :func:`advance_paid_submissions`).
+    Raises :class:`TransactionConflict` when the transaction ID was recorded with another
+    amount or reference.
+    """
+    if reported.source not in SOURCES:
+        raise InvalidPayment("source", f"unknown source {reported.source!r}")
+    try:
+        async with in_transaction() as connection:
+            existing = await Payment.get_or_none(
+                tenant=tenant, transaction_id=reported.transaction_id
+            ).using_db(connection)
+            if existing is not None:
+                return _repeat(existing, reported)
+            payment = await Payment.create(
+                tenant=tenant,
+                transaction_id=reported.transaction_id,
+                source=reported.source,
+                ref1=reported.ref1,
+                ref2=reported.ref2,
+                amount=reported.amount,
+                paid_at=reported.paid_at,
+                payer=reported.payer,
+                received=reported.received,
+                using_db=connection,
+            )
+            settled = await _apply(connection, payment)
+    except IntegrityError:
+        # The same transaction recorded by a concurrent request between our look and our insert.
+        existing = await Payment.get(tenant=tenant, transaction_id=reported.transaction_id)
+        return _repeat(existing, reported)
+    if definition_of is not None:
+        await _advance_settled(tenant, settled, definition_of)
+    return Recorded(payment, False, settled)
+
+
+def _repeat(existing: Payment, reported: Reported) -> Recorded:
+    same = (
+        Decimal(str(existing.amount)) == reported.amount
+        and existing.ref1 == reported.ref1
+        and existing.ref2 == reported.ref2
+    )
+    if not same:
+        raise TransactionConflict(reported.transaction_id)
+    return Recorded(existing, True, [])
+
+
+async def _targets(connection: Any, payment: Payment) -> tuple[list[Bill], int | None]:
+    """The bills a payment's references name, oldest first, and the account they belong to."""
+    tenant_id = payment.tenant_id  # type: ignore[attr-defined]
+    exact = (
+        await Bill.filter(tenant_id=tenant_id, ref1=payment.ref1, ref2=payment.ref2 or ARREARS_REF2)
+        .exclude(status="cancelled")
+        .using_db(connection)
+        .order_by("id")
+    )
+    if exact:
+        return exact, exact[0].account_id  # type: ignore[attr-defined]
+    any_bill = (
+        await Bill.filter(tenant_id=tenant_id, ref1=payment.ref1, account_id__isnull=False)
+        .using_db(connection)
+        .first()
+    )
+    if any_bill is None:
+        return [], None
+    account_id: int = any_bill.account_id  # type: ignore[attr-defined]
+    if payment.ref2 not in ("", ARREARS_REF2):
+        return [], account_id  # a period not billed yet: held until its billing run
+    arrears = (
+        await Bill.filter(tenant_id=tenant_id, account_id=account_id, status__in=["unpaid", "partial"])
+        .using_db(connection)
+        .order_by("period", "id")
+    )
+    return arrears, account_id
+
+
+async def _apply(connection: Any, payment: Payment) -> list[Bill]:
+    """Allocate ``payment`` to its bills (locked), flag what is off; returns the bills it settled."""
+    bills, account_id = await _targets(connection, payment)
+    payment.account_id = account_id  # type: ignore[attr-defined]
+    if not bills:
+        payment.status, payment.problem = "held", "unknown_reference"
+        await payment.save(using_db=connection, update_fields=["status", "problem", "account_id"])
+        return []
+    ids = sorted(b.id for b in bills)
+    locked = {
+        b.id: b for b in await Bill.filter(id__in=ids).select_for_update().using_db(connection)
+    }  # PostgreSQL: concurrent payments of one bill wait here (SQLite serializes writers anyway)
+    ordered = [locked[b.id] for b in bills]
+    remaining = Decimal(str(payment.amount))
+    moment = datetime.now(UTC)
+    shares: dict[int, Decimal] = {}
+    for bill in ordered:
+        outstanding = Decimal(str(bill.amount)) - Decimal(str(bill.paid_amount))
+        if remaining <= 0 or outstanding <= 0:
+            continue
+        share = min(remaining, outstanding)
+        shares[bill.id] = share
+        remaining -= share
+    if remaining > 0:  # more than was owed: the excess stays on the last bill, for an officer
+        last = ordered[-1]
+        shares[last.id] = shares.get(last.id, Decimal("0.00")) + remaining
+    settled = []
+    underpaid = False
+    for bill in ordered:
+        share = shares.get(bill.id)
+        if share is None:
+            continue
+        await PaymentAllocation.create(
+            tenant_id=bill.tenant_id,  # type: ignore[attr-defined]
+            payment=payment,
+            bill=bill,
+            amount=share,
+            using_db=connection,
+        )
+        bill.paid_amount = Decimal(str(bill.paid_amount)) + share
+        was_paid = bill.status == "paid"
+        bill.status = "paid" if bill.paid_amount >= Decimal(str(bill.amount)) else "partial"
+        underpaid |= bill.status == "partial"
+        if bill.status == "paid" and not was_paid:
+            bill.settled_at = moment
+            settled.append(bill)
+            await _queue_receipt(connection, bill, moment)
+        await bill.save(using_db=connection, update_fields=["paid_amount", "status", "settled_at"])
+    payment.status = "applied"
+    payment.problem = "overpaid" if remaining > 0 else "underpaid" if underpaid else ""
+    await payment.save(using_db=connection, update_fields=["status", "problem", "account_id"])
+    return settled
+
+
+async def _queue_receipt(connection: Any, bill: Bill, moment: datetime) -> None:
+    submission_id = bill.submission_id  # type: ignore[attr-defined]
+    if submission_id is None and bill.account_id is not None:  # type: ignore[attr-defined]
+        account = await FeeAccount.get(id=bill.account_id).using_db(connection)  # type: ignore[attr-defined]
+        submission_id = account.submission_id  # type: ignore[attr-defined]
+    await EffectJob.create(
+        tenant_id=bill.tenant_id,  # type: ignore[attr-defined]
+        submission_id=submission_id,
+        audit=None,
+        type="issue_receipt",
+        params={"bill": bill.id},
+        run_after=moment,
+        using_db=connection,
+    )
+
+
+async def rematch_held(tenant: Tenant, *, definition_of: DefinitionOf | None = None) -> int:
+    """Apply held payments whose bills exist now (e.g. after a billing run); returns how many."""
+    applied = 0
+    settled_all: list[Bill] = []
+    for held in await Payment.filter(tenant=tenant, status="held", problem="unknown_reference").order_by(
+        "id"
+    ):
+        async with in_transaction() as connection:
+            payment = (
+                await Payment.filter(id=held.id, status="held")
+                .select_for_update()
+                .using_db(connection)
+                .first()
+            )
+            if payment is None:
+                continue
+            settled = await _apply(connection, payment)
+            if payment.status == "applied":
+                applied += 1
+                settled_all += settled
+    if definition_of is not None:
+        await _advance_settled(tenant, settled_all, definition_of)
+    return applied
+
+
+# ---------------------------------------------------------------------------------------------
+# Officers resolve what is held or flagged
+
+
+async def needing_review(tenant: Tenant) -> list[Payment]:
+    """Payments an officer should look at: held, underpaid or overpaid, newest first."""
+    return (
+        await Payment.filter(tenant=tenant, status__in=["held", "applied"])
+        .exclude(problem="")
+        .order_by("-paid_at", "-id")
+        .limit(500)
+    )
+
+
+async def get_payment(tenant: Tenant, payment_id: int) -> Payment:
+    """One payment of ``tenant``; raises :class:`PaymentNotFound` for any other tenant's."""
+    found = await Payment.get_or_none(tenant=tenant, id=payment_id)
+    if found is None:
+        raise PaymentNotFound(f"no payment {payment_id}")
+    return found
+
+
+async def assign(
+    tenant: Tenant,
+    payment_id: int,
+    ref1: str,
+    ref2: str,
+    officer: User,
+    note: str = "",
+    *,
+    definition_of: DefinitionOf | None = None,
+) -> Recorded:
+    """Apply a held payment to the bill (or account's arrears) an officer identified.
+
+    Raises :class:`PaymentNotFound`, :class:`NotResolvable` (not held) and
+    :class:`InvalidPayment` when the references match no bill either.
+    """
+    async with in_transaction() as connection:
+        payment = (
+            await Payment.filter(tenant=tenant, id=payment_id)
+            .select_for_update()
+            .using_db(connection)
+            .first()
+        )
+        if payment is None:
+            raise PaymentNotFound(f"no payment {payment_id}")
+        if payment.status != "held":
+            raise NotResolvable(f"payment {payment_id} is {payment.status}, not held")
+        payment.ref1, payment.ref2 = reference_code(ref1), reference_code(ref2)
+        payment.note = note[:2000]
+        payment.resolved_by, payment.resolved_at = officer, datetime.now(UTC)
+        await payment.save(
+            using_db=connection, update_fields=["ref1", "ref2", "note", "resolved_by_id", "resolved_at"]
+        )
+        settled = await _apply(connection, payment)
+        if payment.status != "applied":
+            raise InvalidPayment("ref1", f"no bill has reference {payment.ref1} {payment.ref2}".strip())
+    if definition_of is not None:
+        await _advance_settled(tenant, settled, definition_of)
+    return Recorded(payment, False, settled)
+
+
+async def close(tenant: Tenant, payment_id: int, outcome: str, officer: User, note: str) -> Payment:
+    """Close a flagged or held payment: ``resolved`` (accepted as it is) or ``refunded``.
+
+    Raises :class:`PaymentNotFound`, :class:`NotResolvable` and :class:`InvalidPayment`
+    (an unknown outcome, or no note: the reason is part of the record).
+    """
+    if outcome not in ("resolved", "refunded"):
+        raise InvalidPayment("outcome", f"unknown outcome {outcome!r}")
+    if not note.strip():
+        raise InvalidPayment("note", "say why (the note is kept with the payment)")
+    payment = await get_payment(tenant, payment_id)
+    if payment.status not in ("held", "applied") or (payment.status == "applied" and not payment.problem):
+        raise NotResolvable(f"payment {payment_id} needs no review")
+    payment.status, payment.note = outcome, note.strip()[:2000]
+    payment.resolved_by, payment.resolved_at = officer, datetime.now(UTC)
+    await payment.save(update_fields=["status", "note", "resolved_by_id", "resolved_at"])
+    return payment
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflows waiting for a fee
+
+
+async def advance_after_payment(
+    tenant: Tenant, submission: Submission, definition: ServiceDefinition, *, attempts: int = 3
+) -> str | None:
+    """Take the system transition a paid fee opened (e.g. ``payment_received``); returns its action.
+
+    A transition counts when it is available to the system with the fee paid but not with it
+    unpaid, so timers and other system actions are never fired by a payment.
+    """
+    from engine.services import submissions
+    from engine.workflow import available_actions
+
+    for _ in range(attempts):
+        current = await Submission.get(id=submission.id)
+        status = await submissions.payment_status(current)
+        if status != "paid" or current.closed:
+            return None
+
+        def actions(payment: str, current: Submission = current) -> set[str]:
+            return {
+                t.action
+                for t in available_actions(
+                    definition.workflow,
+                    current.state,
+                    {SYSTEM_ROLE},
+                    data=current.data,
+                    context=submissions.context_of(current, payment),
+                    votes=submissions.votes_of(current),
+                )
+            }
+
+        opened = sorted(actions("paid") - actions("unpaid"))
+        if not opened:
+            return None
+        try:
+            await submissions.transition(
+                tenant,
+                definition,
+                current.reference,
+                opened[0],
+                {SYSTEM_ROLE},
+                expected_version=current.version,
+            )
+        except StaleSubmission:
+            continue
+        return opened[0]
+    return None
+
+
+async def _advance_settled(tenant: Tenant, settled: Iterable[Bill], definition_of: DefinitionOf) -> None:
+    for submission_id in {b.submission_id for b in settled if b.submission_id}:  # type: ignore[attr-defined]
+        submission = await Submission.get(id=submission_id)
+        try:
+            await advance_after_payment(
+                tenant, submission, definition_of(submission.service_id, submission.service_version)
+            )
+        except Exception:  # the payment is recorded; the sweep moves the submission on later
+            log.exception("could not move %s on after its payment", submission.reference)
+
+
+async def advance_paid_submissions(definition_of: DefinitionOf, *, limit: int = 200) -> int:
+    """Move on open submissions whose one-off fees are paid but that still wait (the worker's sweep)."""
+    moved = 0
+    bills = (
+        await Bill.filter(status="paid", account_id=None, submission__closed=False)
+        .order_by("-settled_at")
+        .limit(limit)
+        .prefetch_related("submission", "tenant")
+    )
+    seen: set[int] = set()
+    for bill in bills:
+        submission = bill.submission
+        if submission is None or submission.id in seen:
+            continue
+        seen.add(submission.id)
+        definition = definition_of(submission.service_id, submission.service_version)
+        if await advance_after_payment(bill.tenant, submission, definition):
+            moved += 1
+    return moved
