@@ -15,6 +15,7 @@ from engine.services.errors import (
     StaleSubmission,
     SubmissionInvalid,
 )
+from engine.services.payments import BadSignature, InvalidPayment, TransactionConflict
 from engine.workflow import (
     ActionNotAvailable,
     AlreadyVoted,
@@ -45,6 +46,9 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
 
 STATUS_OF: list[tuple[type[Exception], int]] = [
     (AuthenticationFailed, 401),
+    (BadSignature, 401),
+    (TransactionConflict, 409),
+    (InvalidPayment, 422),
     (NotPermitted, 403),
     (NotFound, 404),
     (UnknownService, 404),
@@ -70,6 +74,8 @@ def _handle(error: Exception) -> Any:
         extra["errors"] = [e.as_dict() for e in error.errors]
     if isinstance(error, GuardFailed):
         extra["message_th"] = error.message_th
+    if isinstance(error, InvalidPayment):
+        extra["field"] = error.field
     if isinstance(error, UnknownService):
         code = "service_not_found"
     return error_response(status, code, str(error), **extra)

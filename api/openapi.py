@@ -222,6 +222,40 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/payments/notify": {
+            "post": {
+                "summary": "A bank or payment gateway reports a payment (Thai QR bill payment)",
+                "description": (
+                    "Signed with the municipality's shared secret: header X-Thongthin-Signature is "
+                    "'sha256=' + the hex HMAC-SHA256 of the raw body. Idempotent by transaction_id "
+                    "(a repeat answers 200 with duplicate true); a reference that matches no bill is "
+                    "held for an officer and answered 200 with status 'held'."
+                ),
+                "security": [],
+                "parameters": [
+                    {
+                        "name": "X-Thongthin-Signature",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("PaymentNotification")}},
+                },
+                "responses": {
+                    "200": _json(_ref("PaymentRecorded"), "Recorded (or recorded before: duplicate)"),
+                    "400": _error("Not a JSON object naming its tenant"),
+                    "401": _error(
+                        "The signature does not match (or the municipality takes no notifications)"
+                    ),
+                    "404": _error("No such municipality"),
+                    "409": _error("The transaction ID was recorded before with another amount or reference"),
+                    "422": _error("A field is missing or malformed (the error names it in 'field')"),
+                },
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {
                 "summary": "This document",
@@ -340,6 +374,37 @@ SPEC: dict[str, Any] = {
                     "history": {"type": "array", "items": {"type": "object"}},
                     "actions": {"type": "array", "items": _ref("Action")},
                     "data": {"type": "object", "description": "Officers only"},
+                },
+            },
+            "PaymentNotification": {
+                "type": "object",
+                "required": ["tenant", "transaction_id", "ref1", "amount", "paid_at"],
+                "properties": {
+                    "tenant": {"type": "string", "description": "The municipality's slug"},
+                    "transaction_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "ref1": {"type": "string", "description": "Reference 1 of the bill (account number)"},
+                    "ref2": {
+                        "type": "string",
+                        "description": "Reference 2 (billing period BBBBMM, or 0 for arrears)",
+                    },
+                    "amount": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$"},
+                    "paid_at": {"type": "string", "format": "date-time"},
+                    "payer": {"type": "string"},
+                },
+            },
+            "PaymentRecorded": {
+                "type": "object",
+                "required": ["payment_id", "transaction_id", "status", "duplicate", "settled"],
+                "properties": {
+                    "payment_id": {"type": "integer"},
+                    "transaction_id": {"type": "string"},
+                    "status": {"type": "string", "enum": ["applied", "held", "resolved", "refunded"]},
+                    "problem": {
+                        "type": ["string", "null"],
+                        "enum": ["underpaid", "overpaid", "unknown_reference", None],
+                    },
+                    "duplicate": {"type": "boolean"},
+                    "settled": {"type": "array", "items": {"type": "object"}},
                 },
             },
             "TransitionRequest": {

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 from api.auth import Caller, caller_for
 from api.errors import ApiError
 from api.openapi import SPEC
-from engine.services import accounts, submissions, tenants
+from engine.services import accounts, payments, submissions, tenants
 from engine.store.models import Submission, Tenant
 from thongthin.app import platform
 
@@ -123,6 +123,35 @@ def document(public_id: str) -> Any:
 
     return jsonify(
         platform().db(verify_issued(public_id, platform().blobs, platform().trust_roots())).as_dict()
+    )
+
+
+@blueprint.post("/payments/notify")
+def payment_notification() -> Any:
+    """A bank or gateway reports a payment, signed with the tenant's shared secret.
+
+    The signature (``X-Thongthin-Signature: sha256=<hex HMAC-SHA256 of the raw body>``) is
+    checked before anything is read beyond the tenant; the same transaction ID twice is
+    recorded once; a reference that matches no bill is held for an officer, never dropped.
+    """
+    raw = request.get_data(cache=True)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("tenant"), str):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object naming its tenant")
+    found = tenant_or_404(body["tenant"])
+    payments.verify_signature(found, raw, request.headers.get(payments.SIGNATURE_HEADER))
+    reported = payments.Reported.from_notification(body)
+    recorded = platform().db(payments.record_payment(found, reported, definition_of=platform().definition))
+    payment = recorded.payment
+    return jsonify(
+        {
+            "payment_id": payment.id,
+            "transaction_id": payment.transaction_id,
+            "status": payment.status,
+            "problem": payment.problem or None,
+            "duplicate": recorded.duplicate,
+            "settled": [{"ref1": b.ref1, "ref2": b.ref2, "amount": str(b.amount)} for b in recorded.settled],
+        }
     )
 
 

@@ -55,6 +55,7 @@ SYSTEM_ROLE = "system"
 ARREARS_REF2 = "0"
 SECRET_SETTING = "payment_secret"
 SIGNATURE_PREFIX = "sha256="
+SIGNATURE_HEADER = "X-Thongthin-Signature"
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("9999999999.99")
 SOURCES = ("notify", "statement", "counter")
