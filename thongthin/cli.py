@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -252,6 +253,116 @@ def billing_run(tenant_slug: str, period: str, batch: int) -> None:
     )
 
 
+@main.group("payments")
+def payments_group() -> None:
+    """Payment notifications: the shared secret banks sign with, and a signed test notification."""
+
+
+@payments_group.command("secret")
+@click.argument("tenant_slug", metavar="TENANT")
+@click.option("--rotate", is_flag=True, help="Make a new secret (the old one stops working at once).")
+def payments_secret(tenant_slug: str, rotate: bool) -> None:
+    """Print TENANT's notification secret (last line), making one if it has none or with --rotate."""
+    from engine.services import payments, tenants
+    from engine.services.errors import ServiceError
+    from thongthin.platform import Platform
+    from thongthin.settings import Settings
+
+    platform = Platform.create(Settings.from_env())
+    try:
+        tenant = platform.db(tenants.get_tenant(tenant_slug))
+        secret = payments.tenant_secret(tenant)
+        if rotate or secret is None:
+            secret = platform.db(payments.rotate_secret(tenant))
+            click.echo(f"{tenant_slug}: new notification secret; give it to the bank or gateway", err=True)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        platform.runtime.close()
+    click.echo(secret)
+
+
+@payments_group.command("notify")
+@click.argument("tenant_slug", metavar="TENANT")
+@click.option("--ref1", required=True, help="Reference 1 (the account number or application reference).")
+@click.option("--ref2", default="0", show_default=True, help="Reference 2 (period BBBBMM, or 0 for arrears).")
+@click.option("--amount", required=True, help="Baht, e.g. 25.00.")
+@click.option("--transaction-id", help="The bank's transaction ID (default: a new random one).")
+@click.option("--url", help="Where the platform answers (default: PUBLIC_URL or http://127.0.0.1:8000).")
+@click.option(
+    "--secret", envvar="THONGTHIN_PAYMENT_SECRET", help="The shared secret (default: read from the database)."
+)
+def payments_notify(
+    tenant_slug: str,
+    ref1: str,
+    ref2: str,
+    amount: str,
+    transaction_id: str | None,
+    url: str | None,
+    secret: str | None,
+) -> None:
+    """Send a signed payment notification as a bank would (for testing a bank link or the demo).
+
+    Prints the platform's JSON answer as the last line; exits non-zero when it refuses.
+    """
+    import json
+    import urllib.error
+    import urllib.request
+    import uuid
+    from datetime import UTC, datetime
+
+    from engine.services import payments
+
+    try:
+        payments.parse_amount(amount)
+    except payments.InvalidPayment as error:
+        raise click.ClickException(str(error)) from None
+    if secret is None:
+        from engine.services import tenants
+        from engine.services.errors import ServiceError
+        from thongthin.platform import Platform
+        from thongthin.settings import Settings
+
+        platform = Platform.create(Settings.from_env())
+        try:
+            secret = payments.tenant_secret(platform.db(tenants.get_tenant(tenant_slug)))
+        except ServiceError as error:
+            raise click.ClickException(str(error)) from None
+        finally:
+            platform.runtime.close()
+        if secret is None:
+            raise click.ClickException(
+                f"{tenant_slug} has no notification secret: run `thongthin payments secret {tenant_slug}`"
+            )
+    body = json.dumps(
+        {
+            "tenant": tenant_slug,
+            "transaction_id": transaction_id or f"TEST{uuid.uuid4().hex[:12].upper()}",
+            "ref1": ref1,
+            "ref2": ref2,
+            "amount": amount,
+            "paid_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    ).encode()
+    base = (url or os.environ.get("PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+    request = urllib.request.Request(
+        f"{base}/api/v1/payments/notify",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            payments.SIGNATURE_HEADER: payments.signature(secret, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            click.echo(response.read().decode())
+    except urllib.error.HTTPError as error:
+        click.echo(error.read().decode(errors="replace"))
+        raise click.ClickException(f"the platform refused the notification (HTTP {error.code})") from None
+    except urllib.error.URLError as error:
+        raise click.ClickException(f"nothing answers at {base}: {error.reason}") from None
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -282,6 +393,11 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     for account in accounts:
         click.echo(f"    {account.username:<36} {account.name_th} ({account.title_th})")
     click.echo(f"  API:       http://{host}:{port}/api/v1/openapi.json")
+    click.echo(f"  fees:      http://{host}:{port}/{DEMO_TENANT['slug']}/bills?account=GB-000007")
+    click.echo(
+        f"  pay a bill as a bank would: thongthin payments notify {DEMO_TENANT['slug']} "
+        f"--ref1 GB000007 --ref2 0 --amount <owed> --url http://{host}:{port}"
+    )
     _start_demo_pki(platform, port + 1)
     _start_demo_worker(platform)
     from werkzeug.serving import run_simple
@@ -291,6 +407,7 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
 
 def _start_demo_pki(platform: Any, port: int) -> None:
     """The demo signs documents with the development PKI, its TSA/OCSP/CRLs served on ``port``."""
+    from renderers.documents import RECEIPT_SIGNERS
     from signing.pki import demo_officers, ensure_dev_pki, serve_dev_pki
     from thongthin.demo import DEMO_TENANT, NOT_FOR_OFFICERS
 
@@ -300,6 +417,7 @@ def _start_demo_pki(platform: Any, port: int) -> None:
         if r not in NOT_FOR_OFFICERS and not spec.system
     }
     signers = {s.role for d in platform.catalog for doc in d.service.documents for s in doc.signers}
+    signers |= {s.role for s in RECEIPT_SIGNERS}
     officers = demo_officers(titles, {DEMO_TENANT["slug"]: DEMO_TENANT["name_th"]}, only=sorted(signers))
     pki = ensure_dev_pki(platform.settings.data_dir / "pki", officers, url=f"http://127.0.0.1:{port}")
     serve_dev_pki(pki)
@@ -311,15 +429,14 @@ def _start_demo_worker(platform: Any, interval: float = 2.0) -> None:
     import threading
     import time
 
-    from engine.services.effects import run_pending
-    from thongthin.runners import runners_for
+    from thongthin.runners import runners_for, work_once
 
     runners = runners_for(platform)
 
     def loop() -> None:
         while True:
             try:
-                platform.db(run_pending(runners))
+                platform.db(work_once(platform, runners))
             except Exception as error:  # keep the demo serving; the error is shown
                 click.echo(f"effects worker: {error}", err=True)
             time.sleep(interval)
@@ -334,9 +451,8 @@ def worker(once: bool, interval: float) -> None:
     """Run queued effects (notifications, and documents and bills when installed)."""
     import time
 
-    from engine.services.effects import run_pending
     from thongthin.platform import Platform
-    from thongthin.runners import runners_for
+    from thongthin.runners import runners_for, work_once
     from thongthin.settings import Settings
 
     platform = Platform.create(Settings.from_env())
@@ -344,7 +460,7 @@ def worker(once: bool, interval: float) -> None:
     runners = runners_for(platform)
     try:
         while True:
-            report = runtime.run(run_pending(runners))
+            report = runtime.run(work_once(platform, runners))
             if report.done or report.retried or report.failed:
                 click.echo(
                     f"effects: {report.done} done, {report.retried} to retry, {report.failed} failed",

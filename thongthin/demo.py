@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from engine.definitions import Catalog
-from engine.services import accounts, tenants
-from engine.store.models import User
+from engine.services import accounts, billing, payments, tenants
+from engine.store.models import Bill, FeeAccount, Tenant, User
 
 DEMO_PASSWORD = "thongthin-demo"
 DEMO_TENANT = {
@@ -60,6 +62,7 @@ async def seed(catalog: Catalog, tenant_fields: dict[str, str] | None = None) ->
     tenant = await tenants.ensure_tenant(slug, **fields)
     for definition in catalog:
         await tenants.enable_service(tenant, definition)
+    await seed_fees(tenant, catalog)
     accounts_made = demo_accounts(catalog, slug)
     for account in accounts_made:
         if not await User.exists(username=account.username):
@@ -72,3 +75,65 @@ async def seed(catalog: Catalog, tenant_fields: dict[str, str] | None = None) ->
                 position_th=account.title_th,
             )
     return accounts_made
+
+
+# Households and shops carried over from the municipality's paper register (as a data migration
+# would bring them): the fee pages, billing runs and reports have something to show at once.
+DEMO_FEE_ACCOUNTS = (
+    ("นางบัวคำ ใจดี", "household", "12 หมู่ 3"),
+    ("นายสมบัติ แก้วมา", "household", "45/1 หมู่ 3"),
+    ("นางจันทร์เพ็ญ ทองคำ", "household", "7 หมู่ 5"),
+    ("ร้านข้าวซอยป้าแดง", "restaurant", "101 หมู่ 3"),
+    ("ร้านชำลุงเสาร์", "shop", "88 หมู่ 4"),
+    ("นายประยูร คำดี", "household", "19 หมู่ 6"),
+    ("แผงผักนางศรีนวล", "market_stall", "ตลาดสดแม่เหียะ แผง 14"),
+    ("นางสาวพิมพ์ชนก บุญเรือง", "household", "230/5 หมู่ 7"),
+)
+DEMO_AREA = "ต.แม่เหียะ อ.เมืองเชียงใหม่ จ.เชียงใหม่ 50100"
+
+
+async def seed_fees(tenant: Tenant, catalog: Catalog) -> str:
+    """Garbage-fee accounts, last and this month's bills, a few paid; returns the notification secret.
+
+    Idempotent: accounts are made once; billing runs and payments are keyed so repeats change nothing.
+    """
+    secret = payments.tenant_secret(tenant) or await payments.rotate_secret(tenant)
+    definition = catalog.get("garbage-fee")
+    fee = definition.service.fee("garbage_monthly")
+    if fee is None or await FeeAccount.exists(tenant=tenant, service_id=definition.id):
+        return secret
+    this_month = billing.current_period()
+    year, month = billing.parse_period(this_month)
+    last_month = f"{year - (month == 1):04d}-{12 if month == 1 else month - 1:02d}"
+    for index, (holder, rate_class, address) in enumerate(DEMO_FEE_ACCOUNTS, start=1):
+        await FeeAccount.create(
+            tenant=tenant,
+            number=f"GB-{index:06d}",
+            service_id=definition.id,
+            service_version=definition.version,
+            fee_id=fee.id,
+            fee_period=fee.period,
+            rate_class=rate_class,
+            parameters={"inputs": {fee.field: rate_class}},
+            holder=holder,
+            address=f"{address} {DEMO_AREA}",
+            first_period=last_month,
+        )
+    await billing.run_billing(tenant, last_month, catalog=catalog)
+    await billing.run_billing(tenant, this_month, catalog=catalog)
+    # Most households paid last month's bill by QR; two have not paid yet.
+    paid_bills = (
+        await Bill.filter(tenant=tenant, period=last_month).order_by("id").limit(len(DEMO_FEE_ACCOUNTS) - 2)
+    )
+    for bill in paid_bills:
+        await payments.record_payment(
+            tenant,
+            payments.Reported(
+                transaction_id=f"DEMO-{bill.ref1}-{bill.ref2}",
+                ref1=bill.ref1,
+                ref2=bill.ref2,
+                amount=Decimal(str(bill.amount)),
+                paid_at=datetime.now(UTC),
+            ),
+        )
+    return secret

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from engine.definitions import ServiceDefinition
-from engine.services import billing, documents
-from engine.services.effects import Runners, default_runners
+from engine.services import billing, documents, payments
+from engine.services.effects import Runners, RunReport, default_runners, run_pending
 from engine.store.models import (
     AuditEntry,
     Bill,
@@ -215,3 +215,14 @@ def runners_for(platform: Any) -> Runners:
     runners.register("issue_receipt")(ReceiptIssuer(platform))
     runners.register("billing_run")(billing.BillingRunner(platform.catalog))
     return runners
+
+
+async def work_once(platform: Any, runners: Runners) -> RunReport:
+    """One round of the worker: the due effects, then submissions whose fee was paid but that still wait.
+
+    A payment moves its submission on right after its commit; the sweep catches the ones a
+    crash or a conflicting officer action left behind.
+    """
+    report = await run_pending(runners)
+    await payments.advance_paid_submissions(platform.definition)
+    return report
