@@ -355,9 +355,9 @@ def payments_notify(
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            click.echo(response.read().decode())
+            click.echo(response.read().decode().strip())
     except urllib.error.HTTPError as error:
-        click.echo(error.read().decode(errors="replace"))
+        click.echo(error.read().decode(errors="replace").strip())
         raise click.ClickException(f"the platform refused the notification (HTTP {error.code})") from None
     except urllib.error.URLError as error:
         raise click.ClickException(f"nothing answers at {base}: {error.reason}") from None
