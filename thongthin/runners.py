@@ -213,6 +213,7 @@ def runners_for(platform: Any) -> Runners:
     runners.register("open_fee_account")(billing.FeeAccountOpener(platform.definition))
     runners.register("request_payment")(billing.PaymentRequester(platform.definition))
     runners.register("issue_receipt")(ReceiptIssuer(platform))
+    runners.register("record_counter_payment")(payments.record_counter_payment)
     runners.register("billing_run")(billing.BillingRunner(platform.catalog))
     return runners
 

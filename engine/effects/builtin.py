@@ -93,4 +93,16 @@ OPEN_FEE_ACCOUNT = EffectType(
     cross_check=_recurring_fee_exists,
 )
 
-BUILTIN = (ISSUE_DOCUMENT, REQUEST_PAYMENT, NOTIFY, OPEN_FEE_ACCOUNT)
+RECORD_COUNTER_PAYMENT = EffectType(
+    name="record_counter_payment",
+    description=(
+        "Record the application's unpaid one-off fees as paid at the counter; the receipt number "
+        "from the official receipt book is read from the action's input at the pointer `receipt`."
+    ),
+    params_schema={
+        "properties": {"type": {}, "receipt": {"type": "string", "pattern": "^/"}},
+        "additionalProperties": False,
+    },
+)
+
+BUILTIN = (ISSUE_DOCUMENT, REQUEST_PAYMENT, NOTIFY, OPEN_FEE_ACCOUNT, RECORD_COUNTER_PAYMENT)

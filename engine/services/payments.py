@@ -352,7 +352,8 @@ async def _apply(connection: Any, payment: Payment) -> list[Bill]:
         if bill.status == "paid" and not was_paid:
             bill.settled_at = moment
             settled.append(bill)
-            await _queue_receipt(connection, bill, moment)
+            if payment.source != "counter":  # the counter hands over a receipt from its numbered book
+                await _queue_receipt(connection, bill, moment)
         await bill.save(using_db=connection, update_fields=["paid_amount", "status", "settled_at"])
     payment.status = "applied"
     payment.problem = "overpaid" if remaining > 0 else "underpaid" if underpaid else ""
@@ -399,6 +400,44 @@ async def rematch_held(tenant: Tenant, *, definition_of: DefinitionOf | None = N
     if definition_of is not None:
         await _advance_settled(tenant, settled_all, definition_of)
     return applied
+
+
+async def record_counter_payment(job: EffectJob, submission: Submission | None) -> None:
+    """The ``record_counter_payment`` runner: the application's unpaid one-off bills, paid at the counter.
+
+    One payment per bill, keyed by the bill, so a job that runs twice records nothing more.
+    The receipt number the finance officer typed (at ``params["receipt"]`` in the action's
+    input) is kept with the payment; no e-receipt is issued for it.
+    """
+    if submission is None:
+        raise LookupError(f"job {job.id} has no submission")
+    from engine import jsonpointer
+    from engine.store.models import AuditEntry
+
+    entry = await AuditEntry.get(id=job.audit_id) if job.audit_id else None  # type: ignore[attr-defined]
+    receipt = jsonpointer.resolve(entry.input, job.params.get("receipt", "/receipt_no"), "") if entry else ""
+    tenant = await Tenant.get(id=job.tenant_id)
+    bills = await Bill.filter(
+        tenant=tenant, submission=submission, account_id=None, status__in=["unpaid", "partial"]
+    ).order_by("id")
+    for bill in bills:
+        owed = Decimal(str(bill.amount)) - Decimal(str(bill.paid_amount))
+        await record_payment(
+            tenant,
+            Reported(
+                transaction_id=f"COUNTER-{bill.id}",
+                ref1=bill.ref1,
+                ref2=bill.ref2,
+                amount=owed,
+                paid_at=entry.at if entry else datetime.now(UTC),
+                source="counter",
+                received={
+                    "receipt_no": str(receipt),
+                    "reference": submission.reference,
+                    "officer": entry.actor_label if entry else "",
+                },
+            ),
+        )
 
 
 # ---------------------------------------------------------------------------------------------

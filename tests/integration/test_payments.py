@@ -401,3 +401,35 @@ def test_a_paid_one_off_fee_moves_the_application_on(platform: Any, town: dict[s
     work(platform)  # the certificate and the receipt
     issued = platform.db(IssuedDocument.filter(submission=submission, status="issued"))
     assert sorted(d.document_id for d in issued) == ["certificate", "receipt"]
+
+
+def test_a_fee_paid_at_the_counter_settles_the_bill_without_a_second_receipt(
+    platform: Any, town: dict[str, Any]
+):
+    tenant = town["tenant"]
+    definition = platform.catalog.get("food-premises-notification")
+    reference = platform.db(
+        walk_to(platform, tenant, definition.id, "valid-noodle-shop-person", "awaiting_payment")
+    )
+    work(platform)
+    submission = platform.db(Submission.get(tenant=tenant, reference=reference))
+    [bill] = platform.db(Bill.filter(tenant=tenant, submission=submission))
+    platform.db(
+        submissions.transition(
+            tenant,
+            definition,
+            reference,
+            "confirm_payment",
+            {"finance_officer"},
+            input={"receipt_no": "112/2570-0457"},
+            actor=town["users"]["finance_officer"],
+        )
+    )
+    work(platform)
+    work(platform)  # a repeated job records nothing more
+    bill = platform.db(Bill.get(id=bill.id))
+    assert bill.status == "paid" and bill.paid_amount == bill.amount
+    [payment] = platform.db(Payment.filter(tenant=tenant, ref1=bill.ref1))
+    assert payment.source == "counter" and payment.received["receipt_no"] == "112/2570-0457"
+    issued = platform.db(IssuedDocument.filter(submission_id=submission.id))
+    assert [d.document_id for d in issued] == ["certificate"], "the counter's receipt book is the receipt"
