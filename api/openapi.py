@@ -387,7 +387,10 @@ SPEC: dict[str, Any] = {
                         "type": "string",
                         "description": "Reference 2 (billing period BBBBMM, or 0 for arrears)",
                     },
-                    "amount": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,2})?$"},
+                    "amount": {
+                        "type": ["string", "number"],
+                        "description": "Baht with at most two decimals, e.g. \"120.00\"",
+                    },
                     "paid_at": {"type": "string", "format": "date-time"},
                     "payer": {"type": "string"},
                 },
