@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import billing, documents, submit, validate
+from bench import billing, documents, payments, submit, validate
 
 BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": validate.run,
     "submit": submit.run,
     "documents": documents.run,
     "billing": billing.run,
+    "payments": payments.run,
 }

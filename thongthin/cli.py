@@ -508,7 +508,11 @@ def serve(bind: str, workers: int, threads: int, data_dir: Path | None) -> None:
     type=click.Choice(["sqlite", "postgres"]),
     help="Database of the benchmarks that store something (submit; default sqlite).",
 )
-@click.option("--accounts", type=click.IntRange(1), help="Fee accounts to bill (billing; default 50,000).")
+@click.option(
+    "--accounts",
+    type=click.IntRange(1),
+    help="Fee accounts to bill or pay (billing: default 50,000; payments: 5,000).",
+)
 def bench(name: str, seconds: float, backend: str | None, accounts: int | None) -> None:
     """Run a benchmark; the last line is one JSON object (name, value, baseline, unit, ratio)."""
     import inspect

@@ -244,7 +244,7 @@ async def record_payment(
             ).using_db(connection)
             if existing is not None:
                 return _repeat(existing, reported)
-            payment = await Payment.create(
+            payment = Payment(
                 tenant=tenant,
                 transaction_id=reported.transaction_id,
                 source=reported.source,
@@ -254,7 +254,6 @@ async def record_payment(
                 paid_at=reported.paid_at,
                 payer=reported.payer,
                 received=reported.received,
-                using_db=connection,
             )
             settled = await _apply(connection, payment)
     except IntegrityError:
@@ -278,13 +277,18 @@ def _repeat(existing: Payment, reported: Reported) -> Recorded:
 
 
 async def _targets(connection: Any, payment: Payment) -> tuple[list[Bill], int | None]:
-    """The bills a payment's references name, oldest first, and the account they belong to."""
+    """The bills a payment's references name, oldest first and locked, and the account they belong to.
+
+    On PostgreSQL concurrent payments of one bill wait for each other here (``FOR UPDATE``,
+    in id order); SQLite serializes writers anyway.
+    """
     tenant_id = payment.tenant_id  # type: ignore[attr-defined]
     exact = (
         await Bill.filter(tenant_id=tenant_id, ref1=payment.ref1, ref2=payment.ref2 or ARREARS_REF2)
         .exclude(status="cancelled")
-        .using_db(connection)
         .order_by("id")
+        .select_for_update()
+        .using_db(connection)
     )
     if exact:
         return exact, exact[0].account_id  # type: ignore[attr-defined]
@@ -300,25 +304,32 @@ async def _targets(connection: Any, payment: Payment) -> tuple[list[Bill], int |
         return [], account_id  # a period not billed yet: held until its billing run
     arrears = (
         await Bill.filter(tenant_id=tenant_id, account_id=account_id, status__in=["unpaid", "partial"])
-        .using_db(connection)
         .order_by("period", "id")
+        .select_for_update()
+        .using_db(connection)
     )
     return arrears, account_id
 
 
+PAYMENT_OUTCOME = ["status", "problem", "account_id"]
+
+
+async def _store(connection: Any, payment: Payment) -> None:
+    """Insert a new payment with its outcome, or save the outcome of one recorded before."""
+    if payment.id is None:
+        await payment.save(using_db=connection)
+    else:
+        await payment.save(using_db=connection, update_fields=PAYMENT_OUTCOME)
+
+
 async def _apply(connection: Any, payment: Payment) -> list[Bill]:
-    """Allocate ``payment`` to its bills (locked), flag what is off; returns the bills it settled."""
-    bills, account_id = await _targets(connection, payment)
+    """Allocate ``payment`` (stored here, new or held) to its bills, flag what is off; returns the bills it settled."""
+    ordered, account_id = await _targets(connection, payment)
     payment.account_id = account_id  # type: ignore[attr-defined]
-    if not bills:
+    if not ordered:
         payment.status, payment.problem = "held", "unknown_reference"
-        await payment.save(using_db=connection, update_fields=["status", "problem", "account_id"])
+        await _store(connection, payment)
         return []
-    ids = sorted(b.id for b in bills)
-    locked = {
-        b.id: b for b in await Bill.filter(id__in=ids).select_for_update().using_db(connection)
-    }  # PostgreSQL: concurrent payments of one bill wait here (SQLite serializes writers anyway)
-    ordered = [locked[b.id] for b in bills]
     remaining = Decimal(str(payment.amount))
     moment = datetime.now(UTC)
     shares: dict[int, Decimal] = {}
@@ -332,32 +343,34 @@ async def _apply(connection: Any, payment: Payment) -> list[Bill]:
     if remaining > 0:  # more than was owed: the excess stays on the last bill, for an officer
         last = ordered[-1]
         shares[last.id] = shares.get(last.id, Decimal("0.00")) + remaining
+    after = {
+        bill.id: Decimal(str(bill.paid_amount)) + shares[bill.id] for bill in ordered if bill.id in shares
+    }
+    underpaid = any(after[b.id] < Decimal(str(b.amount)) for b in ordered if b.id in after)
+    payment.status = "applied"
+    payment.problem = "overpaid" if remaining > 0 else "underpaid" if underpaid else ""
+    await _store(connection, payment)
+    await PaymentAllocation.bulk_create(
+        [
+            PaymentAllocation(tenant_id=payment.tenant_id, payment=payment, bill=bill, amount=shares[bill.id])  # type: ignore[attr-defined]
+            for bill in ordered
+            if bill.id in shares
+        ],
+        using_db=connection,
+    )
     settled = []
-    underpaid = False
     for bill in ordered:
-        share = shares.get(bill.id)
-        if share is None:
+        if bill.id not in after:
             continue
-        await PaymentAllocation.create(
-            tenant_id=bill.tenant_id,  # type: ignore[attr-defined]
-            payment=payment,
-            bill=bill,
-            amount=share,
-            using_db=connection,
-        )
-        bill.paid_amount = Decimal(str(bill.paid_amount)) + share
+        bill.paid_amount = after[bill.id]
         was_paid = bill.status == "paid"
         bill.status = "paid" if bill.paid_amount >= Decimal(str(bill.amount)) else "partial"
-        underpaid |= bill.status == "partial"
         if bill.status == "paid" and not was_paid:
             bill.settled_at = moment
             settled.append(bill)
             if payment.source != "counter":  # the counter hands over a receipt from its numbered book
                 await _queue_receipt(connection, bill, moment)
         await bill.save(using_db=connection, update_fields=["paid_amount", "status", "settled_at"])
-    payment.status = "applied"
-    payment.problem = "overpaid" if remaining > 0 else "underpaid" if underpaid else ""
-    await payment.save(using_db=connection, update_fields=["status", "problem", "account_id"])
     return settled
 
 
