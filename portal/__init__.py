@@ -128,4 +128,4 @@ def address_province(province: str) -> Any:
     return _cached(jsonify(tree[province]))
 
 
-from portal import verify, views  # noqa: E402, F401 (registers the views)
+from portal import bill_views, verify, views  # noqa: E402, F401 (registers the views)

@@ -1,0 +1,168 @@
+"""Citizens find their fee bills by account number, pay them by Thai QR, and print them.
+
+``/<tenant>/bills`` asks for an account number (or the reference 1 printed on a paper
+bill); the same address with ``?account=…`` shows the account, so the lookup works without
+JavaScript and can be bookmarked. Account numbers are sequential and guessable: what these
+pages and the printable bill show of the holder is masked (see :mod:`renderers.bills`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import g, render_template, request
+from markupsafe import Markup
+
+from engine.definitions import ServiceDefinition
+from engine.services import billing, documents
+from engine.services.billing import AccountNotFound, AccountStatement
+from engine.store.models import Bill, FeeAccount, IssuedDocument, Tenant
+from engine.workflow.sla import BANGKOK
+from portal import blueprint
+from renderers import bills
+from renderers.documents import DocumentTenant, format_number, qr_svg
+from renderers.forms import SummaryLink, ascii_digits
+from renderers.web import current_language, download, translate
+from thongthin.app import platform
+from thongthin.runners import DocumentIssuer
+
+# How many paid bills the account page lists (and whose receipts it serves): two years of months.
+PAID_LISTED = 24
+MAX_LOOKUP_CHARS = 40
+
+
+@dataclass(frozen=True)
+class UnpaidView:
+    """One unpaid bill on the account page."""
+
+    period_title: str
+    description: str
+    amount: str
+    owed: str
+    paid: str
+    partial: bool
+    payload: str
+    qr: Markup
+
+
+@dataclass(frozen=True)
+class PaidView:
+    """One paid bill, with its e-receipt once issued."""
+
+    period_title: str
+    description: str
+    amount: str
+    settled_at: datetime | None
+    receipt: IssuedDocument | None
+
+
+def _money(value: Decimal) -> str:
+    return format_number(value, 2)
+
+
+async def _account_page_data(tenant: Tenant, text: str) -> tuple[AccountStatement, dict[int, IssuedDocument]]:
+    """The account ``text`` names, its statement and the receipts of its paid bills; raises AccountNotFound."""
+    account = await billing.find_account(tenant, text)
+    statement = await billing.statement(tenant, account, paid_limit=PAID_LISTED)
+    receipts = await documents.receipts_of(tenant.id, [b.id for b in statement.paid])
+    return statement, receipts
+
+
+def _definition(account: FeeAccount) -> ServiceDefinition:
+    return platform().definition(account.service_id, account.service_version)
+
+
+def _lookup_page(account: str, error: str | None) -> Any:
+    errors = {"account": error} if error else {}
+    links = [SummaryLink("#bills-account", translate(error, current_language()))] if error else []
+    return render_template("portal/bills.html", account=account, errors=errors, links=links)
+
+
+def _paid_view(
+    bill: Bill, receipt: IssuedDocument | None, definition: ServiceDefinition, language: str
+) -> PaidView:
+    return PaidView(
+        period_title=billing.period_title(bill.period, language) if bill.period else "",
+        description=billing.bill_line(bill, None, definition, language).description,
+        amount=_money(Decimal(str(bill.paid_amount))),
+        settled_at=bill.settled_at,
+        receipt=receipt,
+    )
+
+
+@blueprint.get("/<tenant>/bills")
+def bills_lookup() -> Any:
+    """The lookup form; with ``?account=`` the account's bills, or the form again with an error."""
+    text = request.args.get("account")
+    if text is None:
+        return _lookup_page("", None)
+    text = ascii_digits(text).strip()[:MAX_LOOKUP_CHARS]
+    if not text:
+        return _lookup_page(text, "portal.bills.account_missing")
+    try:
+        statement, receipts = platform().db(_account_page_data(g.tenant, text))
+    except AccountNotFound:
+        return _lookup_page(text, "portal.bills.not_found")
+    language = current_language()
+    definition = _definition(statement.account)
+    unpaid = [
+        UnpaidView(
+            period_title=row.period_title,
+            description=row.description,
+            amount=_money(row.amount),
+            owed=_money(row.owed),
+            paid=_money(row.paid),
+            partial=row.paid > 0,
+            payload=row.payload,
+            qr=qr_svg(row.payload),
+        )
+        for row in bills.unpaid_rows(g.tenant, statement, definition, language)
+    ]
+    paid = [_paid_view(bill, receipts.get(bill.id), definition, language) for bill in statement.paid]
+    account = statement.account
+    # One QR for everything owed only when there is more than one bill to pay.
+    arrears_payload = statement.arrears_payload if len(unpaid) > 1 else None
+    return render_template(
+        "portal/bills_account.html",
+        account=account,
+        holder=bills.masked_holder(account.holder),
+        address=bills.public_address(account.address),
+        service_title=bills.fee_title(statement, definition, language),
+        rate_class=bills.rate_class_title(statement, definition, language),
+        unpaid=unpaid,
+        paid=paid,
+        arrears=_money(statement.arrears),
+        arrears_payload=arrears_payload,
+        arrears_qr=qr_svg(arrears_payload) if arrears_payload else None,
+    )
+
+
+@blueprint.get("/<tenant>/bills/<account>/bill.pdf")
+def bill_pdf(account: str) -> Any:
+    """The printable bill of an account (the 404 page for an unknown one)."""
+    found = platform().db(billing.find_account(g.tenant, account))
+    statement = platform().db(billing.statement(g.tenant, found))
+    tenant: Tenant = g.tenant
+    sheet = bills.bill_sheet(tenant, statement, _definition(found))
+    pdf = bills.render_bill(
+        sheet,
+        tenant=DocumentTenant(
+            tenant.name_th, tenant.name_en, tenant.address_th, DocumentIssuer(platform()).logo(tenant)
+        ),
+        issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
+        thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
+    )
+    return download(pdf, f"bill-{found.number}.pdf", "application/pdf")
+
+
+@blueprint.get("/<tenant>/bills/<account>/receipts/<public_id>")
+def bill_receipt(account: str, public_id: str) -> Any:
+    """The e-receipt of one of the account's paid bills (the ones its page lists), else the 404 page."""
+    _statement, receipts = platform().db(_account_page_data(g.tenant, account))
+    found = next((r for r in receipts.values() if r.public_id == public_id), None)
+    if found is None:
+        raise documents.DocumentNotFound(public_id)
+    return download(platform().blobs.get(found.blob_key), documents.file_name(found), "application/pdf")
