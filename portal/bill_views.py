@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import g, render_template, request
+from flask import abort, g, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 
 from engine.definitions import ServiceDefinition
@@ -32,6 +32,19 @@ from thongthin.runners import DocumentIssuer
 # How many paid bills the account page lists (and whose receipts it serves): two years of months.
 PAID_LISTED = 24
 MAX_LOOKUP_CHARS = 40
+# Receipts carry the holder's full name and address: this browser session must first give the
+# phone number registered with the account. Its proofs are kept per account, a few tries each.
+PROVEN_ACCOUNTS = "bill_accounts"
+PHONE_TRIES = "bill_phone_tries"
+MAX_PHONE_TRIES = 5
+
+
+def _proven(account: FeeAccount) -> bool:
+    return account.id in session.get(PROVEN_ACCOUNTS, [])
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in ascii_digits(text) if c.isdigit())
 
 
 @dataclass(frozen=True)
@@ -108,7 +121,15 @@ def bills_lookup() -> Any:
         return _lookup_page(text, "portal.bills.not_found")
     language = current_language()
     definition = _definition(statement.account)
-    unpaid = [
+    return _account_page(
+        statement, receipts, _unpaid_views(statement, definition, language), definition, language
+    )
+
+
+def _unpaid_views(
+    statement: AccountStatement, definition: ServiceDefinition, language: str
+) -> list[UnpaidView]:
+    return [
         UnpaidView(
             period_title=row.period_title,
             description=row.description,
@@ -121,8 +142,19 @@ def bills_lookup() -> Any:
         )
         for row in bills.unpaid_rows(g.tenant, statement, definition, language)
     ]
-    paid = [_paid_view(bill, receipts.get(bill.id), definition, language) for bill in statement.paid]
+
+
+def _account_page(
+    statement: AccountStatement,
+    receipts: dict[int, IssuedDocument],
+    unpaid: list[UnpaidView],
+    definition: ServiceDefinition,
+    language: str,
+    phone_error: str | None = None,
+    status: int = 200,
+) -> Any:
     account = statement.account
+    paid = [_paid_view(bill, receipts.get(bill.id), definition, language) for bill in statement.paid]
     # One QR for everything owed only when there is more than one bill to pay.
     arrears_payload = statement.arrears_payload if len(unpaid) > 1 else None
     return render_template(
@@ -137,7 +169,12 @@ def bills_lookup() -> Any:
         arrears=_money(statement.arrears),
         arrears_payload=arrears_payload,
         arrears_qr=qr_svg(arrears_payload) if arrears_payload else None,
-    )
+        proven=_proven(account),
+        can_prove=bool(account.phone)
+        and session.get(PHONE_TRIES, {}).get(str(account.id), 0) < MAX_PHONE_TRIES,
+        phone_error=phone_error,
+        links=[SummaryLink("#receipts-phone", translate(phone_error, language))] if phone_error else [],
+    ), status
 
 
 @blueprint.get("/<tenant>/bills/<account>/bill.pdf")
@@ -161,8 +198,31 @@ def bill_pdf(account: str) -> Any:
 @blueprint.get("/<tenant>/bills/<account>/receipts/<public_id>")
 def bill_receipt(account: str, public_id: str) -> Any:
     """The e-receipt of one of the account's paid bills (the ones its page lists), else the 404 page."""
-    _statement, receipts = platform().db(_account_page_data(g.tenant, account))
+    statement, receipts = platform().db(_account_page_data(g.tenant, account))
+    if not _proven(statement.account):
+        abort(404)
     found = next((r for r in receipts.values() if r.public_id == public_id), None)
     if found is None:
         raise documents.DocumentNotFound(public_id)
     return download(platform().blobs.get(found.blob_key), documents.file_name(found), "application/pdf")
+
+
+@blueprint.post("/<tenant>/bills/<account>/receipts")
+def prove_account(account: str) -> Any:
+    """Unlock the account's receipts for this browser session with the phone number registered with it."""
+    found = platform().db(billing.find_account(g.tenant, account))
+    tries = dict(session.get(PHONE_TRIES, {}))
+    used = tries.get(str(found.id), 0)
+    given = _digits(request.form.get("phone", ""))
+    if found.phone and used < MAX_PHONE_TRIES and given and given == _digits(found.phone):
+        session[PROVEN_ACCOUNTS] = [*session.get(PROVEN_ACCOUNTS, []), found.id][-20:]
+        return redirect(url_for("portal.bills_lookup", account=found.number, _anchor="receipts"))
+    tries[str(found.id)] = used + 1
+    session[PHONE_TRIES] = tries
+    statement, receipts = platform().db(_account_page_data(g.tenant, found.number))
+    language = current_language()
+    definition = _definition(found)
+    error = "portal.bills.phone_missing" if not given else "portal.bills.phone_wrong"
+    return _account_page(
+        statement, receipts, _unpaid_views(statement, definition, language), definition, language, error, 400
+    )

@@ -39,6 +39,8 @@ from thongthin.runners import runners_for
 PERIODS = ("2570-01", "2570-02", "2570-03")
 RATE = Decimal("25.00")  # test_billing's make_tenant sets the household rate to 25
 SHOP_HOLDER = "ร้านป้าแดงก๋วยเตี๋ยว"
+SHOP_PHONE = "0899998888"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 QR, CODE128 = zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.Code128
 PAYLOAD = re.compile(r'data-qr-payload="([^"]*)"')
 
@@ -81,7 +83,9 @@ def town(platform: Any) -> Any:
         household = await FeeAccount.get(tenant=tenant)
         await direct_accounts(tenant, 1)
         version = platform.catalog.get("garbage-fee").version
-        await FeeAccount.filter(tenant=tenant, holder="").update(holder=SHOP_HOLDER, service_version=version)
+        await FeeAccount.filter(tenant=tenant, holder="").update(
+            holder=SHOP_HOLDER, service_version=version, phone=SHOP_PHONE
+        )
         shop = await FeeAccount.get(tenant=tenant, holder=SHOP_HOLDER)
         for period in PERIODS:
             await billing.run_billing(tenant, period, catalog=platform.catalog)
@@ -191,16 +195,42 @@ def test_the_holder_is_masked_and_the_address_starts_at_the_subdistrict(client: 
     assert "89/12" not in html and "สวนทองวิลล่า" not in html
 
 
-def test_paid_bills_link_their_receipt_only_once_it_is_issued(platform: Any, client: Any, town: Town):
-    html = page(client, town, town.shop.number)
+def test_receipts_open_to_whoever_gives_the_registered_phone_number(
+    app: Any, platform: Any, client: Any, town: Town
+):
+    before, app.config["WTF_CSRF_ENABLED"] = app.config.get("WTF_CSRF_ENABLED", True), True
+    try:
+        check_receipts(platform, client, town)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = before
+
+
+def check_receipts(platform: Any, client: Any, town: Town) -> None:
     receipts = platform.db(IssuedDocument.filter(tenant=town.tenant, document_id="receipt", status="issued"))
     (receipt,) = receipts
     shop_bills = {b.id: b.period for b in platform.db(Bill.filter(account=town.shop))}
     assert shop_bills[receipt.bill_id] == PERIODS[0]
-    paid = html.split("<h2>ชำระแล้ว</h2>")[1]
-    assert paid.count("data-paid-bill") == 2
-    assert paid.count("data-receipt") == 1 and "ใบเสร็จรับเงินอยู่ระหว่างจัดทำ" in paid
     link = f"/{town.tenant.slug}/bills/{town.shop.number}/receipts/{receipt.public_id}"
+
+    # Receipts carry the full name and address: a guessed account number does not open them.
+    html = page(client, town, town.shop.number)
+    paid = html.split('<h2 id="receipts">ชำระแล้ว</h2>')[1]
+    assert paid.count("data-paid-bill") == 2 and "data-receipt" not in paid
+    assert f"ออกใบเสร็จรับเงินเลขที่ {receipt.number} แล้ว" in paid
+    assert client.get(link).status_code == 404
+    prove = f"/{town.tenant.slug}/bills/{town.shop.number}/receipts"
+    token = CSRF.search(html).group(1)
+    assert client.post(prove, data={"phone": SHOP_PHONE}).status_code == 400, "no CSRF token, no answer"
+    wrong = client.post(prove, data={"phone": "0811111111", "csrf_token": token})
+    assert wrong.status_code == 400
+    shown = unescape(wrong.get_data(as_text=True))
+    assert "หมายเลขโทรศัพท์ไม่ตรงกับที่ลงทะเบียนไว้" in shown and 'href="#receipts-phone"' in shown
+    assert client.get(link).status_code == 404
+
+    right = client.post(prove, data={"phone": "089-999-8888", "csrf_token": token})
+    assert right.status_code == 302
+    paid = page(client, town, town.shop.number).split('<h2 id="receipts">ชำระแล้ว</h2>')[1]
+    assert paid.count("data-receipt") == 1 and "ใบเสร็จรับเงินอยู่ระหว่างจัดทำ" in paid
     assert f'href="{link}"' in paid and f"ใบเสร็จรับเงิน เลขที่ {receipt.number}" in paid
     response = client.get(link)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -218,6 +248,21 @@ def test_paid_bills_link_their_receipt_only_once_it_is_issued(platform: Any, cli
     )
     # The household has paid nothing in full: no receipts listed.
     assert "data-paid-bill" not in page(client, town, town.household.number)
+
+
+def test_guessing_the_phone_number_stops_after_a_few_tries(app: Any, client: Any, town: Town):
+    before, app.config["WTF_CSRF_ENABLED"] = app.config.get("WTF_CSRF_ENABLED", True), True
+    try:
+        html = page(client, town, town.shop.number)
+        token = CSRF.search(html).group(1)
+        prove = f"/{town.tenant.slug}/bills/{town.shop.number}/receipts"
+        for guess in range(5):
+            client.post(prove, data={"phone": f"08100000{guess:02d}", "csrf_token": token})
+        final = client.post(prove, data={"phone": SHOP_PHONE, "csrf_token": token})
+        assert final.status_code == 400, "even the right number is refused once the tries are used up"
+        assert 'id="receipts-phone"' not in unescape(final.get_data(as_text=True))
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = before
 
 
 def pdf_text(pdf: bytes, folder: Path) -> str:
