@@ -19,12 +19,13 @@ from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
 from engine.forms import FieldError, validate_submission
-from engine.services import documents, drafts, submissions, tenants, uploads
+from engine.services import billing, documents, drafts, submissions, tenants, uploads
 from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFound
 from engine.store.models import Draft, EnabledService
 from portal import blueprint, present
 from renderers import forms
 from renderers.answers import answers
+from renderers.documents import format_number, qr_svg
 from renderers.web import current_language, download, translate
 from thongthin.app import platform
 
@@ -572,6 +573,7 @@ def status(reference: str) -> Any:
     ]
     if timeline:
         timeline[-1]["current"] = True
+    fees = platform().db(billing.fees_of_submission(submission))
     return render_template(
         "portal/status.html",
         submission=submission,
@@ -579,7 +581,25 @@ def status(reference: str) -> Any:
         state=workflow.states[submission.state],
         timeline=list(reversed(timeline)),
         issued=platform().db(documents.of_submission(submission)),
+        bills=[_fee_view(bill, definition) for bill in fees.bills],
+        fee_accounts=fees.accounts,
     )
+
+
+def _fee_view(bill: Any, definition: ServiceDefinition) -> dict[str, Any]:
+    """A one-off bill on the tracking page: what it is for, what is still owed, and its QR while unpaid."""
+    owed = billing.outstanding(bill)
+    payload = billing.bill_payload(g.tenant, bill) if owed > 0 else None
+    return {
+        "description": billing.bill_line(bill, None, definition, current_language()).description,
+        "amount": format_number(bill.amount, 2),
+        "owed": format_number(owed, 2),
+        "paid": bill.status == "paid",
+        "payload": payload,
+        "qr": qr_svg(payload) if payload else None,
+        "ref1": bill.ref1,
+        "ref2": bill.ref2,
+    }
 
 
 @blueprint.get("/<tenant>/track/<reference>/documents/<public_id>")

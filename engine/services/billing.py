@@ -779,3 +779,24 @@ class BillingRunner:
     async def __call__(self, job: EffectJob, submission: Submission | None) -> None:
         tenant = await Tenant.get(id=job.tenant_id)
         await run_billing(tenant, job.params["period"], catalog=self.catalog)
+
+
+@dataclass(frozen=True)
+class SubmissionFees:
+    """What an application owes or paid (its one-off bills) and the fee accounts it opened."""
+
+    bills: list[Bill]
+    accounts: list[FeeAccount]
+
+
+async def fees_of_submission(submission: Submission) -> SubmissionFees:
+    """The one-off bills of an application (oldest first) and the recurring accounts it opened."""
+    bills = (
+        await Bill.filter(tenant_id=submission.tenant_id, submission_id=submission.id, account_id=None)
+        .exclude(status="cancelled")
+        .order_by("id")
+    )
+    accounts = await FeeAccount.filter(tenant_id=submission.tenant_id, submission_id=submission.id).order_by(
+        "id"
+    )
+    return SubmissionFees(bills, accounts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import uuid
 from decimal import Decimal
@@ -385,6 +386,17 @@ def test_a_paid_one_off_fee_moves_the_application_on(platform: Any, town: dict[s
     [bill] = platform.db(Bill.filter(tenant=tenant, submission=submission))
     assert bill.account_id is None and bill.status == "unpaid"
     assert platform.db(submissions.payment_status(submission)) == "unpaid"
+    # The applicant's tracking page shows what is owed, with the QR to pay it.
+    form = client.get(f"/{town['slug']}/track").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    tracked = client.post(
+        f"/{town['slug']}/track", data={"reference": reference, "secret": "0841239876", "csrf_token": token}
+    )
+    assert tracked.status_code == 302
+    status_page = client.get(tracked.headers["Location"]).get_data(as_text=True)
+    [payload] = re.findall(r'data-fee-bill data-qr-payload="([^"]+)"', status_page)
+    fields = promptpay.parse(payload)
+    assert fields["30"]["02"] == bill.ref1 and fields["54"] == f"{Decimal(str(bill.amount)):.2f}"
     answer = notify(
         client,
         town,
@@ -401,6 +413,11 @@ def test_a_paid_one_off_fee_moves_the_application_on(platform: Any, town: dict[s
     work(platform)  # the certificate and the receipt
     issued = platform.db(IssuedDocument.filter(submission=submission, status="issued"))
     assert sorted(d.document_id for d in issued) == ["certificate", "receipt"]
+    status_page = client.get(tracked.headers["Location"]).get_data(as_text=True)
+    assert "data-qr-payload" not in status_page and "ชำระแล้ว" in status_page
+    receipt = next(d for d in issued if d.document_id == "receipt")
+    downloaded = client.get(f"/{town['slug']}/track/{reference}/documents/{receipt.public_id}")
+    assert downloaded.status_code == 200 and downloaded.data == platform.blobs.get(receipt.blob_key)
 
 
 def test_a_fee_paid_at_the_counter_settles_the_bill_without_a_second_receipt(
