@@ -389,7 +389,7 @@ SPEC: dict[str, Any] = {
                     },
                     "amount": {
                         "type": ["string", "number"],
-                        "description": "Baht with at most two decimals, e.g. \"120.00\"",
+                        "description": 'Baht with at most two decimals, e.g. "120.00"',
                     },
                     "paid_at": {"type": "string", "format": "date-time"},
                     "payer": {"type": "string"},

@@ -1,0 +1,407 @@
+"""The console's fees and payments: billing runs, payment settings, statements, review, reports.
+
+Billing runs, payment settings and reports are for the console's ``admin``; the finance
+officer also imports bank statements and resolves the payments that need a person. Pages
+name a run or a payment by a query parameter (``?period=``, ``?id=``); everything is
+looked up within ``g.tenant``, so another municipality's payment is simply not found.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from decimal import Decimal
+from typing import Any
+
+from flask import abort, g, redirect, render_template, request, url_for
+
+from admin import ADMIN_ROLE, admin_only, blueprint
+from admin.charts import BarGroup, grouped_bar_chart
+from admin.forms import ErrorItem, errors_by_field, flash_key
+from engine.definitions import ServiceDefinition
+from engine.payments import promptpay
+from engine.services import billing, billing_reports, payments, statements, tenants
+from engine.services.errors import ServiceError
+from renderers.web import current_language, translate
+from thongthin.app import platform
+
+FINANCE_ROLE = "finance_officer"
+FINANCE_ROLES = frozenset({ADMIN_ROLE, FINANCE_ROLE})
+BILLER_SETTING = "biller_id"
+REPORT_PERIODS = 12
+ARREARS_SHOWN = 100
+PROBLEMS_SHOWN = 200  # a file with thousands of bad rows: the first ones say what is wrong
+NOTIFY_PATH = "/api/v1/payments/notify"
+
+
+def _t(key: str, **values: str) -> str:
+    return translate(key, current_language(), **values)
+
+
+def finance(view: Any) -> Any:
+    """Open a page to the console's admin and to finance officers; anyone else gets 403."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not g.roles & FINANCE_ROLES:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+# --- how fees read on screen ------------------------------------------------------------------
+
+
+def money(value: Decimal | float | int | None) -> str:
+    """``1250`` -> ``1,250.00`` (baht)."""
+    return f"{Decimal(str(value or 0)):,.2f}"
+
+
+def period_name(period: str) -> str:
+    """``2569-01`` -> ``มกราคม 2569`` (the period itself when it is not one)."""
+    try:
+        return billing.period_title(period, current_language())
+    except billing.InvalidPeriod:
+        return period
+
+
+def service_title(service_id: str) -> str:
+    definition = platform().catalog.services.get(service_id)
+    return definition.service.title.get(current_language()) if definition else service_id
+
+
+def class_title(service_id: str, rate_class: str) -> str:
+    """A rate class by the name the ordinance and citizens use (a fee's title where the fee is the class)."""
+    language = current_language()
+    definition = platform().catalog.services.get(service_id)
+    if definition is None:
+        return rate_class
+    fee = definition.service.fee(rate_class)
+    if fee is not None:
+        return fee.title.get(language)
+    for fee in definition.service.fees:
+        if fee.kind == "rate_class" and fee.field:
+            label = billing.option_label(definition, fee.field, rate_class, language)
+            if label != rate_class:
+                return label
+    return rate_class
+
+
+def _render(template: str, status: int = 200, **values: Any) -> Any:
+    helpers = {
+        "money": money,
+        "period_name": period_name,
+        "service_title": service_title,
+        "class_title": class_title,
+        "is_finance": bool(g.roles & FINANCE_ROLES),
+        "can_configure": ADMIN_ROLE in g.roles,
+    }
+    return render_template(template, **helpers, **values), status
+
+
+def next_period(period: str) -> str:
+    year, month = billing.parse_period(period)
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+
+
+# --- billing runs -----------------------------------------------------------------------------
+
+
+def _recurring_services() -> list[ServiceDefinition]:
+    """Enabled services that bill accounts every month or year with rates the municipality sets."""
+    catalog = platform().catalog
+    enabled = platform().db(tenants.enabled_services(g.tenant))
+    found = []
+    for service in enabled:
+        definition = catalog.services.get(service.service_id)
+        if definition is not None and any(
+            f.local and f.period in ("monthly", "yearly") for f in definition.service.fees
+        ):
+            found.append(definition)
+    return found
+
+
+def _offered() -> list[str]:
+    current = billing.current_period()
+    return [current, next_period(current)]
+
+
+@blueprint.route("/console/billing", methods=["GET", "POST"])
+@admin_only
+def billing_runs() -> Any:
+    """The billing runs, and the button that bills every active account for a month."""
+    offered = _offered()
+    errors: list[ErrorItem] = []
+    chosen = offered[0]
+    if request.method == "POST":
+        chosen = request.form.get("period", "").strip()
+        try:
+            billing.parse_period(chosen)
+        except billing.InvalidPeriod:
+            errors.append(ErrorItem("period", "admin.billing.error.period"))
+        else:
+            if chosen > offered[-1]:  # an older period may be run again (an interrupted run)
+                errors.append(ErrorItem("period", "admin.billing.error.period"))
+        if not errors:
+            platform().db(billing.queue_billing_run(g.tenant, chosen))
+            flash_key("admin.billing.queued", period=period_name(chosen))
+            return redirect(url_for("admin.billing_run", period=chosen))
+    return _render(
+        "admin/billing.html",
+        422 if errors else 200,
+        runs=platform().db(billing_reports.billing_runs(g.tenant)),
+        rate_services=_recurring_services(),
+        offered=offered,
+        chosen=chosen,
+        errors=errors,
+        field_errors=errors_by_field(errors),
+    )
+
+
+@blueprint.get("/console/billing/run")
+@admin_only
+def billing_run() -> Any:
+    """One period's run: a progress bar that refreshes itself while the worker bills."""
+    period = request.args.get("period", "")
+    try:
+        billing.parse_period(period)
+    except billing.InvalidPeriod:
+        abort(404)
+    run = platform().db(billing_reports.billing_run(g.tenant, period))
+    return _render("admin/billing_run.html", run=run, working=run.status in ("queued", "running"))
+
+
+# --- payment settings -------------------------------------------------------------------------
+
+
+class InvalidBillerId(ServiceError):
+    """Not a PromptPay biller ID (a 13-digit tax ID, or 15 digits with its suffix)."""
+
+
+def normalised_biller_id(text: str) -> str:
+    """``0994000159804`` -> ``099400015980400``; raises :class:`InvalidBillerId`."""
+    digits = re.sub(r"[\s-]", "", text)
+    if not re.fullmatch(r"[0-9]{13}|[0-9]{15}", digits):
+        raise InvalidBillerId(text)
+    try:
+        payload = promptpay.bill_payment(biller_id=digits, ref1="0", ref2="0")
+    except promptpay.PromptPayError:
+        raise InvalidBillerId(text) from None
+    info = promptpay.parse(payload)["30"]
+    assert isinstance(info, dict)
+    return info["01"]
+
+
+def _settings_page(status: int = 200, **values: Any) -> Any:
+    tenant = g.tenant
+    return _render(
+        "admin/billing_settings.html",
+        status,
+        biller_id=tenant.settings.get(BILLER_SETTING, ""),
+        demo_biller=billing.DEMO_BILLER_ID,
+        has_secret=payments.tenant_secret(tenant) is not None,
+        notify_url=request.host_url.rstrip("/") + NOTIFY_PATH,
+        **values,
+    )
+
+
+@blueprint.route("/console/billing/settings", methods=["GET", "POST"])
+@admin_only
+def payment_settings() -> Any:
+    """The PromptPay biller ID printed in every QR, and whether notifications have a secret."""
+    errors: list[ErrorItem] = []
+    posted = ""
+    if request.method == "POST":
+        posted = request.form.get("biller_id", "").strip()
+        try:
+            biller = normalised_biller_id(posted)
+        except InvalidBillerId:
+            errors.append(ErrorItem("biller_id", "admin.settings.error.biller_id"))
+        else:
+            tenant = g.tenant
+            tenant.settings = {**tenant.settings, BILLER_SETTING: biller}
+            platform().db(tenant.save(update_fields=["settings"]))
+            flash_key("admin.settings.saved")
+            return redirect(url_for("admin.payment_settings"))
+    return _settings_page(
+        422 if errors else 200, errors=errors, field_errors=errors_by_field(errors), posted=posted
+    )
+
+
+@blueprint.post("/console/billing/settings/secret")
+@admin_only
+def rotate_payment_secret() -> Any:
+    """A new notification secret, shown on this response only (a reload would post again)."""
+    secret = platform().db(payments.rotate_secret(g.tenant))
+    response, status = _render(
+        "admin/billing_secret.html", secret=secret, notify_url=request.host_url.rstrip("/") + NOTIFY_PATH
+    )
+    return response, status, {"Cache-Control": "no-store"}
+
+
+# --- bank statements --------------------------------------------------------------------------
+
+
+def _problem_items(error: statements.StatementError) -> list[ErrorItem]:
+    items = []
+    for problem in error.details[:PROBLEMS_SHOWN]:
+        key = f"admin.statement.problem.{problem.code}"
+        missing = problem.code == "missing_column"
+        column = _t(f"admin.statement.column.{problem.column}") if missing else problem.column
+        text = _t(key, row=str(problem.row), column=column, value=problem.value, detail=problem.message)
+        if text == key:  # a kind of problem without Thai words yet: the engine's own
+            text = str(problem)
+        elif problem.row and not missing:
+            text = _t("admin.statement.problem.at", row=str(problem.row), column=problem.column, text=text)
+        items.append(ErrorItem("statement", text=text))
+    hidden = len(error.details) - PROBLEMS_SHOWN
+    if hidden > 0:
+        items.append(ErrorItem("statement", text=_t("admin.statement.problem.more", n=f"{hidden:,}")))
+    return items
+
+
+@blueprint.route("/console/payments/statements", methods=["GET", "POST"])
+@finance
+def statement_import() -> Any:
+    """Upload a bank statement (CSV); show what each row became, or every problem of the file."""
+    errors: list[ErrorItem] = []
+    if request.method == "POST":
+        upload = request.files.get("statement")
+        if upload is None or not upload.filename:
+            errors.append(ErrorItem("statement", "admin.statement.error.no_file"))
+        else:
+            filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+            # One byte more than allowed is enough to know it is too large.
+            content = upload.stream.read(statements.MAX_BYTES + 1)
+            try:
+                result = platform().db(
+                    statements.import_statement(
+                        g.tenant, filename, content, g.user, definition_of=platform().definition
+                    )
+                )
+            except statements.StatementError as error:
+                errors = _problem_items(error)
+            else:
+                return _render("admin/payments_statement_result.html", result=result)
+    return _render(
+        "admin/payments_statement.html",
+        422 if errors else 200,
+        errors=errors,
+        imports=platform().db(statements.recent_imports(g.tenant)),
+        max_mb=str(statements.MAX_BYTES // 2**20),
+        max_rows=f"{statements.MAX_ROWS:,}",
+    )
+
+
+# --- payments to review -----------------------------------------------------------------------
+
+
+@blueprint.get("/console/payments")
+@finance
+def payments_review() -> Any:
+    """Held, underpaid and overpaid payments, newest first."""
+    return _render("admin/payments.html", review=platform().db(payments.needing_review(g.tenant)))
+
+
+def _payment_id() -> int:
+    text = request.args.get("id", "")
+    if not text.isdigit() or len(text) > 12:
+        abort(404)
+    return int(text)
+
+
+@blueprint.route("/console/payments/payment", methods=["GET", "POST"])
+@finance
+def payment_review() -> Any:
+    """One payment: assign a held one to a bill or account, or close it as accepted or refunded."""
+    payment_id = _payment_id()
+    detail = platform().db(billing_reports.payment_detail(g.tenant, payment_id))  # another tenant's: 404
+    errors: list[ErrorItem] = []
+    posted = {"ref1": "", "ref2": "", "outcome": "", "note": "", "assign_note": ""}
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        posted |= {k: request.form.get(k, "").strip() for k in posted}
+        try:
+            if action == "assign":
+                errors = _assign(payment_id, posted)
+            elif action == "close":
+                errors = _close(payment_id, posted)
+            else:
+                abort(400)
+        except payments.NotResolvable:
+            flash_key("admin.payment.not_resolvable")
+            return redirect(url_for("admin.payment_review", id=payment_id))
+        if not errors:
+            return redirect(url_for("admin.payment_review", id=payment_id))
+        detail = platform().db(billing_reports.payment_detail(g.tenant, payment_id))
+    return _render(
+        "admin/payments_review.html",
+        422 if errors else 200,
+        detail=detail,
+        payment=detail.payment,
+        errors=errors,
+        field_errors=errors_by_field(errors),
+        posted=posted,
+    )
+
+
+def _assign(payment_id: int, posted: dict[str, str]) -> list[ErrorItem]:
+    if not billing.reference_code(posted["ref1"]):
+        return [ErrorItem("ref1", "admin.payment.error.ref1")]
+    try:
+        recorded = platform().db(
+            payments.assign(
+                g.tenant,
+                payment_id,
+                posted["ref1"],
+                posted["ref2"],
+                g.user,
+                posted["assign_note"],
+                definition_of=platform().definition,
+            )
+        )
+    except payments.InvalidPayment:
+        return [ErrorItem("ref1", "admin.payment.error.no_bill")]
+    key = {
+        "underpaid": "admin.payment.assigned_underpaid",
+        "overpaid": "admin.payment.assigned_overpaid",
+    }.get(recorded.payment.problem, "admin.payment.assigned")
+    flash_key(key)
+    return []
+
+
+def _close(payment_id: int, posted: dict[str, str]) -> list[ErrorItem]:
+    errors = []
+    if posted["outcome"] not in ("resolved", "refunded"):
+        errors.append(ErrorItem("outcome", "admin.payment.error.outcome"))
+    if not posted["note"]:
+        errors.append(ErrorItem("note", "admin.payment.error.note"))
+    if errors:
+        return errors
+    platform().db(payments.close(g.tenant, payment_id, posted["outcome"], g.user, posted["note"]))
+    flash_key(f"admin.payment.closed.{posted['outcome']}")
+    return []
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+@blueprint.get("/console/reports")
+@admin_only
+def billing_report() -> Any:
+    """Collected against billed per period and rate class (chart and table), and the arrears list."""
+    report = platform().db(billing_reports.collected_vs_billed(g.tenant, REPORT_PERIODS))
+    owing = platform().db(billing_reports.arrears(g.tenant, ARREARS_SHOWN))
+    chart = grouped_bar_chart(
+        [
+            BarGroup(p.period, period_name(p.period), (p.billed, p.collected))
+            for p in sorted(report.periods, key=lambda p: p.period)
+        ],
+        (_t("admin.reports.billed"), _t("admin.reports.collected")),
+        _t("admin.reports.chart.title"),
+        _t("admin.reports.chart.desc"),
+        chart_id="collected-vs-billed",
+        value_text=money,
+    )
+    return _render("admin/reports.html", report=report, arrears=owing, chart=chart)
