@@ -275,15 +275,13 @@ def statement_import() -> Any:
             # One byte more than allowed is enough to know it is too large.
             content = upload.stream.read(statements.MAX_BYTES + 1)
             try:
-                result = platform().db(
-                    statements.import_statement(
-                        g.tenant, filename, content, g.user, definition_of=platform().definition
-                    )
+                record = platform().db(
+                    statements.queue_statement(g.tenant, filename, content, g.user, platform().blobs)
                 )
             except statements.StatementError as error:
                 errors = _problem_items(error)
             else:
-                return _render("admin/payments_statement_result.html", result=result)
+                return redirect(url_for("admin.statement_result", id=record.id))
     return _render(
         "admin/payments_statement.html",
         422 if errors else 200,
@@ -292,6 +290,17 @@ def statement_import() -> Any:
         max_mb=str(statements.MAX_BYTES // 2**20),
         max_rows=f"{statements.MAX_ROWS:,}",
     )
+
+
+@blueprint.get("/console/payments/statements/result")
+@finance
+def statement_result() -> Any:
+    """What became of each row of an import; while the worker records it, a progress bar that refreshes."""
+    statement_id = request.args.get("id", type=int)
+    if statement_id is None:
+        abort(404)
+    result = platform().db(statements.statement_result(g.tenant, statement_id))
+    return _render("admin/payments_statement_result.html", result=result, working=not result.finished)
 
 
 # --- payments to review -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine.definitions import ServiceDefinition
-from engine.services import billing, documents, payments
+from engine.services import billing, documents, payments, statements
 from engine.services.effects import Runners, RunReport, default_runners, run_pending
 from engine.store.models import (
     AuditEntry,
@@ -214,6 +214,7 @@ def runners_for(platform: Any) -> Runners:
     runners.register("request_payment")(billing.PaymentRequester(platform.definition))
     runners.register("issue_receipt")(ReceiptIssuer(platform))
     runners.register("record_counter_payment")(payments.record_counter_payment)
+    runners.register(statements.IMPORT_JOB)(statements.StatementImporter(platform.blobs, platform.definition))
     runners.register("billing_run")(billing.BillingRunner(platform.catalog))
     return runners
 

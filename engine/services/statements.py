@@ -15,6 +15,7 @@ dates ISO or Thai ``DD/MM/BBBB`` in the Buddhist Era; times in Bangkok time.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -23,12 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
+
+from tortoise.transactions import in_transaction
 
 from engine.definitions import ServiceDefinition
 from engine.services import payments
 from engine.services.billing import reference_code
-from engine.services.errors import ServiceError
-from engine.store.models import Payment, StatementImport, Tenant, User
+from engine.services.errors import NotFound, ServiceError
+from engine.store.models import EffectJob, Payment, StatementImport, Tenant, User
 from engine.thaidate import BUDDHIST_ERA_OFFSET
 from engine.workflow.sla import BANGKOK
 
@@ -416,8 +420,36 @@ class ImportedRow:
     row: int
     reported: payments.Reported
     outcome: str
-    payment: Payment | None = None
+    payment_id: int | None = None
     problem: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.reported
+        return {
+            "row": self.row,
+            "transaction_id": r.transaction_id,
+            "ref1": r.ref1,
+            "ref2": r.ref2,
+            "amount": str(r.amount),
+            "paid_at": r.paid_at.isoformat(),
+            "payer": r.payer,
+            "outcome": self.outcome,
+            "payment_id": self.payment_id,
+            "problem": self.problem,
+        }
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> ImportedRow:
+        reported = payments.Reported(
+            transaction_id=item["transaction_id"],
+            ref1=item["ref1"],
+            ref2=item["ref2"],
+            amount=Decimal(item["amount"]),
+            paid_at=datetime.fromisoformat(item["paid_at"]),
+            source="statement",
+            payer=item.get("payer", ""),
+        )
+        return cls(item["row"], reported, item["outcome"], item.get("payment_id"), item.get("problem", ""))
 
 
 @dataclass
@@ -430,6 +462,10 @@ class StatementResult:
 
     def _where(self, outcome: str, problem: str | None = None) -> list[ImportedRow]:
         return [r for r in self.rows if r.outcome == outcome and (problem is None or r.problem == problem)]
+
+    @property
+    def finished(self) -> bool:
+        return self.record.status == "completed"
 
     @property
     def applied(self) -> list[ImportedRow]:
@@ -458,44 +494,158 @@ class StatementResult:
         return self._where("conflict")
 
 
+class StatementNotFound(NotFound):
+    code = "statement_not_found"
+
+
+IMPORT_JOB = "import_statement"
+PROGRESS_EVERY = 200  # rows between two progress updates of a running import
+
+
+async def queue_statement(
+    tenant: Tenant, filename: str, content: bytes, officer: User | None, blobs: Any
+) -> StatementImport:
+    """Check a statement file whole, keep it, and queue its rows for the worker to record.
+
+    Raises :class:`StatementError` (nothing kept, nothing queued) when the file has any
+    problem. ``blobs`` is the blob store the file is kept in until the worker reads it.
+    """
+    rows = parse_statement(filename, content)
+    digest = hashlib.sha256(content).hexdigest()
+    key = f"tenant/{tenant.id}/statements/{digest}.csv"
+    await asyncio.to_thread(blobs.put, key, content, "text/csv")
+    async with in_transaction() as connection:
+        record = await StatementImport.create(
+            tenant=tenant,
+            filename=filename[:255],
+            sha256=digest,
+            status="queued",
+            blob_key=key,
+            rows=len(rows),
+            imported_by=officer,
+            using_db=connection,
+        )
+        await EffectJob.create(
+            tenant=tenant,
+            type=IMPORT_JOB,
+            params={"statement": record.id},
+            run_after=datetime.now(UTC),
+            using_db=connection,
+        )
+    return record
+
+
+async def _recorded_before(tenant: Tenant, transaction_ids: list[str]) -> dict[str, Payment]:
+    """The payments already recorded under these transaction IDs (looked up in chunks, not row by row)."""
+    found: dict[str, Payment] = {}
+    for start in range(0, len(transaction_ids), 1000):
+        chunk = transaction_ids[start : start + 1000]
+        for payment in await Payment.filter(tenant=tenant, transaction_id__in=chunk):
+            found[payment.transaction_id] = payment
+    return found
+
+
+def _same(payment: Payment, reported: payments.Reported) -> bool:
+    return (Decimal(str(payment.amount)), payment.ref1, payment.ref2) == (
+        reported.amount,
+        reported.ref1,
+        reported.ref2,
+    )
+
+
 async def import_statement(
     tenant: Tenant,
     filename: str,
     content: bytes,
     officer: User | None,
     definition_of: DefinitionOf | None = None,
+    *,
+    record: StatementImport | None = None,
 ) -> StatementResult:
-    """Record every payment of a statement file and keep a record of the import.
+    """Record every payment of a statement file and keep a record of the import (and of each row's fate).
 
+    ``record`` is the queued import the worker carries out; without it a new record is made.
     Raises :class:`StatementError` (nothing recorded) when the file has any problem. A row
     whose transaction was recorded before with the same details is a duplicate and changes
     nothing; one recorded with other details is listed as a conflict, the other rows are
-    still recorded.
+    still recorded. Run again after an interruption, the rows recorded before are duplicates.
     """
     rows = parse_statement(filename, content)
     digest = hashlib.sha256(content).hexdigest()
-    earlier = await StatementImport.filter(tenant=tenant, sha256=digest).order_by("id").first()
-    result: list[ImportedRow] = []
-    for row in rows:
-        try:
-            recorded = await payments.record_payment(tenant, row.reported, definition_of=definition_of)
-        except payments.TransactionConflict:
-            result.append(ImportedRow(row.row, row.reported, "conflict"))
-            continue
-        payment = recorded.payment
-        outcome = "duplicate" if recorded.duplicate else "held" if payment.status == "held" else "applied"
-        result.append(ImportedRow(row.row, row.reported, outcome, payment, payment.problem))
-    record = await StatementImport.create(
-        tenant=tenant,
-        filename=filename[:255],
-        sha256=digest,
-        rows=len(rows),
-        applied=sum(1 for r in result if r.outcome == "applied"),
-        duplicates=sum(1 for r in result if r.outcome == "duplicate"),
-        held=sum(1 for r in result if r.outcome == "held"),
-        imported_by=officer,
+    if record is None:
+        record = await StatementImport.create(
+            tenant=tenant, filename=filename[:255], sha256=digest, rows=len(rows), imported_by=officer
+        )
+    record.status, record.done, record.error = "running", 0, ""
+    await record.save(update_fields=["status", "done", "error"])
+    earlier = (
+        await StatementImport.filter(tenant=tenant, sha256=digest, id__lt=record.id, status="completed")
+        .order_by("id")
+        .first()
     )
+    before = await _recorded_before(tenant, [row.reported.transaction_id for row in rows])
+    result: list[ImportedRow] = []
+    for index, row in enumerate(rows, start=1):
+        result.append(await _import_row(tenant, row, before.get(row.reported.transaction_id), definition_of))
+        if index % PROGRESS_EVERY == 0:
+            await StatementImport.filter(id=record.id).update(done=index)
+    record.applied = sum(1 for r in result if r.outcome == "applied")
+    record.duplicates = sum(1 for r in result if r.outcome == "duplicate")
+    record.held = sum(1 for r in result if r.outcome == "held")
+    record.outcomes = [r.as_json() for r in result]
+    record.status, record.done = "completed", len(rows)
+    await record.save()
     return StatementResult(record, result, earlier)
+
+
+async def _import_row(
+    tenant: Tenant, row: StatementRow, before: Payment | None, definition_of: DefinitionOf | None
+) -> ImportedRow:
+    if before is not None:
+        outcome = "duplicate" if _same(before, row.reported) else "conflict"
+        return ImportedRow(row.row, row.reported, outcome, before.id if outcome == "duplicate" else None)
+    try:
+        recorded = await payments.record_payment(tenant, row.reported, definition_of=definition_of)
+    except payments.TransactionConflict:
+        return ImportedRow(row.row, row.reported, "conflict")
+    payment = recorded.payment
+    outcome = "duplicate" if recorded.duplicate else "held" if payment.status == "held" else "applied"
+    return ImportedRow(row.row, row.reported, outcome, payment.id, payment.problem)
+
+
+async def statement_result(tenant: Tenant, statement_id: int) -> StatementResult:
+    """An import of ``tenant`` as its page shows it; raises :class:`StatementNotFound` for any other's."""
+    record = await StatementImport.get_or_none(tenant=tenant, id=statement_id)
+    if record is None:
+        raise StatementNotFound(f"no statement import {statement_id}")
+    earlier = (
+        await StatementImport.filter(
+            tenant=tenant, sha256=record.sha256, id__lt=record.id, status="completed"
+        )
+        .order_by("id")
+        .first()
+    )
+    return StatementResult(record, [ImportedRow.from_json(item) for item in record.outcomes or []], earlier)
+
+
+@dataclass
+class StatementImporter:
+    """The ``import_statement`` runner: records a queued statement's rows (resumable: repeats are duplicates)."""
+
+    blobs: Any
+    definition_of: DefinitionOf | None = None
+
+    async def __call__(self, job: EffectJob, submission: Any) -> None:
+        record = await StatementImport.get(id=job.params["statement"], tenant_id=job.tenant_id)
+        if record.status == "completed":
+            return
+        tenant = await Tenant.get(id=job.tenant_id)
+        content = await asyncio.to_thread(self.blobs.get, record.blob_key)
+        try:
+            await import_statement(tenant, record.filename, content, None, self.definition_of, record=record)
+        except Exception as error:
+            await StatementImport.filter(id=record.id).update(error=f"{type(error).__name__}: {error}"[:2000])
+            raise
 
 
 async def recent_imports(tenant: Tenant, limit: int = 20) -> list[StatementImport]:

@@ -446,12 +446,21 @@ class PaymentAllocation(Model):
 
 
 class StatementImport(Model):
-    """A bank statement file an officer imported: what it held and what became of its rows."""
+    """A bank statement file an officer imported: what it held and what became of its rows.
+
+    Checked whole when uploaded, then recorded row by row by the worker (``status`` queued,
+    running, completed), so a file of 20,000 rows never holds a web request.
+    """
 
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="statements", on_delete=fields.CASCADE)
     filename = fields.CharField(max_length=255)
     sha256 = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=16, default="completed")
+    blob_key = fields.CharField(max_length=255, default="")
+    done = fields.IntField(default=0)  # rows recorded so far (the progress bar)
+    outcomes = fields.JSONField(default=list)  # per row: row, transaction, refs, amount, outcome, payment
+    error = fields.TextField(default="")
     rows = fields.IntField(default=0)
     applied = fields.IntField(default=0)
     duplicates = fields.IntField(default=0)

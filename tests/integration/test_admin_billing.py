@@ -297,9 +297,16 @@ def test_finance_officer_imports_a_statement_and_sees_what_needs_review(app: Any
             f"{unknown},06/03/2569,12:30,GB999999,256903,25.00,ไม่ทราบ",
         ]
     )
-    result = upload(finance, town, content, "มีนาคม.csv")
+    queued = upload(finance, town, content, "มีนาคม.csv")
+    assert queued.status_code == 302, "checked whole, then recorded by the worker"
+    waiting = finance.get(queued.headers["Location"])
+    assert 'id="statement-progress"' in text_of(waiting) and 'http-equiv="refresh"' in text_of(waiting)
+    assert platform.db(Payment.filter(tenant_id=town.tenant.id).count()) == 0
+    work(platform)
+    result = finance.get(queued.headers["Location"])
     assert result.status_code == 200
     html = text_of(result)
+    assert 'http-equiv="refresh"' not in html
     assert_safe_page(html, "result")
     assert 'id="count-rows">4<' in html and 'id="count-applied">1<' in html and 'id="count-review">3<' in html
     for name, transaction in (
@@ -315,7 +322,9 @@ def test_finance_officer_imports_a_statement_and_sees_what_needs_review(app: Any
     record = platform.db(StatementImport.get(tenant_id=town.tenant.id))
     assert (record.rows, record.applied, record.held, record.filename) == (4, 3, 1, "มีนาคม.csv")
 
-    again = text_of(upload(finance, town, content))
+    repeat = upload(finance, town, content)
+    work(platform)
+    again = text_of(finance.get(repeat.headers["Location"]))
     assert 'id="imported-before"' in again and 'id="count-duplicates">4<' in again
     assert platform.db(Payment.filter(tenant_id=town.tenant.id).count()) == 4
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.services import billing, payments, statements
+from engine.services import billing, payments, statements, tenants
 from engine.store.models import Bill, FeeAccount, Payment, PaymentAllocation, StatementImport, Tenant
 from tests.integration.test_billing import GARBAGE_RATE, direct_accounts, make_tenant
 
@@ -269,3 +269,40 @@ def test_a_transaction_recorded_with_other_details_is_that_rows_problem(
     assert Decimal(str(platform.db(Payment.get(tenant=tenant, transaction_id=known)).amount)) == Decimal(
         "25.00"
     )
+
+
+def test_a_queued_statement_is_recorded_by_the_worker_and_resumes_after_a_crash(
+    platform: Any, billed: tuple[Tenant, list[str]]
+):
+    from engine.services.effects import run_pending
+    from thongthin.runners import runners_for
+
+    tenant, refs = billed
+    first, second, third = tx(), tx(), tx()
+    content = csv_bytes(
+        [
+            THAI_HEADER,
+            f"{first},05/03/2569,09:00,{refs[0]},{REF2},25.00,",
+            f"{second},05/03/2569,09:10,{refs[1]},{REF2},25.00,",
+            f"{third},05/03/2569,09:20,{refs[2]},{REF2},5.00,",
+        ]
+    )
+    record = platform.db(statements.queue_statement(tenant, "march.csv", content, None, platform.blobs))
+    assert (record.status, record.rows, record.done) == ("queued", 3, 0)
+    assert platform.db(Payment.filter(tenant=tenant).count()) == 0, "nothing recorded in the request"
+    # A worker that died after the first row: that payment is in, the import not finished.
+    row = statements.parse_statement("march.csv", content)[0]
+    platform.db(payments.record_payment(tenant, row.reported))
+
+    platform.db(run_pending(runners_for(platform), limit=10_000))
+    result = platform.db(statements.statement_result(tenant, record.id))
+    assert result.finished and result.record.done == 3
+    assert [r.reported.transaction_id for r in result.duplicates] == [first]
+    assert [r.reported.transaction_id for r in result.applied] == [second]
+    assert [r.reported.transaction_id for r in result.underpaid] == [third]
+    assert result.underpaid[0].payment_id == platform.db(Payment.get(tenant=tenant, transaction_id=third)).id
+    assert platform.db(Payment.filter(tenant=tenant).count()) == 3, "each transaction once"
+    other = platform.db(tenants.ensure_tenant(f"o{uuid.uuid4().hex[:8]}", name_th="อื่น", name_en="Other",
+                                              kind="municipality", province="เชียงใหม่", reference_prefix="OT"))  # fmt: skip
+    with pytest.raises(statements.StatementNotFound):
+        platform.db(statements.statement_result(other, record.id))
