@@ -9,7 +9,6 @@ looked up within ``g.tenant``, so another municipality's payment is simply not f
 from __future__ import annotations
 
 import functools
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -19,15 +18,12 @@ from admin import ADMIN_ROLE, admin_only, blueprint
 from admin.charts import BarGroup, grouped_bar_chart
 from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.definitions import ServiceDefinition
-from engine.payments import promptpay
 from engine.services import billing, billing_reports, payments, statements, tenants
-from engine.services.errors import ServiceError
 from renderers.web import current_language, translate
 from thongthin.app import platform
 
 FINANCE_ROLE = "finance_officer"
 FINANCE_ROLES = frozenset({ADMIN_ROLE, FINANCE_ROLE})
-BILLER_SETTING = "biller_id"
 REPORT_PERIODS = 12
 ARREARS_SHOWN = 100
 PROBLEMS_SHOWN = 200  # a file with thousands of bad rows: the first ones say what is wrong
@@ -175,30 +171,12 @@ def billing_run() -> Any:
 # --- payment settings -------------------------------------------------------------------------
 
 
-class InvalidBillerId(ServiceError):
-    """Not a PromptPay biller ID (a 13-digit tax ID, or 15 digits with its suffix)."""
-
-
-def normalised_biller_id(text: str) -> str:
-    """``0994000159804`` -> ``099400015980400``; raises :class:`InvalidBillerId`."""
-    digits = re.sub(r"[\s-]", "", text)
-    if not re.fullmatch(r"[0-9]{13}|[0-9]{15}", digits):
-        raise InvalidBillerId(text)
-    try:
-        payload = promptpay.bill_payment(biller_id=digits, ref1="0", ref2="0")
-    except promptpay.PromptPayError:
-        raise InvalidBillerId(text) from None
-    info = promptpay.parse(payload)["30"]
-    assert isinstance(info, dict)
-    return info["01"]
-
-
 def _settings_page(status: int = 200, **values: Any) -> Any:
     tenant = g.tenant
     return _render(
         "admin/billing_settings.html",
         status,
-        biller_id=tenant.settings.get(BILLER_SETTING, ""),
+        biller_id=tenant.settings.get(billing.BILLER_SETTING, ""),
         demo_biller=billing.DEMO_BILLER_ID,
         has_secret=payments.tenant_secret(tenant) is not None,
         notify_url=request.host_url.rstrip("/") + NOTIFY_PATH,
@@ -215,13 +193,10 @@ def payment_settings() -> Any:
     if request.method == "POST":
         posted = request.form.get("biller_id", "").strip()
         try:
-            biller = normalised_biller_id(posted)
-        except InvalidBillerId:
+            platform().db(billing.set_biller_id(g.tenant, posted))
+        except billing.InvalidBillerId:
             errors.append(ErrorItem("biller_id", "admin.settings.error.biller_id"))
         else:
-            tenant = g.tenant
-            tenant.settings = {**tenant.settings, BILLER_SETTING: biller}
-            platform().db(tenant.save(update_fields=["settings"]))
             flash_key("admin.settings.saved")
             return redirect(url_for("admin.payment_settings"))
     return _settings_page(

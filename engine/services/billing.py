@@ -78,9 +78,40 @@ def current_period() -> str:
     return period_of(datetime.now(UTC).astimezone(BANGKOK).date())
 
 
+BILLER_SETTING = "biller_id"
+
+
 def biller_id(tenant: Tenant) -> str:
     """The tenant's PromptPay biller ID (``settings["biller_id"]``), else the demo one."""
-    return str(tenant.settings.get("biller_id") or DEMO_BILLER_ID)
+    return str(tenant.settings.get(BILLER_SETTING) or DEMO_BILLER_ID)
+
+
+class InvalidBillerId(ServiceError):
+    """Not a PromptPay biller ID (a 13-digit tax ID, or 15 digits with its suffix)."""
+
+    code = "invalid_biller_id"
+
+
+def normalised_biller_id(text: str) -> str:
+    """``0994000159804`` -> ``099400015980400``; raises :class:`InvalidBillerId`."""
+    digits = re.sub(r"[\s-]", "", text)
+    if not re.fullmatch(r"[0-9]{13}|[0-9]{15}", digits):
+        raise InvalidBillerId(text)
+    try:
+        payload = bill_payment(biller_id=digits, ref1="0", ref2="0")
+    except promptpay.PromptPayError:
+        raise InvalidBillerId(text) from None
+    info = promptpay.parse(payload)["30"]
+    assert isinstance(info, dict)
+    return str(info["01"])
+
+
+async def set_biller_id(tenant: Tenant, text: str) -> str:
+    """Save the biller ID every new bill's QR names; returns it normalised. Raises :class:`InvalidBillerId`."""
+    biller = normalised_biller_id(text)
+    tenant.settings = {**tenant.settings, BILLER_SETTING: biller}
+    await tenant.save(update_fields=["settings"])
+    return biller
 
 
 def reference_code(text: str) -> str:
