@@ -251,3 +251,25 @@ def test_the_map_pin_fills_in_latitude_and_longitude(page: Any, live_server: str
     continue_(page)
     assert "/apply/photos" in page.url
     assert not [e for e in page.console_errors if "Content Security Policy" in e]  # type: ignore[attr-defined]
+
+
+def test_a_household_finds_its_bills_and_sees_a_scannable_qr_for_each(page: Any, live_server: str):
+    """The demo town's market stall GB-000007 owes two months: a QR per bill and one for both."""
+    page.goto(f"{live_server}/maehia/")
+    page.get_by_role("link", name=re.compile("ค้นหาใบแจ้งหนี้")).click()
+    page.get_by_label(re.compile("เลขที่บัญชี")).fill("zz 123")
+    page.get_by_role("button", name="ค้นหา").click()
+    assert "ไม่พบเลขที่บัญชีนี้" in page.locator("[data-error-summary]").inner_text()
+    page.get_by_label(re.compile("เลขที่บัญชี")).fill("gb 000007")  # as a phone keyboard types it
+    page.get_by_role("button", name="ค้นหา").click()
+    assert "GB-000007" in page.locator("h1").inner_text()
+    bills = page.locator("[data-bill]")
+    assert bills.count() == 2
+    for index in range(bills.count()):
+        box = bills.nth(index).locator("figure.bill-qr svg").bounding_box()
+        assert box is not None and box["width"] >= 150, "a QR small enough to miss on a cheap phone camera"
+    arrears = page.locator("[data-arrears]")
+    assert arrears.is_visible() and "120.00" in arrears.inner_text()
+    assert page.get_by_role("link", name=re.compile("ดาวน์โหลดใบแจ้งหนี้")).is_visible()
+    shot(page, "portal-bills")
+    assert not [e for e in page.console_errors if "Content Security Policy" in e]  # type: ignore[attr-defined]
