@@ -46,6 +46,15 @@ async def signer_names(submission: Submission) -> dict[str, str]:
     return {e.role: e.actor_label for e in entries if e.actor_id is not None}
 
 
+async def store_issued(
+    platform: Any, tenant: Tenant, record: IssuedDocument, signed: Any, level: str
+) -> None:
+    """Keep a signed document under its public ID (a re-run overwrites), then mark it issued."""
+    key = f"tenant/{tenant.id}/documents/{record.public_id}.pdf"
+    await asyncio.to_thread(platform.blobs.put, key, signed.data, "application/pdf")
+    await documents.mark_issued(record, blob_key=key, sha256=signed.sha256, pades_level=level)
+
+
 @dataclass
 class DocumentIssuer:
     """The ``issue_document`` runner."""
@@ -62,9 +71,7 @@ class DocumentIssuer:
         signed, level = await asyncio.to_thread(
             self.render_and_sign, definition, submission, tenant, record, names
         )
-        key = f"tenant/{tenant.id}/documents/{record.public_id}.pdf"
-        await asyncio.to_thread(self.platform.blobs.put, key, signed.data, "application/pdf")
-        await documents.mark_issued(record, blob_key=key, sha256=signed.sha256, pades_level=level)
+        await store_issued(self.platform, tenant, record, signed, level)
 
     def render_and_sign(
         self,
@@ -137,9 +144,7 @@ class ReceiptIssuer:
         signed, level = await asyncio.to_thread(
             self.render_and_sign, definition, bill, account, submission, tenant, record, paid_by
         )
-        key = f"tenant/{tenant.id}/documents/{record.public_id}.pdf"
-        await asyncio.to_thread(self.platform.blobs.put, key, signed.data, "application/pdf")
-        await documents.mark_issued(record, blob_key=key, sha256=signed.sha256, pades_level=level)
+        await store_issued(self.platform, tenant, record, signed, level)
 
     def render_and_sign(
         self,

@@ -30,13 +30,11 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 
 
-@dataclass(frozen=True)
-class ClassPeriod:
-    """One period and rate class of one fee service: what was billed and what came in for it."""
+@dataclass(frozen=True, kw_only=True)
+class PeriodTotal:
+    """One period: how many bills, how many paid, what was billed and what came in for them."""
 
     period: str
-    service_id: str
-    rate_class: str
     bills: int
     paid_bills: int
     billed: Decimal
@@ -48,17 +46,12 @@ class ClassPeriod:
         return float(self.collected / self.billed) if self.billed else None
 
 
-@dataclass(frozen=True)
-class PeriodTotal:
-    period: str
-    bills: int
-    paid_bills: int
-    billed: Decimal
-    collected: Decimal
+@dataclass(frozen=True, kw_only=True)
+class ClassPeriod(PeriodTotal):
+    """One period and rate class of one fee service."""
 
-    @property
-    def rate(self) -> float | None:
-        return float(self.collected / self.billed) if self.billed else None
+    service_id: str
+    rate_class: str
 
 
 @dataclass(frozen=True)
@@ -143,11 +136,11 @@ async def collected_vs_billed(tenant: Tenant, periods: int = 12) -> CollectionRe
         of_period = [r for r in rows if r.period == period]
         totals.append(
             PeriodTotal(
-                period,
-                sum(r.bills for r in of_period),
-                sum(r.paid_bills for r in of_period),
-                sum((r.billed for r in of_period), Decimal("0.00")),
-                sum((r.collected for r in of_period), Decimal("0.00")),
+                period=period,
+                bills=sum(r.bills for r in of_period),
+                paid_bills=sum(r.paid_bills for r in of_period),
+                billed=sum((r.billed for r in of_period), Decimal("0.00")),
+                collected=sum((r.collected for r in of_period), Decimal("0.00")),
             )
         )
     return CollectionReport(rows, totals)
