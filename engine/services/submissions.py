@@ -318,6 +318,14 @@ async def transition(
         if not updated:
             current = await Submission.get(id=submission.id).using_db(connection)
             raise StaleSubmission(reference, submission.version, current.version)
+        if changes.get("closed"):
+            # A withdrawn or refused application owes nothing more: its unpaid fees are cancelled
+            # (a payment that still arrives is held for an officer to refund).
+            await (
+                Bill.filter(tenant=tenant, submission_id=submission.id, account_id=None, status="unpaid")
+                .using_db(connection)
+                .update(status="cancelled")
+            )
         entry = await AuditEntry.create(
             tenant=tenant,
             submission=submission,

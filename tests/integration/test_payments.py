@@ -450,3 +450,32 @@ def test_a_fee_paid_at_the_counter_settles_the_bill_without_a_second_receipt(
     assert payment.source == "counter" and payment.received["receipt_no"] == "112/2570-0457"
     issued = platform.db(IssuedDocument.filter(submission_id=submission.id))
     assert [d.document_id for d in issued] == ["certificate"], "the counter's receipt book is the receipt"
+
+
+def test_withdrawing_an_application_cancels_its_unpaid_fee_and_a_late_payment_is_held(
+    platform: Any, town: dict[str, Any], client: Any
+):
+    tenant = town["tenant"]
+    definition = platform.catalog.get("food-premises-notification")
+    reference = platform.db(
+        walk_to(platform, tenant, definition.id, "valid-noodle-shop-person", "awaiting_payment")
+    )
+    work(platform)
+    submission = platform.db(Submission.get(tenant=tenant, reference=reference))
+    [bill] = platform.db(Bill.filter(tenant=tenant, submission=submission))
+    platform.db(submissions.transition(tenant, definition, reference, "withdraw", {"applicant"}))
+    bill = platform.db(Bill.get(id=bill.id))
+    assert bill.status == "cancelled"
+    assert platform.db(billing.fees_of_submission(submission)).bills == [], (
+        "no QR for a withdrawn application"
+    )
+    late = notify(
+        client,
+        town,
+        transaction_id=new_transaction(),
+        ref1=bill.ref1,
+        ref2=bill.ref2,
+        amount=str(bill.amount),
+    )
+    assert late.get_json()["status"] == "held", "money for a cancelled fee waits for an officer to refund it"
+    assert platform.db(Bill.get(id=bill.id)).status == "cancelled"
