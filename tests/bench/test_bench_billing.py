@@ -31,3 +31,17 @@ def test_bench_refuses_accounts_for_a_benchmark_without_them():
         [THONGTHIN, "bench", "validate", "--accounts", "10"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0 and "accounts" in result.stderr
+
+
+def test_bench_payments_ends_with_one_json_line():
+    result = subprocess.run(
+        [THONGTHIN, "bench", "payments", "--accounts", "300"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) > 1
+    last = json.loads(lines[-1])
+    assert last["name"] == "payments" and last["unit"] == "payments/s"
+    assert last["accounts"] == 300 and last["backend"] == "sqlite"
+    assert last["value"] > 0 and last["baseline"] > 0
+    assert abs(last["ratio"] - last["value"] / last["baseline"]) < 0.01
