@@ -32,10 +32,15 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/thongthin bench validate
 	$(BIN)/thongthin bench submit
+	$(BIN)/thongthin bench documents
+	$(BIN)/thongthin bench billing
+	$(BIN)/thongthin bench payments
 
 # The submission benchmark again on a throw-away PostgreSQL database (127.0.0.1:5432).
 bench-postgres: $(STAMP)
 	$(BIN)/thongthin bench submit --backend postgres
+	$(BIN)/thongthin bench billing --backend postgres
+	$(BIN)/thongthin bench payments --backend postgres
 
 # Production settings through gunicorn: DATABASE_URL, SECRET_KEY, S3_* come from the environment.
 serve: $(STAMP)
