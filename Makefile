@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(BIN)/thongthin bench billing
 	$(BIN)/thongthin bench payments
 
-# The submission benchmark again on a throw-away PostgreSQL database (127.0.0.1:5432).
+# The database benchmarks again on a throw-away PostgreSQL database (127.0.0.1:5432).
 bench-postgres: $(STAMP)
 	$(BIN)/thongthin bench submit --backend postgres
 	$(BIN)/thongthin bench billing --backend postgres
