@@ -234,6 +234,10 @@ async def payment_status(submission: Submission, connection: Any = None) -> str:
     return "paid" if all(status == "paid" for status in statuses) else "unpaid"
 
 
+# Final outcomes after which an application's unpaid fees are no longer owed.
+FEES_LAPSE = frozenset({"rejected", "withdrawn", "cancelled"})
+
+
 def context_of(submission: Submission, payment: str = "none") -> dict[str, Any]:
     """What guards may look at besides the data: the state and the payment status."""
     return {"payment": payment, "state": submission.state}
@@ -318,9 +322,10 @@ async def transition(
         if not updated:
             current = await Submission.get(id=submission.id).using_db(connection)
             raise StaleSubmission(reference, submission.version, current.version)
-        if changes.get("closed"):
+        if changes.get("closed") and definition.workflow.states[outcome.state].outcome in FEES_LAPSE:
             # A withdrawn or refused application owes nothing more: its unpaid fees are cancelled
-            # (a payment that still arrives is held for an officer to refund).
+            # (a payment that still arrives is held for an officer to refund). An approved one
+            # keeps them: its fee may be settled by an effect of the very transition that closed it.
             await (
                 Bill.filter(tenant=tenant, submission_id=submission.id, account_id=None, status="unpaid")
                 .using_db(connection)
