@@ -32,7 +32,13 @@ def next_period() -> str:
     return f"{year + (month == 12):04d}-{1 if month == 12 else month + 1:02d}"
 
 
-def test_billing_run_creates_a_period_once_and_refuses_a_bad_period(served: Served):
+def test_fee_commands_bill_a_period_once_and_send_a_signed_notification(served: Served):
+    """One served town for both halves: starting gunicorn and seeding is most of the time."""
+    pay_arrears_from_the_command_line(served)
+    bill_next_period(served)
+
+
+def bill_next_period(served: Served) -> None:
     period = next_period()
     first = thongthin(served, "billing", "run", TENANT, period)
     assert first.returncode == 0, first.stderr
@@ -46,7 +52,7 @@ def test_billing_run_creates_a_period_once_and_refuses_a_bad_period(served: Serv
     assert "Buddhist-Era year and month" in wrong.stderr
 
 
-def test_a_signed_notification_from_the_command_line_pays_the_arrears(served: Served):
+def pay_arrears_from_the_command_line(served: Served) -> None:
     secret = thongthin(served, "payments", "secret", TENANT)
     assert secret.returncode == 0, secret.stderr
     assert thongthin(served, "payments", "secret", TENANT).stdout == secret.stdout, "kept until rotated"
