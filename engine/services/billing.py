@@ -684,11 +684,11 @@ async def _bill_accounts(
                     now,
                 )
             )
-        if rows:
-            async with in_transaction() as connection:
-                await insert_bills(connection, rows)
         done += len(accounts)
-        await BillingRun.filter(id=run.id).update(done=done)
+        async with in_transaction() as connection:  # the batch and its progress in one commit
+            if rows:
+                await insert_bills(connection, rows)
+            await BillingRun.filter(id=run.id).using_db(connection).update(done=done)
         if progress is not None:
             progress(done, total)
     after = await Bill.filter(tenant=tenant, period=period, account_id__isnull=False).count()
