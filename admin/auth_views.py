@@ -11,6 +11,7 @@ from admin import SESSION_TENANT, SESSION_USER, blueprint, public, safe_next
 from admin.forms import ErrorItem, flash_key
 from engine.services import accounts, desk
 from engine.services.errors import AuthenticationFailed
+from engine.services.throttle import TooManyAttempts
 from thongthin.app import platform
 
 TOTP_PENDING = "totp_pending"  # the secret shown on the setup page until a code confirms it
@@ -46,6 +47,8 @@ def login() -> Any:
                     raise AuthenticationFailed()
             except AuthenticationFailed:
                 errors.append(ErrorItem("username", "admin.login.error.failed"))
+            except TooManyAttempts:
+                errors.append(ErrorItem("username", "admin.login.error.throttled"))
             else:
                 _fresh_session(**{SESSION_USER: user.id, SESSION_TENANT: g.tenant.id})
                 return redirect(next_url or url_for("admin.inbox"))

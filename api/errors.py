@@ -16,6 +16,7 @@ from engine.services.errors import (
     SubmissionInvalid,
 )
 from engine.services.payments import BadSignature, InvalidPayment, TransactionConflict
+from engine.services.throttle import TooManyAttempts
 from engine.workflow import (
     ActionNotAvailable,
     AlreadyVoted,
@@ -47,6 +48,7 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
 STATUS_OF: list[tuple[type[Exception], int]] = [
     (AuthenticationFailed, 401),
     (BadSignature, 401),
+    (TooManyAttempts, 429),
     (TransactionConflict, 409),
     (InvalidPayment, 422),
     (NotPermitted, 403),

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from engine.definitions import ServiceDefinition
 from engine.services import billing, documents
 from engine.services.billing import AccountNotFound, AccountStatement
+from engine.services.throttle import TooManyAttempts
 from engine.store.models import Bill, FeeAccount, IssuedDocument, Tenant
 from engine.workflow.sla import BANGKOK
 from portal import blueprint
@@ -33,18 +34,12 @@ from thongthin.runners import DocumentIssuer
 PAID_LISTED = 24
 MAX_LOOKUP_CHARS = 40
 # Receipts carry the holder's full name and address: this browser session must first give the
-# phone number registered with the account. Its proofs are kept per account, a few tries each.
+# phone number registered with the account (a few wrong numbers per account, then a wait).
 PROVEN_ACCOUNTS = "bill_accounts"
-PHONE_TRIES = "bill_phone_tries"
-MAX_PHONE_TRIES = 5
 
 
 def _proven(account: FeeAccount) -> bool:
     return account.id in session.get(PROVEN_ACCOUNTS, [])
-
-
-def _digits(text: str) -> str:
-    return "".join(c for c in ascii_digits(text) if c.isdigit())
 
 
 @dataclass(frozen=True)
@@ -170,8 +165,7 @@ def _account_page(
         arrears_payload=arrears_payload,
         arrears_qr=qr_svg(arrears_payload) if arrears_payload else None,
         proven=_proven(account),
-        can_prove=bool(account.phone)
-        and session.get(PHONE_TRIES, {}).get(str(account.id), 0) < MAX_PHONE_TRIES,
+        can_prove=bool(account.phone) and phone_error != "portal.bills.phone_throttled",
         phone_error=phone_error,
         links=[SummaryLink("#receipts-phone", translate(phone_error, language))] if phone_error else [],
     ), status
@@ -211,18 +205,19 @@ def bill_receipt(account: str, public_id: str) -> Any:
 def prove_account(account: str) -> Any:
     """Unlock the account's receipts for this browser session with the phone number registered with it."""
     found = platform().db(billing.find_account(g.tenant, account))
-    tries = dict(session.get(PHONE_TRIES, {}))
-    used = tries.get(str(found.id), 0)
-    given = _digits(request.form.get("phone", ""))
-    if found.phone and used < MAX_PHONE_TRIES and given and given == _digits(found.phone):
-        session[PROVEN_ACCOUNTS] = [*session.get(PROVEN_ACCOUNTS, []), found.id][-20:]
-        return redirect(url_for("portal.bills_lookup", account=found.number, _anchor="receipts"))
-    tries[str(found.id)] = used + 1
-    session[PHONE_TRIES] = tries
+    given = request.form.get("phone", "")
+    error = "portal.bills.phone_missing"
+    if given.strip():
+        try:
+            if platform().db(billing.prove_phone(g.tenant, found, given)):
+                session[PROVEN_ACCOUNTS] = [*session.get(PROVEN_ACCOUNTS, []), found.id][-20:]
+                return redirect(url_for("portal.bills_lookup", account=found.number, _anchor="receipts"))
+            error = "portal.bills.phone_wrong"
+        except TooManyAttempts:
+            error = "portal.bills.phone_throttled"
     statement, receipts = platform().db(_account_page_data(g.tenant, found.number))
     language = current_language()
     definition = _definition(found)
-    error = "portal.bills.phone_missing" if not given else "portal.bills.phone_wrong"
     return _account_page(
         statement, receipts, _unpaid_views(statement, definition, language), definition, language, error, 400
     )

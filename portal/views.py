@@ -21,6 +21,7 @@ from engine.definitions.model import Step
 from engine.forms import FieldError, validate_submission
 from engine.services import billing, documents, drafts, submissions, tenants, uploads
 from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFound
+from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, EnabledService
 from portal import blueprint, present
 from renderers import forms
@@ -535,6 +536,8 @@ def track() -> Any:
             )
         except SubmissionNotFound:
             errors["reference"] = "portal.track.not_found"
+        except TooManyAttempts:
+            errors["reference"] = "portal.track.throttled"
         else:
             _grant_tracking(found.reference)
             return redirect(url_for("portal.status", reference=found.reference))

@@ -9,7 +9,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from engine.services import secrets
+from engine.services import secrets, throttle
 from engine.services.errors import AuthenticationFailed
 from engine.store.models import ApiToken, RoleGrant, Tenant, User
 
@@ -66,21 +66,30 @@ async def roles_of(user: User) -> set[str]:
 async def authenticate(username: str, password: str, totp_code: str | None = None) -> User:
     """The active user with these credentials; raises :class:`AuthenticationFailed`.
 
-    Users with two-factor authentication also need the current TOTP code.
+    Users with two-factor authentication also need the current TOTP code. After
+    :data:`engine.services.throttle.LOGIN` failures for a username it raises
+    :class:`~engine.services.throttle.TooManyAttempts` until the window ends, even for the
+    right password.
     """
+    key = username.strip().lower()
+    await throttle.guard(throttle.LOGIN, key)
     user = await User.get_or_none(username=username, active=True)
     if user is None:
         verify_password(_DUMMY_HASH, password)
+        await throttle.failed(throttle.LOGIN, key)
         raise AuthenticationFailed()
     if not verify_password(user.password_hash, password):
+        await throttle.failed(throttle.LOGIN, key)
         raise AuthenticationFailed()
     if user.totp_secret and not (
         totp_code and pyotp.TOTP(user.totp_secret).verify(totp_code, valid_window=1)
     ):
+        await throttle.failed(throttle.LOGIN, key)
         raise AuthenticationFailed("a valid two-factor code is required")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save(update_fields=["password_hash"])
+    await throttle.succeeded(throttle.LOGIN, key)
     return user
 
 

@@ -831,3 +831,25 @@ async def fees_of_submission(submission: Submission) -> SubmissionFees:
         "id"
     )
     return SubmissionFees(bills, accounts)
+
+
+async def prove_phone(tenant: Tenant, account: FeeAccount, phone: str) -> bool:
+    """Whether ``phone`` is the number registered with the account (digits compared, Thai digits allowed).
+
+    Raises :class:`~engine.services.throttle.TooManyAttempts` after a few wrong numbers for
+    the account, whoever sends them; an account without a number on file proves nothing.
+    """
+    from engine.services import throttle
+
+    key = f"{tenant.id}:{account.id}"
+    await throttle.guard(throttle.ACCOUNT_PHONE, key)
+    digits = "".join(c for c in phone.translate(_THAI_TO_ASCII) if c.isdigit())
+    registered = "".join(c for c in account.phone if c.isdigit())
+    if registered and digits == registered:
+        await throttle.succeeded(throttle.ACCOUNT_PHONE, key)
+        return True
+    await throttle.failed(throttle.ACCOUNT_PHONE, key)
+    return False
+
+
+_THAI_TO_ASCII = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

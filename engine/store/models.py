@@ -472,3 +472,20 @@ class StatementImport(Model):
 
     class Meta:
         table = "statement_import"
+
+
+class Attempt(Model):
+    """Failed tries of one secret-guarded thing (a login, a tracking lookup) within the current window.
+
+    Keyed by a digest, so the table holds no usernames, references or phone numbers.
+    """
+
+    id = fields.IntField(primary_key=True)
+    scope = fields.CharField(max_length=32)
+    key_hash = fields.CharField(max_length=64)
+    failures = fields.IntField(default=0)
+    window_start = fields.DatetimeField()
+
+    class Meta:
+        table = "attempt"
+        unique_together = (("scope", "key_hash"),)
