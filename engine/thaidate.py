@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 BUDDHIST_ERA_OFFSET = 543
@@ -20,6 +21,7 @@ MONTHS_EN = (
 )  # fmt: skip
 
 _THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+_ASCII_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
 def buddhist_year(day: date) -> int:
@@ -29,6 +31,11 @@ def buddhist_year(day: date) -> int:
 def thai_digits(text: str) -> str:
     """``text`` with Arabic digits written as Thai digits (๐–๙)."""
     return text.translate(_THAI_DIGITS)
+
+
+def ascii_digits(text: str) -> str:
+    """``text`` with Thai (๐–๙) and full-width digits as ASCII digits."""
+    return unicodedata.normalize("NFKC", text).translate(_ASCII_DIGITS)
 
 
 def format_date(day: date, language: str = "th", *, short: bool = False, thai_numerals: bool = False) -> str:

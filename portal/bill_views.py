@@ -24,11 +24,11 @@ from engine.store.models import Bill, FeeAccount, IssuedDocument, Tenant
 from engine.workflow.sla import BANGKOK
 from portal import blueprint
 from renderers import bills
-from renderers.documents import DocumentTenant, format_number, qr_svg
+from renderers.documents import format_number, qr_svg
 from renderers.forms import SummaryLink, ascii_digits
 from renderers.web import current_language, download, translate
 from thongthin.app import platform
-from thongthin.runners import DocumentIssuer
+from thongthin.runners import document_tenant
 
 # How many paid bills the account page lists (and whose receipts it serves): two years of months.
 PAID_LISTED = 24
@@ -180,9 +180,7 @@ def bill_pdf(account: str) -> Any:
     sheet = bills.bill_sheet(tenant, statement, _definition(found))
     pdf = bills.render_bill(
         sheet,
-        tenant=DocumentTenant(
-            tenant.name_th, tenant.name_en, tenant.address_th, DocumentIssuer(platform()).logo(tenant)
-        ),
+        tenant=document_tenant(platform(), tenant),
         issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
         thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
     )

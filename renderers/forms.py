@@ -23,13 +23,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from engine import jsonpointer
+from engine import jsonpointer, thaidate
 from engine.definitions import ServiceDefinition, schemas
 from engine.definitions.model import AttachmentSpec, Step, UiField
 from engine.forms import FieldError, validate_submission
@@ -51,7 +50,6 @@ ADD_ITEM = "add-item"
 REMOVE_ITEM = "remove-item"
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _ID_NOISE = re.compile(r"[\s\-.]")
 _PHONE_NOISE = re.compile(r"[\s\-.()]")
 _PARSERS_WITH_PARTS = {"date", "map-pin", "thai-address"}  # widgets read from several inputs
@@ -86,7 +84,7 @@ def encode_option(value: Any) -> str:
 
 def ascii_digits(text: str) -> str:
     """``text`` with Thai (๐–๙) and full-width digits as ASCII digits."""
-    return unicodedata.normalize("NFKC", text).translate(_THAI_DIGITS)
+    return thaidate.ascii_digits(text)
 
 
 # --- messages of the renderer's own checks (the engine's say the rest) ---------------------

@@ -46,6 +46,17 @@ async def signer_names(submission: Submission) -> dict[str, str]:
     return {e.role: e.actor_label for e in entries if e.actor_id is not None}
 
 
+def document_tenant(platform: Any, tenant: Tenant) -> Any:
+    """The municipality as its documents and bills show it: names, address and logo (as a data URI)."""
+    from renderers.documents import DocumentTenant
+
+    logo = None
+    if tenant.logo_blob:
+        content = platform.blobs.get(tenant.logo_blob)
+        logo = "data:image/png;base64," + base64.b64encode(content).decode("ascii")
+    return DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, logo)
+
+
 async def store_issued(
     platform: Any, tenant: Tenant, record: IssuedDocument, signed: Any, level: str
 ) -> None:
@@ -82,7 +93,7 @@ class DocumentIssuer:
         names: dict[str, str],
     ) -> tuple[Any, str]:
         """Blocking work (WeasyPrint, pyHanko's sync API): runs on a worker thread, never the ORM loop."""
-        from renderers.documents import DocumentTenant, render_document, signature_boxes
+        from renderers.documents import render_document, signature_boxes
         from signing.services import SignerSlot, load_profile, sign_document
 
         spec = definition.service.document(record.document_id)
@@ -92,7 +103,7 @@ class DocumentIssuer:
             definition,
             record.document_id,
             submission.data,
-            tenant=DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, self.logo(tenant)),
+            tenant=document_tenant(self.platform, tenant),
             number=record.number,
             issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
             verify_url=verify_url(self.platform, record.public_id),
@@ -109,12 +120,6 @@ class DocumentIssuer:
         return sign_document(
             pdf, profile, slots, level=spec.pades_level, certify=spec.certify
         ), spec.pades_level
-
-    def logo(self, tenant: Tenant) -> str | None:
-        if not tenant.logo_blob:
-            return None
-        content = self.platform.blobs.get(tenant.logo_blob)
-        return "data:image/png;base64," + base64.b64encode(content).decode("ascii")
 
 
 @dataclass
@@ -159,7 +164,6 @@ class ReceiptIssuer:
         """Blocking work, on a worker thread."""
         from renderers.documents import (
             RECEIPT_SIGNERS,
-            DocumentTenant,
             Payer,
             ReceiptItem,
             receipt_signature_boxes,
@@ -169,7 +173,7 @@ class ReceiptIssuer:
 
         line = billing.bill_line(bill, account, definition)
         pdf = render_receipt(
-            tenant=DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, self.logo(tenant)),
+            tenant=document_tenant(self.platform, tenant),
             number=record.number,
             issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
             payer=Payer(record.holder, account.address if account else ""),
@@ -186,8 +190,6 @@ class ReceiptIssuer:
             for signer, box in zip(RECEIPT_SIGNERS, receipt_signature_boxes(), strict=True)
         ]
         return sign_document(pdf, profile, slots, level=RECEIPT_LEVEL, certify=True), RECEIPT_LEVEL
-
-    logo = DocumentIssuer.logo
 
 
 RECEIPT_LEVEL = "B-LT"

@@ -36,7 +36,7 @@ from engine.services.documents import holder_name
 from engine.services.errors import NotFound, ServiceError
 from engine.store.counters import next_number
 from engine.store.models import Bill, BillingRun, EffectJob, EnabledService, FeeAccount, Submission, Tenant
-from engine.thaidate import buddhist_year
+from engine.thaidate import MONTHS_EN, MONTHS_LONG, ascii_digits, buddhist_year
 from engine.workflow.sla import BANGKOK
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,6 @@ def _address(definition: ServiceDefinition, data: Any) -> str:
 
 def period_title(period: str, language: str = "th") -> str:
     """``2569-01`` -> ``มกราคม 2569`` (``January 2026`` in English)."""
-    from engine.thaidate import MONTHS_EN, MONTHS_LONG
-
     year, month = parse_period(period)
     if language == "en":
         return f"{MONTHS_EN[month - 1]} {year - 543}"
@@ -843,13 +841,10 @@ async def prove_phone(tenant: Tenant, account: FeeAccount, phone: str) -> bool:
 
     key = f"{tenant.id}:{account.id}"
     await throttle.guard(throttle.ACCOUNT_PHONE, key)
-    digits = "".join(c for c in phone.translate(_THAI_TO_ASCII) if c.isdigit())
+    digits = "".join(c for c in ascii_digits(phone) if c.isdigit())
     registered = "".join(c for c in account.phone if c.isdigit())
     if registered and digits == registered:
         await throttle.succeeded(throttle.ACCOUNT_PHONE, key)
         return True
     await throttle.failed(throttle.ACCOUNT_PHONE, key)
     return False
-
-
-_THAI_TO_ASCII = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

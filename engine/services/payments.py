@@ -34,11 +34,13 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.services import secrets
 from engine.services.billing import reference_code
 from engine.services.errors import NotFound, ServiceError, StaleSubmission
 from engine.store.models import (
+    AuditEntry,
     Bill,
     EffectJob,
     FeeAccount,
@@ -265,13 +267,17 @@ async def record_payment(
     return Recorded(payment, False, settled)
 
 
-def _repeat(existing: Payment, reported: Reported) -> Recorded:
-    same = (
-        Decimal(str(existing.amount)) == reported.amount
-        and existing.ref1 == reported.ref1
-        and existing.ref2 == reported.ref2
+def same_details(existing: Payment, reported: Reported) -> bool:
+    """Whether ``reported`` repeats ``existing`` (a retry), rather than reusing its transaction ID."""
+    return (Decimal(str(existing.amount)), existing.ref1, existing.ref2) == (
+        reported.amount,
+        reported.ref1,
+        reported.ref2,
     )
-    if not same:
+
+
+def _repeat(existing: Payment, reported: Reported) -> Recorded:
+    if not same_details(existing, reported):
         raise TransactionConflict(reported.transaction_id)
     return Recorded(existing, True, [])
 
@@ -424,9 +430,6 @@ async def record_counter_payment(job: EffectJob, submission: Submission | None) 
     """
     if submission is None:
         raise LookupError(f"job {job.id} has no submission")
-    from engine import jsonpointer
-    from engine.store.models import AuditEntry
-
     entry = await AuditEntry.get(id=job.audit_id) if job.audit_id else None  # type: ignore[attr-defined]
     receipt = jsonpointer.resolve(entry.input, job.params.get("receipt", "/receipt_no"), "") if entry else ""
     tenant = await Tenant.get(id=job.tenant_id)
@@ -612,6 +615,8 @@ async def advance_paid_submissions(definition_of: DefinitionOf, *, limit: int = 
         if submission is None or submission.id in seen:
             continue
         seen.add(submission.id)
+        if bill.settled_at is None or submission.state_entered_at >= bill.settled_at:
+            continue  # moved on since the payment (by the system transition or an officer)
         definition = definition_of(submission.service_id, submission.service_version)
         if await advance_after_payment(bill.tenant, submission, definition):
             moved += 1

@@ -545,14 +545,6 @@ async def _recorded_before(tenant: Tenant, transaction_ids: list[str]) -> dict[s
     return found
 
 
-def _same(payment: Payment, reported: payments.Reported) -> bool:
-    return (Decimal(str(payment.amount)), payment.ref1, payment.ref2) == (
-        reported.amount,
-        reported.ref1,
-        reported.ref2,
-    )
-
-
 async def import_statement(
     tenant: Tenant,
     filename: str,
@@ -602,7 +594,7 @@ async def _import_row(
     tenant: Tenant, row: StatementRow, before: Payment | None, definition_of: DefinitionOf | None
 ) -> ImportedRow:
     if before is not None:
-        outcome = "duplicate" if _same(before, row.reported) else "conflict"
+        outcome = "duplicate" if payments.same_details(before, row.reported) else "conflict"
         return ImportedRow(row.row, row.reported, outcome, before.id if outcome == "duplicate" else None)
     try:
         recorded = await payments.record_payment(tenant, row.reported, definition_of=definition_of)

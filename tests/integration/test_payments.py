@@ -479,3 +479,30 @@ def test_withdrawing_an_application_cancels_its_unpaid_fee_and_a_late_payment_is
     )
     assert late.get_json()["status"] == "held", "money for a cancelled fee waits for an officer to refund it"
     assert platform.db(Bill.get(id=bill.id)).status == "cancelled"
+
+
+def test_the_worker_moves_on_an_application_whose_payment_was_recorded_without_it(
+    platform: Any, town: dict[str, Any]
+):
+    """As after a crash between the payment's commit and the transition: the worker's sweep catches it."""
+    tenant = town["tenant"]
+    definition = platform.catalog.get("food-premises-notification")
+    reference = platform.db(
+        walk_to(platform, tenant, definition.id, "valid-noodle-shop-person", "awaiting_payment")
+    )
+    work(platform)
+    submission = platform.db(Submission.get(tenant=tenant, reference=reference))
+    [bill] = platform.db(Bill.filter(tenant=tenant, submission=submission))
+    reported = payments.Reported(
+        transaction_id=new_transaction(),
+        ref1=bill.ref1,
+        ref2=bill.ref2,
+        amount=Decimal(str(bill.amount)),
+        paid_at=payments.parse_time("2027-01-10T09:15:00+07:00"),
+    )
+    platform.db(payments.record_payment(tenant, reported))  # no definitions: nothing moves it on
+    assert platform.db(Submission.get(id=submission.id)).state == "awaiting_payment"
+    platform.db(payments.advance_paid_submissions(platform.definition, limit=10_000))
+    assert platform.db(Submission.get(id=submission.id)).state == "issued"
+    # A second sweep leaves it alone: it moved on after the payment.
+    assert platform.db(payments.advance_paid_submissions(platform.definition, limit=10_000)) == 0
