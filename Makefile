@@ -5,8 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system
 .PHONY: bench-postgres serve
+# Test processes per pass (pytest-xdist); the machines we test on have two cores.
+TEST_WORKERS ?= 2
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +26,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) lint
+# Debian packages the tests use (Chromium, poppler, NSS tools, SoftHSM2; installed as root when
+# missing) and PostgreSQL on 127.0.0.1:5432 (started when it is installed but stopped).
+system:
+	tools/test-system.sh
+
+test: $(STAMP) system lint
 	$(BIN)/thongthin check schemas/catalog
-	$(BIN)/pytest
-	THONGTHIN_TEST_DB=postgres $(BIN)/pytest -m db
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	THONGTHIN_TEST_DB=postgres $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m db
 
 bench: $(STAMP)
 	$(BIN)/thongthin bench validate

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from thongthin.platform import Platform
 from thongthin.settings import Settings
@@ -38,6 +39,11 @@ def platform() -> Platform:
     return current_app.extensions["thongthin"]
 
 
+def client_address() -> str:
+    """The address the request came from (the proxies named by ``THONGTHIN_TRUSTED_PROXIES`` see through)."""
+    return request.remote_addr or "unknown"
+
+
 def create_app(settings: Settings | None = None, *, platform_: Platform | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = ThongthinFlask(__name__, static_folder=None)
@@ -52,6 +58,9 @@ def create_app(settings: Settings | None = None, *, platform_: Platform | None =
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["thongthin"] = platform_ or Platform.create(settings)
+    if settings.trusted_proxies:
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     csrf.init_app(app)
 
     import admin

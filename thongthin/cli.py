@@ -429,14 +429,15 @@ def _start_demo_worker(platform: Any, interval: float = 2.0) -> None:
     import threading
     import time
 
-    from thongthin.runners import runners_for, work_once
+    from thongthin.runners import housekeeping_for, runners_for, work_once
 
     runners = runners_for(platform)
+    chores = housekeeping_for(platform)
 
     def loop() -> None:
         while True:
             try:
-                platform.db(work_once(platform, runners))
+                platform.db(work_once(platform, runners, chores))
             except Exception as error:  # keep the demo serving; the error is shown
                 click.echo(f"effects worker: {error}", err=True)
             time.sleep(interval)
@@ -452,15 +453,16 @@ def worker(once: bool, interval: float) -> None:
     import time
 
     from thongthin.platform import Platform
-    from thongthin.runners import runners_for, work_once
+    from thongthin.runners import housekeeping_for, runners_for, work_once
     from thongthin.settings import Settings
 
     platform = Platform.create(Settings.from_env())
     runtime = platform.runtime
     runners = runners_for(platform)
+    chores = housekeeping_for(platform)
     try:
         while True:
-            report = runtime.run(work_once(platform, runners))
+            report = runtime.run(work_once(platform, runners, chores))
             if report.done or report.retried or report.failed:
                 click.echo(
                     f"effects: {report.done} done, {report.retried} to retry, {report.failed} failed",

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from engine.definitions import ServiceDefinition
-from engine.services import billing, documents, payments, statements
+from engine.services import billing, documents, drafts, payments, statements, throttle
 from engine.services.effects import Runners, RunReport, default_runners, run_pending
+from engine.services.housekeeping import Housekeeping
 from engine.store.models import (
     AuditEntry,
     Bill,
@@ -226,12 +227,23 @@ def runners_for(platform: Any) -> Runners:
     return runners
 
 
-async def work_once(platform: Any, runners: Runners) -> RunReport:
-    """One round of the worker: the due effects, then submissions whose fee was paid but that still wait.
+def housekeeping_for(platform: Any) -> Housekeeping:
+    """The periodic clean-up of this installation's worker (see :mod:`engine.services.housekeeping`)."""
+    chores = Housekeeping()
+    chores.add("drafts", timedelta(hours=1), lambda now: drafts.purge_expired(now=now, blobs=platform.blobs))
+    chores.add("attempts", timedelta(hours=1), lambda now: throttle.purge_ended(now=now))
+    return chores
+
+
+async def work_once(platform: Any, runners: Runners, housekeeping: Housekeeping | None = None) -> RunReport:
+    """One round of the worker: the due effects, then submissions whose fee was paid but that still wait,
+    then whatever clean-up is due.
 
     A payment moves its submission on right after its commit; the sweep catches the ones a
     crash or a conflicting officer action left behind.
     """
     report = await run_pending(runners)
     await payments.advance_paid_submissions(platform.definition)
+    if housekeeping is not None:
+        await housekeeping.run_due()
     return report

@@ -19,6 +19,8 @@ class Settings:
     demo: bool = False
     secure_cookies: bool = True
     max_upload_bytes: int = 25 * 1024 * 1024
+    # How many reverse proxies in front of the platform set X-Forwarded-For/-Proto (0: none are trusted).
+    trusted_proxies: int = 0
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -38,8 +40,15 @@ class Settings:
             demo=demo,
             # A demo on http://127.0.0.1 could not log in with Secure cookies.
             secure_cookies=env.get("SESSION_COOKIE_SECURE", "0" if demo else "1") == "1",
+            trusted_proxies=_count(env.get("THONGTHIN_TRUSTED_PROXIES", "0"), "THONGTHIN_TRUSTED_PROXIES"),
             environ=env,
         )
+
+
+def _count(value: str, name: str) -> int:
+    if not value.strip().isdigit():
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
 
 
 def _stored_secret(folder: Path) -> str:

@@ -72,24 +72,21 @@ async def authenticate(username: str, password: str, totp_code: str | None = Non
     right password.
     """
     key = username.strip().lower()
-    await throttle.guard(throttle.LOGIN, key)
+    await throttle.take(throttle.LOGIN, key)
     user = await User.get_or_none(username=username, active=True)
     if user is None:
         verify_password(_DUMMY_HASH, password)
-        await throttle.failed(throttle.LOGIN, key)
         raise AuthenticationFailed()
     if not verify_password(user.password_hash, password):
-        await throttle.failed(throttle.LOGIN, key)
         raise AuthenticationFailed()
     if user.totp_secret and not (
         totp_code and pyotp.TOTP(user.totp_secret).verify(totp_code, valid_window=1)
     ):
-        await throttle.failed(throttle.LOGIN, key)
         raise AuthenticationFailed("a valid two-factor code is required")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save(update_fields=["password_hash"])
-    await throttle.succeeded(throttle.LOGIN, key)
+    await throttle.forget(throttle.LOGIN, key)
     return user
 
 

@@ -840,11 +840,10 @@ async def prove_phone(tenant: Tenant, account: FeeAccount, phone: str) -> bool:
     from engine.services import throttle
 
     key = f"{tenant.id}:{account.id}"
-    await throttle.guard(throttle.ACCOUNT_PHONE, key)
+    await throttle.take(throttle.ACCOUNT_PHONE, key)
     digits = "".join(c for c in ascii_digits(phone) if c.isdigit())
     registered = "".join(c for c in account.phone if c.isdigit())
     if registered and digits == registered:
-        await throttle.succeeded(throttle.ACCOUNT_PHONE, key)
+        await throttle.forget(throttle.ACCOUNT_PHONE, key)
         return True
-    await throttle.failed(throttle.ACCOUNT_PHONE, key)
     return False

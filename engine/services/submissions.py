@@ -200,7 +200,7 @@ async def find_for_applicant(tenant: Tenant, reference: str, secret: str) -> Sub
     :class:`~engine.services.throttle.TooManyAttempts` is raised until the window ends.
     """
     key = f"{tenant.id}:{reference}"
-    await throttle.guard(throttle.TRACKING, key)
+    await throttle.take(throttle.TRACKING, key)
     found = await Submission.get_or_none(tenant=tenant, reference=reference)
     # Phone numbers and IDs are compared without the spaces and dashes people type in them.
     contact = "".join(secret.split()).replace("-", "")
@@ -212,9 +212,8 @@ async def find_for_applicant(tenant: Tenant, reference: str, secret: str) -> Sub
             or any(secrets.matches(contact, c, scope=reference) for c in found.contact_hashes)
         )
     ):
-        await throttle.failed(throttle.TRACKING, key)
         raise SubmissionNotFound(reference)
-    await throttle.succeeded(throttle.TRACKING, key)
+    await throttle.forget(throttle.TRACKING, key)
     return found
 
 

@@ -47,17 +47,21 @@ class User(Model):
 
     id = fields.IntField(primary_key=True)
     tenant = fields.ForeignKeyField("models.Tenant", related_name="users", on_delete=fields.CASCADE)
-    username = fields.CharField(max_length=80, unique=True)
+    # Unique per tenant: an administrator learns nothing of the usernames of other municipalities.
+    username = fields.CharField(max_length=80)
     display_name = fields.CharField(max_length=200)
     position_th = fields.CharField(max_length=200, default="")
     password_hash = fields.CharField(max_length=255)
+    password_changed_at = fields.DatetimeField(null=True)
     totp_secret = fields.CharField(max_length=64, null=True)
+    # The TOTP time step of the last accepted code: a code is accepted once, never replayed.
+    totp_last_step = fields.BigIntField(null=True)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "app_user"
-        indexes = (("tenant_id", "username"),)
+        unique_together = (("tenant", "username"),)
 
 
 class RoleGrant(Model):
@@ -117,6 +121,8 @@ class Submission(Model):
     due_at = fields.DatetimeField(null=True)
     state_due_at = fields.DatetimeField(null=True)
     closed = fields.BooleanField(default=False)
+    # When the personal data was removed (retention ended, or an erasure request); the register row stays.
+    anonymised_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -475,17 +481,145 @@ class StatementImport(Model):
 
 
 class Attempt(Model):
-    """Failed tries of one secret-guarded thing (a login, a tracking lookup) within the current window.
+    """How many times one thing was tried (a login, a tracking lookup, an upload) in the current window.
 
-    Keyed by a digest, so the table holds no usernames, references or phone numbers.
+    Keyed by a digest, so the table holds no usernames, references, phone numbers or addresses.
+    The window's start is kept in epoch milliseconds so one ``INSERT … ON CONFLICT`` statement
+    can count a try and restart an ended window on SQLite and PostgreSQL alike.
     """
 
     id = fields.IntField(primary_key=True)
     scope = fields.CharField(max_length=32)
     key_hash = fields.CharField(max_length=64)
-    failures = fields.IntField(default=0)
-    window_start = fields.DatetimeField()
+    count = fields.BigIntField(default=0)
+    window_start_ms = fields.BigIntField()
 
     class Meta:
         table = "attempt"
         unique_together = (("scope", "key_hash"),)
+
+
+class WebSession(Model):
+    """A browser session kept on the server: the cookie holds only a random token (stored as its digest).
+
+    Deleting the row ends the session at once: logout, deactivation and a password change do.
+    """
+
+    id = fields.CharField(max_length=64, primary_key=True)  # SHA-256 of the token in the cookie
+    tenant = fields.ForeignKeyField(
+        "models.Tenant", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    user = fields.ForeignKeyField("models.User", related_name="sessions", null=True, on_delete=fields.CASCADE)
+    data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()  # the absolute end, however active the session is
+
+    class Meta:
+        table = "web_session"
+        indexes = (("user_id",), ("expires_at",))
+
+
+class AccountEvent(Model):
+    """Something that happened to the account of an officer: lockouts, password and two-factor changes, deactivation.
+
+    Shown to the officer at their next login and to the municipality's administrators.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="account_events", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="account_events", on_delete=fields.CASCADE)
+    actor = fields.ForeignKeyField(
+        "models.User", related_name="account_actions", null=True, on_delete=fields.SET_NULL
+    )
+    kind = fields.CharField(max_length=32)
+    detail = fields.JSONField(default=dict)
+    address = fields.CharField(max_length=64, default="")
+    at = fields.DatetimeField()
+    seen_at = fields.DatetimeField(null=True)  # when the officer was shown it
+
+    class Meta:
+        table = "account_event"
+        indexes = (("tenant_id", "user_id", "at"),)
+
+
+class TrackingToken(Model):
+    """A further tracking secret of a submission, e.g. a fresh link sent to the phone of the applicant."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="tracking_tokens", on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="tracking_tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    purpose = fields.CharField(max_length=32, default="resent")
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "tracking_token"
+        indexes = (("tenant_id", "submission_id"),)
+
+
+class SubjectIndex(Model):
+    """Which submissions name a person (by a digest of their national ID), to answer their PDPA requests."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="subjects", on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="subjects", on_delete=fields.CASCADE
+    )
+    subject_hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "subject_index"
+        unique_together = (("submission", "subject_hash"),)
+        indexes = (("tenant_id", "subject_hash"),)
+
+
+class AccessLogEntry(Model):
+    """Who looked at or downloaded personal data: append-only, hash-chained per tenant.
+
+    ``hash`` is SHA-256 over the hash of the previous entry and the canonical JSON of this entry, so a
+    changed, removed or inserted row breaks the chain (``thongthin audit verify``).
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="access_log", on_delete=fields.CASCADE)
+    seq = fields.BigIntField()
+    at = fields.DatetimeField()
+    actor_id = fields.IntField(null=True)  # kept as a number: the log outlives accounts
+    actor_label = fields.CharField(max_length=200, default="")
+    action = fields.CharField(max_length=32)
+    reference = fields.CharField(max_length=32, default="")
+    object_id = fields.CharField(max_length=64, default="")
+    subject_hashes = fields.JSONField(default=list)
+    address = fields.CharField(max_length=64, default="")
+    channel = fields.CharField(max_length=16, default="web")  # web | api | cli | worker
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "access_log"
+        unique_together = (("tenant", "seq"),)
+        indexes = (("tenant_id", "reference"),)
+
+
+class DataRequest(Model):
+    """A request of a data subject under the PDPA (access/export or erasure) and what was done about it."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="data_requests", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=16)  # export | erase | access_report
+    subject_hash = fields.CharField(max_length=64)
+    requested_by = fields.ForeignKeyField(
+        "models.User", related_name="data_requests", null=True, on_delete=fields.SET_NULL
+    )
+    note = fields.TextField(default="")
+    outcome = fields.JSONField(default=dict)  # what was exported, erased or kept, and why
+    blob_key = fields.CharField(max_length=255, default="")  # the export file, when one was made
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "data_request"
+        indexes = (("tenant_id", "subject_hash"),)

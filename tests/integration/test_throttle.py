@@ -6,6 +6,7 @@ username, reference or account. Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,7 @@ def test_ten_wrong_passwords_lock_the_username_even_against_the_right_one(
     platform: Any, officer: Any, client: Any
 ):
     tenant, username = officer
-    for _ in range(throttle.LOGIN.failures):
+    for _ in range(throttle.LOGIN.tries):
         with pytest.raises(AuthenticationFailed):
             platform.db(accounts.authenticate(username, "wrong-password"))
     with pytest.raises(throttle.TooManyAttempts) as caught:
@@ -61,11 +62,11 @@ def test_ten_wrong_passwords_lock_the_username_even_against_the_right_one(
 
 def test_a_right_password_clears_the_count(platform: Any, officer: Any):
     _tenant, username = officer
-    for _ in range(throttle.LOGIN.failures - 1):
+    for _ in range(throttle.LOGIN.tries - 1):
         with pytest.raises(AuthenticationFailed):
             platform.db(accounts.authenticate(username, "wrong-password"))
     platform.db(accounts.authenticate(username, "right-password-1"))
-    for _ in range(throttle.LOGIN.failures - 1):
+    for _ in range(throttle.LOGIN.tries - 1):
         with pytest.raises(AuthenticationFailed):
             platform.db(accounts.authenticate(username, "wrong-password"))
     assert platform.db(accounts.authenticate(username, "right-password-1")).username == username
@@ -74,14 +75,47 @@ def test_a_right_password_clears_the_count(platform: Any, officer: Any):
 def test_the_wait_ends_with_the_window(platform: Any):
     key = f"k{uuid.uuid4().hex}"
     start = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
-    for minute in range(throttle.TRACKING.failures):
-        platform.db(throttle.failed(throttle.TRACKING, key, now=start + timedelta(minutes=minute)))
+    for minute in range(throttle.TRACKING.tries):
+        platform.db(throttle.take(throttle.TRACKING, key, now=start + timedelta(minutes=minute)))
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        platform.db(throttle.take(throttle.TRACKING, key, now=start + timedelta(minutes=14)))
+    assert refused.value.seconds == 60 and refused.value.first_refusal
+    with pytest.raises(throttle.TooManyAttempts) as again:
+        platform.db(throttle.take(throttle.TRACKING, key, now=start + timedelta(minutes=14, seconds=30)))
+    assert not again.value.first_refusal
+    # The window ended: the count starts again from one.
+    assert (
+        platform.db(throttle.take(throttle.TRACKING, key, now=start + timedelta(minutes=15, seconds=1))) == 1
+    )
+    assert platform.db(throttle.take(throttle.TRACKING, key, now=start + timedelta(minutes=16))) == 2
+
+
+def test_at_most_the_limit_gets_through_however_many_arrive_at_once(platform: Any):
+    """Each try is counted before it is checked, in one statement: no race lets more through."""
+    key = f"k{uuid.uuid4().hex}"
+
+    async def hundred_at_once() -> list[bool]:
+        async def one() -> bool:
+            try:
+                await throttle.take(throttle.LOGIN, key)
+            except throttle.TooManyAttempts:
+                return False
+            return True
+
+        return await asyncio.gather(*(one() for _ in range(100)))
+
+    passed = platform.db(hundred_at_once())
+    assert sum(passed) == throttle.LOGIN.tries
+
+
+def test_units_are_counted_by_amount_and_given_back(platform: Any):
+    key = f"k{uuid.uuid4().hex}"
+    limit = throttle.Limit("test_bytes", 1000, timedelta(hours=1))
+    assert platform.db(throttle.take(limit, key, amount=600)) == 600
     with pytest.raises(throttle.TooManyAttempts):
-        platform.db(throttle.guard(throttle.TRACKING, key, now=start + timedelta(minutes=14)))
-    platform.db(throttle.guard(throttle.TRACKING, key, now=start + timedelta(minutes=15, seconds=1)))
-    # A failure after the window starts a new count from one.
-    platform.db(throttle.failed(throttle.TRACKING, key, now=start + timedelta(minutes=16)))
-    platform.db(throttle.guard(throttle.TRACKING, key, now=start + timedelta(minutes=16)))
+        platform.db(throttle.take(limit, key, amount=600))
+    platform.db(throttle.give_back(limit, key, amount=600))
+    assert platform.db(throttle.remaining(limit, key)) == 400
 
 
 def test_guessing_a_references_secret_stops_after_a_few_tries(platform: Any, officer: Any, client: Any):
@@ -90,7 +124,7 @@ def test_guessing_a_references_secret_stops_after_a_few_tries(platform: Any, off
 
     tenant, _username = officer
     reference = "TT-2570-000001"
-    for _ in range(throttle.TRACKING.failures):
+    for _ in range(throttle.TRACKING.tries):
         with pytest.raises(SubmissionNotFound):
             platform.db(submissions.find_for_applicant(tenant, reference, "0812345678"))
     with pytest.raises(throttle.TooManyAttempts):
