@@ -42,12 +42,26 @@ def officer_of(tenant: Tenant) -> Caller | None:
     return Caller(user=user, roles=frozenset(platform().db(accounts.roles_of(user))))
 
 
+TRACKING_HEADER = "X-Tracking-Token"
+
+
 def caller_for(tenant: Tenant) -> Caller:
-    """An officer (bearer) or an applicant (tracking token); 401 when neither is given."""
+    """An officer (bearer) or an applicant (tracking token); 401 when neither is given.
+
+    The tracking token is taken from the ``X-Tracking-Token`` header only: one in the query
+    string is refused (400) rather than ignored, since URLs end up in access logs and browser
+    histories, and a client that silently lost its token would not notice why.
+    """
+    if "tracking_token" in request.args:
+        raise ApiError(
+            400,
+            "tracking_token_in_query",
+            f"send the tracking token in the {TRACKING_HEADER} header, never in the URL",
+        )
     officer = officer_of(tenant)
     if officer is not None:
         return officer
-    tracking = request.headers.get("X-Tracking-Token") or request.args.get("tracking_token")
+    tracking = request.headers.get(TRACKING_HEADER, "").strip()
     if tracking:
         return Caller(roles=frozenset({"applicant"}), tracking_token=tracking)
     raise ApiError(401, "unauthorized", "give an officer's bearer token or the applicant's tracking token")

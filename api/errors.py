@@ -80,7 +80,10 @@ def _handle(error: Exception) -> Any:
         extra["field"] = error.field
     if isinstance(error, UnknownService):
         code = "service_not_found"
-    return error_response(status, code, str(error), **extra)
+    response = error_response(status, code, str(error), **extra)
+    if isinstance(error, TooManyAttempts):
+        response.headers["Retry-After"] = str(error.seconds)
+    return response
 
 
 def _handle_anywhere(error: Exception) -> Any:

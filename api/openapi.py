@@ -17,6 +17,20 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _too_many_attempts(description: str) -> dict[str, Any]:
+    """A 429 answer: the Error body, and how long to wait in ``Retry-After``."""
+    return {
+        **_error(description),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+
+
 TENANT = {
     "name": "tenant",
     "in": "path",
@@ -31,13 +45,21 @@ REFERENCE = {
     "schema": {"type": "string"},
     "example": "MH-2569-000123",
 }
-TRACKING_QUERY = {"name": "tracking_token", "in": "query", "required": False, "schema": {"type": "string"}}
 TRACKING_HEADER = {
     "name": "X-Tracking-Token",
     "in": "header",
     "required": False,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "maxLength": 128},
+    "description": (
+        "The applicant's tracking token (from the submission's receipt or a tracking link sent to the "
+        "applicant). Only in this header: a tracking_token query parameter is refused with 400 "
+        "tracking_token_in_query. A phone number or national ID is not a tracking token."
+    ),
 }
+TRACKING_LIMITS = (
+    "Too many tries for this reference or from this address (wrong tokens are counted before they are "
+    "compared); wait Retry-After seconds"
+)
 TEXT = {
     "type": "object",
     "properties": {"th": {"type": "string"}, "en": {"type": "string"}},
@@ -147,20 +169,22 @@ SPEC: dict[str, Any] = {
         "/api/v1/tenants/{tenant}/submissions/{reference}": {
             "get": {
                 "summary": "A submission, its history and the actions the caller may take now",
-                "parameters": [TENANT, REFERENCE, TRACKING_QUERY, TRACKING_HEADER],
+                "parameters": [TENANT, REFERENCE, TRACKING_HEADER],
                 "security": [{"bearer": []}, {}],
                 "responses": {
                     "200": _json(_ref("Submission"), "The submission as the caller may see it"),
+                    "400": _error("A tracking token in the query string (code tracking_token_in_query)"),
                     "401": _error("Neither a bearer token nor a tracking token"),
                     "403": _error("The officer works for another municipality"),
                     "404": _error("No such submission, or the tracking token does not match"),
+                    "429": _too_many_attempts(TRACKING_LIMITS),
                 },
             }
         },
         "/api/v1/tenants/{tenant}/submissions/{reference}/transitions": {
             "post": {
                 "summary": "Take an action on a submission",
-                "parameters": [TENANT, REFERENCE, TRACKING_QUERY, TRACKING_HEADER],
+                "parameters": [TENANT, REFERENCE, TRACKING_HEADER],
                 "security": [{"bearer": []}, {}],
                 "requestBody": {
                     "required": True,
@@ -168,16 +192,45 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "200": _json(_ref("Submission"), "The submission after the action"),
-                    "400": _error("Malformed request"),
+                    "400": _error("Malformed request, or a tracking token in the query string"),
                     "401": _error("No credentials"),
                     "403": _error("None of the caller's roles may take this action"),
-                    "404": _error("No such submission"),
+                    "404": _error("No such submission, or the tracking token does not match"),
                     "409": _error(
                         "The submission changed meanwhile (stale version) or is in a state where the action is not possible"
                     ),
                     "422": _json(
                         _ref("ValidationError"), "Invalid input for the action, or an unknown action"
                     ),
+                    "429": _too_many_attempts(TRACKING_LIMITS),
+                },
+            }
+        },
+        "/api/v1/tenants/{tenant}/submissions/{reference}/tracking-link": {
+            "post": {
+                "summary": "Lost the tracking token: see the status and get a fresh link sent to the applicant",
+                "description": (
+                    "With a phone number or national ID number given in the application, answers the "
+                    "status only (no form data, documents or actions) and sends a fresh tracking link "
+                    "to the applicant's own phone number and e-mail address on file; the answer says "
+                    "where, masked. A few links per application per day: beyond that, nothing is sent "
+                    "and the answer says when a new one may be asked for."
+                ),
+                "security": [],
+                "parameters": [TENANT, REFERENCE],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("TrackingLinkRequest")}},
+                },
+                "responses": {
+                    "200": _json(
+                        _ref("TrackingLinkAnswer"),
+                        "No link sent now (one was sent recently, or there is nowhere to send it)",
+                    ),
+                    "202": _json(_ref("TrackingLinkAnswer"), "A fresh link is on its way to the applicant"),
+                    "400": _error("The body is not a JSON object with a contact"),
+                    "404": _error("No such municipality or submission, or the contact does not match"),
+                    "429": _too_many_attempts(TRACKING_LIMITS),
                 },
             }
         },
@@ -408,6 +461,57 @@ SPEC: dict[str, Any] = {
                     },
                     "duplicate": {"type": "boolean"},
                     "settled": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "TrackingLinkRequest": {
+                "type": "object",
+                "required": ["contact"],
+                "properties": {
+                    "contact": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 64,
+                        "description": "A phone number or national ID number given in the application",
+                        "example": "0812345678",
+                    }
+                },
+            },
+            "TrackingLinkAnswer": {
+                "type": "object",
+                "required": ["reference", "service_id", "status", "status_title", "submitted_at", "link"],
+                "properties": {
+                    "reference": {"type": "string"},
+                    "service_id": {"type": "string"},
+                    "service_version": {"type": "string"},
+                    "service_title": TEXT,
+                    "status": {"type": "string"},
+                    "status_title": TEXT,
+                    "applicant_message": TEXT,
+                    "submitted_at": {"type": "string", "format": "date-time"},
+                    "link": {
+                        "type": "object",
+                        "required": ["sent", "outcome", "sent_to"],
+                        "properties": {
+                            "sent": {"type": "boolean"},
+                            "outcome": {"type": "string", "enum": ["sent", "sent_recently", "no_contact"]},
+                            "sent_to": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["channel", "to"],
+                                    "properties": {
+                                        "channel": {"type": "string", "enum": ["sms", "email"]},
+                                        "to": {"type": "string", "description": "Masked, e.g. 08x-xxx-5678"},
+                                    },
+                                },
+                            },
+                            "resend_after": {
+                                "type": ["string", "null"],
+                                "format": "date-time",
+                                "description": "When a new link may be asked for (sent_recently only)",
+                            },
+                        },
+                    },
                 },
             },
             "TransitionRequest": {

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 
 from api.auth import Caller, caller_for
 from api.errors import ApiError
 from api.openapi import SPEC
-from engine.services import accounts, payments, submissions, tenants
+from engine.services import accounts, payments, submissions, tenants, tracking
 from engine.store.models import Submission, Tenant
-from thongthin.app import platform
+from thongthin.app import client_address, platform
+from thongthin.runners import public_url
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -156,9 +158,16 @@ def payment_notification() -> Any:
 
 
 def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
+    """The submission, for an officer of the tenant or the holder of its tracking token.
+
+    An applicant's token is counted against the guessing limits before it is compared (429
+    with ``Retry-After`` past them); a wrong one is 404, like a wrong reference.
+    """
     if caller.is_officer:
         return platform().db(submissions.find(found, reference))
-    return platform().db(submissions.find_for_applicant(found, reference, caller.tracking_token or ""))
+    return platform().db(
+        tracking.find_by_token(found, reference, caller.tracking_token or "", address=client_address())
+    )
 
 
 def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
@@ -232,6 +241,57 @@ def transition(tenant: str, reference: str) -> Any:
     )
     updated = platform().db(submissions.find(found, reference))
     return jsonify({**_view(updated, caller), "fired": result.fired, "effects": list(result.effects)})
+
+
+@blueprint.post("/tenants/<tenant>/submissions/<reference>/tracking-link")
+def tracking_link(tenant: str, reference: str) -> Any:
+    """For an applicant who lost the tracking token: the status only, and a fresh link to their own phone and e-mail.
+
+    ``{"contact": "<phone number or national ID given in the application>"}``; 202 when a link
+    was queued, 200 when none is sent now (one went out recently, or there is nowhere to send it).
+    """
+    found = tenant_or_404(tenant)
+    contact = json_body().get("contact")
+    if not isinstance(contact, str) or not contact.strip() or len(contact) > tracking.MAX_CONTACT_LENGTH:
+        raise ApiError(
+            400,
+            "invalid_request",
+            "give contact: a phone number or national ID number given in the application "
+            f"(at most {tracking.MAX_CONTACT_LENGTH} characters)",
+        )
+    # The link leads to the portal, under the configured public address (never the request's Host).
+    root = public_url(platform()) + url_for("portal.track", tenant=found.slug)
+    answer = platform().db(
+        tracking.request_link(
+            found,
+            reference,
+            contact,
+            address=client_address(),
+            definition_of=platform().definition,
+            link_for=lambda ref, token: f"{root}/{quote(ref)}/{quote(token)}",
+        )
+    )
+    status = answer.status
+    response = jsonify(
+        {
+            "reference": status.reference,
+            "service_id": status.service_id,
+            "service_version": status.service_version,
+            "service_title": status.service_title.model_dump(),
+            "status": status.state,
+            "status_title": status.status_title.model_dump(),
+            "applicant_message": status.applicant_message.model_dump(),
+            "submitted_at": status.submitted_at.isoformat(),
+            "link": {
+                "sent": answer.link_sent,
+                "outcome": answer.outcome,
+                "sent_to": [{"channel": s.channel, "to": s.masked} for s in answer.sent_to],
+                "resend_after": answer.resend_after.isoformat() if answer.resend_after else None,
+            },
+        }
+    )
+    response.status_code = 202 if answer.link_sent else 200
+    return response
 
 
 __all__ = ["blueprint"]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
@@ -19,7 +20,7 @@ from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
 from engine.forms import FieldError, validate_submission
-from engine.services import billing, documents, drafts, submissions, tenants, uploads
+from engine.services import billing, documents, drafts, submissions, tenants, tracking, uploads
 from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFound
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, EnabledService
@@ -28,12 +29,15 @@ from renderers import forms
 from renderers.answers import answers
 from renderers.documents import format_number, qr_svg
 from renderers.web import current_language, download, translate
-from thongthin.app import platform
+from thongthin.app import client_address, platform
+from thongthin.runners import public_url
 
 log = logging.getLogger(__name__)
 
 RECEIPT = "portal_receipt"  # session key: the last submission's reference and tracking token
-TRACKING = "portal_tracking"  # session key: submissions this browser proved it may track
+# Session key: submissions this browser opened with a tracking token. (Named anew when phone numbers
+# stopped opening applications, so no session opened by one keeps its access.)
+TRACKING = "portal_tracked"
 MAX_TRACKED = 10
 
 
@@ -514,10 +518,12 @@ def _may_track(reference: str) -> bool:
 
 @blueprint.route("/<tenant>/track", methods=["GET", "POST"])
 def track() -> Any:
-    """Find an application by its reference and a secret only the applicant knows.
+    """Open an application with its reference and tracking code, or ask for a fresh link for a lost one.
 
-    Wrong references and wrong secrets get the same answer, so the page tells nobody which
-    reference numbers exist.
+    The tracking code opens the full status page. A phone number or national ID the applicant
+    gave shows the status only and sends a fresh tracking link to the applicant's own phone and
+    e-mail (:func:`engine.services.tracking.request_link`). Wrong references, codes and numbers
+    get the same answer, so the page tells nobody which reference numbers exist.
     """
     reference = request.values.get("reference", "")
     if request.method == "GET":
@@ -529,34 +535,81 @@ def track() -> Any:
         errors["reference"] = "portal.track.reference_missing"
     if not secret:
         errors["secret"] = "portal.track.secret_missing"
-    if not errors:
-        try:
-            found = platform().db(
-                submissions.find_for_applicant(g.tenant, reference, forms.ascii_digits(secret))
-            )
-        except SubmissionNotFound:
-            errors["reference"] = "portal.track.not_found"
-        except TooManyAttempts:
-            errors["reference"] = "portal.track.throttled"
-        else:
-            _grant_tracking(found.reference)
-            return redirect(url_for("portal.status", reference=found.reference))
-    return _track_page(reference, errors), 200
+    if errors:
+        return _track_page(reference, errors), 200
+    try:
+        if tracking.looks_like_contact(secret):
+            return _link_requested(reference, secret)
+        found = platform().db(tracking.find_by_token(g.tenant, reference, secret, address=client_address()))
+    except SubmissionNotFound:
+        return _track_page(reference, {"reference": "portal.track.not_found"}), 200
+    except TooManyAttempts as refused:
+        return _throttled(reference, refused)
+    _grant_tracking(found.reference)
+    return redirect(url_for("portal.status", reference=found.reference))
 
 
-def _track_page(reference: str, errors: dict[str, str]) -> str:
+def _track_page(reference: str, errors: dict[str, str], **values: Any) -> str:
     language = _language()
-    links = [forms.SummaryLink(f"#track-{name}", translate(key, language)) for name, key in errors.items()]
-    return render_template("portal/track.html", reference=reference, errors=errors, links=links)
+    links = [
+        forms.SummaryLink(f"#track-{name}", translate(key, language, **values))
+        for name, key in errors.items()
+    ]
+    return render_template(
+        "portal/track.html", reference=reference, errors=errors, links=links, values=values
+    )
+
+
+def _throttled(reference: str, refused: TooManyAttempts) -> Any:
+    body = _track_page(reference, {"reference": "portal.track.too_many"}, minutes=refused.minutes)
+    return body, 429, {"Retry-After": str(refused.seconds)}
+
+
+def _link_for() -> Callable[[str, str], str]:
+    """How a fresh link is written: :func:`track_link`'s URL under the configured public address.
+
+    Never from the request's Host header: a forged one would send the applicant's new token
+    to a stranger's site.
+    """
+    root = public_url(platform()) + url_for("portal.track")
+    return lambda reference, token: f"{root}/{quote(reference)}/{quote(token)}"
+
+
+def _link_requested(reference: str, contact: str) -> Any:
+    """The status only, and where the fresh link went (masked); nothing else of the application."""
+    answer = platform().db(
+        tracking.request_link(
+            g.tenant,
+            reference,
+            contact,
+            address=client_address(),
+            definition_of=platform().definition,
+            link_for=_link_for(),
+        )
+    )
+    language = _language()
+    names = {"sms": "portal.lost_link.to_sms", "email": "portal.lost_link.to_email"}
+    destinations = translate("portal.lost_link.and", language).join(
+        translate(names[sent.channel], language, masked=sent.masked) for sent in answer.sent_to
+    )
+    return render_template(
+        "portal/track_status.html",
+        answer=answer,
+        status=answer.status,
+        destinations=destinations,
+        link_days=tracking.LINK_LIFETIME.days,
+    )
 
 
 @blueprint.get("/<tenant>/track/<reference>/<token>")
 def track_link(reference: str, token: str) -> Any:
-    """The tracking link of the confirmation page: proves the token once, then drops it from the URL."""
+    """A tracking link (of the confirmation page, or sent later): proves the token once, then drops it from the URL."""
     try:
-        found = platform().db(submissions.find_for_applicant(g.tenant, reference, token))
+        found = platform().db(tracking.find_by_token(g.tenant, reference, token, address=client_address()))
     except SubmissionNotFound:
         return _track_page("", {"reference": "portal.track.not_found"}), 404
+    except TooManyAttempts as refused:
+        return _throttled("", refused)
     _grant_tracking(found.reference)
     return redirect(url_for("portal.status", reference=found.reference))
 

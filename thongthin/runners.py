@@ -19,6 +19,7 @@ from engine.definitions import ServiceDefinition
 from engine.services import billing, documents, drafts, payments, statements, throttle
 from engine.services.effects import Runners, RunReport, default_runners, run_pending
 from engine.services.housekeeping import Housekeeping
+from engine.services.tracking import purge_expired_links
 from engine.store.models import (
     AuditEntry,
     Bill,
@@ -232,6 +233,7 @@ def housekeeping_for(platform: Any) -> Housekeeping:
     chores = Housekeeping()
     chores.add("drafts", timedelta(hours=1), lambda now: drafts.purge_expired(now=now, blobs=platform.blobs))
     chores.add("attempts", timedelta(hours=1), lambda now: throttle.purge_ended(now=now))
+    chores.add("tracking_links", timedelta(hours=6), lambda now: purge_expired_links(now=now))
     return chores
 
 

@@ -20,7 +20,7 @@ from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.forms import validate_submission
 from engine.forms.errors import FieldError
-from engine.services import secrets, throttle
+from engine.services import secrets
 from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
 from engine.store.counters import next_number
 from engine.store.models import Attachment, AuditEntry, Bill, EffectJob, Submission, Tenant, User
@@ -185,35 +185,14 @@ async def submit(
 
 
 async def find(tenant: Tenant, reference: str) -> Submission:
-    """A submission of ``tenant``; raises :class:`SubmissionNotFound`."""
+    """A submission of ``tenant``; raises :class:`SubmissionNotFound`.
+
+    For officers and the system: applicants prove their tracking token through
+    :mod:`engine.services.tracking`.
+    """
     found = await Submission.get_or_none(tenant=tenant, reference=reference)
     if found is None:
         raise SubmissionNotFound(reference)
-    return found
-
-
-async def find_for_applicant(tenant: Tenant, reference: str, secret: str) -> Submission:
-    """The submission when ``secret`` is its tracking token or a phone number or ID the applicant gave.
-
-    A wrong reference and a wrong secret raise the same :class:`SubmissionNotFound`, so
-    guessing reference numbers tells nobody anything; after a few failures for one reference
-    :class:`~engine.services.throttle.TooManyAttempts` is raised until the window ends.
-    """
-    key = f"{tenant.id}:{reference}"
-    await throttle.take(throttle.TRACKING, key)
-    found = await Submission.get_or_none(tenant=tenant, reference=reference)
-    # Phone numbers and IDs are compared without the spaces and dashes people type in them.
-    contact = "".join(secret.split()).replace("-", "")
-    if (
-        found is None
-        or not secret
-        or not (
-            secrets.matches(secret.strip(), found.tracking_token_hash, scope=reference)
-            or any(secrets.matches(contact, c, scope=reference) for c in found.contact_hashes)
-        )
-    ):
-        raise SubmissionNotFound(reference)
-    await throttle.forget(throttle.TRACKING, key)
     return found
 
 

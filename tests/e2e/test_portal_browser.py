@@ -212,10 +212,11 @@ def test_a_citizen_applies_on_a_phone_and_tracks_it(page: Any, live_server: str,
     confirmation = shot(page, "portal-confirmation")
     assert confirmation.stat().st_size > 10_000
 
-    # Tracking with the reference and the phone number.
+    # Tracking with the reference and the tracking code of the confirmation page.
+    code = page.locator("[data-tracking-token]").inner_text().strip()
     page.get_by_role("link", name="ติดตามเรื่อง").first.click()
     page.fill("#track-reference", reference)
-    page.fill("#track-secret", "0841239876")
+    page.fill("#track-secret", code)
     page.get_by_role("button", name="ตรวจสอบสถานะ").click()
     page.wait_for_load_state("domcontentloaded")
     status = page.locator("[data-status]").inner_text()

@@ -90,13 +90,18 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 
 def request(
-    port: int, method: str, path: str, body: bytes | None = None, connection: Any = None
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    connection: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """One request (on ``connection`` if given, kept open); returns the status and the JSON answer."""
     own = connection is None
     connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers = {**({"Content-Type": "application/json"} if body is not None else {}), **(headers or {})}
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         raw = response.read()
@@ -243,7 +248,8 @@ def test_two_workers_each_serve_database_requests_with_their_own_orm_thread(serv
         status, tracked = request(
             served.port,
             "GET",
-            f"/api/v1/tenants/{TENANT}/submissions/{receipt['reference']}?tracking_token={receipt['tracking_token']}",
+            f"/api/v1/tenants/{TENANT}/submissions/{receipt['reference']}",
+            headers={"X-Tracking-Token": receipt["tracking_token"]},
         )
         assert status == 200, tracked
         assert tracked["reference"] == receipt["reference"]

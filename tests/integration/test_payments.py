@@ -17,6 +17,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -386,12 +387,14 @@ def test_a_paid_one_off_fee_moves_the_application_on(platform: Any, town: dict[s
     [bill] = platform.db(Bill.filter(tenant=tenant, submission=submission))
     assert bill.account_id is None and bill.status == "unpaid"
     assert platform.db(submissions.payment_status(submission)) == "unpaid"
-    # The applicant's tracking page shows what is owed, with the QR to pay it.
-    form = client.get(f"/{town['slug']}/track").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    tracked = client.post(
-        f"/{town['slug']}/track", data={"reference": reference, "secret": "0841239876", "csrf_token": token}
-    )
+    # The applicant's tracking page (opened with the link sent to their phone) shows what is owed,
+    # with the QR to pay it; the status-only page of a phone number does not.
+    from tests.integration.test_applicant_secret import ask_on_the_portal, link_in, sent_links
+
+    asked = ask_on_the_portal(client, town["slug"], reference, "0841239876")
+    assert asked.status_code == 200 and "data-qr-payload" not in asked.get_data(as_text=True)
+    [sent] = sent_links(platform, tenant.id, reference)
+    tracked = client.get(urlsplit(link_in(sent)).path)
     assert tracked.status_code == 302
     status_page = client.get(tracked.headers["Location"]).get_data(as_text=True)
     [payload] = re.findall(r'data-fee-bill data-qr-payload="([^"]+)"', status_page)

@@ -730,24 +730,40 @@ def _submitted(
     return match.group(0), token.group(1)
 
 
-def test_tracking_with_the_right_secret_shows_the_timeline(app: Any, platform: Any, town: Any):
+def test_tracking_with_the_tracking_code_shows_the_timeline(app: Any, platform: Any, town: Any):
     reference, tracking_token = _submitted(app, platform, town)
     definition = platform.catalog.get(FOOD)
     initial = definition.workflow.states[definition.workflow.initial]
-    for secret in ("0841239876", "084-123-9876", "3-1006-01234-56-5", tracking_token):
-        citizen = citizen_of(app, town)
-        citizen.get(f"/{town.slug}/track")
-        citizen.post(
-            f"/{town.slug}/track", {"reference": reference.lower().replace("-", " "), "secret": secret}
-        )
-        assert citizen.status == 302, (secret, citizen.page.text[:500])
-        status = citizen.follow().page
-        assert reference in status.text
-        assert initial.title.th in status.text and initial.applicant_message.th in status.text
-        assert re.search(r"[0-9]{1,2} [ก-๛]+ 25[0-9]{2} [0-9]{2}:[0-9]{2} น\.", status.text), status.text
+    citizen = citizen_of(app, town)
+    citizen.get(f"/{town.slug}/track")
+    citizen.post(
+        f"/{town.slug}/track", {"reference": reference.lower().replace("-", " "), "secret": tracking_token}
+    )
+    assert citizen.status == 302, citizen.page.text[:500]
+    status = citizen.follow().page
+    assert reference in status.text
+    assert initial.title.th in status.text and initial.applicant_message.th in status.text
+    assert re.search(r"[0-9]{1,2} [ก-๛]+ 25[0-9]{2} [0-9]{2}:[0-9]{2} น\.", status.text), status.text
     english = citizen.get(f"/{town.slug}/track/{reference}?lang=en").page.text
     assert initial.applicant_message.en in english
     assert re.search(r"[0-9]{1,2} [A-Z][a-z]+ 20[0-9]{2}", english)
+
+
+def test_tracking_with_a_phone_number_or_id_shows_the_status_only(app: Any, platform: Any, town: Any):
+    reference, _token = _submitted(app, platform, town)
+    definition = platform.catalog.get(FOOD)
+    initial = definition.workflow.states[definition.workflow.initial]
+    for secret in ("0841239876", "084-123-9876", "3-1006-01234-56-5"):
+        citizen = citizen_of(app, town)
+        citizen.get(f"/{town.slug}/track")
+        citizen.post(f"/{town.slug}/track", {"reference": reference, "secret": secret})
+        assert citizen.status == 200, (secret, citizen.page.text[:500])
+        page = citizen.page
+        assert reference in page.text and initial.applicant_message.th in page.text
+        assert "ระบบได้ส่งลิงก์ติดตามคำขอใหม่ไปยังหมายเลขโทรศัพท์ 08x-xxx-9876" in page.text
+        assert "0841239876" not in citizen.html and "ความคืบหน้า" not in page.text
+        # The browser is not let in to the full page.
+        assert citizen.get(f"/{town.slug}/track/{reference}").status == 302
 
 
 def test_tracking_with_a_wrong_secret_says_only_not_found(app: Any, platform: Any, town: Any):

@@ -119,17 +119,18 @@ def test_units_are_counted_by_amount_and_given_back(platform: Any):
 
 
 def test_guessing_a_references_secret_stops_after_a_few_tries(platform: Any, officer: Any, client: Any):
-    from engine.services import submissions
+    from engine.services import tracking
     from engine.services.errors import SubmissionNotFound
 
     tenant, _username = officer
     reference = "TT-2570-000001"
     for _ in range(throttle.TRACKING.tries):
         with pytest.raises(SubmissionNotFound):
-            platform.db(submissions.find_for_applicant(tenant, reference, "0812345678"))
+            platform.db(tracking.find_by_token(tenant, reference, "not-the-token", address="192.0.2.1"))
+    # Now from anywhere, nothing is compared for this reference until the window ends.
     with pytest.raises(throttle.TooManyAttempts):
-        platform.db(submissions.find_for_applicant(tenant, reference, "0899999999"))
+        platform.db(tracking.find_by_token(tenant, reference, "another-guess", address="192.0.2.2"))
     track = f"/{tenant.slug}/track"
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(track).get_data(as_text=True)).group(1)
     page = client.post(track, data={"reference": reference, "secret": "0899999999", "csrf_token": token})
-    assert "ลองหลายครั้งเกินไปสำหรับเลขที่คำขอนี้" in page.get_data(as_text=True)
+    assert page.status_code == 429 and "ท่านลองหลายครั้งเกินไป" in page.get_data(as_text=True)
