@@ -14,6 +14,7 @@ everywhere) and per client address (many references guessed from one place); see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,7 @@ LINK_LIFETIME = timedelta(days=30)
 # Tokens are 32 characters, contacts at most 13 digits: anything much longer is no secret of ours.
 MAX_TOKEN_LENGTH = 128
 MAX_CONTACT_LENGTH = 64
-MAX_REFERENCE_LENGTH = 32  # Submission.reference
+REFERENCE_SHAPE = re.compile(r"[A-Za-z0-9-]{1,32}")  # e.g. MH-2569-000123, at most Submission.reference
 
 DefinitionOf = Callable[[str, str], ServiceDefinition]
 # (reference, token) -> the link the applicant opens; the caller knows its own URLs.
@@ -102,7 +103,8 @@ def _reference_key(tenant: Tenant, reference: str) -> str:
 
 
 async def _submission(tenant: Tenant, reference: str) -> Submission | None:
-    if not reference or len(reference) > MAX_REFERENCE_LENGTH:
+    # Whatever is typed or sent, only the shape of a reference reaches the database.
+    if not REFERENCE_SHAPE.fullmatch(reference):
         return None
     return await Submission.get_or_none(tenant=tenant, reference=reference)
 
