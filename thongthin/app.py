@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -40,8 +41,21 @@ def platform() -> Platform:
 
 
 def client_address() -> str:
-    """The address the request came from (the proxies named by ``THONGTHIN_TRUSTED_PROXIES`` see through)."""
-    return request.remote_addr or "unknown"
+    """Where the request came from, as limits count it (proxies named by ``THONGTHIN_TRUSTED_PROXIES`` seen through).
+
+    An IPv6 client is counted by its /64 network: one subscriber gets a whole /64 and could
+    otherwise take a fresh address for every try.
+    """
+    raw = request.remote_addr or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def create_app(settings: Settings | None = None, *, platform_: Platform | None = None) -> Flask:

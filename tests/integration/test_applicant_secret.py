@@ -481,3 +481,16 @@ def test_masks_show_enough_to_recognise_and_not_to_call():
     assert tracking.looks_like_contact("๐๘๙-๑๒๓-๔๕๖๗") and tracking.looks_like_contact("+66 89 123 4567")
     assert tracking.normalise_contact("+66 89 123 4567") == PHONE
     assert not tracking.looks_like_contact(secrets.new_token())
+
+
+def test_an_ipv6_client_is_counted_by_its_network(app: Any):
+    """Rotating addresses within one /64 does not buy more tries; another network counts apart."""
+    from thongthin.app import client_address
+
+    def seen_as(remote: str) -> str:
+        with app.test_request_context("/", environ_base={"REMOTE_ADDR": remote}):
+            return client_address()
+
+    assert seen_as("2001:db8:1:2::1") == seen_as("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert seen_as("2001:db8:1:3::1") != seen_as("2001:db8:1:2::1")
+    assert seen_as("::ffff:203.0.113.7") == seen_as("203.0.113.7") == "203.0.113.7"
