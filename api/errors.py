@@ -68,7 +68,10 @@ STATUS_OF: list[tuple[type[Exception], int]] = [
 
 def _handle(error: Exception) -> Any:
     if isinstance(error, ApiError):
-        return error_response(error.status, error.code, error.message, **error.extra)
+        response = error_response(error.status, error.code, error.message, **error.extra)
+        if "retry_after" in error.extra:
+            response.headers["Retry-After"] = str(error.extra["retry_after"])
+        return response
     status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
     code = getattr(error, "code", "error")
     extra: dict[str, Any] = {}

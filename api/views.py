@@ -90,9 +90,23 @@ def upload_attachment(tenant: str, service_id: str, attachment_id: str) -> Any:
     try:
         described = platform().db(
             uploads.upload(
-                found, definition, attachment_id, sent.read(), sent.filename, blobs=platform().blobs
+                found,
+                definition,
+                attachment_id,
+                sent.read(),
+                sent.filename,
+                blobs=platform().blobs,
+                client=client_address(),
             )
         )
+    except uploads.UploadQuotaExceeded as refused:
+        raise ApiError(
+            429,
+            refused.reason_code,
+            refused.message_en,
+            message_th=refused.message_th,
+            retry_after=refused.seconds,
+        ) from None
     except UploadRejected as rejected:
         raise ApiError(
             422, f"upload_{rejected.reason_code}", rejected.message_en, message_th=rejected.message_th

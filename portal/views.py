@@ -306,6 +306,7 @@ def _take_uploads(
                         file.filename,
                         blobs=platform().blobs,
                         draft=draft,
+                        client=client_address(),
                     )
                 )
             except UploadRejected as rejected:

@@ -27,12 +27,16 @@ _MIB = 1024 * 1024
 class UploadRejected(BlobError):
     """An uploaded file the service does not take; the messages are for the citizen.
 
-    ``reason_code`` is one of :attr:`EMPTY`, :attr:`TOO_LARGE` and :attr:`TYPE_NOT_ACCEPTED`.
+    ``reason_code`` is one of :attr:`EMPTY`, :attr:`TOO_LARGE`, :attr:`TYPE_NOT_ACCEPTED`,
+    :attr:`TOO_MANY_PIXELS`, :attr:`DAMAGED` and :attr:`TOO_MANY_UPLOADS`.
     """
 
     EMPTY = "empty"
     TOO_LARGE = "too_large"
     TYPE_NOT_ACCEPTED = "type_not_accepted"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    DAMAGED = "damaged"
+    TOO_MANY_UPLOADS = "too_many_uploads"
 
     def __init__(self, reason_code: str, message_th: str, message_en: str, *, filename: str | None = None):
         self.reason_code = reason_code
@@ -106,7 +110,9 @@ def check_upload(data: bytes, filename: str, accept: Sequence[str], max_bytes: i
 
     Raises :class:`UploadRejected` with reason ``empty`` (no bytes), ``too_large`` (more than
     ``max_bytes``; the message gives the limit in MB) or ``type_not_accepted`` (the content is
-    not one of ``accept``, whatever the file's extension says), and :class:`ValueError` when
+    not one of ``accept``, whatever the file's extension says), ``too_many_pixels`` (an image
+    whose header declares more pixels than any photo or scan needs: a decompression bomb) or
+    ``damaged`` (an image header cut short), and :class:`ValueError` when
     ``accept`` is empty or ``max_bytes`` is not positive (a mistake of the caller).
     """
     if not accept:
@@ -137,4 +143,29 @@ def check_upload(data: bytes, filename: str, accept: Sequence[str], max_bytes: i
             f"The file must be a {_alternatives(labels, 'or')}",
             filename=filename,
         )
+    _check_dimensions(data, content_type, filename)
     return content_type
+
+
+def _check_dimensions(data: bytes, content_type: str, filename: str) -> None:
+    from engine.blobs.images import MAX_PIXELS, DamagedImage, declared_dimensions
+
+    try:
+        dimensions = declared_dimensions(data, content_type)
+    except DamagedImage:
+        raise UploadRejected(
+            UploadRejected.DAMAGED,
+            "ไฟล์ภาพนี้เสียหายหรือไม่สมบูรณ์ กรุณาถ่ายภาพหรือสแกนใหม่แล้วแนบอีกครั้ง",
+            "This image is damaged or incomplete. Please take or scan it again and attach it.",
+            filename=filename,
+        ) from None
+    if dimensions is not None and dimensions.absurd:
+        megapixels = MAX_PIXELS // 1_000_000
+        raise UploadRejected(
+            UploadRejected.TOO_MANY_PIXELS,
+            f"ภาพนี้มีขนาด {dimensions.width:,} × {dimensions.height:,} จุด ซึ่งใหญ่เกินไป "
+            f"ภาพต้องมีไม่เกิน {megapixels} ล้านจุด กรุณาย่อภาพแล้วแนบอีกครั้ง",
+            f"This image is {dimensions.width:,} × {dimensions.height:,} pixels, which is too large; "
+            f"images must have at most {megapixels} million pixels. Please resize it and attach it again.",
+            filename=filename,
+        )

@@ -176,11 +176,26 @@ async def submit(
         )
         if ids:
             # Only files nobody's submission owns yet: an ID copied from elsewhere cannot move a file.
-            await (
+            # Counted, since another submission (or the clean-up of unused uploads) may have
+            # taken a file since it was checked: then nothing of this one is stored.
+            claimed = await (
                 Attachment.filter(tenant=tenant, id__in=ids, submission_id=None)
                 .using_db(connection)
                 .update(submission_id=submission.id)
             )
+            if claimed != len(set(ids)):
+                owned = set(
+                    await Attachment.filter(tenant=tenant, id__in=ids, submission_id=submission.id)
+                    .using_db(connection)
+                    .values_list("id", flat=True)
+                )
+                raise SubmissionInvalid(
+                    [
+                        FieldError(pointer, *MISSING_FILE, "attachment")
+                        for pointer, entry in attachment_entries(definition, data)
+                        if entry["id"] not in owned
+                    ]
+                )
     return Receipt(reference, initial, token)
 
 
