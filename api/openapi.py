@@ -31,20 +31,37 @@ def _too_many_attempts(description: str) -> dict[str, Any]:
     }
 
 
-TENANT = {
-    "name": "tenant",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "description": "Municipality slug, e.g. maehia",
-}
-REFERENCE = {
-    "name": "reference",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "example": "MH-2569-000123",
-}
+def _path_parameter(name: str, max_length: int, description: str, example: str) -> dict[str, Any]:
+    """A path parameter bounded like the column it is looked up in (longer ones are never found)."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": max_length},
+        "description": description,
+        "example": example,
+    }
+
+
+TENANT = _path_parameter("tenant", 40, "Municipality slug", "maehia")
+SERVICE_ID = _path_parameter(
+    "service_id", 64, "A service of the catalog the municipality enabled", "complaint"
+)
+ATTACHMENT_ID = _path_parameter("attachment_id", 64, "An attachment the service asks for", "photos")
+REFERENCE = _path_parameter("reference", 32, "The submission's reference number", "MH-2569-000123")
+PUBLIC_ID = _path_parameter(
+    "public_id", 40, "The issued document's public ID (in its QR code)", "d7Kq2mXa9pLr"
+)
+
+# Answers every operation may give, by what it takes.
+MALFORMED = _error(
+    "The body is not what the operation takes: invalid_json (not JSON, invalid UTF-8, nested deeper "
+    "than 64 levels) or invalid_request (a field missing or of the wrong type)"
+)
+TOO_LARGE = _error(
+    "The body is larger than the limit (request_entity_too_large; 1 MiB for JSON, "
+    "THONGTHIN_MAX_JSON_BYTES; uploads by the service's own limit)"
+)
 TRACKING_HEADER = {
     "name": "X-Tracking-Token",
     "in": "header",
@@ -85,8 +102,14 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "200": _json(_ref("Token"), "A bearer token valid for eight hours"),
-                    "400": _error("Malformed request"),
-                    "401": _error("Wrong username, password or two-factor code"),
+                    "400": MALFORMED,
+                    "401": _error(
+                        "Wrong municipality, username, password or two-factor code (one answer for all)"
+                    ),
+                    "413": TOO_LARGE,
+                    "429": _too_many_attempts(
+                        "Too many failed logins for this account or from this address; wait Retry-After seconds"
+                    ),
                 },
             }
         },
@@ -111,10 +134,7 @@ SPEC: dict[str, Any] = {
             "post": {
                 "summary": "Submit an application (the form data as JSON)",
                 "security": [],
-                "parameters": [
-                    TENANT,
-                    {"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                ],
+                "parameters": [TENANT, SERVICE_ID],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -125,9 +145,13 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "201": _json(_ref("Receipt"), "Stored; keep the tracking token to follow it"),
-                    "400": _error("The body is not a JSON object"),
+                    "400": MALFORMED,
                     "404": _error("No such municipality or service"),
-                    "422": _json(_ref("ValidationError"), "The data does not validate; nothing was stored"),
+                    "413": TOO_LARGE,
+                    "422": _json(
+                        _ref("ValidationError"),
+                        "The data does not validate; nothing was stored (at most 50 errors, more_errors counts the rest)",
+                    ),
                 },
             }
         },
@@ -135,20 +159,14 @@ SPEC: dict[str, Any] = {
             "post": {
                 "summary": "Upload one file for an attachment of the service (before submitting)",
                 "security": [],
-                "parameters": [
-                    TENANT,
-                    {"name": "service_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                ],
+                "parameters": [TENANT, SERVICE_ID, ATTACHMENT_ID],
                 "requestBody": {
                     "required": True,
                     "content": {
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
-                                "properties": {
-                                    "file": {"type": "string", "contentMediaType": "application/octet-stream"}
-                                },
+                                "properties": {"file": {"type": "string", "format": "binary"}},
                                 "required": ["file"],
                             }
                         }
@@ -158,10 +176,15 @@ SPEC: dict[str, Any] = {
                     "201": _json(
                         _ref("Attachment"), "Stored; put this object into the form data's list of files"
                     ),
-                    "400": _error("No file sent"),
+                    "400": _error("No file sent, or a malformed multipart body"),
                     "404": _error("No such municipality, service or attachment"),
+                    "413": TOO_LARGE,
                     "422": _error(
-                        "Empty, too large, or a type the service does not accept (judged by content)"
+                        "Empty, too large, a type the service does not accept (judged by content), an image "
+                        "declaring absurd dimensions, or a damaged image (codes upload_*)"
+                    ),
+                    "429": _too_many_attempts(
+                        "Too many files or bytes uploaded from this address in an hour (too_many_uploads)"
                     ),
                 },
             }
@@ -192,13 +215,16 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "200": _json(_ref("Submission"), "The submission after the action"),
-                    "400": _error("Malformed request, or a tracking token in the query string"),
+                    "400": _error(
+                        "Malformed body (invalid_json, invalid_request), or a tracking token in the query string"
+                    ),
                     "401": _error("No credentials"),
                     "403": _error("None of the caller's roles may take this action"),
                     "404": _error("No such submission, or the tracking token does not match"),
                     "409": _error(
                         "The submission changed meanwhile (stale version) or is in a state where the action is not possible"
                     ),
+                    "413": TOO_LARGE,
                     "422": _json(
                         _ref("ValidationError"), "Invalid input for the action, or an unknown action"
                     ),
@@ -228,8 +254,11 @@ SPEC: dict[str, Any] = {
                         "No link sent now (one was sent recently, or there is nowhere to send it)",
                     ),
                     "202": _json(_ref("TrackingLinkAnswer"), "A fresh link is on its way to the applicant"),
-                    "400": _error("The body is not a JSON object with a contact"),
+                    "400": _error(
+                        "The body is not a JSON object with a contact (invalid_json, invalid_request)"
+                    ),
                     "404": _error("No such municipality or submission, or the contact does not match"),
+                    "413": TOO_LARGE,
                     "429": _too_many_attempts(TRACKING_LIMITS),
                 },
             }
@@ -241,13 +270,13 @@ SPEC: dict[str, Any] = {
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/pdf": {
-                            "schema": {"type": "string", "contentMediaType": "application/pdf"}
-                        },
+                        "application/pdf": {"schema": {"type": "string", "format": "binary", "minLength": 1}},
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
-                                "properties": {"file": {"type": "string"}},
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary", "minLength": 1}
+                                },
                                 "required": ["file"],
                             }
                         },
@@ -259,6 +288,7 @@ SPEC: dict[str, Any] = {
                         "The report (genuine only when signed, trusted and in the register)",
                     ),
                     "400": _error("Nothing sent"),
+                    "413": TOO_LARGE,
                 },
             }
         },
@@ -266,9 +296,7 @@ SPEC: dict[str, Any] = {
             "get": {
                 "summary": "An issued document's register entry and signature report",
                 "security": [],
-                "parameters": [
-                    {"name": "public_id", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
+                "parameters": [PUBLIC_ID],
                 "responses": {
                     "200": _json(_ref("VerificationResult"), "The report of the document as issued"),
                     "404": _error("No issued document with this ID"),
@@ -299,13 +327,18 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "200": _json(_ref("PaymentRecorded"), "Recorded (or recorded before: duplicate)"),
-                    "400": _error("Not a JSON object naming its tenant"),
+                    "400": _error("Not a JSON object naming its tenant (invalid_json)"),
                     "401": _error(
-                        "The signature does not match (or the municipality takes no notifications)"
+                        "No signature (signature_missing), or it does not match (or the municipality takes "
+                        "no notifications)"
                     ),
                     "404": _error("No such municipality"),
                     "409": _error("The transaction ID was recorded before with another amount or reference"),
-                    "422": _error("A field is missing or malformed (the error names it in 'field')"),
+                    "413": TOO_LARGE,
+                    "422": _error(
+                        "A field is missing or malformed, or paid_at is outside the accepted window (the error "
+                        "names the field in 'field')"
+                    ),
                 },
             }
         },
@@ -323,7 +356,11 @@ SPEC: dict[str, Any] = {
             "Error": {
                 "type": "object",
                 "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "code": {"type": "string", "description": "Stable, for programs: e.g. invalid_json"},
+                    "message": {"type": "string", "description": "English, for people"},
+                    "message_th": {"type": "string", "description": "Thai, for people (when there is one)"},
+                },
             },
             "FieldError": {
                 "type": "object",
@@ -339,17 +376,25 @@ SPEC: dict[str, Any] = {
                     _ref("Error"),
                     {
                         "type": "object",
-                        "properties": {"errors": {"type": "array", "items": _ref("FieldError")}},
+                        "properties": {
+                            "errors": {"type": "array", "maxItems": 50, "items": _ref("FieldError")},
+                            "more_errors": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "How many further errors were found but not listed",
+                            },
+                        },
                     },
                 ]
             },
             "Credentials": {
                 "type": "object",
-                "required": ["username", "password"],
+                "required": ["tenant", "username", "password"],
                 "properties": {
-                    "username": {"type": "string"},
-                    "password": {"type": "string"},
-                    "totp": {"type": "string"},
+                    "tenant": {"type": "string", "maxLength": 40, "description": "The municipality's slug"},
+                    "username": {"type": "string", "maxLength": 80},
+                    "password": {"type": "string", "maxLength": 1024},
+                    "totp": {"type": "string", "maxLength": 10, "description": "When two-factor login is on"},
                 },
             },
             "Token": {

@@ -150,6 +150,9 @@ def payment_notification() -> Any:
     checked before anything is read beyond the tenant; the same transaction ID twice is
     recorded once; a reference that matches no bill is held for an officer, never dropped.
     """
+    if not request.headers.get(payments.SIGNATURE_HEADER):
+        # Unsigned: refused before the body is read, whoever it claims to be for.
+        raise ApiError(401, "signature_missing", f"sign the body: header {payments.SIGNATURE_HEADER}")
     raw = request.get_data(cache=True)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("tenant"), str):

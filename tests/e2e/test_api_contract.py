@@ -1,0 +1,119 @@
+"""The JSON API keeps the contract its OpenAPI document states, as an independent tool checks it.
+
+Schemathesis reads ``/api/v1/openapi.json`` from a served, seeded instance and sends what the
+document allows (and what it forbids) to every operation, checking each answer against the
+document: no server errors, only documented statuses, headers and bodies, invalid input
+refused, valid input accepted, ``Allow`` on 405s. Once anonymously, once as an officer.
+Bounded in examples and time so the suite stays fast; the seed is fixed so a failure repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
+from thongthin.demo import DEMO_PASSWORD
+
+SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+EXAMPLES_PER_OPERATION = int(os.environ.get("THONGTHIN_CONTRACT_EXAMPLES", "25"))
+SECONDS_PER_RUN = int(os.environ.get("THONGTHIN_CONTRACT_SECONDS", "60"))
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("contract")
+    environ = clean_environ(THONGTHIN_DATA=str(folder / "data"), SECRET_KEY="test-contract-secret")
+    for step in ([THONGTHIN, "db", "upgrade"], [sys.executable, "-c", SEED]):
+        done = subprocess.run(step, env=environ, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    log = folder / "server.log"
+    command = [THONGTHIN, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=environ, stdout=sink, stderr=sink, start_new_session=True)
+    try:
+        wait_listening(process, port, log)
+        yield Server(f"http://127.0.0.1:{port}", log)
+    finally:
+        stop(process)
+
+
+def officer_token(server: Server, username: str) -> str:
+    body = json.dumps({"tenant": TENANT, "username": username, "password": DEMO_PASSWORD}).encode()
+    sent = urllib.request.Request(
+        f"{server.url}/api/v1/auth/token", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(sent, timeout=30) as answer:
+        return json.load(answer)["token"]
+
+
+def schemathesis(server: Server, tmp_path: Path, *headers: str) -> subprocess.CompletedProcess[str]:
+    assert SCHEMATHESIS, "schemathesis is a test dependency (pip install -e '.[test]')"
+    command = [
+        SCHEMATHESIS,
+        "run",
+        f"{server.url}/api/v1/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(EXAMPLES_PER_OPERATION),
+        "--max-time",
+        str(SECONDS_PER_RUN),
+        "--seed",
+        "20261203",
+        "--workers",
+        "2",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path),
+    ]
+    for header in headers:
+        command += ["-H", header]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=SECONDS_PER_RUN * 3 + 120, cwd=tmp_path
+    )
+
+
+def _explain(done: subprocess.CompletedProcess[str], server: Server) -> str:
+    log = server.log.read_text(errors="replace")[-4000:]
+    return f"schemathesis exited {done.returncode}\n{done.stdout[-20000:]}\n{done.stderr[-4000:]}\n--- server log ---\n{log}"
+
+
+def test_the_document_is_valid_openapi(server: Server):
+    from openapi_spec_validator import validate
+
+    with urllib.request.urlopen(f"{server.url}/api/v1/openapi.json", timeout=30) as answer:
+        document = json.load(answer)
+    validate(document)
+    assert document["openapi"].startswith("3.")
+
+
+def test_anonymous_callers_get_what_the_document_promises(server: Server, tmp_path: Path):
+    done = schemathesis(server, tmp_path)
+    assert done.returncode == 0, _explain(done, server)
+
+
+def test_officers_get_what_the_document_promises(server: Server, tmp_path: Path):
+    token = officer_token(server, f"{TENANT}.clerk")
+    done = schemathesis(server, tmp_path, f"Authorization: Bearer {token}")
+    assert done.returncode == 0, _explain(done, server)
