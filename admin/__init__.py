@@ -49,7 +49,9 @@ def admin_only(view: View) -> View:
 
 def safe_next(target: str | None) -> str | None:
     """``target`` when it is a path of this tenant's back office, else None (no open redirects)."""
-    if not target:
+    # Control characters (a newline would split the Location header) and over-long targets never
+    # come from our own links.
+    if not target or len(target) > 2000 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return None
     parts = urlsplit(target)
     prefix = f"/{g.tenant.slug}/admin/"

@@ -19,6 +19,7 @@ from admin.charts import BarGroup, grouped_bar_chart
 from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.definitions import ServiceDefinition
 from engine.services import billing, billing_reports, payments, statements, tenants
+from engine.store.bounds import could_be_integer_key
 from renderers.web import current_language, translate
 from thongthin.app import platform
 
@@ -272,7 +273,7 @@ def statement_import() -> Any:
 def statement_result() -> Any:
     """What became of each row of an import; while the worker records it, a progress bar that refreshes."""
     statement_id = request.args.get("id", type=int)
-    if statement_id is None:
+    if not could_be_integer_key(statement_id):
         abort(404)
     result = platform().db(statements.statement_result(g.tenant, statement_id))
     return _render("admin/payments_statement_result.html", result=result, working=not result.finished)

@@ -77,6 +77,8 @@ def _handle(error: Exception) -> Any:
     extra: dict[str, Any] = {}
     if isinstance(error, SubmissionInvalid | InvalidInput):
         extra["errors"] = [e.as_dict() for e in error.errors]
+    if isinstance(error, SubmissionInvalid) and error.more_errors:
+        extra["more_errors"] = error.more_errors
     if isinstance(error, GuardFailed):
         extra["message_th"] = error.message_th
     if isinstance(error, InvalidPayment):

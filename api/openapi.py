@@ -289,6 +289,9 @@ SPEC: dict[str, Any] = {
                     ),
                     "400": _error("Nothing sent"),
                     "413": TOO_LARGE,
+                    "503": _error(
+                        "The installation has no trust roots configured (verification_unavailable)"
+                    ),
                 },
             }
         },
@@ -300,6 +303,9 @@ SPEC: dict[str, Any] = {
                 "responses": {
                     "200": _json(_ref("VerificationResult"), "The report of the document as issued"),
                     "404": _error("No issued document with this ID"),
+                    "503": _error(
+                        "The installation has no trust roots configured (verification_unavailable)"
+                    ),
                 },
             }
         },

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, jsonify, request, url_for
 
 from api.auth import Caller, caller_for
+from api.body import json_body, raw_body, read_json
 from api.errors import ApiError
 from api.openapi import SPEC
 from engine.services import accounts, payments, submissions, tenants, tracking
@@ -16,13 +17,6 @@ from thongthin.app import client_address, platform
 from thongthin.runners import public_url
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
-    return body
 
 
 def tenant_or_404(slug: str) -> Tenant:
@@ -129,17 +123,29 @@ def verify() -> Any:
             "invalid_request",
             "send the PDF as the body (application/pdf) or as the multipart field 'file'",
         )
-    return jsonify(platform().db(verify_upload(data, platform().trust_roots())).as_dict())
+    return jsonify(platform().db(verify_upload(data, _trust_roots())).as_dict())
 
 
 @blueprint.get("/documents/<public_id>")
 def document(public_id: str) -> Any:
     """The register entry and signature report of an issued document (what its QR code leads to)."""
+    from engine.services import documents
     from signing.registry import verify_issued
 
-    return jsonify(
-        platform().db(verify_issued(public_id, platform().blobs, platform().trust_roots())).as_dict()
-    )
+    platform().db(documents.by_public_id(public_id))  # 404 first, whatever the installation lacks
+    return jsonify(platform().db(verify_issued(public_id, platform().blobs, _trust_roots())).as_dict())
+
+
+def _trust_roots() -> Any:
+    """The roots signatures must chain to; 503 when the installation has none configured."""
+    from signing.errors import PkiError
+
+    try:
+        return platform().trust_roots()
+    except PkiError:
+        raise ApiError(
+            503, "verification_unavailable", "this installation has no trust roots configured"
+        ) from None
 
 
 @blueprint.post("/payments/notify")
@@ -153,8 +159,8 @@ def payment_notification() -> Any:
     if not request.headers.get(payments.SIGNATURE_HEADER):
         # Unsigned: refused before the body is read, whoever it claims to be for.
         raise ApiError(401, "signature_missing", f"sign the body: header {payments.SIGNATURE_HEADER}")
-    raw = request.get_data(cache=True)
-    body = request.get_json(silent=True)
+    raw = raw_body()
+    body = read_json(raw)
     if not isinstance(body, dict) or not isinstance(body.get("tenant"), str):
         raise ApiError(400, "invalid_json", "the body must be a JSON object naming its tenant")
     found = tenant_or_404(body["tenant"])

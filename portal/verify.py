@@ -47,4 +47,4 @@ def verified_document(public_id: str) -> Any:
     """The issued file itself, so a person can compare it with the copy they were shown."""
     found = platform().db(documents.by_public_id(public_id))
     content = platform().blobs.get(found.blob_key)
-    return download(content, documents.file_name(found), "application/pdf", private=False)
+    return download(content, documents.file_name(found), "application/pdf")

@@ -45,11 +45,14 @@ def thai_date(value: date | datetime | str | None, *, with_time: bool = False) -
     return format_date(value, language)
 
 
-def download(content: bytes, filename: str, mimetype: str, *, private: bool = True) -> Response:
-    """``content`` as a file download (never shown inline); ``private`` ones are kept out of caches."""
+def download(content: bytes, filename: str, mimetype: str) -> Response:
+    """``content`` as a file download (never shown inline), kept out of every cache.
+
+    Our documents carry national ID numbers and addresses: not even the verification copy
+    reached by a QR code may stay in a shared proxy or the browser's cache.
+    """
     response = send_file(BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=filename)
-    if private:
-        response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -6,10 +6,11 @@ import ipaddress
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from engine.store.bounds import MAX_INTEGER_KEY
 from thongthin.platform import Platform
 from thongthin.settings import Settings
 
@@ -58,6 +59,45 @@ def client_address() -> str:
     return str(address)
 
 
+def _has_nul(values: Any) -> bool:
+    return any("\x00" in value for value in values)
+
+
+def refuse_impossible_input() -> None:
+    """400 for a NUL character anywhere in the path, the query or the form; 404 for integer IDs
+    no row can have.
+
+    No page or field of ours takes a NUL (PostgreSQL cannot even store one in text), and an
+    integer beyond the columns' range names nothing: refusing both here keeps every view from
+    having to.
+    """
+    if "\x00" in request.path or _has_nul(request.args.values()):
+        abort(400)
+    if request.view_args and any(
+        isinstance(value, int) and not 0 <= value <= MAX_INTEGER_KEY for value in request.view_args.values()
+    ):
+        abort(404)
+    if (
+        request.method == "POST"
+        and request.mimetype
+        in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        )
+        and _has_nul(request.form.values())
+    ):
+        abort(400)
+
+
+def _allow(response: Any) -> None:
+    """Name the methods a URL takes on a 405, whoever rendered the page (RFC 9110)."""
+    from werkzeug.exceptions import MethodNotAllowed
+
+    error = request.routing_exception
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+
+
 def create_app(settings: Settings | None = None, *, platform_: Platform | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = ThongthinFlask(__name__, static_folder=None)
@@ -69,6 +109,9 @@ def create_app(settings: Settings | None = None, *, platform_: Platform | None =
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,
         JSON_AS_ASCII=False,
+        # Form posts (not files): a page of answers is a few kilobytes and a few dozen fields.
+        MAX_FORM_MEMORY_SIZE=settings.max_form_bytes,
+        MAX_FORM_PARTS=settings.max_form_parts,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["thongthin"] = platform_ or Platform.create(settings)
@@ -89,8 +132,12 @@ def create_app(settings: Settings | None = None, *, platform_: Platform | None =
     for blueprint in (*portal.BLUEPRINTS, *admin.BLUEPRINTS):
         app.register_blueprint(blueprint)
 
+    app.before_request(refuse_impossible_input)
+
     @app.after_request
     def security_headers(response: Any) -> Any:
+        if response.status_code == 405 and "Allow" not in response.headers:
+            _allow(response)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -402,7 +402,19 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     _start_demo_worker(platform)
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, request_handler=_quiet_handler())
+
+
+def _quiet_handler() -> type:
+    from werkzeug.serving import WSGIRequestHandler
+
+    class Handler(WSGIRequestHandler):
+        """Names no server software or version in the ``Server`` header."""
+
+        def version_string(self) -> str:
+            return "thongthin"
+
+    return Handler
 
 
 def _start_demo_pki(platform: Any, port: int) -> None:

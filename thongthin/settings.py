@@ -21,6 +21,9 @@ class Settings:
     max_upload_bytes: int = 25 * 1024 * 1024
     # How many reverse proxies in front of the platform set X-Forwarded-For/-Proto (0: none are trusted).
     trusted_proxies: int = 0
+    # Form posts other than files: bytes of all fields together, and how many fields.
+    max_form_bytes: int = 512 * 1024
+    max_form_parts: int = 1000
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -41,6 +44,10 @@ class Settings:
             # A demo on http://127.0.0.1 could not log in with Secure cookies.
             secure_cookies=env.get("SESSION_COOKIE_SECURE", "0" if demo else "1") == "1",
             trusted_proxies=_count(env.get("THONGTHIN_TRUSTED_PROXIES", "0"), "THONGTHIN_TRUSTED_PROXIES"),
+            max_form_bytes=_count(
+                env.get("THONGTHIN_MAX_FORM_BYTES", str(512 * 1024)), "THONGTHIN_MAX_FORM_BYTES"
+            ),
+            max_form_parts=_count(env.get("THONGTHIN_MAX_FORM_PARTS", "1000"), "THONGTHIN_MAX_FORM_PARTS"),
             environ=env,
         )
 

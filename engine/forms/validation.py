@@ -15,7 +15,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from engine import jsonpointer
 from engine.definitions import schemas
 from engine.forms import messages
-from engine.forms.errors import FieldError
+from engine.forms.errors import MAX_COUNTED, MAX_ERRORS, ErrorList, FieldError
 from engine.forms.formats import FORMAT_CHECKER
 from engine.forms.keywords import KEYWORDS, TODAY
 
@@ -64,15 +64,28 @@ class CompiledForm:
         try:
             found: dict[str, FieldError] = {}
             ranks: dict[str, int] = {}
-            for error in self.validator.iter_errors(data):
-                for field_error in self._describe(error):
-                    rank = _PRIORITY.get(field_error.keyword, 9)
-                    if field_error.pointer not in found or rank < ranks[field_error.pointer]:
+            beyond: set[str] = set()
+            for field_error in self._each_error(data):
+                rank = _PRIORITY.get(field_error.keyword, 9)
+                if field_error.pointer in found:
+                    if rank < ranks[field_error.pointer]:
                         found[field_error.pointer] = field_error
                         ranks[field_error.pointer] = rank
-            return sorted(found.values(), key=lambda e: (self._order(e.pointer), e.pointer))
+                elif len(found) < MAX_ERRORS:
+                    found[field_error.pointer] = field_error
+                    ranks[field_error.pointer] = rank
+                else:
+                    beyond.add(field_error.pointer)
+                    if len(beyond) >= MAX_COUNTED:
+                        break
+            listed = sorted(found.values(), key=lambda e: (self._order(e.pointer), e.pointer))
+            return ErrorList(listed, more=len(beyond))
         finally:
             TODAY.reset(token)
+
+    def _each_error(self, data: Any) -> Iterator[FieldError]:
+        for error in self.validator.iter_errors(data):
+            yield from self._describe(error)
 
     # -- describing one validator error ------------------------------------------------------
 
@@ -142,9 +155,10 @@ class CompiledForm:
         instance = error.instance if isinstance(error.instance, dict) else {}
         declared = error.schema.get("properties", {})
         patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
-        return [
+        # Lazily: the caller stops after the first few of a million unexpected names.
+        return (
             name for name in instance if name not in declared and not any(p.search(name) for p in patterns)
-        ]
+        )
 
     # -- what the citizen sees of a field ----------------------------------------------------
 

@@ -17,6 +17,7 @@ from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.services import secrets
 from engine.services.errors import NotFound
+from engine.store.bounds import could_be_key
 from engine.store.counters import next_number
 from engine.store.models import Bill, EffectJob, IssuedDocument, Submission
 from engine.thaidate import buddhist_year
@@ -116,7 +117,11 @@ async def mark_issued(document: IssuedDocument, *, blob_key: str, sha256: str, p
 
 async def by_public_id(public_id: str) -> IssuedDocument:
     """An issued document (for the public verification page); raises :class:`DocumentNotFound`."""
-    found = await IssuedDocument.get_or_none(public_id=public_id, status="issued").prefetch_related("tenant")
+    found = None
+    if could_be_key(public_id, IssuedDocument, "public_id"):
+        found = await IssuedDocument.get_or_none(public_id=public_id, status="issued").prefetch_related(
+            "tenant"
+        )
     if found is None:
         raise DocumentNotFound(f"no issued document {public_id!r}")
     return found
@@ -134,7 +139,9 @@ async def of_submission(submission: Submission) -> list[IssuedDocument]:
 
 async def issued_by(tenant: Any, public_id: str) -> IssuedDocument:
     """An issued document of ``tenant``; raises :class:`DocumentNotFound` for any other tenant's."""
-    found = await IssuedDocument.get_or_none(tenant=tenant, public_id=public_id, status="issued")
+    found = None
+    if could_be_key(public_id, IssuedDocument, "public_id"):
+        found = await IssuedDocument.get_or_none(tenant=tenant, public_id=public_id, status="issued")
     if found is None:
         raise DocumentNotFound(f"no issued document {public_id!r}")
     return found

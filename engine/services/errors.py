@@ -49,7 +49,9 @@ class SubmissionInvalid(ServiceError):
 
     def __init__(self, errors: Sequence[FieldError]):
         self.errors = list(errors)
-        super().__init__(f"{len(self.errors)} problem(s) in the submission")
+        # Problems found beyond those listed (see engine.forms.errors.MAX_ERRORS).
+        self.more_errors: int = getattr(errors, "more", 0)
+        super().__init__(f"{len(self.errors) + self.more_errors} problem(s) in the submission")
 
 
 class StaleSubmission(ServiceError):

@@ -27,7 +27,7 @@ import hmac
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -159,6 +159,11 @@ def parse_amount(value: Any, field_name: str = "amount") -> Decimal:
     return amount.quantize(CENT)
 
 
+EARLIEST_PAYMENT = datetime(2000, 1, 1, tzinfo=UTC)
+# Clocks of banks and ours differ a little; a day is far more than any honest difference.
+PAYMENT_CLOCK_SKEW = timedelta(days=1)
+
+
 def parse_time(value: Any, field_name: str = "paid_at") -> datetime:
     """An ISO 8601 time with its offset; raises InvalidPayment."""
     if not isinstance(value, str):
@@ -171,7 +176,15 @@ def parse_time(value: Any, field_name: str = "paid_at") -> datetime:
         raise InvalidPayment(field_name, f"{value!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise InvalidPayment(field_name, f"{value!r} has no UTC offset")
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidPayment(field_name, f"{value!r} is out of range") from None
+    # A bank reports a payment after it happened, and none of ours happened before 2000: a time
+    # outside that window is a mistake (or worse), and would break every page that shows it.
+    if not EARLIEST_PAYMENT <= moment <= datetime.now(UTC) + PAYMENT_CLOCK_SKEW:
+        raise InvalidPayment(field_name, f"{value!r} is not a time a payment can have been made")
+    return moment
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from engine.forms import validate_submission
 from engine.forms.errors import FieldError
 from engine.services import secrets
 from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
+from engine.store.bounds import could_be_key
 from engine.store.counters import next_number
 from engine.store.models import Attachment, AuditEntry, Bill, EffectJob, Submission, Tenant, User
 from engine.thaidate import buddhist_year
@@ -205,7 +206,9 @@ async def find(tenant: Tenant, reference: str) -> Submission:
     For officers and the system: applicants prove their tracking token through
     :mod:`engine.services.tracking`.
     """
-    found = await Submission.get_or_none(tenant=tenant, reference=reference)
+    found = None
+    if could_be_key(reference, Submission, "reference"):
+        found = await Submission.get_or_none(tenant=tenant, reference=reference)
     if found is None:
         raise SubmissionNotFound(reference)
     return found

@@ -6,12 +6,13 @@ from typing import Any
 
 from engine.definitions import ServiceDefinition
 from engine.services.errors import InvalidParameters, ServiceNotEnabled, TenantNotFound
+from engine.store.bounds import could_be_key
 from engine.store.models import EnabledService, Tenant
 
 
 async def get_tenant(slug: str) -> Tenant:
     """Raises :class:`TenantNotFound`."""
-    tenant = await Tenant.get_or_none(slug=slug)
+    tenant = await Tenant.get_or_none(slug=slug) if could_be_key(slug, Tenant, "slug") else None
     if tenant is None:
         raise TenantNotFound(slug)
     return tenant
@@ -53,7 +54,9 @@ async def enabled_services(tenant: Tenant) -> list[EnabledService]:
 
 async def enabled_service(tenant: Tenant, service_id: str) -> EnabledService:
     """Raises :class:`ServiceNotEnabled` when the tenant does not offer it."""
-    found = await EnabledService.get_or_none(tenant=tenant, service_id=service_id, enabled=True)
+    found = None
+    if could_be_key(service_id, EnabledService, "service_id"):
+        found = await EnabledService.get_or_none(tenant=tenant, service_id=service_id, enabled=True)
     if found is None:
         raise ServiceNotEnabled(tenant.slug, service_id)
     return found

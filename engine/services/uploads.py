@@ -26,6 +26,7 @@ from engine.definitions import ServiceDefinition
 from engine.definitions.model import AttachmentSpec
 from engine.services import secrets, throttle
 from engine.services.errors import NotFound
+from engine.store.bounds import could_be_key
 from engine.store.models import Attachment, Draft, Tenant
 
 # The extension a stored file is served with: the one of what it really is, whatever it was called.
@@ -181,6 +182,8 @@ async def remove(tenant: Tenant, attachment_id: str, *, blobs: Any, draft: Draft
     Raises :class:`~engine.blobs.BlobError` when the store fails to delete the bytes (the
     row is gone by then, so the file is no longer part of the form).
     """
+    if not could_be_key(attachment_id, Attachment, "id"):
+        raise UnknownAttachment(f"no attachment {attachment_id!r}")
     query = Attachment.filter(tenant=tenant, id=attachment_id, submission_id=None)
     if draft is not None:
         query = query.filter(draft_id=draft.id)
@@ -218,7 +221,9 @@ async def purge_orphans(*, blobs: Any, now: datetime | None = None) -> int:
 async def read(tenant: Tenant, attachment_id: str, *, blobs: Any) -> tuple[Attachment, bytes]:
     """An attachment of ``tenant`` and its bytes; raises :class:`UnknownAttachment` or
     :class:`~engine.blobs.BlobError`."""
-    attachment = await Attachment.get_or_none(tenant=tenant, id=attachment_id)
+    attachment = None
+    if could_be_key(attachment_id, Attachment, "id"):
+        attachment = await Attachment.get_or_none(tenant=tenant, id=attachment_id)
     if attachment is None:
         raise UnknownAttachment(f"no attachment {attachment_id!r}")
     return attachment, await asyncio.to_thread(blobs.get, attachment.blob_key)

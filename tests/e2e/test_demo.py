@@ -49,6 +49,8 @@ def check_running_demo(port: int) -> None:
     assert response.status == 200, page[:500]
     assert response.getheader("Content-Type", "").startswith("text/html")
     assert THAI.search(page), "the citizens' home page has no Thai text"
+    # No server software or version is named (Werkzeug would say "Werkzeug/3.1 Python/3.11").
+    assert response.getheader("Server") == "thongthin"
 
     status, listed = request(port, "GET", f"/api/v1/tenants/{SLUG}/services")
     assert status == 200, listed
@@ -58,7 +60,7 @@ def check_running_demo(port: int) -> None:
 
     # The printed password works for a printed account.
     officer = demo_accounts(load_catalog(), SLUG)[0].username
-    body = f'{{"username": "{officer}", "password": "{DEMO_PASSWORD}"}}'.encode()
+    body = f'{{"tenant": "{SLUG}", "username": "{officer}", "password": "{DEMO_PASSWORD}"}}'.encode()
     status, token = request(port, "POST", "/api/v1/auth/token", body)
     assert status == 200 and token["token"], token
 

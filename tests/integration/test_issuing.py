@@ -293,6 +293,8 @@ def test_officers_download_the_issued_document_from_the_desk(
     assert document.number in html and document.public_id in html
     download = client.get(f"/{town['tenant'].slug}/admin/documents/{document.public_id}")
     assert download.status_code == 200 and download.data == platform.blobs.get(document.blob_key)
+    # The certificate carries a national ID: no cache along the way may keep it.
+    assert download.headers["Cache-Control"] == "private, no-store"
     assert download.headers["Content-Type"] == "application/pdf"
     assert client.get(f"/{town['tenant'].slug}/admin/documents/not-{document.public_id}").status_code == 404
 
@@ -315,6 +317,8 @@ def test_citizens_download_and_anyone_verifies_on_the_portal(app: Any, platform:
     assert document.number in status and f"/verify/{document.public_id}" in status
     download = client.get(f"/{slug}/track/{submission.reference}/documents/{document.public_id}")
     assert download.status_code == 200 and download.data == platform.blobs.get(document.blob_key)
+    # The certificate carries a national ID: no cache along the way may keep it.
+    assert download.headers["Cache-Control"] == "private, no-store"
 
     anyone = app.test_client()
     page = anyone.get(f"/verify/{document.public_id}")
@@ -342,6 +346,8 @@ def test_citizens_download_and_anyone_verifies_on_the_portal(app: Any, platform:
     )
     assert 'data-verdict="not-genuine"' in refused.get_data(as_text=True)
     assert anyone.get("/verify/no-such-document").status_code == 404
+    copy = anyone.get(f"/verify/{document.public_id}/document.pdf")
+    assert copy.status_code == 200 and copy.headers["Cache-Control"] == "private, no-store"
     # Another applicant's tracking session cannot download this document.
     stranger = app.test_client()
     assert (

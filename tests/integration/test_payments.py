@@ -108,7 +108,7 @@ def bill_of(platform: Any, account: FeeAccount, period: str) -> Bill:
 
 def notify(client: Any, town: dict[str, Any], secret: str | None = None, **fields: Any) -> Any:
     """POST a signed payment notification as a bank would."""
-    body = json.dumps({"tenant": town["slug"], "paid_at": "2027-01-10T09:15:00+07:00", **fields}).encode()
+    body = json.dumps({"tenant": town["slug"], "paid_at": "2026-01-10T09:15:00+07:00", **fields}).encode()
     signature = payments.signature(secret or town["secret"], body)
     return client.post(
         "/api/v1/payments/notify",
@@ -203,7 +203,7 @@ def test_concurrent_deliveries_of_one_transaction_record_it_once(platform: Any, 
         ref1=bill.ref1,
         ref2=bill.ref2,
         amount=RATE,
-        paid_at=payments.parse_time("2027-01-10T09:15:00+07:00"),
+        paid_at=payments.parse_time("2026-01-10T09:15:00+07:00"),
     )
 
     async def deliver_twice() -> list[Any]:
@@ -228,7 +228,7 @@ def test_two_payments_of_one_bill_at_once_both_count(platform: Any, town: dict[s
             ref1=bill.ref1,
             ref2=bill.ref2,
             amount=Decimal("12.50"),
-            paid_at=payments.parse_time("2027-01-10T09:15:00+07:00"),
+            paid_at=payments.parse_time("2026-01-10T09:15:00+07:00"),
         )
 
     async def both() -> None:
@@ -251,7 +251,7 @@ def test_a_forged_notification_changes_nothing(platform: Any, town: dict[str, An
     forged = notify(client, town, secret="not-the-secret", **fields)
     assert forged.status_code == 401 and forged.get_json()["code"] == "bad_signature"
     # A body changed after signing fails too.
-    body = json.dumps({"tenant": town["slug"], "paid_at": "2027-01-10T09:15:00+07:00", **fields}).encode()
+    body = json.dumps({"tenant": town["slug"], "paid_at": "2026-01-10T09:15:00+07:00", **fields}).encode()
     tampered = body.replace(b'"25.00"', b'"2500.00"')
     answer = client.post(
         "/api/v1/payments/notify",
@@ -281,12 +281,25 @@ def test_malformed_notifications_name_the_field(platform: Any, town: dict[str, A
         client, town, transaction_id=new_transaction(), ref1="GB000001", amount="5", paid_at="10/01/2570"
     )
     assert stale.status_code == 422 and stale.get_json()["field"] == "paid_at"
+    # Times no payment can have: far ahead (it would break every page listing payments), or of old.
+    for moment in ("9999-12-31T23:59:59+00:00", "2999-01-01T00:00:00+07:00", "1970-01-01T00:00:00+00:00"):
+        odd = notify(
+            client, town, transaction_id=new_transaction(), ref1="GB000001", amount="5", paid_at=moment
+        )
+        assert odd.status_code == 422 and odd.get_json()["field"] == "paid_at", moment
     unknown_town = client.post(
         "/api/v1/payments/notify",
         data=json.dumps({"tenant": "no-such-town"}),
         content_type="application/json",
+        headers={"X-Thongthin-Signature": "sha256=" + "0" * 64},
     )
     assert unknown_town.status_code == 404
+    unsigned = client.post(
+        "/api/v1/payments/notify",
+        data=json.dumps({"tenant": town["tenant"].slug}),
+        content_type="application/json",
+    )
+    assert unsigned.status_code == 401 and unsigned.get_json()["code"] == "signature_missing"
 
 
 def test_an_unknown_reference_is_held_and_a_payment_before_its_bill_is_applied_after_the_run(
@@ -501,7 +514,7 @@ def test_the_worker_moves_on_an_application_whose_payment_was_recorded_without_i
         ref1=bill.ref1,
         ref2=bill.ref2,
         amount=Decimal(str(bill.amount)),
-        paid_at=payments.parse_time("2027-01-10T09:15:00+07:00"),
+        paid_at=payments.parse_time("2026-01-10T09:15:00+07:00"),
     )
     platform.db(payments.record_payment(tenant, reported))  # no definitions: nothing moves it on
     assert platform.db(Submission.get(id=submission.id)).state == "awaiting_payment"
