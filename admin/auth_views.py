@@ -12,7 +12,8 @@ from admin.forms import ErrorItem, flash_key
 from engine.services import accounts, desk
 from engine.services.errors import AuthenticationFailed
 from engine.services.throttle import TooManyAttempts
-from thongthin.app import platform
+from renderers.web import current_language, translate
+from thongthin.app import client_address, platform
 
 TOTP_PENDING = "totp_pending"  # the secret shown on the setup page until a code confirms it
 
@@ -41,14 +42,16 @@ def login() -> Any:
             errors.append(ErrorItem("password", "admin.login.error.password"))
         if not errors:
             try:
-                user = platform().db(accounts.authenticate(username, password, code))
-                if user.tenant_id != g.tenant.id:
-                    # Same message as a wrong password: nobody learns where an account belongs.
-                    raise AuthenticationFailed()
+                user = platform().db(
+                    accounts.authenticate(g.tenant.slug, username, password, code, address=client_address())
+                )
             except AuthenticationFailed:
                 errors.append(ErrorItem("username", "admin.login.error.failed"))
-            except TooManyAttempts:
-                errors.append(ErrorItem("username", "admin.login.error.throttled"))
+            except TooManyAttempts as refused:
+                message = translate(
+                    "admin.login.error.throttled", current_language(), minutes=str(refused.minutes)
+                )
+                errors.append(ErrorItem("username", text=message))
             else:
                 _fresh_session(**{SESSION_USER: user.id, SESSION_TENANT: g.tenant.id})
                 return redirect(next_url or url_for("admin.inbox"))

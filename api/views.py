@@ -31,10 +31,11 @@ def openapi() -> Any:
 @blueprint.post("/auth/token")
 def token() -> Any:
     body = json_body()
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise ApiError(400, "invalid_request", "give username and password as strings")
-    user = platform().db(accounts.authenticate(username, password, body.get("totp")))
+    tenant, username, password = body.get("tenant"), body.get("username"), body.get("password")
+    totp = body.get("totp")
+    if not all(isinstance(v, str) for v in (tenant, username, password)) or not isinstance(totp, str | None):
+        raise ApiError(400, "invalid_request", "give tenant, username and password (and totp) as strings")
+    user = platform().db(accounts.authenticate(tenant, username, password, totp, address=client_address()))
     return jsonify({"token": platform().db(accounts.issue_token(user)), "token_type": "Bearer"})
 
 

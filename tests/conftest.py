@@ -38,11 +38,13 @@ REQUIRED_SERVICES = frozenset(
 
 
 @pytest.fixture(autouse=True)
-def fresh_upload_quota(request: pytest.FixtureRequest) -> None:
-    """Every test starts with the hourly upload quota of its (shared, local) address unused.
+def fresh_address_limits(request: pytest.FixtureRequest) -> None:
+    """Every test starts with the limits counted per client address unused.
 
-    The session's tests all upload from 127.0.0.1; without this the quota would run out
-    half-way through the suite, depending on which tests a worker happened to run.
+    The session's tests all come from 127.0.0.1; without this the hourly upload quota, or the
+    failed logins and tracking lookups one address may make, would run out half-way through
+    the suite, depending on which tests a worker happened to run. Tests of those limits use
+    addresses of their own.
     """
     if "platform" not in request.fixturenames:
         return
@@ -50,8 +52,8 @@ def fresh_upload_quota(request: pytest.FixtureRequest) -> None:
     from engine.store.models import Attempt
 
     running = request.getfixturevalue("platform")
-    scopes = [throttle.UPLOAD_FILES.scope, throttle.UPLOAD_BYTES.scope]
-    running.db(Attempt.filter(scope__in=scopes).delete())
+    limits = (throttle.UPLOAD_FILES, throttle.UPLOAD_BYTES, throttle.LOGIN_ADDRESS, throttle.TRACKING_ADDRESS)
+    running.db(Attempt.filter(scope__in=[limit.scope for limit in limits]).delete())
 
 
 SERVICE_IDS = sorted(p.name for p in CATALOG.iterdir() if (p / "service.json").is_file())

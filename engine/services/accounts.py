@@ -8,15 +8,25 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import Q
 
 from engine.services import secrets, throttle
 from engine.services.errors import AuthenticationFailed
-from engine.store.models import ApiToken, RoleGrant, Tenant, User
+from engine.store.bounds import could_be_key, max_length
+from engine.store.models import AccountEvent, ApiToken, RoleGrant, Tenant, User
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login with an unknown username like that of a wrong password.
 _DUMMY_HASH = _hasher.hash("thongthin-no-such-user")
 TOKEN_LIFETIME = timedelta(hours=8)
+# Kinds of account events (AccountEvent.kind).
+LOCKED = "locked"
+PASSWORD_CHANGED = "password_changed"
+PASSWORD_RESET = "password_reset"
+DEACTIVATED = "deactivated"
+REACTIVATED = "reactivated"
+TOTP_ENABLED = "totp_enabled"
+TOTP_DISABLED = "totp_disabled"
 
 
 def hash_password(password: str) -> str:
@@ -63,31 +73,108 @@ async def roles_of(user: User) -> set[str]:
     return set(await RoleGrant.filter(tenant_id=user.tenant_id, user=user).values_list("role", flat=True))
 
 
-async def authenticate(username: str, password: str, totp_code: str | None = None) -> User:
-    """The active user with these credentials; raises :class:`AuthenticationFailed`.
+def _login_limits(tenant_slug: str, username: str, address: str) -> list[tuple[throttle.Limit, str]]:
+    account = f"{tenant_slug}/{username.strip().lower()}"
+    return [
+        (throttle.LOGIN, f"{account}@{address}"),
+        (throttle.LOGIN_ADDRESS, address),
+        (throttle.LOGIN_ACCOUNT, account),
+    ]
 
-    Users with two-factor authentication also need the current TOTP code. After
-    :data:`engine.services.throttle.LOGIN` failures for a username it raises
-    :class:`~engine.services.throttle.TooManyAttempts` until the window ends, even for the
-    right password.
+
+async def authenticate(
+    tenant_slug: str,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
+    *,
+    address: str = "",
+    now: datetime | None = None,
+) -> User:
+    """The active officer of ``tenant_slug`` with these credentials.
+
+    Raises :class:`AuthenticationFailed` (one message for an unknown municipality or user, a
+    wrong password, a missing, wrong or already used two-factor code) and
+    :class:`~engine.services.throttle.TooManyAttempts` before anything is checked when there
+    were too many failures: for this username from ``address``, from ``address`` whatever the
+    username, or for this username from anywhere (a shorter cool-down, so an attacker elsewhere
+    cannot keep a real officer out for long). The first refusal of an account is recorded as
+    an account event the officer and their administrators see.
     """
-    key = username.strip().lower()
-    await throttle.take(throttle.LOGIN, key)
-    user = await User.get_or_none(username=username, active=True)
+    limits = _login_limits(tenant_slug, username, address)
+    refusals: list[throttle.TooManyAttempts] = []
+    for limit, key in limits:  # every key counted, even when an earlier one refuses
+        try:
+            await throttle.take(limit, key, now=now)
+        except throttle.TooManyAttempts as refused:
+            refusals.append(refused)
+    for refused in refusals:
+        if refused.limit is throttle.LOGIN_ACCOUNT and refused.first_refusal:
+            await _record_lockout(tenant_slug, username, address, refused, now=now)
+    if refusals:
+        raise max(refusals, key=lambda r: r.retry_after)
+    user = None
+    if could_be_key(tenant_slug, Tenant, "slug") and 0 < len(username) <= max_length(User, "username"):
+        user = await User.get_or_none(tenant__slug=tenant_slug, username=username, active=True)
     if user is None:
         verify_password(_DUMMY_HASH, password)
         raise AuthenticationFailed()
     if not verify_password(user.password_hash, password):
         raise AuthenticationFailed()
-    if user.totp_secret and not (
-        totp_code and pyotp.TOTP(user.totp_secret).verify(totp_code, valid_window=1)
-    ):
-        raise AuthenticationFailed("a valid two-factor code is required")
+    if user.totp_secret and not await _use_totp_code(user, totp_code, now=now):
+        raise AuthenticationFailed()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save(update_fields=["password_hash"])
-    await throttle.forget(throttle.LOGIN, key)
+    for limit, key in limits:
+        if limit is throttle.LOGIN_ADDRESS:
+            # Only failures count against an address (forty officers behind one town-hall NAT log
+            # in every morning), and one right password must not wipe a sprayer's count.
+            await throttle.give_back(limit, key)
+        else:
+            await throttle.forget(limit, key)
     return user
+
+
+async def _use_totp_code(user: User, code: str | None, *, now: datetime | None = None) -> bool:
+    """True when ``code`` is the officer's current (or adjacent) code and was never used before.
+
+    The step is stored with a conditional UPDATE, so the same code sent twice at once passes once.
+    """
+    code = "".join((code or "").split())
+    if not code.isdigit() or user.totp_secret is None:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    moment = now or datetime.now(UTC)
+    for offset in (0, -1, 1):
+        at = moment + timedelta(seconds=offset * totp.interval)
+        if totp.verify(code, for_time=at, valid_window=0):
+            step = totp.timecode(at)
+            used = (
+                await User.filter(id=user.id)
+                .filter(Q(totp_last_step__isnull=True) | Q(totp_last_step__lt=step))
+                .update(totp_last_step=step)
+            )
+            return used == 1
+    return False
+
+
+async def _record_lockout(
+    tenant_slug: str, username: str, address: str, refused: throttle.TooManyAttempts, *, now: datetime | None
+) -> None:
+    user = None
+    if could_be_key(tenant_slug, Tenant, "slug") and 0 < len(username) <= max_length(User, "username"):
+        user = await User.get_or_none(tenant__slug=tenant_slug, username=username)
+    if user is None:
+        return
+    await AccountEvent.create(
+        tenant_id=user.tenant_id,
+        user=user,
+        kind=LOCKED,
+        detail={"minutes": refused.minutes},
+        address=address[:64],
+        at=now or datetime.now(UTC),
+    )
 
 
 async def enable_totp(user: User) -> str:

@@ -52,7 +52,8 @@ def make_municipality(platform: Any, client: Any) -> Municipality:
     tokens = {}
     for role in roles:
         response = client.post(
-            "/api/v1/auth/token", json={"username": f"{slug}.{role}", "password": DEMO_PASSWORD}
+            "/api/v1/auth/token",
+            json={"tenant": slug, "username": f"{slug}.{role}", "password": DEMO_PASSWORD},
         )
         assert response.status_code == 200, response.json
         tokens[role] = response.json["token"]
@@ -232,10 +233,17 @@ def test_officers_of_another_town_see_nothing(client: Any, town: Municipality, o
 
 
 def test_bad_credentials(client: Any, town: Municipality):
-    wrong = client.post("/api/v1/auth/token", json={"username": f"{town.slug}.clerk", "password": "nope"})
+    def token(**body: Any) -> Any:
+        return client.post("/api/v1/auth/token", json=body)
+
+    wrong = token(tenant=town.slug, username=f"{town.slug}.clerk", password="nope")
     assert wrong.status_code == 401 and wrong.json["code"] == "unauthorized"
-    nobody = client.post("/api/v1/auth/token", json={"username": "nobody", "password": "nope"})
-    assert nobody.status_code == 401
+    nobody = token(tenant=town.slug, username="nobody", password="nope")
+    elsewhere = token(tenant="no-such-town", username=f"{town.slug}.clerk", password=DEMO_PASSWORD)
+    # One answer, whatever was wrong: nobody learns which usernames or towns exist.
+    assert nobody.status_code == elsewhere.status_code == 401
+    assert nobody.json == elsewhere.json == wrong.json
+    assert token(username=f"{town.slug}.clerk", password=DEMO_PASSWORD).status_code == 400
     url = f"/api/v1/tenants/{town.slug}/submissions/TT-2569-000001"
     assert client.get(url, headers={"Authorization": "Bearer forged"}).status_code == 401
 

@@ -39,37 +39,118 @@ def officer(platform: Any) -> tuple[Any, str]:
     return platform.db(setup())
 
 
-def test_ten_wrong_passwords_lock_the_username_even_against_the_right_one(
+def login(platform: Any, tenant: Any, username: str, password: str, address: str = "192.0.2.1") -> Any:
+    return platform.db(accounts.authenticate(tenant.slug, username, password, address=address))
+
+
+def test_ten_wrong_passwords_lock_the_username_at_that_address_even_against_the_right_one(
     platform: Any, officer: Any, client: Any
 ):
     tenant, username = officer
     for _ in range(throttle.LOGIN.tries):
         with pytest.raises(AuthenticationFailed):
-            platform.db(accounts.authenticate(username, "wrong-password"))
+            login(platform, tenant, username, "wrong-password", "127.0.0.1")
     with pytest.raises(throttle.TooManyAttempts) as caught:
-        platform.db(accounts.authenticate(username, "right-password-1"))
+        login(platform, tenant, username, "right-password-1", "127.0.0.1")
     assert 1 <= caught.value.minutes <= 15
-    # The login page and the API say so, without telling whether the password was right.
-    login = f"/{tenant.slug}/admin/login"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(login).get_data(as_text=True)).group(1)
+    # The login page and the API say so, with the real wait, without telling whether the password was right.
+    page_url = f"/{tenant.slug}/admin/login"
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get(page_url).get_data(as_text=True)
+    ).group(1)
     page = client.post(
-        login, data={"username": username, "password": "right-password-1", "csrf_token": token}
+        page_url, data={"username": username, "password": "right-password-1", "csrf_token": token}
     )
-    assert page.status_code == 401 and "เข้าสู่ระบบผิดหลายครั้งเกินไป" in page.get_data(as_text=True)
-    api = client.post("/api/v1/auth/token", json={"username": username, "password": "right-password-1"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 401 and "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป" in text
+    assert re.search(r"กรุณารอประมาณ \d+ นาที", text)
+    api = client.post(
+        "/api/v1/auth/token",
+        json={"tenant": tenant.slug, "username": username, "password": "right-password-1"},
+    )
     assert api.status_code == 429 and api.get_json()["code"] == "too_many_attempts"
+    assert 0 < int(api.headers["Retry-After"]) <= throttle.LOGIN.window.total_seconds() + 1
+    # The officer, from the town hall's own network, still gets in.
+    assert login(platform, tenant, username, "right-password-1", "203.0.113.10").username == username
 
 
 def test_a_right_password_clears_the_count(platform: Any, officer: Any):
-    _tenant, username = officer
+    tenant, username = officer
     for _ in range(throttle.LOGIN.tries - 1):
         with pytest.raises(AuthenticationFailed):
-            platform.db(accounts.authenticate(username, "wrong-password"))
-    platform.db(accounts.authenticate(username, "right-password-1"))
+            login(platform, tenant, username, "wrong-password")
+    login(platform, tenant, username, "right-password-1")
     for _ in range(throttle.LOGIN.tries - 1):
         with pytest.raises(AuthenticationFailed):
-            platform.db(accounts.authenticate(username, "wrong-password"))
-    assert platform.db(accounts.authenticate(username, "right-password-1")).username == username
+            login(platform, tenant, username, "wrong-password")
+    assert login(platform, tenant, username, "right-password-1").username == username
+
+
+def test_an_attack_from_many_addresses_locks_the_account_briefly_and_tells_the_officer(
+    platform: Any, officer: Any
+):
+    from engine.store.models import AccountEvent
+
+    tenant, username = officer
+    start = datetime.now(UTC)
+    for attempt in range(throttle.LOGIN_ACCOUNT.tries):
+        with pytest.raises(AuthenticationFailed):
+            platform.db(
+                accounts.authenticate(
+                    tenant.slug, username, "wrong", address=f"198.51.100.{attempt}", now=start
+                )
+            )
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        platform.db(
+            accounts.authenticate(
+                tenant.slug, username, "right-password-1", address="203.0.113.10", now=start
+            )
+        )
+    assert refused.value.limit is throttle.LOGIN_ACCOUNT
+    assert refused.value.retry_after <= throttle.LOGIN_ACCOUNT.window < throttle.LOGIN.window
+    with pytest.raises(throttle.TooManyAttempts):
+        platform.db(accounts.authenticate(tenant.slug, username, "wrong", address="198.51.100.77", now=start))
+    events = platform.db(
+        AccountEvent.filter(tenant_id=tenant.id, kind=accounts.LOCKED).values_list(
+            "user__username", flat=True
+        )
+    )
+    assert events == [username]  # recorded once, at the first refusal
+    # After the short cool-down the officer is back in.
+    later = start + throttle.LOGIN_ACCOUNT.window + timedelta(seconds=1)
+    user = platform.db(
+        accounts.authenticate(tenant.slug, username, "right-password-1", address="203.0.113.10", now=later)
+    )
+    assert user.username == username
+
+
+@pytest.mark.parametrize("concurrency", [100])
+def test_of_a_hundred_simultaneous_wrong_passwords_at_most_ten_are_checked(
+    app: Any, platform: Any, officer: Any, concurrency: int
+):
+    import threading
+
+    tenant, username = officer
+    barrier = threading.Barrier(concurrency)
+    codes: list[int] = []
+
+    def attacker() -> None:
+        client = app.test_client()
+        barrier.wait()
+        answer = client.post(
+            "/api/v1/auth/token",
+            json={"tenant": tenant.slug, "username": username, "password": "wrong-password"},
+        )
+        codes.append(answer.status_code)
+
+    threads = [threading.Thread(target=attacker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(codes) == concurrency
+    assert codes.count(401) == throttle.LOGIN.tries
+    assert codes.count(429) == concurrency - throttle.LOGIN.tries
 
 
 def test_the_wait_ends_with_the_window(platform: Any):
