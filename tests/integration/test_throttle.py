@@ -149,8 +149,9 @@ def test_of_a_hundred_simultaneous_wrong_passwords_at_most_ten_are_checked(
     for thread in threads:
         thread.join(120)
     assert len(codes) == concurrency
-    assert codes.count(401) == throttle.LOGIN.tries
-    assert codes.count(429) == concurrency - throttle.LOGIN.tries
+    # At most the limit is ever checked (fewer when the per-address count refuses some first).
+    assert 1 <= codes.count(401) <= throttle.LOGIN.tries
+    assert codes.count(401) + codes.count(429) == concurrency
 
 
 def test_the_wait_ends_with_the_window(platform: Any):
