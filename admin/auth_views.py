@@ -8,11 +8,11 @@ import segno
 from flask import g, redirect, render_template, request, session, url_for
 
 from admin import SESSION_TENANT, SESSION_USER, blueprint, public, safe_next
-from admin.forms import ErrorItem, flash_key
+from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.services import accounts, desk
-from engine.services.errors import AuthenticationFailed
+from engine.services.errors import AuthenticationFailed, WeakPassword
 from engine.services.throttle import TooManyAttempts
-from renderers.web import current_language, translate
+from renderers.web import current_language, thai_date, translate
 from thongthin.app import client_address, platform
 
 TOTP_PENDING = "totp_pending"  # the secret shown on the setup page until a code confirms it
@@ -21,6 +21,9 @@ TOTP_PENDING = "totp_pending"  # the secret shown on the setup page until a code
 def _fresh_session(**values: Any) -> None:
     """A new session (against fixation) that keeps only the chosen language."""
     language = session.get("lang")
+    regenerate = getattr(session, "regenerate", None)
+    if regenerate is not None:
+        regenerate()
     session.clear()
     if language:
         session["lang"] = language
@@ -54,6 +57,8 @@ def login() -> Any:
                 errors.append(ErrorItem("username", text=message))
             else:
                 _fresh_session(**{SESSION_USER: user.id, SESSION_TENANT: g.tenant.id})
+                for lockout in platform().db(accounts.unseen_lockouts(user)):
+                    flash_key("admin.account.locked_notice", when=thai_date(lockout.at, with_time=True))
                 return redirect(next_url or url_for("admin.inbox"))
     status = 401 if errors and request.method == "POST" else 200
     return render_template("admin/login.html", username=username, errors=errors, next_url=next_url), status
@@ -64,6 +69,33 @@ def logout() -> Any:
     _fresh_session()
     flash_key("admin.logout.done")
     return redirect(url_for("admin.login"))
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+def change_password() -> Any:
+    """The officer changes their own password; every session and token of theirs ends, this one too."""
+    errors: list[ErrorItem] = []
+    if request.method == "POST":
+        current, new = request.form.get("current", ""), request.form.get("new", "")
+        if new != request.form.get("again", ""):
+            errors.append(ErrorItem("again", "admin.account.error.again"))
+        else:
+            try:
+                platform().db(accounts.change_own_password(g.user, current, new, address=client_address()))
+            except AuthenticationFailed:
+                errors.append(ErrorItem("current", "admin.account.error.current"))
+            except WeakPassword as weak:
+                errors.extend(ErrorItem("new", f"admin.{reason}") for reason in weak.reasons)
+            else:
+                _fresh_session()
+                flash_key("admin.account.changed")
+                return redirect(url_for("admin.login"))
+    return render_template(
+        "admin/account_password.html",
+        errors=errors,
+        field_errors=errors_by_field(errors),
+        min_password=accounts.MIN_PASSWORD_LENGTH,
+    ), (422 if errors else 200)
 
 
 @blueprint.route("/account/two-factor", methods=["GET", "POST"])

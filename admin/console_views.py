@@ -15,14 +15,14 @@ from admin.parameters import local_fees
 from admin.parameters import parse as parse_fees
 from engine.definitions import ServiceDefinition
 from engine.services import accounts, dashboard, desk, tenants
-from engine.services.errors import InvalidParameters
+from engine.services.errors import InvalidParameters, WeakPassword
 from renderers.web import current_language, translate
-from thongthin.app import platform
+from thongthin.app import client_address, platform
 
 # Roles the platform or the citizen take: nobody logs in to the back office with them.
 NOT_FOR_OFFICERS = frozenset({"applicant", "system"})
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,79}")
-MIN_PASSWORD = 10
+MIN_PASSWORD = accounts.MIN_PASSWORD_LENGTH
 
 
 def _t(key: str, **values: str) -> str:
@@ -146,12 +146,12 @@ def console_officers() -> Any:
         posted = {"username": username, "display_name": display_name, "roles": wanted}
         if not USERNAME.fullmatch(username):
             errors.append(ErrorItem("username", "admin.officers.error.username"))
-        elif platform().db(desk.username_taken(username)):
+        elif platform().db(desk.username_taken(g.tenant, username)):
             errors.append(ErrorItem("username", "admin.officers.error.taken"))
         if not display_name or len(display_name) > 200:
             errors.append(ErrorItem("display_name", "admin.officers.error.name"))
-        if len(password) < MIN_PASSWORD:
-            errors.append(ErrorItem("password", "admin.officers.error.password"))
+        for reason in accounts.password_problems(password, username=username, tenant_slug=g.tenant.slug):
+            errors.append(ErrorItem("password", f"admin.{reason}"))
         if not errors:
             platform().db(accounts.create_user(g.tenant, username, password, display_name, wanted))
             flash_key("admin.officers.created", username=username)
@@ -187,8 +187,42 @@ def officer_roles(user_id: int) -> Any:
     # Roles of services no longer offered stay listed while the officer holds them, so they can be revoked.
     shown = roles + sorted(held - set(roles) - NOT_FOR_OFFICERS)
     return render_template(
-        "admin/console_officer.html", person=user, roles=shown, held=held, errors=errors
+        "admin/console_officer.html",
+        person=user,
+        roles=shown,
+        held=held,
+        errors=errors,
+        events=platform().db(accounts.events_of(user)),
+        min_password=MIN_PASSWORD,
     ), (422 if errors else 200)
+
+
+@blueprint.post("/console/officers/<int:user_id>/account")
+@admin_only
+def officer_account(user_id: int) -> Any:
+    """Deactivate or reactivate an officer, reset their password, turn their two-factor login off."""
+    user = platform().db(desk.officer(g.tenant, user_id))
+    action = request.form.get("action", "")
+    address = client_address()
+    if action in ("deactivate", "reactivate"):
+        if user.id == g.user.id:
+            flash_key("admin.officers.error.own_account")
+        else:
+            platform().db(accounts.set_active(user, action == "reactivate", actor=g.user, address=address))
+            flash_key(f"admin.officers.{action}d", username=user.username)
+    elif action == "disable_totp":
+        platform().db(accounts.disable_totp(user, actor=g.user, address=address))
+        flash_key("admin.officers.totp_disabled", username=user.username)
+    elif action == "reset_password":
+        try:
+            platform().db(
+                accounts.set_password(user, request.form.get("password", ""), actor=g.user, address=address)
+            )
+        except WeakPassword as weak:
+            flash_key(f"admin.{weak.reasons[0]}")
+        else:
+            flash_key("admin.officers.password_reset", username=user.username)
+    return redirect(url_for("admin.officer_roles", user_id=user.id))
 
 
 # --- dashboard --------------------------------------------------------------------------------

@@ -111,7 +111,15 @@ SPEC: dict[str, Any] = {
                         "Too many failed logins for this account or from this address; wait Retry-After seconds"
                     ),
                 },
-            }
+            },
+            "delete": {
+                "summary": "End the bearer token sent with this request (log out a program)",
+                "security": [{"bearer": []}],
+                "responses": {
+                    "204": {"description": "The token no longer works"},
+                    "401": _error("No bearer token, or an unknown or expired one"),
+                },
+            },
         },
         "/api/v1/tenants/{tenant}/services": {
             "get": {

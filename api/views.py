@@ -39,6 +39,17 @@ def token() -> Any:
     return jsonify({"token": platform().db(accounts.issue_token(user)), "token_type": "Bearer"})
 
 
+@blueprint.delete("/auth/token")
+def revoke_token() -> Any:
+    """End the bearer token this request carries (logging out of a program)."""
+    from api.auth import bearer_token
+
+    token = bearer_token()
+    if token is None or not platform().db(accounts.revoke_token(token)):
+        raise ApiError(401, "unauthorized", "the bearer token is unknown or expired")
+    return "", 204
+
+
 @blueprint.get("/tenants/<tenant>/services")
 def services(tenant: str) -> Any:
     found = tenant_or_404(tenant)

@@ -115,6 +115,9 @@ def create_app(settings: Settings | None = None, *, platform_: Platform | None =
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["thongthin"] = platform_ or Platform.create(settings)
+    from thongthin.sessions import ServerSessionInterface
+
+    app.session_interface = ServerSessionInterface()
     if settings.trusted_proxies:
         proxies = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
@@ -11,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.expressions import Q
 
 from engine.services import secrets, throttle
-from engine.services.errors import AuthenticationFailed
+from engine.services.errors import AuthenticationFailed, WeakPassword
 from engine.store.bounds import could_be_key, max_length
 from engine.store.models import AccountEvent, ApiToken, RoleGrant, Tenant, User
 
@@ -27,6 +28,45 @@ DEACTIVATED = "deactivated"
 REACTIVATED = "reactivated"
 TOTP_ENABLED = "totp_enabled"
 TOTP_DISABLED = "totp_disabled"
+
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; a megabyte "password" is an attack
+# zxcvbn's scale: 3 is "safely unguessable: moderate protection from offline slow-hash scenario".
+MIN_PASSWORD_SCORE = 3
+
+
+def password_problems(password: str, *, username: str = "", tenant_slug: str = "") -> list[str]:
+    """Why ``password`` may not be used (message keys, empty when it may).
+
+    Length first, then zxcvbn's estimate of how many guesses it takes, which knows common
+    passwords, dictionary words, keyboard patterns, repeats and dates, and is told the
+    username and municipality so a password built from them scores low.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return ["password.too_short"]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return ["password.too_long"]
+    lowered = password.lower()
+    if any(part and part.lower() in lowered for part in (username, tenant_slug)):
+        return ["password.contains_name"]
+    from zxcvbn import zxcvbn
+
+    # zxcvbn's work grows with length; the first 100 characters decide its score anyway.
+    if zxcvbn(password[:100], user_inputs=[username, tenant_slug])["score"] < MIN_PASSWORD_SCORE:
+        return ["password.guessable"]
+    return []
+
+
+def check_new_password(
+    password: str, user: User | None = None, *, username: str = "", tenant_slug: str = ""
+) -> None:
+    """Raises :class:`WeakPassword` unless ``password`` may be used."""
+    problems = password_problems(
+        password, username=user.username if user else username, tenant_slug=tenant_slug
+    )
+    if problems:
+        raise WeakPassword(problems)
 
 
 def hash_password(password: str) -> str:
@@ -175,6 +215,93 @@ async def _record_lockout(
         address=address[:64],
         at=now or datetime.now(UTC),
     )
+
+
+async def _end_sessions_and_tokens(user: User) -> None:
+    from engine.store.models import WebSession
+
+    await ApiToken.filter(user_id=user.id).delete()
+    await WebSession.filter(user_id=user.id).delete()
+
+
+async def _event(user: User, kind: str, actor: User | None, address: str = "", **detail: Any) -> None:
+    await AccountEvent.create(
+        tenant_id=user.tenant_id,
+        user=user,
+        actor=actor,
+        kind=kind,
+        detail=detail,
+        address=address[:64],
+        at=datetime.now(UTC),
+    )
+
+
+async def set_password(user: User, password: str, *, actor: User | None, address: str = "") -> None:
+    """A new password (the officer's own change, or an administrator's reset); raises :class:`WeakPassword`.
+
+    Every session and API token of the officer ends: whoever knew the old password is out.
+    """
+    tenant = await Tenant.get(id=user.tenant_id)
+    check_new_password(password, user, tenant_slug=tenant.slug)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = datetime.now(UTC)
+    await user.save(update_fields=["password_hash", "password_changed_at"])
+    await _end_sessions_and_tokens(user)
+    own = actor is None or actor.id == user.id
+    await _event(user, PASSWORD_CHANGED if own else PASSWORD_RESET, actor, address)
+
+
+async def change_own_password(user: User, current: str, new: str, *, address: str = "") -> None:
+    """Raises :class:`AuthenticationFailed` (the current password is wrong) or :class:`WeakPassword`."""
+    if not verify_password(user.password_hash, current):
+        raise AuthenticationFailed()
+    await set_password(user, new, actor=user, address=address)
+
+
+async def set_active(user: User, active: bool, *, actor: User, address: str = "") -> None:
+    """Deactivate (every session and token ends at once) or reactivate an officer; recorded."""
+    if user.active == active:
+        return
+    user.active = active
+    await user.save(update_fields=["active"])
+    if not active:
+        await _end_sessions_and_tokens(user)
+    await _event(user, REACTIVATED if active else DEACTIVATED, actor, address)
+
+
+async def disable_totp(user: User, *, actor: User, address: str = "") -> None:
+    """Turn two-factor login off (a lost phone); the officer sets it up again after logging in."""
+    if user.totp_secret is None:
+        return
+    user.totp_secret = None
+    user.totp_last_step = None
+    await user.save(update_fields=["totp_secret", "totp_last_step"])
+    await _event(user, TOTP_DISABLED, actor, address)
+
+
+async def events_of(user: User, limit: int = 50) -> list[AccountEvent]:
+    """What happened to an officer's account, newest first."""
+    return (
+        await AccountEvent.filter(tenant_id=user.tenant_id, user_id=user.id)
+        .order_by("-at", "-id")
+        .limit(limit)
+        .prefetch_related("actor")
+    )
+
+
+async def unseen_lockouts(user: User) -> list[AccountEvent]:
+    """Lockouts the officer was not shown yet; marks them shown."""
+    found = await AccountEvent.filter(
+        tenant_id=user.tenant_id, user_id=user.id, kind=LOCKED, seen_at__isnull=True
+    ).order_by("at")
+    if found:
+        await AccountEvent.filter(id__in=[e.id for e in found]).update(seen_at=datetime.now(UTC))
+    return found
+
+
+async def revoke_token(token: str) -> bool:
+    """End an API token (``DELETE /api/v1/auth/token``); False when it was unknown."""
+    return await ApiToken.filter(token_hash=secrets.digest(token)).delete() > 0
 
 
 async def enable_totp(user: User) -> str:

@@ -215,9 +215,9 @@ async def officer(tenant: Tenant, user_id: int, *, active_only: bool = False) ->
     return found
 
 
-async def username_taken(username: str) -> bool:
-    """Usernames are unique across the platform (one login form per tenant, one user table)."""
-    return await User.exists(username=username)
+async def username_taken(tenant: Tenant, username: str) -> bool:
+    """Usernames are unique per municipality: another's officers are neither seen nor told apart."""
+    return await User.exists(tenant_id=tenant.id, username=username)
 
 
 async def set_roles(

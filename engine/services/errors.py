@@ -75,5 +75,15 @@ class AuthenticationFailed(ServiceError):
         super().__init__(message)
 
 
+class WeakPassword(ServiceError):
+    """A new password that is too short, too common or too easy to guess; ``reasons`` are message keys."""
+
+    code = "weak_password"
+
+    def __init__(self, reasons: Sequence[str]):
+        self.reasons = list(reasons)
+        super().__init__("the password is too easy to guess: " + ", ".join(self.reasons))
+
+
 class InvalidParameters(ServiceError):
     code = "invalid_parameters"

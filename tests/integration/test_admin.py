@@ -629,9 +629,18 @@ def test_two_factor_login(app: Any, platform: Any):
     assert "เปิดใช้อยู่" in text_of(client.get(url))
 
     fresh = app.test_client()
-    assert login(fresh, town, town.users["clerk"]).status_code == 401, "the code is now required"
+    without = login(fresh, town, town.users["clerk"])
+    assert without.status_code == 401, "the code is now required"
     assert login(fresh, town, town.users["clerk"], code="123456").status_code in (401, 302)
-    assert login(fresh, town, town.users["clerk"], code=pyotp.TOTP(secret).now()).status_code == 302
+    code = pyotp.TOTP(secret).now()
+    assert login(fresh, town, town.users["clerk"], code=code).status_code == 302
+    # A code works once: someone who saw it over the officer's shoulder cannot use it again.
+    replay = login(app.test_client(), town, town.users["clerk"], code=code)
+    assert replay.status_code == 401
+    # One message for every failure: a wrong password with a right code says the same.
+    wrong_password = login(app.test_client(), town, town.users["clerk"], "not-the-password", code=code)
+    message = "ชื่อผู้ใช้ รหัสผ่าน หรือรหัสยืนยันไม่ถูกต้อง"
+    assert message in text_of(replay) and message in text_of(wrong_password) and message in text_of(without)
 
 
 # --- pages are safe under the Content-Security-Policy -----------------------------------------
