@@ -14,8 +14,8 @@ from admin.inputs import error_messages, fields, parse
 from engine.blobs import BlobNotFound
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
-from engine.services import desk, documents, submissions
-from engine.services.errors import StaleSubmission
+from engine.services import access_log, desk, documents, privacy, submissions
+from engine.services.errors import StaleSubmission, SubmissionNotFound
 from engine.store.models import AuditEntry, Submission
 from engine.workflow import (
     ActionNotAvailable,
@@ -27,7 +27,7 @@ from engine.workflow import (
 )
 from renderers.answers import answers, format_value
 from renderers.web import current_language, download
-from thongthin.app import platform
+from thongthin.app import client_address, platform
 
 PER_PAGE = 50
 
@@ -154,8 +154,20 @@ def _history(definition: ServiceDefinition, entries: list[AuditEntry]) -> list[H
 
 
 def _load(reference: str) -> tuple[Submission, ServiceDefinition]:
+    """The submission and its definition, when this officer needs to know it (else not found)."""
     found = platform().db(submissions.find(g.tenant, reference))
-    return found, platform().definition(found.service_id, found.service_version)
+    return found, _need_to_know(found)
+
+
+def _need_to_know(found: Submission) -> ServiceDefinition:
+    definition = platform().definition(found.service_id, found.service_version)
+    if not privacy.sees_service(definition, g.roles, platform().catalog.roles):
+        raise SubmissionNotFound(found.reference)
+    return definition
+
+
+def _record(found: Submission, action: str, object_id: str = "") -> None:
+    platform().db(access_log.record(found, g.user, action, object_id=object_id, address=client_address()))
 
 
 def _render_detail(
@@ -204,6 +216,7 @@ def _render_detail(
 def submission(reference: str) -> Any:
     """The submission read-only, its files and history, and a form per action I may take now."""
     found, definition = _load(reference)
+    _record(found, access_log.VIEW)
     return _render_detail(found, definition)
 
 
@@ -282,6 +295,13 @@ def act(reference: str) -> Any:
 def issued_document(public_id: str) -> Any:
     """A signed document this municipality issued, as the citizen received it."""
     found = platform().db(documents.issued_by(g.tenant, public_id))
+    if found.submission_id is not None:
+        owner = platform().db(Submission.get(id=found.submission_id))
+        try:
+            _need_to_know(owner)
+        except SubmissionNotFound:
+            raise documents.DocumentNotFound(public_id) from None
+        _record(owner, access_log.DOCUMENT, public_id)
     return download(platform().blobs.get(found.blob_key), documents.file_name(found), "application/pdf")
 
 
@@ -289,6 +309,12 @@ def issued_document(public_id: str) -> Any:
 def attachment_file(attachment_id: str) -> Any:
     """The file as a download (never shown inline: uploads are the citizen's content, not ours)."""
     found = platform().db(desk.attachment(g.tenant, attachment_id))
+    owner = platform().db(Submission.get(id=found.submission_id))
+    try:
+        _need_to_know(owner)
+    except SubmissionNotFound:
+        raise desk.AttachmentNotFound(attachment_id) from None
+    _record(owner, access_log.ATTACHMENT, attachment_id)
     try:
         content = platform().blobs.get(found.blob_key)
     except BlobNotFound:

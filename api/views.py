@@ -11,7 +11,8 @@ from api.auth import Caller, caller_for
 from api.body import json_body, raw_body, read_json
 from api.errors import ApiError
 from api.openapi import SPEC
-from engine.services import accounts, payments, submissions, tenants, tracking
+from engine.services import access_log, accounts, payments, privacy, submissions, tenants, tracking
+from engine.services.errors import SubmissionNotFound
 from engine.store.models import Submission, Tenant
 from thongthin.app import client_address, platform
 from thongthin.runners import public_url
@@ -199,7 +200,11 @@ def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
     with ``Retry-After`` past them); a wrong one is 404, like a wrong reference.
     """
     if caller.is_officer:
-        return platform().db(submissions.find(found, reference))
+        submission = platform().db(submissions.find(found, reference))
+        definition = platform().definition(submission.service_id, submission.service_version)
+        if not privacy.sees_service(definition, caller.roles, platform().catalog.roles):
+            raise SubmissionNotFound(reference)  # need to know: as if it did not exist
+        return submission
     return platform().db(
         tracking.find_by_token(found, reference, caller.tracking_token or "", address=client_address())
     )
@@ -245,7 +250,12 @@ def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
 def submission(tenant: str, reference: str) -> Any:
     found = tenant_or_404(tenant)
     caller = caller_for(found)
-    return jsonify(_view(_load(found, reference, caller), caller))
+    current = _load(found, reference, caller)
+    if caller.is_officer:
+        platform().db(
+            access_log.record(current, caller.user, access_log.VIEW, address=client_address(), channel="api")
+        )
+    return jsonify(_view(current, caller))
 
 
 @blueprint.post("/tenants/<tenant>/submissions/<reference>/transitions")

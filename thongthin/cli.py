@@ -549,6 +549,38 @@ def bench(name: str, seconds: float, backend: str | None, accounts: int | None) 
 
 
 @main.group()
+def audit() -> None:
+    """The access log: who looked at whose personal data, hash-chained per municipality."""
+
+
+@audit.command("verify")
+@click.argument("tenant_slug", metavar="TENANT")
+def audit_verify(tenant_slug: str) -> None:
+    """Check TENANT's access log chain; prints the entries checked and the head hash (last line).
+
+    Exit status 1 names the first entry that was changed, removed or inserted after it was written.
+    """
+    from engine.services import access_log, tenants
+    from engine.services.errors import ServiceError
+    from thongthin.platform import Platform
+    from thongthin.settings import Settings
+
+    platform = Platform.create(Settings.from_env())
+    try:
+        tenant = platform.db(tenants.get_tenant(tenant_slug))
+        verified = platform.db(access_log.verify(tenant))
+    except access_log.ChainBroken as broken:
+        click.echo(f"{tenant_slug}: {broken}", err=True)
+        sys.exit(1)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        platform.runtime.close()
+    click.echo(f"{tenant_slug}: {verified.entries} entries, chain intact", err=True)
+    click.echo(verified.head)
+
+
+@main.group()
 def pki() -> None:
     """The development PKI: root CA, tenant signing CA, officers' PKCS#12 files, TSA, OCSP, CRLs."""
 

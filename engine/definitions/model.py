@@ -24,6 +24,8 @@ class Role(Spec):
     title: Text
     description: Text | None = None
     system: bool = False
+    # Sees every service's applications, not only those whose workflow names the role.
+    all_services: bool = False
 
 
 # --- service.json ---------------------------------------------------------------------------

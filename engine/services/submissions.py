@@ -20,7 +20,7 @@ from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.forms import validate_submission
 from engine.forms.errors import FieldError
-from engine.services import secrets
+from engine.services import access_log, secrets
 from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
 from engine.store.bounds import could_be_key
 from engine.store.counters import next_number
@@ -64,6 +64,17 @@ def contact_values(definition: ServiceDefinition, data: Any) -> list[str]:
             if isinstance(value, str) and value:
                 values.append(value)
     return values
+
+
+def national_ids(definition: ServiceDefinition, data: Any) -> list[str]:
+    """The national ID numbers given in ``data`` (by the fields that ask for one)."""
+    found = []
+    for ui_field in definition.ui.fields():
+        if ui_field.widget == "national-id":
+            value = jsonpointer.resolve(data, ui_field.pointer, None)
+            if isinstance(value, str) and value:
+                found.append(value)
+    return found
 
 
 def attachment_entries(definition: ServiceDefinition, data: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -163,6 +174,7 @@ async def submit(
             state_due_at=state_due_at,
             using_db=connection,
         )
+        await access_log.index_subjects(submission, national_ids(definition, data), connection)
         await AuditEntry.create(
             tenant=tenant,
             submission=submission,

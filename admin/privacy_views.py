@@ -1,0 +1,56 @@
+"""Personal data requests in the console: who looked at a citizen's data (PDPA section 30)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask import abort, g, render_template, request
+
+from admin import ADMIN_ROLE, blueprint
+from admin.forms import ErrorItem, errors_by_field
+from engine.forms.formats import is_thai_national_id
+from engine.services import access_log
+from thongthin.app import platform
+
+PRIVACY_ROLES = frozenset({ADMIN_ROLE, "privacy_officer"})
+
+
+def privacy(view: Any) -> Any:
+    """Open a page to the data protection officer and the administrator; anyone else gets 403."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not g.roles & PRIVACY_ROLES:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+@blueprint.route("/console/privacy", methods=["GET", "POST"])
+@privacy
+def who_looked() -> Any:
+    """A citizen's applications and every officer's look at them, found by national ID.
+
+    The ID is posted, never put in the URL: addresses end up in logs and browser histories.
+    """
+    errors: list[ErrorItem] = []
+    references: list[str] = []
+    looks: list[access_log.Look] = []
+    searched = False
+    if request.method == "POST":
+        national_id = "".join(ch for ch in request.form.get("national_id", "") if ch.isdigit())
+        if not is_thai_national_id(national_id):
+            errors.append(ErrorItem("national_id", "admin.privacy.error.national_id"))
+        else:
+            searched = True
+            references, looks = platform().db(access_log.who_looked(g.tenant, national_id))
+    return render_template(
+        "admin/privacy.html",
+        errors=errors,
+        field_errors=errors_by_field(errors),
+        references=references,
+        looks=looks,
+        searched=searched,
+    ), (422 if errors else 200)
