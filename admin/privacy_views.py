@@ -10,8 +10,9 @@ from flask import abort, g, render_template, request
 from admin import ADMIN_ROLE, blueprint
 from admin.forms import ErrorItem, errors_by_field
 from engine.forms.formats import is_thai_national_id
-from engine.services import access_log
-from thongthin.app import platform
+from engine.services import access_log, data_requests
+from renderers.web import download
+from thongthin.app import client_address, platform
 
 PRIVACY_ROLES = frozenset({ADMIN_ROLE, "privacy_officer"})
 
@@ -46,8 +47,54 @@ def who_looked() -> Any:
         else:
             searched = True
             references, looks = platform().db(access_log.who_looked(g.tenant, national_id))
+            return _page(errors, references, looks, searched, national_id)
+    return _page(errors, references, looks, searched)
+
+
+def _posted_national_id() -> str:
+    national_id = "".join(ch for ch in request.form.get("national_id", "") if ch.isdigit())
+    if not is_thai_national_id(national_id):
+        abort(400)
+    return national_id
+
+
+@blueprint.post("/console/privacy/export")
+@privacy
+def export_subject() -> Any:
+    """Everything held about the person as a zip (applications.json and the attached files)."""
+    national_id = _posted_national_id()
+    content, _ = platform().db(
+        data_requests.export(g.tenant, national_id, g.user, blobs=platform().blobs, address=client_address())
+    )
+    return download(content, f"personal-data-{g.tenant.slug}.zip", "application/zip")
+
+
+@blueprint.post("/console/privacy/erase")
+@privacy
+def erase_subject() -> Any:
+    """Anonymise what is past retention; the page says what was erased and why the rest is kept."""
+    national_id = _posted_national_id()
+    erasure = platform().db(
+        data_requests.erase(
+            g.tenant, national_id, g.user, blobs=platform().blobs, definition_of=platform().definition
+        )
+    )
+    references, looks = platform().db(access_log.who_looked(g.tenant, national_id))
+    return _page([], references, looks, True, national_id, erasure)
+
+
+def _page(
+    errors: list[ErrorItem],
+    references: list[str],
+    looks: list[access_log.Look],
+    searched: bool,
+    national_id: str = "",
+    erasure: data_requests.Erasure | None = None,
+) -> Any:
     return render_template(
         "admin/privacy.html",
+        national_id=national_id,
+        erasure=erasure,
         errors=errors,
         field_errors=errors_by_field(errors),
         references=references,

@@ -16,7 +16,17 @@ from decimal import Decimal
 from typing import Any
 
 from engine.definitions import ServiceDefinition
-from engine.services import billing, documents, drafts, payments, sessions, statements, throttle, uploads
+from engine.services import (
+    billing,
+    documents,
+    drafts,
+    payments,
+    retention,
+    sessions,
+    statements,
+    throttle,
+    uploads,
+)
 from engine.services.effects import Runners, RunReport, default_runners, run_pending
 from engine.services.housekeeping import Housekeeping
 from engine.services.tracking import purge_expired_links
@@ -235,6 +245,12 @@ def housekeeping_for(platform: Any) -> Housekeeping:
     chores.add("attempts", timedelta(hours=1), lambda now: throttle.purge_ended(now=now))
     chores.add("tracking_links", timedelta(hours=6), lambda now: purge_expired_links(now=now))
     chores.add("sessions", timedelta(hours=1), lambda now: sessions.purge_expired(now=now))
+    shortest = min((retention.retention_of(d) for d in platform.catalog), default=timedelta(days=365))
+    chores.add(
+        "retention",
+        timedelta(hours=6),
+        lambda now: retention.enforce(platform.definition, shortest, blobs=platform.blobs, now=now),
+    )
     chores.add(
         "orphan_uploads",
         timedelta(minutes=30),

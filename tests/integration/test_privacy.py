@@ -141,3 +141,72 @@ def test_concurrent_looks_never_fork_the_chain(platform: Any):
     assert not errors
     verified = platform.db(access_log.verify(busy.tenant))
     assert verified.entries == 100
+
+
+def _close_long_ago(platform: Any, town: Town, reference: str, years: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    platform.db(
+        Submission.filter(tenant_id=town.tenant.id, reference=reference).update(
+            closed=True,
+            state="accepted",
+            state_entered_at=datetime.now(UTC) - timedelta(days=365 * years + 30),
+        )
+    )
+
+
+def test_the_worker_anonymises_closed_applications_past_retention(platform: Any, town: Town):
+    from engine.store.models import Attachment
+    from thongthin.runners import housekeeping_for
+
+    old, old_files = submit_food(platform, town)
+    recent, _ = submit_food(platform, town)
+    _close_long_ago(platform, town, old, 11)  # food premises: kept ten years
+    _close_long_ago(platform, town, recent, 2)
+    keys = platform.db(Attachment.filter(id__in=old_files).values_list("blob_key", flat=True))
+    done = platform.db(housekeeping_for(platform).run_due())
+    assert done["retention"] >= 1
+    gone = platform.db(Submission.get(tenant_id=town.tenant.id, reference=old))
+    assert gone.data == {} and gone.anonymised_at is not None and gone.contact_hashes == []
+    assert gone.reference == old and gone.service_id == "food-premises-notification"  # the register stays
+    assert not platform.db(Attachment.filter(id__in=old_files).exists())
+    assert not any(platform.blobs.exists(key) for key in keys)
+    kept = platform.db(Submission.get(tenant_id=town.tenant.id, reference=recent))
+    assert kept.data and kept.anonymised_at is None
+
+
+def test_the_data_protection_officer_exports_and_erases(app: Any, platform: Any):
+    import io
+    import json
+    import zipfile
+
+    place = make_town(platform, roles=["privacy_officer"], prefix="PZ")
+    open_one, files = submit_food(platform, place)
+    closed_one, _ = submit_food(platform, place)
+    _close_long_ago(platform, place, closed_one, 11)
+    officer = officer_client(app, place, "privacy_officer")
+    page = f"/{place.slug}/admin/console/privacy"
+    exported = post_form(
+        officer, f"/{place.slug}/admin/console/privacy/export", {"national_id": NATIONAL_ID}, page=page
+    )
+    assert exported.status_code == 200 and exported.headers["Cache-Control"] == "private, no-store"
+    archive = zipfile.ZipFile(io.BytesIO(exported.data))
+    listed = json.loads(archive.read("applications.json"))["applications"]
+    assert {a["reference"] for a in listed} == {open_one, closed_one}
+    assert all(a["data"]["operator"]["national_id"] == NATIONAL_ID for a in listed)
+    assert any(name.startswith(f"{open_one}/{files[0]}") for name in archive.namelist())
+
+    erased = post_form(
+        officer, f"/{place.slug}/admin/console/privacy/erase", {"national_id": NATIONAL_ID}, page=page
+    )
+    text = text_of(erased)
+    assert erased.status_code == 200
+    assert "ลบข้อมูลส่วนบุคคลในคำขอที่พ้นระยะเวลาการเก็บรักษาแล้ว 1 รายการ" in text
+    assert f"คำขอเลขที่ {open_one} ยังอยู่ระหว่างดำเนินการ" in text
+    assert platform.db(Submission.get(tenant_id=place.tenant.id, reference=closed_one)).data == {}
+    from engine.store.models import DataRequest
+
+    kinds = platform.db(
+        DataRequest.filter(tenant_id=place.tenant.id).order_by("id").values_list("kind", flat=True)
+    )
+    assert kinds == ["export", "erase"]
