@@ -190,13 +190,24 @@ def db() -> None:
 )
 def db_upgrade(data_dir: Path | None) -> None:
     """Apply every pending migration."""
+    from engine.definitions import load_catalog
+    from engine.services import access_log
     from engine.store.runtime import OrmRuntime
     from thongthin.settings import Settings
 
     settings = Settings.from_env(data_dir=data_dir)
     runtime = OrmRuntime(settings.database_url)
     runtime.upgrade()
-    runtime.close()
+    catalog = load_catalog()
+    try:
+        # Applications stored before the subject index existed become findable by national ID.
+        indexed = runtime.run(
+            access_log.backfill_subjects(lambda service_id, _version: catalog.get(service_id))
+        )
+    finally:
+        runtime.close()
+    if indexed:
+        click.echo(f"indexed the subjects of {indexed} earlier application(s)", err=True)
     click.echo("database is up to date", err=True)
 
 

@@ -65,7 +65,7 @@ async def seed(catalog: Catalog, tenant_fields: dict[str, str] | None = None) ->
     await seed_fees(tenant, catalog)
     accounts_made = demo_accounts(catalog, slug)
     for account in accounts_made:
-        if not await User.exists(username=account.username):
+        if not await User.exists(tenant=tenant, username=account.username):
             await accounts.create_user(
                 tenant,
                 account.username,

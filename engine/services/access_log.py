@@ -183,3 +183,30 @@ async def who_looked(tenant: Tenant, national_id: str) -> tuple[list[str], list[
         .limit(1000)
     )
     return references, [Look(r.at, r.actor_label, r.action, r.reference, r.channel, r.address) for r in rows]
+
+
+async def backfill_subjects(definition_of: Any, *, batch: int = 500) -> int:
+    """Index the subjects of applications stored before the subject index existed; returns how many.
+
+    Idempotent: applications that have index rows, or were anonymised, are left alone.
+    """
+    from engine.services.submissions import national_ids
+
+    indexed = set(await SubjectIndex.all().distinct().values_list("submission_id", flat=True))
+    done, last_id = 0, 0
+    while True:
+        rows = await Submission.filter(id__gt=last_id, anonymised_at__isnull=True).order_by("id").limit(batch)
+        if not rows:
+            return done
+        for submission in rows:
+            last_id = submission.id
+            if submission.id in indexed:
+                continue
+            try:
+                definition = definition_of(submission.service_id, submission.service_version)
+            except ThongthinError:  # a service no longer in the catalog: its fields are unknown
+                continue
+            found = national_ids(definition, submission.data)
+            if found:
+                await index_subjects(submission, found)
+                done += 1
