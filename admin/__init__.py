@@ -9,6 +9,7 @@ protected by default.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -45,6 +46,21 @@ def admin_only(view: View) -> View:
     """Mark a view as part of the municipality console (role ``admin``)."""
     view.admin_only = True  # type: ignore[attr-defined]
     return view
+
+
+def any_role(roles: frozenset[str]) -> Callable[[View], View]:
+    """Open a page to officers holding one of ``roles``; anyone else gets 403."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not g.roles & roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate
 
 
 def safe_next(target: str | None) -> str | None:

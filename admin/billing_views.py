@@ -8,13 +8,12 @@ looked up within ``g.tenant``, so another municipality's payment is simply not f
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
 
-from admin import ADMIN_ROLE, admin_only, blueprint
+from admin import ADMIN_ROLE, admin_only, any_role, blueprint
 from admin.charts import BarGroup, grouped_bar_chart
 from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.definitions import ServiceDefinition
@@ -35,16 +34,8 @@ def _t(key: str, **values: str) -> str:
     return translate(key, current_language(), **values)
 
 
-def finance(view: Any) -> Any:
-    """Open a page to the console's admin and to finance officers; anyone else gets 403."""
-
-    @functools.wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        if not g.roles & FINANCE_ROLES:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return checked
+# The console's admin and finance officers; anyone else gets 403.
+finance = any_role(FINANCE_ROLES)
 
 
 # --- how fees read on screen ------------------------------------------------------------------

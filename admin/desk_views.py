@@ -166,6 +166,16 @@ def _need_to_know(found: Submission) -> ServiceDefinition:
     return definition
 
 
+def _open_part_of(submission_id: int, action: str, object_id: str, not_found: Exception) -> None:
+    """Check need to know for a file of a submission and record the download; else ``not_found``."""
+    owner = platform().db(Submission.get(id=submission_id))
+    try:
+        _need_to_know(owner)
+    except SubmissionNotFound:
+        raise not_found from None
+    _record(owner, action, object_id)
+
+
 def _record(found: Submission, action: str, object_id: str = "") -> None:
     platform().db(access_log.record(found, g.user, action, object_id=object_id, address=client_address()))
 
@@ -296,12 +306,9 @@ def issued_document(public_id: str) -> Any:
     """A signed document this municipality issued, as the citizen received it."""
     found = platform().db(documents.issued_by(g.tenant, public_id))
     if found.submission_id is not None:
-        owner = platform().db(Submission.get(id=found.submission_id))
-        try:
-            _need_to_know(owner)
-        except SubmissionNotFound:
-            raise documents.DocumentNotFound(public_id) from None
-        _record(owner, access_log.DOCUMENT, public_id)
+        _open_part_of(
+            found.submission_id, access_log.DOCUMENT, public_id, documents.DocumentNotFound(public_id)
+        )
     return download(platform().blobs.get(found.blob_key), documents.file_name(found), "application/pdf")
 
 
@@ -309,12 +316,9 @@ def issued_document(public_id: str) -> Any:
 def attachment_file(attachment_id: str) -> Any:
     """The file as a download (never shown inline: uploads are the citizen's content, not ours)."""
     found = platform().db(desk.attachment(g.tenant, attachment_id))
-    owner = platform().db(Submission.get(id=found.submission_id))
-    try:
-        _need_to_know(owner)
-    except SubmissionNotFound:
-        raise desk.AttachmentNotFound(attachment_id) from None
-    _record(owner, access_log.ATTACHMENT, attachment_id)
+    _open_part_of(
+        found.submission_id, access_log.ATTACHMENT, attachment_id, desk.AttachmentNotFound(attachment_id)
+    )
     try:
         content = platform().blobs.get(found.blob_key)
     except BlobNotFound:

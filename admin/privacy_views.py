@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from flask import abort, g, render_template, request
 
-from admin import ADMIN_ROLE, blueprint
+from admin import ADMIN_ROLE, any_role, blueprint
 from admin.forms import ErrorItem, errors_by_field
 from engine.forms.formats import is_thai_national_id
 from engine.services import access_log, data_requests
@@ -17,16 +16,7 @@ from thongthin.app import client_address, platform
 PRIVACY_ROLES = frozenset({ADMIN_ROLE, "privacy_officer"})
 
 
-def privacy(view: Any) -> Any:
-    """Open a page to the data protection officer and the administrator; anyone else gets 403."""
-
-    @functools.wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        if not g.roles & PRIVACY_ROLES:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return checked
+privacy = any_role(PRIVACY_ROLES)
 
 
 @blueprint.route("/console/privacy", methods=["GET", "POST"])

@@ -530,7 +530,10 @@ SPEC: dict[str, Any] = {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": 64,
-                        "description": "A phone number or national ID number given in the application",
+                        "pattern": "[0-9]",
+                        "description": (
+                            "A phone number or national ID number given in the application (with at least one digit)"
+                        ),
                         "example": "0812345678",
                     }
                 },

@@ -297,7 +297,11 @@ def tracking_link(tenant: str, reference: str) -> Any:
     """
     found = tenant_or_404(tenant)
     contact = json_body().get("contact")
-    if not isinstance(contact, str) or not contact.strip() or len(contact) > tracking.MAX_CONTACT_LENGTH:
+    if (
+        not isinstance(contact, str)
+        or not any("0" <= ch <= "9" for ch in contact)
+        or len(contact) > tracking.MAX_CONTACT_LENGTH
+    ):
         raise ApiError(
             400,
             "invalid_request",

@@ -224,7 +224,8 @@ async def _end_sessions_and_tokens(user: User) -> None:
     await WebSession.filter(user_id=user.id).delete()
 
 
-async def _event(user: User, kind: str, actor: User | None, address: str = "", **detail: Any) -> None:
+async def record_event(user: User, kind: str, actor: User | None, address: str = "", **detail: Any) -> None:
+    """Add to the account's history (shown to the officer's administrators)."""
     await AccountEvent.create(
         tenant_id=user.tenant_id,
         user=user,
@@ -248,7 +249,7 @@ async def set_password(user: User, password: str, *, actor: User | None, address
     await user.save(update_fields=["password_hash", "password_changed_at"])
     await _end_sessions_and_tokens(user)
     own = actor is None or actor.id == user.id
-    await _event(user, PASSWORD_CHANGED if own else PASSWORD_RESET, actor, address)
+    await record_event(user, PASSWORD_CHANGED if own else PASSWORD_RESET, actor, address)
 
 
 async def change_own_password(user: User, current: str, new: str, *, address: str = "") -> None:
@@ -266,7 +267,7 @@ async def set_active(user: User, active: bool, *, actor: User, address: str = ""
     await user.save(update_fields=["active"])
     if not active:
         await _end_sessions_and_tokens(user)
-    await _event(user, REACTIVATED if active else DEACTIVATED, actor, address)
+    await record_event(user, REACTIVATED if active else DEACTIVATED, actor, address)
 
 
 async def disable_totp(user: User, *, actor: User, address: str = "") -> None:
@@ -276,7 +277,7 @@ async def disable_totp(user: User, *, actor: User, address: str = "") -> None:
     user.totp_secret = None
     user.totp_last_step = None
     await user.save(update_fields=["totp_secret", "totp_last_step"])
-    await _event(user, TOTP_DISABLED, actor, address)
+    await record_event(user, TOTP_DISABLED, actor, address)
 
 
 async def events_of(user: User, limit: int = 50) -> list[AccountEvent]:

@@ -258,6 +258,7 @@ async def confirm_totp(user: User, secret: str, code: str, *, now: datetime | No
         return False
     user.totp_secret = secret
     await user.save(update_fields=["totp_secret"])
+    await accounts.record_event(user, accounts.TOTP_ENABLED, user)
     return True
 
 

@@ -17,6 +17,7 @@ from engine.services.errors import AuthenticationFailed
 from engine.store.models import AccountEvent, User, WebSession
 from tests.integration.test_admin import (
     Town,
+    csrf_on,  # noqa: F401 (the real CSRF checks, as in the console's own tests)
     csrf_token,
     login,
     make_town,
@@ -25,14 +26,6 @@ from tests.integration.test_admin import (
     text_of,
 )
 from thongthin.demo import DEMO_PASSWORD
-
-
-@pytest.fixture(scope="module", autouse=True)
-def csrf_on(app: Any) -> Any:
-    before = app.config.get("WTF_CSRF_ENABLED", True)
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = before
 
 
 @pytest.fixture
@@ -161,27 +154,15 @@ def test_usernames_are_per_municipality(app: Any, platform: Any, town: Town):
     admin = officer_client(app, other, "admin")
     url = f"/{other.slug}/admin/console/officers"
     taken_elsewhere = town.users["clerk"]  # an officer of the first town
-    created = post_form(
-        admin,
-        url,
-        {
-            "username": taken_elsewhere,
-            "display_name": "นางสาวสมใจ ทดสอบ",
-            "password": "orchid-bamboo-tide-77",
-            "roles": "clerk",
-        },
-    )
+    officer = {
+        "username": taken_elsewhere,
+        "display_name": "นางสาวสมใจ ทดสอบ",
+        "password": "orchid-bamboo-tide-77",
+        "roles": "clerk",
+    }
+    created = post_form(admin, url, officer)
     assert created.status_code == 302, "another municipality's usernames are not in the way, nor revealed"
-    again = post_form(
-        admin,
-        url,
-        {
-            "username": taken_elsewhere,
-            "display_name": "นางสาวสมใจ ทดสอบ",
-            "password": "orchid-bamboo-tide-77",
-            "roles": "clerk",
-        },
-    )
+    again = post_form(admin, url, officer)
     assert again.status_code == 422 and "มีผู้ใช้แล้ว" in text_of(again)
     # Each logs in to their own municipality with their own password.
     assert login(app.test_client(), other, taken_elsewhere, "orchid-bamboo-tide-77").status_code == 302

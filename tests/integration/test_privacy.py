@@ -12,6 +12,7 @@ from engine.services import access_log, privacy
 from engine.store.models import AccessLogEntry, Submission
 from tests.integration.test_admin import (
     Town,
+    csrf_on,  # noqa: F401 (the real CSRF checks, as in the console's own tests)
     make_town,
     officer_client,
     post_form,
@@ -21,14 +22,6 @@ from tests.integration.test_admin import (
 from thongthin.demo import DEMO_PASSWORD
 
 NATIONAL_ID = "3100601234565"  # the noodle shop's owner in the example
-
-
-@pytest.fixture(scope="module", autouse=True)
-def csrf_on(app: Any) -> Any:
-    before = app.config.get("WTF_CSRF_ENABLED", True)
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = before
 
 
 @pytest.fixture(scope="module")
