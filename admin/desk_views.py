@@ -10,7 +10,6 @@ from flask import g, redirect, render_template, request, url_for
 
 from admin import blueprint
 from admin.forms import ErrorItem, flash_key
-from admin.inputs import error_messages, fields, parse
 from engine.blobs import BlobNotFound
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
@@ -26,6 +25,7 @@ from engine.workflow import (
     WorkflowError,
 )
 from renderers.answers import answers, format_value
+from renderers.inputs import error_messages, fields, parse
 from renderers.web import current_language, download
 from thongthin.app import client_address, platform
 
@@ -120,10 +120,7 @@ class HistoryRow:
 def _transition_named(
     definition: ServiceDefinition, action: str, state: str | None = None
 ) -> Transition | None:
-    """The transition ``action`` (from ``state`` when given and possible)."""
-    candidates = [t for t in definition.workflow.transitions if t.action == action]
-    preferred = [t for t in candidates if state in t.from_]
-    return (preferred or candidates or [None])[0]
+    return definition.workflow.transition_named(action, state)
 
 
 def _history(definition: ServiceDefinition, entries: list[AuditEntry]) -> list[HistoryRow]:

@@ -11,9 +11,10 @@ from api.auth import Caller, caller_for
 from api.body import json_body, raw_body, read_json
 from api.errors import ApiError
 from api.openapi import SPEC
-from engine.services import access_log, accounts, payments, privacy, submissions, tenants, tracking
+from engine.definitions import ServiceDefinition
+from engine.services import access_log, accounts, applicant, payments, privacy, submissions, tenants, tracking
 from engine.services.errors import SubmissionNotFound
-from engine.store.models import Submission, Tenant
+from engine.store.models import AuditEntry, Submission, Tenant
 from thongthin.app import client_address, platform
 from thongthin.runners import public_url
 
@@ -225,17 +226,7 @@ def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
         "version": submission.version,
         "submitted_at": submission.submitted_at.isoformat(),
         "due_at": submission.due_at.isoformat() if submission.due_at else None,
-        "history": [
-            {
-                "at": e.at.isoformat(),
-                "action": e.action,
-                "from": e.from_state,
-                "to": e.to_state,
-                **({"role": e.role, "by": e.actor_label, "input": e.input} if caller.is_officer else {}),
-            }
-            for e in entries
-            if caller.is_officer or e.from_state != e.to_state
-        ],
+        "history": _history(definition, submission, entries, caller),
         "actions": [
             {"action": t.action, "to": t.to, "title": t.title.model_dump(), "input": t.input} for t in actions
         ],
@@ -244,6 +235,38 @@ def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
         view["data"] = submission.data
         view["votes"] = submission.votes
     return view
+
+
+def _history(
+    definition: ServiceDefinition, submission: Submission, entries: list[AuditEntry], caller: Caller
+) -> list[dict[str, Any]]:
+    """Officers get every step with its input; the applicant what :mod:`engine.services.applicant` shows."""
+    if caller.is_officer:
+        return [
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
+                "role": e.role,
+                "by": e.actor_label,
+                "input": e.input,
+            }
+            for e in entries
+        ]
+    return [
+        {
+            "at": item.at.isoformat(),
+            "action": item.action,
+            "to": item.to_state,
+            "by_applicant": item.by_applicant,
+            "told": [
+                {"pointer": said.field.pointer, "label": said.field.label.model_dump(), "value": said.value}
+                for said in item.said
+            ],
+        }
+        for item in applicant.history(definition, entries, closed=submission.closed)
+    ]
 
 
 @blueprint.get("/tenants/<tenant>/submissions/<reference>")

@@ -210,7 +210,7 @@ class AttachmentText:
 
 
 def attachment_texts(definition: ServiceDefinition, language: str = "th") -> list[AttachmentText]:
-    return [_attachment(a, language) for a in definition.service.attachments]
+    return [_attachment(a, language) for a in definition.service.form_attachments()]
 
 
 def _attachment(spec: AttachmentSpec, language: str) -> AttachmentText:

@@ -24,7 +24,7 @@ from engine.services import billing, documents, drafts, submissions, tenants, tr
 from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFound
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, EnabledService
-from portal import blueprint, present
+from portal import blueprint, present, replies
 from renderers import forms
 from renderers.answers import answers
 from renderers.documents import format_number, qr_svg
@@ -617,30 +617,20 @@ def track_link(reference: str, token: str) -> Any:
 
 @blueprint.get("/<tenant>/track/<reference>")
 def status(reference: str) -> Any:
+    """The tracking page of an application this browser opened with its tracking code."""
     if not _may_track(reference):
         return redirect(url_for("portal.track", reference=reference))
     submission = platform().db(submissions.find(g.tenant, reference))
     definition = platform().definition(submission.service_id, submission.service_version)
-    entries = platform().db(submissions.history(submission))
-    workflow = definition.workflow
-    timeline = [
-        {"at": e.at, "state": workflow.states[e.to_state], "current": False}
-        for e in entries
-        if e.from_state != e.to_state and e.to_state in workflow.states
-    ]
-    if timeline:
-        timeline[-1]["current"] = True
-    fees = platform().db(billing.fees_of_submission(submission))
-    return render_template(
-        "portal/status.html",
-        submission=submission,
-        definition=definition,
-        state=workflow.states[submission.state],
-        timeline=list(reversed(timeline)),
-        issued=platform().db(documents.of_submission(submission)),
-        bills=[_fee_view(bill, definition) for bill in fees.bills],
-        fee_accounts=fees.accounts,
-    )
+    return replies.status_page(submission, definition, fee_view=_fee_view)
+
+
+@blueprint.post("/<tenant>/track/<reference>/actions/<action>")
+def status_action(reference: str, action: str) -> Any:
+    """The applicant answers the office: a reply, corrected papers, or withdrawing the application."""
+    if not _may_track(reference):
+        return redirect(url_for("portal.track", reference=reference))
+    return replies.act(reference, action, fee_view=_fee_view)
 
 
 def _fee_view(bill: Any, definition: ServiceDefinition) -> dict[str, Any]:

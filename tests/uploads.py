@@ -34,7 +34,7 @@ SAMPLES = {
 def with_uploaded_files(client: Any, slug: str, definition: ServiceDefinition, data: Any) -> Any:
     """A copy of ``data`` whose attachment lists hold files really uploaded through the API."""
     result = copy.deepcopy(data)
-    for spec in definition.service.attachments:
+    for spec in definition.service.form_attachments():
         files = jsonpointer.resolve(result, spec.field, None)
         if not isinstance(files, list):
             continue
@@ -59,7 +59,7 @@ async def with_stored_files(platform: Any, tenant: Any, definition: ServiceDefin
     from engine.services import uploads
 
     result = copy.deepcopy(data)
-    for spec in definition.service.attachments:
+    for spec in definition.service.form_attachments():
         files = jsonpointer.resolve(result, spec.field, None)
         if not isinstance(files, list):
             continue

@@ -103,6 +103,18 @@ class ServiceChecker:
         ui_files = {f.pointer: f for f in self.d.ui.fields() if f.widget == "file"}
         for i, attachment in enumerate(service.attachments):
             at = f"/attachments/{i}/field"
+            if attachment.field is None:
+                if not any(
+                    f.widget == "file" and f.attachment == attachment.id
+                    for t in self.d.workflow.transitions
+                    for f in t.input_ui
+                ):
+                    yield Problem(
+                        file,
+                        f"/attachments/{i}",
+                        f"attachment {attachment.id!r} has no field and no action's input asks for it",
+                    )
+                continue
             found = self.field_schemas(attachment.field)
             if not found:
                 yield Problem(file, at, f"{attachment.field} is not a field of form.json")
@@ -193,7 +205,14 @@ class ServiceChecker:
         yield from self.check_coverage()
 
     def check_field(
-        self, file: Path, at: str, ui_field: UiField, root: dict[str, Any], prefix: str
+        self,
+        file: Path,
+        at: str,
+        ui_field: UiField,
+        root: dict[str, Any],
+        prefix: str,
+        *,
+        in_form: bool = True,
     ) -> Iterator[Problem]:
         pointer = prefix + ui_field.pointer
         found = schemas.schemas_at(root, pointer)
@@ -224,14 +243,25 @@ class ServiceChecker:
                 yield Problem(
                     file, at + "/attachment", f"service.json declares no attachment {ui_field.attachment!r}"
                 )
-            elif attachment.field != pointer:
+            elif in_form and attachment.field != pointer:
                 yield Problem(
                     file,
                     at + "/attachment",
                     f"attachment {attachment.id!r} belongs to {attachment.field}, not {pointer}",
                 )
+            elif not in_form and attachment.field is not None:
+                yield Problem(
+                    file,
+                    at + "/attachment",
+                    f"attachment {attachment.id!r} belongs to the form's {attachment.field}; "
+                    "an action's files need an attachment without a field",
+                )
+        if ui_field.to_applicant is not None and in_form:
+            yield Problem(file, at + "/to_applicant", "only an action's input is shown to the applicant")
         for k, item in enumerate(ui_field.item_fields):
-            yield from self.check_field(file, f"{at}/item_fields/{k}", item, root, pointer + "/*")
+            yield from self.check_field(
+                file, f"{at}/item_fields/{k}", item, root, pointer + "/*", in_form=in_form
+            )
 
     def check_options(
         self,
@@ -359,7 +389,7 @@ class ServiceChecker:
                 "give at least one valid input under examples (previews and tests use it)",
             )
             return
-        validator = Draft202012Validator(schema)
+        validator = Draft202012Validator(schemas.bundle(schema))
         for k, example in enumerate(examples):
             for error in validator.iter_errors(example):
                 yield Problem(
@@ -368,7 +398,7 @@ class ServiceChecker:
                     f"example input is invalid: {error.message}",
                 )
         for k, ui_field in enumerate(transition.input_ui):
-            yield from self.check_field(file, f"{at}/input_ui/{k}", ui_field, schema, "")
+            yield from self.check_field(file, f"{at}/input_ui/{k}", ui_field, schema, "", in_form=False)
 
     def check_reachability(self) -> Iterator[Problem]:
         workflow, file = self.d.workflow, self.workflow_file

@@ -90,7 +90,8 @@ class Pdpa(Spec):
 class AttachmentSpec(Spec):
     id: str
     title: Text
-    field: str
+    # The form field the files live at; None for files an action's input asks for (a reply's documents).
+    field: str | None = None
     accept: tuple[str, ...]
     max_bytes: int
     max_files: int = 1
@@ -118,6 +119,10 @@ class ServiceSpec(Spec):
     def document(self, document_id: str) -> DocumentSpec | None:
         return next((d for d in self.documents if d.id == document_id), None)
 
+    def form_attachments(self) -> list[AttachmentSpec]:
+        """The files the form asks for (not those an action's input asks for later)."""
+        return [a for a in self.attachments if a.field is not None]
+
     def attachment(self, attachment_id: str) -> AttachmentSpec | None:
         return next((a for a in self.attachments if a.id == attachment_id), None)
 
@@ -144,6 +149,9 @@ class UiField(Spec):
     attachment: str | None = None
     item_label: Text | None = None
     item_fields: tuple[UiField, ...] = ()
+    # For an action's input: the applicant reads this answer on the tracking page ("now"), or
+    # only once the application is closed ("when_closed", e.g. an answer drafted for approval).
+    to_applicant: str | None = None
 
 
 class Step(Spec):
@@ -222,6 +230,17 @@ class WorkflowSpec(Spec):
 
     def transitions_from(self, state: str) -> list[Transition]:
         return [t for t in self.transitions if state in t.from_]
+
+    def transition_named(self, action: str, state: str | None = None) -> Transition | None:
+        """The transition ``action`` (the one from ``state`` when given and there is one)."""
+        candidates = [t for t in self.transitions if t.action == action]
+        preferred = [t for t in candidates if state in t.from_]
+        return (preferred or candidates or [None])[0]
+
+    def ends_matter(self, transition: Transition) -> bool:
+        """Whether ``transition`` closes the application for good (asked to be confirmed first)."""
+        target = self.states.get(transition.to)
+        return target is not None and target.final
 
     def final_states(self) -> list[str]:
         return [name for name, s in self.states.items() if s.final]

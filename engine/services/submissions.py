@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
+from engine.definitions.model import Transition
 from engine.forms import validate_submission
 from engine.forms.errors import FieldError
 from engine.services import access_log, secrets
@@ -79,12 +80,21 @@ def national_ids(definition: ServiceDefinition, data: Any) -> list[str]:
 
 def attachment_entries(definition: ServiceDefinition, data: Any) -> list[tuple[str, dict[str, Any]]]:
     """(pointer, entry) of every file the data lists, e.g. ``("/attachments/plans/0", {...})``."""
+    return _file_entries(data, [a.field for a in definition.service.form_attachments()])
+
+
+def input_file_entries(transition: Transition, input: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(pointer, entry) of every file an action's input lists, e.g. ``("/documents/0", {...})``."""
+    return _file_entries(input, [f.pointer for f in transition.input_ui if f.widget == "file"])
+
+
+def _file_entries(data: Any, pointers: list[str]) -> list[tuple[str, dict[str, Any]]]:
     entries = []
-    for attachment in definition.service.attachments:
-        files = jsonpointer.resolve(data, attachment.field, None)
+    for pointer in pointers:
+        files = jsonpointer.resolve(data, pointer, None)
         for index, item in enumerate(files if isinstance(files, list) else []):
             if isinstance(item, dict) and isinstance(item.get("id"), str):
-                entries.append((f"{attachment.field}/{index}", item))
+                entries.append((f"{pointer}/{index}", item))
     return entries
 
 
@@ -94,17 +104,21 @@ MISSING_FILE = (
 )
 
 
-async def _files_on_record(tenant: Tenant, definition: ServiceDefinition, data: Any) -> tuple[Any, list[str]]:
-    """``data`` with each listed file described as stored, and the files' IDs.
+async def _files_on_record(
+    tenant: Tenant, entries: list[tuple[str, dict[str, Any]]], data: Any, connection: Any = None
+) -> tuple[Any, list[str]]:
+    """``data`` with each file of ``entries`` described as stored, and the files' IDs.
 
     Raises :class:`SubmissionInvalid` for a file this tenant never received, or that another
     submission already owns: an application only points at files its applicant uploaded.
     """
-    entries = attachment_entries(definition, data)
     if not entries:
         return data, []
     ids = [entry["id"] for _, entry in entries]
-    stored = {a.id: a for a in await Attachment.filter(tenant=tenant, id__in=ids, submission_id=None)}
+    stored = {
+        a.id: a
+        for a in await Attachment.filter(tenant=tenant, id__in=ids, submission_id=None).using_db(connection)
+    }
     missing = [
         FieldError(pointer, *MISSING_FILE, "attachment")
         for pointer, entry in entries
@@ -124,6 +138,41 @@ async def _files_on_record(tenant: Tenant, definition: ServiceDefinition, data: 
             "sha256": row.sha256,
         }
     return recorded, ids
+
+
+async def _claim_files(
+    tenant: Tenant,
+    submission_id: int,
+    ids: list[str],
+    entries: list[tuple[str, dict[str, Any]]],
+    connection: Any,
+) -> None:
+    """Make the files ``ids`` the submission's; raises :class:`SubmissionInvalid` if one was taken.
+
+    Only files nobody's submission owns yet: an ID copied from elsewhere cannot move a file.
+    Counted, since another submission (or the clean-up of unused uploads) may have taken a
+    file since it was checked: then the caller's transaction stores nothing.
+    """
+    if not ids:
+        return
+    claimed = await (
+        Attachment.filter(tenant=tenant, id__in=ids, submission_id=None)
+        .using_db(connection)
+        .update(submission_id=submission_id)
+    )
+    if claimed != len(set(ids)):
+        owned = set(
+            await Attachment.filter(tenant=tenant, id__in=ids, submission_id=submission_id)
+            .using_db(connection)
+            .values_list("id", flat=True)
+        )
+        raise SubmissionInvalid(
+            [
+                FieldError(pointer, *MISSING_FILE, "attachment")
+                for pointer, entry in entries
+                if entry["id"] not in owned
+            ]
+        )
 
 
 def format_reference(prefix: str, year_be: int, number: int) -> str:
@@ -148,7 +197,7 @@ async def submit(
     errors = validate_submission(definition, data)
     if errors:
         raise SubmissionInvalid(errors)
-    data, ids = await _files_on_record(tenant, definition, data)
+    data, ids = await _files_on_record(tenant, attachment_entries(definition, data), data)
     moment = now or now_utc()
     token = secrets.new_token()
     initial = definition.workflow.initial
@@ -187,28 +236,7 @@ async def submit(
             at=moment,
             using_db=connection,
         )
-        if ids:
-            # Only files nobody's submission owns yet: an ID copied from elsewhere cannot move a file.
-            # Counted, since another submission (or the clean-up of unused uploads) may have
-            # taken a file since it was checked: then nothing of this one is stored.
-            claimed = await (
-                Attachment.filter(tenant=tenant, id__in=ids, submission_id=None)
-                .using_db(connection)
-                .update(submission_id=submission.id)
-            )
-            if claimed != len(set(ids)):
-                owned = set(
-                    await Attachment.filter(tenant=tenant, id__in=ids, submission_id=submission.id)
-                    .using_db(connection)
-                    .values_list("id", flat=True)
-                )
-                raise SubmissionInvalid(
-                    [
-                        FieldError(pointer, *MISSING_FILE, "attachment")
-                        for pointer, entry in attachment_entries(definition, data)
-                        if entry["id"] not in owned
-                    ]
-                )
+        await _claim_files(tenant, submission.id, ids, attachment_entries(definition, data), connection)
     return Receipt(reference, initial, token)
 
 
@@ -311,6 +339,11 @@ async def transition(
             votes=votes_of(submission),
             actor=str(actor.id) if actor else None,
         )
+        given = dict(outcome.input)
+        taken = definition.workflow.transition_named(action, submission.state)
+        files = input_file_entries(taken, given) if taken else []
+        given, file_ids = await _files_on_record(tenant, files, given, connection)
+        await _claim_files(tenant, submission.id, file_ids, files, connection)
         version = submission.version + 1
         changes: dict[str, Any] = {
             "version": version,
@@ -356,7 +389,7 @@ async def transition(
             actor=actor,
             actor_label=actor.display_name if actor else outcome.role,
             role=outcome.role,
-            input=dict(outcome.input),
+            input=given,
             at=moment,
             using_db=connection,
         )

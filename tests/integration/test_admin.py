@@ -775,7 +775,7 @@ def test_without_login_every_admin_route_sends_to_the_login_page(app: Any, platf
 
 
 def test_action_inputs_are_parsed_back_to_their_schema_types(catalog: Any):
-    from admin import inputs
+    from renderers import inputs
 
     complaint = catalog.get("complaint").workflow
     confirm = next(t for t in complaint.transitions if t.action == "confirm")

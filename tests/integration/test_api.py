@@ -304,7 +304,7 @@ def test_openapi_document(client: Any):
 
 def test_uploads_are_checked_by_content_and_stored(client: Any, platform: Any, town: Municipality):
     definition = platform.catalog.get("building-permit")
-    spec = next(a for a in definition.service.attachments if "application/pdf" in a.accept)
+    spec = next(a for a in definition.service.form_attachments() if "application/pdf" in a.accept)
     url = f"/api/v1/tenants/{town.slug}/services/building-permit/attachments/{spec.id}"
     import io
 
@@ -367,7 +367,7 @@ def test_files_must_be_uploaded_before_they_are_submitted(client: Any, platform:
     assert response.status_code == 422
     pointers = {e["pointer"] for e in response.json["errors"]}
     assert pointers and all(
-        p.startswith(tuple(a.field for a in definition.service.attachments)) for p in pointers
+        p.startswith(tuple(a.field for a in definition.service.form_attachments())) for p in pointers
     )
     assert all("แนบ" in e["message_th"] for e in response.json["errors"])
     # A file that is part of one application cannot be listed by another.

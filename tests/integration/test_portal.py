@@ -263,7 +263,7 @@ def comparable(definition: ServiceDefinition, data: Any) -> Any:
         if ui_field.widget == "checkbox" and jsonpointer.resolve(result, ui_field.pointer, None) is False:
             parent, _, last = ui_field.pointer.rpartition("/")
             del jsonpointer.resolve(result, parent)[last]
-    for spec in definition.service.attachments:
+    for spec in definition.service.form_attachments():
         files = jsonpointer.resolve(result, spec.field, None)
         if isinstance(files, list):
             parent, _, last = spec.field.rpartition("/")
@@ -379,7 +379,9 @@ def test_walk_every_step_from_the_examples_and_submit(app: Any, platform: Any, t
     assert comparable(definition, stored.data) == comparable(definition, data)
     # The uploaded files now belong to the submission.
     attached = platform.db(Attachment.filter(tenant=town, submission_id=stored.id).count())
-    assert attached == sum(len(forms.files_of(stored.data, a.field)) for a in definition.service.attachments)
+    assert attached == sum(
+        len(forms.files_of(stored.data, a.field)) for a in definition.service.form_attachments()
+    )
     # The draft is gone; submitting again just shows the confirmation.
     assert citizen.client.get_cookie(f"tt_draft_{definition.id}", path=f"/{town.slug}/") is None
     again = citizen.post(f"/{town.slug}/services/{definition.id}/submit")

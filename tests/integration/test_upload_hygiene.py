@@ -27,7 +27,7 @@ def town(app: Any, platform: Any) -> Municipality:
 
 def _photo_url(platform: Any, town: Municipality) -> str:
     definition = platform.catalog.get("building-permit")
-    spec = next(a for a in definition.service.attachments if "image/png" in a.accept)
+    spec = next(a for a in definition.service.form_attachments() if "image/png" in a.accept)
     return f"/api/v1/tenants/{town.slug}/services/building-permit/attachments/{spec.id}"
 
 
@@ -88,7 +88,7 @@ def test_the_worker_deletes_uploads_no_application_took(client: Any, platform: A
         described = await uploads.upload(
             tenant,
             definition,
-            definition.service.attachments[0].id,
+            definition.service.form_attachments()[0].id,
             TINY_PDF,
             "a.pdf",
             blobs=platform.blobs,

@@ -2,21 +2,23 @@
 
 Strings become text boxes (text areas when the UI says so or they may be long), enums
 selects (radios when the UI asks), dates date boxes, booleans checkboxes, numbers number
-boxes. :func:`parse` turns the posted form back into the input the workflow validates, so
-the messages of the engine (Thai and English) are the ones the officer sees.
+boxes, file widgets file pickers. :func:`parse` turns the posted form back into the input the
+workflow validates, so the messages of the engine (Thai and English) are the ones the officer
+or the applicant sees. Officers' desk and the applicant's tracking page share these forms.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from engine.definitions.model import Transition, UiField
+from engine.definitions.model import AttachmentSpec, Transition, UiField
 from engine.forms.errors import FieldError
 from engine.thaidate import BUDDHIST_ERA_OFFSET
+from renderers.forms import attachment_rules
 
 FIELD_PREFIX = "input-"
 LONG_TEXT = 200  # strings that may be longer than this get a text area
@@ -30,7 +32,7 @@ class InputField:
     name: str  # the form field's name
     id: str  # unique on the page (several actions' forms share it)
     pointer: str  # where the value goes in the input, e.g. /reason
-    kind: str  # text | textarea | select | radio | date | checkbox | number
+    kind: str  # text | textarea | select | radio | date | checkbox | number | file
     label: str
     required: bool
     options: tuple[tuple[str, str], ...] = ()
@@ -38,6 +40,7 @@ class InputField:
     checked: bool = False
     error: str | None = None
     hint: str | None = None
+    accept: str = ""  # file pickers: the content types the attachment takes
 
     @property
     def mark_optional(self) -> bool:
@@ -76,6 +79,8 @@ def _ui_fields(transition: Transition) -> dict[str, UiField]:
 
 def kind_of(schema: Mapping[str, Any], ui: UiField | None) -> str:
     widget = ui.widget if ui else None
+    if widget == "file":
+        return "file"
     if "enum" in schema:
         return "radio" if widget == "radio" else "select"
     kind = schema.get("type")
@@ -102,10 +107,13 @@ def fields(
     language: str,
     given: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
+    attachments: Callable[[str], AttachmentSpec | None] | None = None,
 ) -> list[InputField]:
     """The fields of ``transition``'s input form, filled with ``given`` and marked with ``errors``.
 
-    ``errors`` maps JSON pointers (``/reason``) to messages already in ``language``.
+    ``errors`` maps JSON pointers (``/reason``) to messages already in ``language``;
+    ``attachments`` finds the service's attachment a file picker names (its types and size
+    limit become the picker's hint).
     """
     properties, ui_fields = _properties(transition), _ui_fields(transition)
     required = set((transition.input or {}).get("required", []))
@@ -120,6 +128,10 @@ def fields(
             (option_value(v), labels.get(option_value(v), str(v))) for v in schema.get("enum", ())
         )
         value = given.get(prop)
+        spec = attachments(ui.attachment) if attachments and ui and ui.attachment else None
+        hint = ui.help.get(language) if ui and ui.help else None
+        if spec is not None:
+            hint = " ".join(h for h in (hint, attachment_rules(spec, language)) if h)
         found.append(
             InputField(
                 name=FIELD_PREFIX + prop,
@@ -129,10 +141,11 @@ def fields(
                 label=ui.label.get(language) if ui else prop.replace("_", " ").capitalize(),
                 required=prop in required,
                 options=options,
-                value="" if value is None or isinstance(value, bool) else option_value(value),
+                value="" if value is None or isinstance(value, bool | list | dict) else option_value(value),
                 checked=value is True,
                 error=errors.get(pointer),
-                hint=ui.help.get(language) if ui and ui.help else None,
+                hint=hint,
+                accept=",".join(spec.accept) if spec else "",
             )
         )
     return found
@@ -176,6 +189,8 @@ def parse(transition: Transition, form: Mapping[str, str]) -> dict[str, Any]:
         if kind == "checkbox":
             found[prop] = name in form
             continue
+        if kind == "file":
+            continue  # the caller stores the uploaded files and adds their descriptions
         raw = form.get(name, "").replace("\r\n", "\n").strip()
         if not raw:
             continue
@@ -188,6 +203,15 @@ def parse(transition: Transition, form: Mapping[str, str]) -> dict[str, Any]:
         else:
             found[prop] = raw
     return found
+
+
+def file_fields(transition: Transition) -> list[tuple[str, str]]:
+    """(form field name, service attachment id) of each file picker of ``transition``'s input."""
+    return [
+        (FIELD_PREFIX + f.pointer[1:], f.attachment)
+        for f in transition.input_ui
+        if f.widget == "file" and f.attachment and f.pointer[1:] in _properties(transition)
+    ]
 
 
 def error_messages(errors: list[FieldError], language: str) -> dict[str, str]:

@@ -1,0 +1,212 @@
+"""The tracking page, and the applicant's answers to the office: replies, corrected papers, withdrawal.
+
+Every action the workflow gives the ``applicant`` role from the current state is offered as
+a form drawn from the action's input schema (:mod:`renderers.inputs`), files included. The
+action goes through :func:`engine.services.submissions.transition` like an officer's, so
+the officers' desk, the API and this page can never disagree on what is allowed. An action
+that ends the application (withdrawing it) is confirmed on a page of its own first.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import FileStorage
+
+from engine.blobs import BlobError, UploadRejected
+from engine.definitions import ServiceDefinition
+from engine.definitions.model import Transition
+from engine.services import applicant, billing, documents, submissions, uploads
+from engine.services.errors import StaleSubmission, SubmissionInvalid
+from engine.store.models import Submission
+from engine.workflow import GuardFailed, InvalidInput, WorkflowError
+from renderers import forms
+from renderers.answers import format_value
+from renderers.inputs import error_messages, fields, file_fields, option_value, parse
+from renderers.web import current_language, translate
+from thongthin.app import client_address, platform
+
+log = logging.getLogger(__name__)
+ROLES = frozenset({applicant.APPLICANT})
+CONFIRMED = "confirmed"
+
+
+def status_page(
+    submission: Submission,
+    definition: ServiceDefinition,
+    *,
+    fee_view: Any,
+    failed_action: str | None = None,
+    given: dict[str, Any] | None = None,
+    field_errors: dict[str, str] | None = None,
+    links: list[forms.SummaryLink] | None = None,
+    status: int = 200,
+) -> Any:
+    """The tracking page: status, what the office said, the applicant's actions, fees, documents."""
+    language = current_language()
+    workflow = definition.workflow
+    told = applicant.history(
+        definition, platform().db(submissions.history(submission)), closed=submission.closed
+    )
+    timeline = [
+        {
+            "at": item.at,
+            "state": workflow.states[item.to_state],
+            "title": item.title,
+            "moved": item.moved,
+            "by_applicant": item.by_applicant,
+            "said": [
+                (s.field.label.get(language), format_value(s.field, s.value, language)) for s in item.said
+            ],
+            "current": False,
+        }
+        for item in told
+    ]
+    moves = [entry for entry in timeline if entry["moved"]]
+    if moves:
+        moves[-1]["current"] = True
+    actions = platform().db(submissions.actions_for(definition, submission, ROLES))
+    action_forms = [
+        (
+            transition,
+            fields(
+                transition,
+                language,
+                given if transition.action == failed_action else None,
+                field_errors if transition.action == failed_action else None,
+                attachments=definition.service.attachment,
+            ),
+            applicant.asks_confirmation(definition, transition),
+        )
+        for transition in actions
+    ]
+    fees = platform().db(billing.fees_of_submission(submission))
+    return render_template(
+        "portal/status.html",
+        submission=submission,
+        definition=definition,
+        state=workflow.states[submission.state],
+        timeline=list(reversed(timeline)),
+        asked=next(
+            (entry for entry in reversed(timeline) if entry["said"] and not entry["by_applicant"]), None
+        ),
+        action_forms=action_forms,
+        links=links or [],
+        issued=platform().db(documents.of_submission(submission)),
+        bills=[fee_view(bill, definition) for bill in fees.bills],
+        fee_accounts=fees.accounts,
+    ), status
+
+
+def _store_files(
+    definition: ServiceDefinition, transition: Transition, given: dict[str, Any]
+) -> dict[str, str]:
+    """Store the files chosen for the action's file pickers into ``given``; refusals by pointer."""
+    language = current_language()
+    problems: dict[str, str] = {}
+    for name, attachment_id in file_fields(transition):
+        spec = definition.service.attachment(attachment_id)
+        chosen: list[FileStorage] = [f for f in request.files.getlist(name) if f and f.filename]
+        if spec is None or not chosen:
+            continue
+        pointer = "/" + name.removeprefix("input-")
+        if len(chosen) > spec.max_files:
+            problems[pointer] = forms.too_many_files(pointer, spec).message(language)
+            continue
+        stored = []
+        for file in chosen:
+            try:
+                stored.append(
+                    platform().db(
+                        uploads.upload(
+                            g.tenant,
+                            definition,
+                            spec.id,
+                            file.read(),
+                            file.filename,
+                            blobs=platform().blobs,
+                            client=client_address(),
+                        )
+                    )
+                )
+            except UploadRejected as rejected:
+                problems[pointer] = f"{rejected.filename}: {rejected.message(language)}"
+            except BlobError:
+                log.exception("storing a reply's file for %s failed", definition.id)
+                problems[pointer] = translate("portal.reply.store_failed", language)
+        if pointer not in problems:
+            given[pointer[1:]] = stored
+    return problems
+
+
+def act(reference: str, action: str, *, fee_view: Any) -> Any:
+    """Take the applicant's ``action``; on refusal the page again with every answer kept."""
+    submission = platform().db(submissions.find(g.tenant, reference))
+    definition = platform().definition(submission.service_id, submission.service_version)
+    available = {t.action: t for t in platform().db(submissions.actions_for(definition, submission, ROLES))}
+    transition = available.get(action)
+    language = current_language()
+    if transition is None:
+        flash({"key": "portal.reply.not_available", "values": {}})
+        return redirect(url_for("portal.status", reference=reference))
+    given = parse(transition, request.form)
+
+    def refused(messages: dict[str, str], status: int) -> Any:
+        return status_page(
+            submission,
+            definition,
+            fee_view=fee_view,
+            failed_action=action,
+            given=given,
+            field_errors=messages,
+            links=[
+                forms.SummaryLink(
+                    f"#{action}-{pointer[1:]}"
+                    if pointer[1:] in _properties(transition)
+                    else f"#action-{action}",
+                    message,
+                )
+                for pointer, message in messages.items()
+            ],
+            status=status,
+        )
+
+    if applicant.asks_confirmation(definition, transition) and request.form.get(CONFIRMED) != "yes":
+        return render_template(
+            "portal/confirm_action.html",
+            submission=submission,
+            definition=definition,
+            transition=transition,
+            kept=[(f"input-{key}", option_value(value)) for key, value in given.items()],
+        )
+    problems = _store_files(definition, transition, given)
+    if problems:
+        return refused(problems, 422)
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = 0  # matches no version: treated as a stale page
+    try:
+        result = platform().db(
+            submissions.transition(
+                g.tenant, definition, reference, action, ROLES, input=given, expected_version=version
+            )
+        )
+    except InvalidInput as error:
+        return refused(error_messages(error.errors, language), 422)
+    except SubmissionInvalid as error:
+        return refused({e.pointer: e.message(language) for e in error.errors}, 422)
+    except GuardFailed as error:
+        return refused({"": error.message_en if language == "en" else error.message_th}, 409)
+    except (WorkflowError, StaleSubmission):
+        flash({"key": "portal.reply.stale", "values": {}})
+        return redirect(url_for("portal.status", reference=reference))
+    state = definition.workflow.states[result.status]
+    flash({"key": "portal.reply.done", "values": {"state": state.title.get(language)}})
+    return redirect(url_for("portal.status", reference=reference) + "#status-now")
+
+
+def _properties(transition: Transition) -> dict[str, Any]:
+    return dict((transition.input or {}).get("properties", {}))
