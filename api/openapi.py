@@ -356,6 +356,57 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/tenants/{tenant}/line/webhook": {
+            "post": {
+                "summary": "LINE's webhook of the municipality's Official Account",
+                "description": (
+                    "Set this address as the webhook URL in the LINE Developers console. Signed by LINE: header "
+                    "X-Line-Signature is the base64 HMAC-SHA256 of the raw body with the channel secret the "
+                    "municipality entered in the console. The events are queued and answered by the worker "
+                    "(linking an application, its status, answers from the catalog); the webhook answers at once."
+                ),
+                "security": [],
+                "parameters": [
+                    TENANT,
+                    {
+                        "name": "X-Line-Signature",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 200},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "destination": {"type": "string"},
+                                    "events": {"type": "array", "items": {"type": "object"}},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["queued"],
+                            "properties": {"queued": {"type": "integer"}},
+                        },
+                        "The events are queued",
+                    ),
+                    "400": _error("Not a JSON object (invalid_json)"),
+                    "401": _error("No signature (signature_missing), or it does not match (bad_signature)"),
+                    "404": _error(
+                        "No such municipality, or it has no LINE Official Account (line_not_connected)"
+                    ),
+                    "413": TOO_LARGE,
+                },
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {
                 "summary": "This document",

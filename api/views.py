@@ -12,7 +12,17 @@ from api.body import json_body, raw_body, read_json
 from api.errors import ApiError
 from api.openapi import SPEC
 from engine.definitions import ServiceDefinition
-from engine.services import access_log, accounts, applicant, payments, privacy, submissions, tenants, tracking
+from engine.services import (
+    access_log,
+    accounts,
+    applicant,
+    line,
+    payments,
+    privacy,
+    submissions,
+    tenants,
+    tracking,
+)
 from engine.services.errors import SubmissionNotFound
 from engine.store.models import AuditEntry, Submission, Tenant
 from thongthin.app import client_address, platform
@@ -192,6 +202,35 @@ def payment_notification() -> Any:
             "settled": [{"ref1": b.ref1, "ref2": b.ref2, "amount": str(b.amount)} for b in recorded.settled],
         }
     )
+
+
+@blueprint.post("/tenants/<tenant>/line/webhook")
+def line_webhook(tenant: str) -> Any:
+    """LINE's webhook of the municipality's Official Account: signed events, queued for the worker.
+
+    ``X-Line-Signature`` must be the base64 HMAC-SHA256 of the raw body with the account's
+    channel secret (401 otherwise, before anything is queued); the answer comes at once, as
+    LINE asks, and the worker replies to each message.
+    """
+    found = tenant_or_404(tenant)
+    signature = request.headers.get(line.SIGNATURE_HEADER)
+    if not signature:
+        raise ApiError(401, "signature_missing", f"sign the body: header {line.SIGNATURE_HEADER}")
+    raw = raw_body()
+    body = read_json(raw)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    try:
+        queued = platform().db(
+            line.receive(found, platform().settings.secret_key, raw, signature, body.get("events"))
+        )
+    except line.NotConnected:
+        raise ApiError(
+            404, "line_not_connected", "this municipality has not connected a LINE Official Account"
+        ) from None
+    except line.BadSignature:
+        raise ApiError(401, "bad_signature", "the signature does not match the body") from None
+    return jsonify({"queued": queued})
 
 
 def _load(found: Tenant, reference: str, caller: Caller) -> Submission:

@@ -18,12 +18,13 @@ from werkzeug.datastructures import FileStorage
 from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
-from engine.services import applicant, billing, documents, submissions, uploads
+from engine.services import applicant, billing, documents, line, messages, submissions, uploads
 from engine.services.errors import StaleSubmission, SubmissionInvalid
-from engine.store.models import Submission
+from engine.store.models import LineLink, Submission
 from engine.workflow import GuardFailed, InvalidInput, WorkflowError
 from renderers import forms
 from renderers.answers import format_value
+from renderers.documents import qr_svg
 from renderers.inputs import error_messages, fields, file_fields, option_value, parse
 from renderers.web import current_language, translate
 from thongthin.app import client_address, platform
@@ -31,6 +32,23 @@ from thongthin.app import client_address, platform
 log = logging.getLogger(__name__)
 ROLES = frozenset({applicant.APPLICANT})
 CONFIRMED = "confirmed"
+
+
+def line_box(submission: Submission) -> dict[str, Any] | None:
+    """How to follow the application on the municipality's LINE Official Account (None: it has none)."""
+    key = platform().settings.secret_key
+    account = line.account_of(g.tenant, key)
+    if account is None:
+        return None
+    command = line.link_command(key, submission)
+    url = line.message_url(account, command) if account.basic_id else ""
+    return {
+        "command": command,
+        "url": url,
+        "qr": qr_svg(url) if url else None,
+        "add_friend": account.add_friend_url,
+        "linked": platform().db(LineLink.filter(submission_id=submission.id).exists()),
+    }
 
 
 def status_page(
@@ -95,6 +113,8 @@ def status_page(
         action_forms=action_forms,
         links=links or [],
         issued=platform().db(documents.of_submission(submission)),
+        line=line_box(submission),
+        stopped=[c for c in submission.stopped_channels or [] if c in messages.EXTERNAL],
         bills=[fee_view(bill, definition) for bill in fees.bills],
         fee_accounts=fees.accounts,
     ), status
@@ -210,3 +230,25 @@ def act(reference: str, action: str, *, fee_view: Any) -> Any:
 
 def _properties(transition: Transition) -> dict[str, Any]:
     return dict((transition.input or {}).get("properties", {}))
+
+
+def stop_page(key: str) -> Any:
+    """The "stop these messages" link of a message: asks first (mail scanners open links), then stops."""
+    try:
+        delivery = platform().db(messages.find(g.tenant, key))
+    except messages.DeliveryNotFound:
+        return render_template("portal/messages_stop.html", delivery=None), 404
+    reference = platform().db(Submission.get(id=delivery.submission_id)).reference
+    if request.method == "POST":
+        platform().db(messages.stop(g.tenant, key))
+        return render_template("portal/messages_stop.html", delivery=delivery, reference=reference, done=True)
+    return render_template("portal/messages_stop.html", delivery=delivery, reference=reference, done=False)
+
+
+def resume(reference: str, channel: str) -> Any:
+    """The applicant wants messages on ``channel`` again (from the tracking page)."""
+    submission = platform().db(submissions.find(g.tenant, reference))
+    if channel in messages.EXTERNAL:
+        platform().db(messages.resume(submission, channel))
+        flash({"key": "portal.messages.resumed", "values": {}})
+    return redirect(url_for("portal.status", reference=reference))

@@ -20,7 +20,7 @@ from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
 from engine.forms import FieldError, validate_submission
-from engine.services import billing, documents, drafts, submissions, tenants, tracking, uploads
+from engine.services import billing, documents, drafts, messages, submissions, tenants, tracking, uploads
 from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFound
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, EnabledService
@@ -454,6 +454,7 @@ def submit(service_id: str) -> Any:
         "service": definition.id,
         "reference": result.reference,
         "tracking_token": result.tracking_token,
+        "sent_to": messages.announced(definition, data, platform().channels),
     }
     _grant_tracking(result.reference)
     try:
@@ -473,9 +474,12 @@ def done(service_id: str) -> Any:
         return redirect(url_for("portal.service", service_id=service_id))
     state = definition.workflow.states[definition.workflow.initial]
     language = _language()
+    submission = platform().db(submissions.find(g.tenant, receipt["reference"]))
     return render_template(
         "portal/done.html",
         definition=definition,
+        destinations=destinations(receipt.get("sent_to", []), language),
+        line=replies.line_box(submission),
         reference=receipt["reference"],
         tracking_token=receipt["tracking_token"],
         tracking_url=url_for(
@@ -576,6 +580,14 @@ def _link_for() -> Callable[[str, str], str]:
     return lambda reference, token: f"{root}/{quote(reference)}/{quote(token)}"
 
 
+def destinations(sent_to: Sequence[Sequence[str]], language: str) -> str:
+    """``หมายเลขโทรศัพท์ 08x-xxx-5678 และอีเมล s***@example.com``: where a message went, masked."""
+    names = {"sms": "portal.lost_link.to_sms", "email": "portal.lost_link.to_email"}
+    return translate("portal.lost_link.and", language).join(
+        translate(names[channel], language, masked=masked) for channel, masked in sent_to if channel in names
+    )
+
+
 def _link_requested(reference: str, contact: str) -> Any:
     """The status only, and where the fresh link went (masked); nothing else of the application."""
     answer = platform().db(
@@ -588,16 +600,11 @@ def _link_requested(reference: str, contact: str) -> Any:
             link_for=_link_for(),
         )
     )
-    language = _language()
-    names = {"sms": "portal.lost_link.to_sms", "email": "portal.lost_link.to_email"}
-    destinations = translate("portal.lost_link.and", language).join(
-        translate(names[sent.channel], language, masked=sent.masked) for sent in answer.sent_to
-    )
     return render_template(
         "portal/track_status.html",
         answer=answer,
         status=answer.status,
-        destinations=destinations,
+        destinations=destinations([(sent.channel, sent.masked) for sent in answer.sent_to], _language()),
         link_days=tracking.LINK_LIFETIME.days,
     )
 
@@ -631,6 +638,20 @@ def status_action(reference: str, action: str) -> Any:
     if not _may_track(reference):
         return redirect(url_for("portal.track", reference=reference))
     return replies.act(reference, action, fee_view=_fee_view)
+
+
+@blueprint.post("/<tenant>/track/<reference>/messages/<channel>")
+def status_messages(reference: str, channel: str) -> Any:
+    """Send messages on a channel the applicant had stopped."""
+    if not _may_track(reference):
+        return redirect(url_for("portal.track", reference=reference))
+    return replies.resume(reference, channel)
+
+
+@blueprint.route("/<tenant>/messages/stop/<key>", methods=["GET", "POST"])
+def stop_messages(key: str) -> Any:
+    """The link at the end of every message to an applicant: stop messages on that channel."""
+    return replies.stop_page(key)
 
 
 def _fee_view(bill: Any, definition: ServiceDefinition) -> dict[str, Any]:

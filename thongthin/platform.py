@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from engine.definitions import Catalog, ServiceDefinition, UnknownService, load_catalog
+from engine.messaging import ChannelRegistry, registry_from_env
 from engine.store.runtime import OrmRuntime
 from thongthin.settings import Settings
 
@@ -30,6 +32,11 @@ class Platform:
             catalog=load_catalog(),
             blobs=blob_store_from_env(settings.environ, settings.data_dir),
         )
+
+    @cached_property
+    def channels(self) -> ChannelRegistry:
+        """The message channels the environment sets up (see :func:`engine.messaging.registry_from_env`)."""
+        return registry_from_env(self.settings.environ)
 
     def db(self, awaitable: Awaitable[T]) -> T:
         """Run a service-layer coroutine on the ORM loop thread and return its result."""

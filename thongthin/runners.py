@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from engine.definitions import ServiceDefinition
 from engine.services import (
     billing,
     documents,
     drafts,
+    line,
+    messages,
     payments,
     retention,
     sessions,
@@ -41,6 +44,7 @@ from engine.store.models import (
     Tenant,
 )
 from engine.workflow.sla import BANGKOK
+from renderers.messages import compose as compose_message
 
 
 def public_url(platform: Any) -> str:
@@ -225,9 +229,61 @@ def payment_method(paid_by: list[Payment]) -> str:
     return "; ".join(parts)
 
 
+def message_links(platform: Any) -> messages.Links:
+    """Links in messages: under the configured public address, never a request's Host."""
+    root = public_url(platform)
+    return messages.Links(
+        tracking=lambda tenant, reference, token: (
+            f"{root}/{tenant.slug}/track/{quote(reference)}/{quote(token)}"
+        ),
+        stop=lambda tenant, key: f"{root}/{tenant.slug}/messages/stop/{key}",
+        desk=lambda tenant, reference: f"{root}/{tenant.slug}/admin/submissions/{quote(reference)}",
+    )
+
+
+@dataclass
+class Notifier:
+    """The ``notify`` effect: the message into the outbox, a delivery per channel and address."""
+
+    platform: Any
+
+    async def __call__(self, job: EffectJob, submission: Submission | None) -> None:
+        definition = (
+            self.platform.definition(submission.service_id, submission.service_version)
+            if submission
+            else None
+        )
+        await messages.enqueue(
+            job, submission, definition, compose=compose_message, links=message_links(self.platform)
+        )
+
+
+def credentials_for(platform: Any) -> messages.CredentialFor:
+    """A municipality's own credential of a channel (its LINE access token), unsealed when sending."""
+
+    async def credential(tenant_id: int, channel: str) -> str:
+        if channel != "line":
+            return ""
+        account = line.account_of(await Tenant.get(id=tenant_id), platform.settings.secret_key)
+        return account.access_token if account else ""
+
+    return credential
+
+
 def runners_for(platform: Any) -> Runners:
     """Every runner this installation has."""
     runners = default_runners()
+    runners.register("notify")(Notifier(platform))
+    root = public_url(platform)
+    runners.register(line.EVENTS_JOB)(
+        line.EventHandler(
+            platform.settings.secret_key,
+            platform.catalog,
+            platform.channels,
+            message_links(platform),
+            portal_url=lambda tenant, service_id: f"{root}/{tenant.slug}/services/{service_id}",
+        )
+    )
     runners.register("issue_document")(DocumentIssuer(platform))
     runners.register("open_fee_account")(billing.FeeAccountOpener(platform.definition))
     runners.register("request_payment")(billing.PaymentRequester(platform.definition))
@@ -267,6 +323,7 @@ async def work_once(platform: Any, runners: Runners, housekeeping: Housekeeping 
     crash or a conflicting officer action left behind.
     """
     report = await run_pending(runners)
+    await messages.deliver_due(platform.channels, credential_for=credentials_for(platform))
     await payments.advance_paid_submissions(platform.definition)
     if housekeeping is not None:
         await housekeeping.run_due()

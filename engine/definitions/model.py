@@ -103,6 +103,7 @@ class ServiceSpec(Spec):
     version: str
     title: Text
     summary: Text
+    keywords: tuple[str, ...] = ()
     category: str
     audience: tuple[str, ...] = ("citizen",)
     legal_basis: tuple[LegalBasis, ...]

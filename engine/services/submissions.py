@@ -98,6 +98,12 @@ def _file_entries(data: Any, pointers: list[str]) -> list[tuple[str, dict[str, A
     return entries
 
 
+# The applicant's receipt by SMS, e-mail and on the tracking page, with the reference and a link.
+RECEIVED = {
+    "th": "หน่วยงานได้รับคำขอของท่านแล้ว โปรดเก็บเลขที่คำขอนี้ไว้เพื่อติดตามสถานะ",
+    "en": "We have received your application. Keep its reference to follow it.",
+}
+
 MISSING_FILE = (
     "ไม่พบไฟล์นี้ในระบบ กรุณาแนบไฟล์อีกครั้ง",
     "This file was not uploaded, or is already part of another application; upload it again",
@@ -237,6 +243,14 @@ async def submit(
             using_db=connection,
         )
         await _claim_files(tenant, submission.id, ids, attachment_entries(definition, data), connection)
+        await EffectJob.create(
+            tenant=tenant,
+            submission=submission,
+            type="notify",
+            params={"to": "applicant", "purpose": "received", "message": RECEIVED},
+            run_after=moment,
+            using_db=connection,
+        )
     return Receipt(reference, initial, token)
 
 

@@ -56,6 +56,9 @@ class User(Model):
     totp_secret = fields.CharField(max_length=64, null=True)
     # The TOTP time step of the last accepted code: a code is accepted once, never replayed.
     totp_last_step = fields.BigIntField(null=True)
+    # Where the officer is told of work (role notifications, the daily digest); empty: the desk only.
+    email = fields.CharField(max_length=254, default="")
+    digest = fields.CharField(max_length=16, default="email")  # email | off
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -123,6 +126,8 @@ class Submission(Model):
     closed = fields.BooleanField(default=False)
     # When the personal data was removed (retention ended, or an erasure request); the register row stays.
     anonymised_at = fields.DatetimeField(null=True)
+    # Channels the applicant asked us to stop sending messages on (e.g. ["sms"]).
+    stopped_channels = fields.JSONField(default=list)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -242,6 +247,59 @@ class Notification(Model):
     class Meta:
         table = "notification"
         indexes = (("tenant_id", "submission_id"),)
+
+
+class Delivery(Model):
+    """One message on one channel to one address: queued, then sent, retried or failed, as logged."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="deliveries", on_delete=fields.CASCADE)
+    notification = fields.ForeignKeyField(
+        "models.Notification", related_name="deliveries", null=True, on_delete=fields.CASCADE
+    )
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="deliveries", null=True, on_delete=fields.CASCADE
+    )
+    user = fields.ForeignKeyField(
+        "models.User", related_name="deliveries", null=True, on_delete=fields.CASCADE
+    )
+    channel = fields.CharField(max_length=16)  # email | sms | line | page
+    address = fields.CharField(max_length=254, default="")  # blanked with the application's personal data
+    masked = fields.CharField(max_length=80, default="")  # what officers and the applicant are shown
+    subject = fields.CharField(max_length=300, default="")
+    text = fields.TextField(default="")
+    html = fields.TextField(default="")
+    # queued | sending | sent | failed | stopped | unavailable (no such channel in this installation)
+    status = fields.CharField(max_length=16, default="queued")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.CharField(max_length=500, default="")
+    provider_id = fields.CharField(max_length=200, default="")
+    # The "stop these messages" link of the message; also LINE's retry key (one send per delivery).
+    key = fields.CharField(max_length=64, unique=True)
+    sent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "delivery"
+        indexes = (("status", "next_attempt_at"), ("tenant_id", "submission_id"))
+
+
+class LineLink(Model):
+    """A LINE user of a municipality's Official Account who asked to follow an application."""
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="line_links", on_delete=fields.CASCADE)
+    submission = fields.ForeignKeyField(
+        "models.Submission", related_name="line_links", on_delete=fields.CASCADE
+    )
+    line_user_id = fields.CharField(max_length=64)
+    linked_at = fields.DatetimeField()
+
+    class Meta:
+        table = "line_link"
+        unique_together = (("submission", "line_user_id"),)
+        indexes = (("tenant_id", "line_user_id"),)
 
 
 class DocumentCounter(Model):

@@ -1,0 +1,403 @@
+"""The outbox: every message becomes deliveries (one per channel and address), sent by the worker.
+
+A ``notify`` effect (and a lost-link request, and a new application's receipt) writes a
+:class:`~engine.store.models.Notification`; :func:`enqueue` turns it into
+:class:`~engine.store.models.Delivery` rows in the same transaction, each with its text
+already written in the recipient's words (:data:`Compose`, supplied by the installation).
+:func:`deliver_due` sends what is due through the :class:`~engine.messaging.ChannelRegistry`;
+a provider that fails is tried again with the channel's back-off, and a message is never
+dropped: it ends ``sent``, ``failed`` (refused for good, or out of tries), ``stopped`` (the
+applicant asked us to stop that channel) or ``unavailable`` (the channel is not set up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from engine.definitions import ServiceDefinition
+from engine.definitions.model import Text
+from engine.messaging import (
+    AddressRefused,
+    ChannelNotConfigured,
+    ChannelRegistry,
+    DeliveryFailed,
+    Outgoing,
+)
+from engine.services import secrets, tracking
+from engine.store.bounds import could_be_key
+from engine.store.models import (
+    Delivery,
+    EffectJob,
+    LineLink,
+    Notification,
+    RoleGrant,
+    Submission,
+    Tenant,
+    TrackingToken,
+    User,
+)
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=5)
+PAGE = "page"  # the tracking page (the catalog's "inbox")
+APPLICANT_CHANNELS = ("sms", "email", "line", PAGE)
+EXTERNAL = frozenset({"sms", "email", "line"})
+
+
+class DeliveryNotFound(Exception):
+    """No message of this municipality has that key."""
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Everything a message template may say; the installation writes it per channel."""
+
+    purpose: str  # status | tracking_link | received | officer
+    channel: str
+    tenant: Tenant
+    reference: str | None
+    service_title: Text | None
+    status_title: Text | None
+    next_step: Text | None  # what the applicant is told on the tracking page in this state
+    message: Text
+    link: str  # the tracking link (applicant) or the desk page (officer); may be empty
+    stop_url: str  # empty for officers
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str = ""
+
+
+Compose = Callable[[Composition], Composed]
+
+
+@dataclass(frozen=True)
+class Links:
+    """The installation's public addresses, for links in messages."""
+
+    tracking: Callable[[Tenant, str, str], str]  # (tenant, reference, token) -> tracking link
+    stop: Callable[[Tenant, str], str]  # (tenant, delivery key) -> stop link
+    desk: Callable[[Tenant, str], str]  # (tenant, reference) -> the officers' page of it
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _text(value: Any) -> Text:
+    value = value if isinstance(value, dict) else {}
+    return Text(th=str(value.get("th", "")), en=str(value.get("en", "") or value.get("th", "")))
+
+
+def _mask(channel: str, address: str) -> str:
+    if channel == "sms":
+        return tracking.mask_phone(address)
+    if channel == "email":
+        return tracking.mask_email(address)
+    if channel == "line":
+        return "LINE"
+    return ""
+
+
+def announced(definition: ServiceDefinition, data: Any, available: Collection[str]) -> list[tuple[str, str]]:
+    """(channel, masked address) the applicant's receipt goes to, for the confirmation page to say."""
+    return [
+        (channel, _mask(channel, address))
+        for channel, _pointer, address in tracking.applicant_channels(definition, data)
+        if channel in available
+    ]
+
+
+async def _applicant_addresses(
+    definition: ServiceDefinition, submission: Submission, wanted: Collection[str], connection: Any
+) -> list[tuple[str, str]]:
+    """(channel, address) of the applicant for each wanted channel that has one."""
+    found: list[tuple[str, str]] = [
+        (channel, address)
+        for channel, _pointer, address in tracking.applicant_channels(definition, submission.data)
+        if channel in wanted
+    ]
+    if "line" in wanted:
+        links = await LineLink.filter(submission_id=submission.id).using_db(connection)
+        found.extend(("line", link.line_user_id) for link in links)
+    if PAGE in wanted:
+        found.append((PAGE, ""))
+    return found
+
+
+async def _officer_addresses(tenant_id: int, role: str, connection: Any) -> list[tuple[User, str]]:
+    user_ids = (
+        await RoleGrant.filter(tenant_id=tenant_id, role=role)
+        .using_db(connection)
+        .values_list("user_id", flat=True)
+    )
+    officers = await User.filter(id__in=list(user_ids), active=True).exclude(email="").using_db(connection)
+    return [(officer, officer.email) for officer in officers]
+
+
+async def enqueue(
+    job: EffectJob,
+    submission: Submission | None,
+    definition: ServiceDefinition | None,
+    *,
+    compose: Compose,
+    links: Links,
+    now: datetime | None = None,
+) -> Notification:
+    """The job's message in the outbox, with a delivery per channel and address; once per job.
+
+    The applicant is written to on the channels the effect names (all by default) where the
+    application has an address (phone, e-mail, a linked LINE user) and the tracking page;
+    a role's officers by e-mail where they gave one (their desk shows the work anyway).
+    Messages to the applicant carry a fresh tracking link, except a lost-link message, which
+    is that link.
+    """
+    moment = now or now_utc()
+    params = job.params or {}
+    recipient = str(params.get("to", "applicant"))
+    message = _text(params.get("message"))
+    purpose = str(params.get("purpose", "status"))
+    async with in_transaction() as connection:
+        notification, created = await Notification.get_or_create(
+            job=job,
+            defaults={
+                "tenant_id": job.tenant_id,
+                "submission": submission,
+                "recipient": recipient,
+                "channels": list(params.get("channels", APPLICANT_CHANNELS)),
+                "message_th": message.th,
+                "message_en": message.en,
+            },
+            using_db=connection,
+        )
+        if not created or submission is None or definition is None:
+            return notification
+        tenant = await Tenant.get(id=job.tenant_id).using_db(connection)
+        state = definition.workflow.states.get(submission.state)
+        base = {
+            "tenant": tenant,
+            "reference": submission.reference,
+            "service_title": definition.service.title,
+            "status_title": state.title if state else None,
+            "next_step": state.applicant_message if state else None,
+            "message": message,
+        }
+        rows: list[Delivery] = []
+        if recipient == "applicant":
+            wanted = {PAGE if c == "inbox" else c for c in params.get("channels", APPLICANT_CHANNELS)}
+            if purpose != "tracking_link":  # a lost-link message belongs on the phone, not the page
+                wanted.add(PAGE)
+            else:
+                wanted.discard(PAGE)
+            addresses = await _applicant_addresses(definition, submission, wanted, connection)
+            link = ""
+            if purpose != "tracking_link" and any(channel in EXTERNAL for channel, _ in addresses):
+                token = secrets.new_token()
+                await TrackingToken.create(
+                    tenant_id=tenant.id,
+                    submission=submission,
+                    token_hash=secrets.digest(token, scope=submission.reference),
+                    purpose="message",
+                    created_at=moment,
+                    expires_at=moment + tracking.LINK_LIFETIME,
+                    using_db=connection,
+                )
+                link = links.tracking(tenant, submission.reference, token)
+            stopped = set(submission.stopped_channels or [])
+            for channel, address in addresses:
+                key = str(uuid.uuid4())
+                composed = compose(
+                    Composition(
+                        purpose=purpose,
+                        channel=channel,
+                        link="" if channel == PAGE else link,
+                        stop_url="" if channel == PAGE else links.stop(tenant, key),
+                        **base,
+                    )
+                )
+                status = "stopped" if channel in stopped else "sent" if channel == PAGE else "queued"
+                rows.append(
+                    Delivery(
+                        tenant_id=tenant.id,
+                        notification=notification,
+                        submission=submission,
+                        channel=channel,
+                        address=address,
+                        masked=_mask(channel, address),
+                        subject=composed.subject[:300],
+                        text=composed.text,
+                        html=composed.html,
+                        status=status,
+                        next_attempt_at=moment,
+                        key=key,
+                        sent_at=moment if status == "sent" else None,
+                    )
+                )
+        else:
+            for officer, address in await _officer_addresses(tenant.id, recipient, connection):
+                composed = compose(
+                    Composition(
+                        purpose="officer",
+                        channel="email",
+                        link=links.desk(tenant, submission.reference),
+                        stop_url="",
+                        **base,
+                    )
+                )
+                rows.append(
+                    Delivery(
+                        tenant_id=tenant.id,
+                        notification=notification,
+                        submission=submission,
+                        user=officer,
+                        channel="email",
+                        address=address,
+                        masked=tracking.mask_email(address),
+                        subject=composed.subject[:300],
+                        text=composed.text,
+                        html=composed.html,
+                        next_attempt_at=moment,
+                        key=str(uuid.uuid4()),
+                    )
+                )
+        for row in rows:
+            await row.save(using_db=connection)
+    return notification
+
+
+CredentialFor = Callable[[int, str], Awaitable[str]]
+
+
+async def _claim(limit: int, now: datetime) -> list[Delivery]:
+    candidates = (
+        await Delivery.filter(status__in=["queued", "sending"], next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .limit(limit)
+    )
+    claimed = []
+    for delivery in candidates:
+        won = await Delivery.filter(
+            id=delivery.id, status=delivery.status, attempts=delivery.attempts
+        ).update(status="sending", attempts=delivery.attempts + 1, next_attempt_at=now + LEASE)
+        if won:
+            delivery.attempts += 1
+            claimed.append(delivery)
+    return claimed
+
+
+async def deliver_due(
+    registry: ChannelRegistry,
+    *,
+    credential_for: CredentialFor,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Send the deliveries that are due; each ends sent, is queued again, or fails for good."""
+    moment = now or now_utc()
+    sent = retried = failed = 0
+    for delivery in await _claim(limit, moment):
+        outcome: dict[str, Any]
+        try:
+            channel = registry.get(delivery.channel)
+            credential = await credential_for(delivery.tenant_id, delivery.channel)
+            provider_id = await asyncio.to_thread(
+                channel.send,
+                Outgoing(
+                    key=delivery.key,
+                    address=delivery.address,
+                    subject=delivery.subject,
+                    text=delivery.text,
+                    html=delivery.html,
+                    stop_url="",
+                    credential=credential,
+                ),
+            )
+            outcome = {
+                "status": "sent",
+                "sent_at": moment,
+                "provider_id": provider_id[:200],
+                "last_error": "",
+            }
+            sent += 1
+        except ChannelNotConfigured as error:
+            outcome = {"status": "unavailable", "last_error": str(error)[:500]}
+            failed += 1
+        except AddressRefused as error:
+            outcome = {"status": "failed", "last_error": str(error)[:500]}
+            failed += 1
+        except Exception as error:  # DeliveryFailed, or a fault of ours: try again later
+            if not isinstance(error, DeliveryFailed):
+                log.exception("delivery %s on %s failed", delivery.id, delivery.channel)
+            policy = registry.get(delivery.channel).retry if delivery.channel in registry else None
+            out_of_tries = policy is None or delivery.attempts >= policy.max_attempts
+            outcome = {
+                "status": "failed" if out_of_tries else "queued",
+                "next_attempt_at": moment + (policy.delay(delivery.attempts) if policy else LEASE),
+                "last_error": f"{error}"[:500] or type(error).__name__,
+            }
+            failed += out_of_tries
+            retried += not out_of_tries
+        await Delivery.filter(id=delivery.id, status="sending").update(**outcome)
+        if outcome["status"] == "sent" and delivery.notification_id:
+            await Notification.filter(id=delivery.notification_id, sent_at=None).update(sent_at=moment)
+    return DeliveryReport(sent, retried, failed)
+
+
+async def deliveries_of(submission: Submission) -> list[Delivery]:
+    """The delivery log of one application, oldest first (officers read it on the desk)."""
+    return await Delivery.filter(tenant_id=submission.tenant_id, submission_id=submission.id).order_by(
+        "created_at", "id"
+    )
+
+
+async def find(tenant: Tenant, key: str) -> Delivery:
+    """The delivery whose stop link carries ``key``; raises :class:`DeliveryNotFound`."""
+    found = None
+    if could_be_key(key, Delivery, "key"):
+        found = await Delivery.get_or_none(tenant=tenant, key=key, submission_id__isnull=False)
+    if found is None:
+        raise DeliveryNotFound(key)
+    return found
+
+
+async def stop(tenant: Tenant, key: str) -> Delivery:
+    """Stop messages on the channel of the delivery ``key`` for its application; raises DeliveryNotFound.
+
+    Queued messages on that channel for the application are stopped too.
+    """
+    delivery = await find(tenant, key)
+    async with in_transaction() as connection:
+        submission = await Submission.get(id=delivery.submission_id).using_db(connection).select_for_update()
+        stopped = sorted(set(submission.stopped_channels or []) | {delivery.channel})
+        await Submission.filter(id=submission.id).using_db(connection).update(stopped_channels=stopped)
+        await (
+            Delivery.filter(submission_id=submission.id, channel=delivery.channel, status="queued")
+            .using_db(connection)
+            .update(status="stopped")
+        )
+    return delivery
+
+
+async def resume(submission: Submission, channel: str) -> None:
+    """Send messages on ``channel`` again (the applicant changed their mind on the tracking page)."""
+    stopped = [c for c in submission.stopped_channels or [] if c != channel]
+    await Submission.filter(id=submission.id).update(stopped_channels=stopped)
+    submission.stopped_channels = stopped
