@@ -150,4 +150,4 @@ def http_error(error: HTTPException) -> Any:
     return _error_page(error.code or 500)
 
 
-from admin import auth_views, billing_views, console_views, desk_views, privacy_views  # noqa: E402, F401 (registers the views)
+from admin import auth_views, billing_views, console_views, desk_views, messaging_views, privacy_views  # noqa: E402, F401 (registers the views)

@@ -13,7 +13,7 @@ from admin.forms import ErrorItem, flash_key
 from engine.blobs import BlobNotFound
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
-from engine.services import access_log, desk, documents, privacy, submissions
+from engine.services import access_log, desk, documents, messages, privacy, submissions
 from engine.services.errors import StaleSubmission, SubmissionNotFound
 from engine.store.models import AuditEntry, Submission
 from engine.workflow import (
@@ -213,6 +213,7 @@ def _render_detail(
         files=platform().db(desk.attachments_of(found)),
         issued=platform().db(documents.of_submission(found)),
         history=_history(definition, platform().db(submissions.history(found))),
+        deliveries=platform().db(messages.deliveries_of(found)),
         forms=forms,
         votes=[v.role for v in submissions.votes_of(found)],
         errors=errors or [],

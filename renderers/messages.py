@@ -11,8 +11,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from engine.services.messages import PAGE, Composed, Composition
+from engine.services.messages import PAGE, Composed, Composition, Digest
 from engine.services.tracking import LINK_LIFETIME
+from engine.thaidate import format_date
+from engine.workflow.sla import BANGKOK
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates" / "messages"),
@@ -74,3 +76,20 @@ def compose(composition: Composition) -> Composed:
     if composition.channel == PAGE:
         return Composed(values["subject"], composition.message.th)
     raise ValueError(f"no template for channel {composition.channel!r}")
+
+
+def compose_digest(digest: Digest) -> Composed:
+    """An officer's morning summary of overdue and soon-due work, with a link to each."""
+    rows = [
+        {
+            "reference": item.reference,
+            "service": digest.service_title(item.service_id),
+            "due": format_date(item.due_at.astimezone(BANGKOK).date(), "th") if item.due_at else "",
+            "overdue": item.sla.value == "overdue",
+            "url": digest.desk_url(item.reference),
+        }
+        for item in digest.items
+    ]
+    subject = f"{digest.tenant.name_th}: งานเกินกำหนด {digest.overdue} เรื่อง ใกล้ครบกำหนด {digest.soon} เรื่อง"
+    text = _environment.get_template("digest.txt").render(digest=digest, rows=rows)
+    return Composed(subject, text)

@@ -45,6 +45,7 @@ from engine.store.models import (
 )
 from engine.workflow.sla import BANGKOK
 from renderers.messages import compose as compose_message
+from renderers.messages import compose_digest
 
 
 def public_url(platform: Any) -> str:
@@ -238,6 +239,7 @@ def message_links(platform: Any) -> messages.Links:
         ),
         stop=lambda tenant, key: f"{root}/{tenant.slug}/messages/stop/{key}",
         desk=lambda tenant, reference: f"{root}/{tenant.slug}/admin/submissions/{quote(reference)}",
+        inbox=lambda tenant: f"{root}/{tenant.slug}/admin/",
     )
 
 
@@ -306,6 +308,13 @@ def housekeeping_for(platform: Any) -> Housekeeping:
         "retention",
         timedelta(hours=6),
         lambda now: retention.enforce(platform.definition, shortest, blobs=platform.blobs, now=now),
+    )
+    chores.add(
+        "digests",
+        timedelta(minutes=30),
+        lambda now: messages.queue_digests(
+            list(platform.catalog), compose_digest=compose_digest, links=message_links(platform), now=now
+        ),
     )
     chores.add(
         "orphan_uploads",

@@ -106,6 +106,13 @@ async def disconnect(tenant: Tenant) -> None:
     await Tenant.filter(id=tenant.id).update(settings=settings)
 
 
+async def set_office_phone(tenant: Tenant, phone: str) -> None:
+    """The phone number the Official Account offers when it cannot answer ("" for none)."""
+    settings = {**(tenant.settings or {}), "phone": phone.strip()}
+    tenant.settings = settings
+    await Tenant.filter(id=tenant.id).update(settings=settings)
+
+
 def signature_of(channel_secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(channel_secret.encode(), body, hashlib.sha256).digest()).decode()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from engine.definitions import ServiceDefinition
@@ -89,6 +90,7 @@ class Links:
     tracking: Callable[[Tenant, str, str], str]  # (tenant, reference, token) -> tracking link
     stop: Callable[[Tenant, str], str]  # (tenant, delivery key) -> stop link
     desk: Callable[[Tenant, str], str]  # (tenant, reference) -> the officers' page of it
+    inbox: Callable[[Tenant], str]  # the officers' inbox
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,103 @@ async def enqueue(
         for row in rows:
             await row.save(using_db=connection)
     return notification
+
+
+DIGEST_CHOICES = ("email", "off")
+
+
+async def set_officer_contact(user: User, *, email: str, digest: str) -> None:
+    """Where an officer is told of work; raises ValueError for a digest choice that does not exist."""
+    if digest not in DIGEST_CHOICES:
+        raise ValueError(f"digest must be one of {DIGEST_CHOICES}, not {digest!r}")
+    await User.filter(id=user.id).update(email=email.strip(), digest=digest)
+    user.email, user.digest = email.strip(), digest
+
+
+DIGEST_HOUR = 7  # Bangkok time: the digest is in the inbox when the office opens
+
+
+@dataclass(frozen=True)
+class Digest:
+    """An officer's morning summary: the work of their roles that is overdue or due soon."""
+
+    tenant: Tenant
+    officer: User
+    overdue: int
+    soon: int
+    items: list[Any]  # engine.services.desk.InboxItem, most urgent first
+    inbox_url: str
+    desk_url: Callable[[str], str]  # reference -> the officers' page of it
+    service_title: Callable[[str], str]
+
+
+ComposeDigest = Callable[[Digest], Composed]
+
+
+async def queue_digests(
+    definitions: Collection[ServiceDefinition],
+    *,
+    compose_digest: ComposeDigest,
+    links: Links,
+    now: datetime | None = None,
+    listed: int = 20,
+) -> int:
+    """Queue today's digest for every officer who wants one and has urgent work; returns how many.
+
+    Runs from the worker's housekeeping: before :data:`DIGEST_HOUR` it does nothing, after it
+    each officer gets at most one digest a day (the delivery key names officer and day, so
+    several workers cannot send two).
+    """
+    from engine.services import desk
+    from engine.workflow.sla import BANGKOK
+
+    moment = now or now_utc()
+    local = moment.astimezone(BANGKOK)
+    if local.hour < DIGEST_HOUR:
+        return 0
+    titles = {d.id: d.service.title.th for d in definitions}
+    queued = 0
+    for officer in (
+        await User.filter(active=True, digest="email").exclude(email="").prefetch_related("tenant")
+    ):
+        key = f"digest-{officer.id}-{local:%Y%m%d}"
+        if await Delivery.exists(key=key):
+            continue
+        roles = await RoleGrant.filter(user_id=officer.id).values_list("role", flat=True)
+        work = await desk.inbox(officer.tenant, definitions, list(roles), now=moment, limit=listed)
+        overdue, soon = work.by_sla.get(desk.Sla.OVERDUE, 0), work.by_sla.get(desk.Sla.SOON, 0)
+        if not overdue and not soon:
+            continue
+        tenant = officer.tenant
+        composed = compose_digest(
+            Digest(
+                tenant=tenant,
+                officer=officer,
+                overdue=overdue,
+                soon=soon,
+                items=[i for i in work.items if i.sla in (desk.Sla.OVERDUE, desk.Sla.SOON)],
+                inbox_url=links.inbox(tenant),
+                desk_url=lambda reference, tenant=tenant: links.desk(tenant, reference),
+                service_title=lambda service_id: titles.get(service_id, service_id),
+            )
+        )
+        try:
+            await Delivery.create(
+                tenant_id=tenant.id,
+                user=officer,
+                channel="email",
+                address=officer.email,
+                masked=tracking.mask_email(officer.email),
+                subject=composed.subject[:300],
+                text=composed.text,
+                html=composed.html,
+                next_attempt_at=moment,
+                key=key,
+            )
+        except IntegrityError:
+            continue  # another worker queued it first
+        queued += 1
+    return queued
 
 
 CredentialFor = Callable[[int, str], Awaitable[str]]

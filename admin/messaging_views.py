@@ -1,0 +1,103 @@
+"""Messages from the back office: the municipality's LINE Official Account, and how each officer is told.
+
+The console page (role ``admin``) connects the Official Account: the channel secret and
+access token from the LINE Developers console are stored sealed and never shown again, and
+the page gives the webhook address to paste back there. Each officer chooses the e-mail
+address that role notifications and the daily digest go to.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import g, redirect, render_template, request, url_for
+
+from admin import admin_only, blueprint
+from admin.forms import ErrorItem, errors_by_field, flash_key
+from engine.services import line, messages
+from thongthin.app import platform
+from thongthin.runners import public_url
+
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}")
+LINE_BASIC_ID = re.compile(r"@[a-z0-9._-]{1,20}")
+PHONE = re.compile(r"[0-9][0-9 -]{7,15}[0-9]")
+MAX_CREDENTIAL = 500
+
+
+def _webhook_url() -> str:
+    return f"{public_url(platform())}/api/v1/tenants/{g.tenant.slug}/line/webhook"
+
+
+@blueprint.route("/console/line", methods=["GET", "POST"])
+@admin_only
+def console_line() -> Any:
+    """Connect (or reconnect) the municipality's LINE Official Account; the office's phone for its answers."""
+    key = platform().settings.secret_key
+    errors: list[ErrorItem] = []
+    given = {name: request.form.get(name, "").strip() for name in ("secret", "token", "basic_id", "phone")}
+    if request.method == "POST":
+        if not given["secret"] or len(given["secret"]) > MAX_CREDENTIAL:
+            errors.append(ErrorItem("secret", "admin.line.error.secret"))
+        if not given["token"] or len(given["token"]) > MAX_CREDENTIAL:
+            errors.append(ErrorItem("token", "admin.line.error.token"))
+        if not LINE_BASIC_ID.fullmatch(given["basic_id"]):
+            errors.append(ErrorItem("basic_id", "admin.line.error.basic_id"))
+        if given["phone"] and not PHONE.fullmatch(given["phone"]):
+            errors.append(ErrorItem("phone", "admin.line.error.phone"))
+        if not errors:
+            platform().db(
+                line.connect(
+                    g.tenant,
+                    key,
+                    channel_secret=given["secret"],
+                    access_token=given["token"],
+                    basic_id=given["basic_id"],
+                )
+            )
+            platform().db(line.set_office_phone(g.tenant, given["phone"]))
+            flash_key("admin.line.saved")
+            return redirect(url_for("admin.console_line"))
+    account = line.account_of(g.tenant, key)
+    return render_template(
+        "admin/console_line.html",
+        account=account,
+        phone=(g.tenant.settings or {}).get("phone", ""),
+        webhook_url=_webhook_url(),
+        given=given,
+        errors=errors,
+        field_errors=errors_by_field(errors),
+    ), (422 if errors else 200)
+
+
+@blueprint.post("/console/line/disconnect")
+@admin_only
+def console_line_disconnect() -> Any:
+    platform().db(line.disconnect(g.tenant))
+    flash_key("admin.line.disconnected")
+    return redirect(url_for("admin.console_line"))
+
+
+@blueprint.route("/account/notifications", methods=["GET", "POST"])
+def account_notifications() -> Any:
+    """Where this officer is told of work: an e-mail address, and whether to get the daily digest."""
+    user = g.user
+    errors: list[ErrorItem] = []
+    email = request.form.get("email", user.email).strip()
+    digest = request.form.get("digest", user.digest)
+    if request.method == "POST":
+        if email and (len(email) > 254 or not EMAIL.fullmatch(email)):
+            errors.append(ErrorItem("email", "admin.notifications.error.email"))
+        if digest not in messages.DIGEST_CHOICES:
+            errors.append(ErrorItem("digest-email", "admin.notifications.error.digest"))
+        if not errors:
+            platform().db(messages.set_officer_contact(user, email=email, digest=digest))
+            flash_key("admin.notifications.saved")
+            return redirect(url_for("admin.account_notifications"))
+    return render_template(
+        "admin/account_notifications.html",
+        email=email,
+        digest=digest,
+        errors=errors,
+        field_errors=errors_by_field(errors),
+    ), (422 if errors else 200)
