@@ -197,6 +197,7 @@ def _render_detail(
                 language,
                 given if transition.action == failed_action else None,
                 field_errors if transition.action == failed_action else None,
+                data=found.data,
             ),
         )
         for transition in actions

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from engine import jsonpointer
 from engine.definitions.model import AttachmentSpec, Transition, UiField
 from engine.forms.errors import FieldError
 from engine.thaidate import BUDDHIST_ERA_OFFSET
@@ -108,12 +109,14 @@ def fields(
     given: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     attachments: Callable[[str], AttachmentSpec | None] | None = None,
+    data: Any = None,
 ) -> list[InputField]:
     """The fields of ``transition``'s input form, filled with ``given`` and marked with ``errors``.
 
     ``errors`` maps JSON pointers (``/reason``) to messages already in ``language``;
     ``attachments`` finds the service's attachment a file picker names (its types and size
-    limit become the picker's hint).
+    limit become the picker's hint); ``data`` (the application's answers) fills in the fields
+    whose UI names a ``prefill`` pointer, unless ``given`` has them.
     """
     properties, ui_fields = _properties(transition), _ui_fields(transition)
     required = set((transition.input or {}).get("required", []))
@@ -128,6 +131,8 @@ def fields(
             (option_value(v), labels.get(option_value(v), str(v))) for v in schema.get("enum", ())
         )
         value = given.get(prop)
+        if value is None and not given and ui and ui.prefill and data is not None:
+            value = jsonpointer.resolve(data, ui.prefill, None)
         spec = attachments(ui.attachment) if attachments and ui and ui.attachment else None
         hint = ui.help.get(language) if ui and ui.help else None
         if spec is not None:

@@ -258,6 +258,13 @@ class ServiceChecker:
                 )
         if ui_field.to_applicant is not None and in_form:
             yield Problem(file, at + "/to_applicant", "only an action's input is shown to the applicant")
+        if ui_field.prefill is not None:
+            if in_form:
+                yield Problem(
+                    file, at + "/prefill", "only an action's input is filled in from the application"
+                )
+            elif not self.field_schemas(ui_field.prefill):
+                yield Problem(file, at + "/prefill", f"{ui_field.prefill} is not a field of form.json")
         for k, item in enumerate(ui_field.item_fields):
             yield from self.check_field(
                 file, f"{at}/item_fields/{k}", item, root, pointer + "/*", in_form=in_form

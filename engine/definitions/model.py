@@ -153,6 +153,7 @@ class UiField(Spec):
     # For an action's input: the applicant reads this answer on the tracking page ("now"), or
     # only once the application is closed ("when_closed", e.g. an answer drafted for approval).
     to_applicant: str | None = None
+    prefill: str | None = None  # for an action's input: filled in from the application's data here
 
 
 class Step(Spec):
