@@ -343,20 +343,58 @@ def _remove_upload(draft: Draft, data: dict[str, Any], action: forms.Action) -> 
         log.warning("could not delete attachment %s of a draft", action.argument, exc_info=True)
 
 
-@blueprint.get("/<tenant>/services/<service_id>/saved")
+@blueprint.route("/<tenant>/services/<service_id>/saved", methods=["GET", "POST"])
 def saved(service_id: str) -> Any:
+    """The form is saved: its resume link to copy, or to have sent to the citizen's own phone or e-mail."""
     _enabled, definition = _service(service_id)
     draft, token = _current_draft(definition)
     if draft is None:
         return redirect(url_for("portal.service", service_id=service_id))
     steps = forms.visible_steps(definition, draft.data)
     current = next((s for s in steps if s.id == draft.step), steps[0])
+    language = _language()
+    sendable = [c for c in ("sms", "email") if c in platform().channels]
+    contact = request.form.get("contact", "")[:300]
+    error, sent_to, status, minutes = None, None, 200, 0
+    if request.method == "POST" and sendable:
+        link = _resume_url(token)
+        try:
+            channel, masked = platform().db(
+                messages.send_resume_link(
+                    g.tenant,
+                    draft.id,
+                    contact,
+                    subject=translate("portal.saved.message_subject", language, tenant=g.tenant.name_th),
+                    text_for=lambda channel: translate(
+                        f"portal.saved.message_{channel}",
+                        language,
+                        tenant=g.tenant.name_th,
+                        service=definition.service.title.get(language),
+                        link=link,
+                        days=drafts.DRAFT_LIFETIME.days,
+                    ),
+                    available=sendable,
+                    address=client_address(),
+                )
+            )
+            sent_to = destinations([(channel, masked)], language)
+        except messages.ContactNotUsable as refused:
+            error, status = f"portal.saved.error.{refused.reason}", 422
+        except TooManyAttempts as refused:
+            error, status = "portal.saved.error.too_many", 429
+            minutes = refused.minutes
+    links = [forms.SummaryLink("#contact", translate(error, language, minutes=minutes))] if error else []
     return render_template(
         "portal/saved.html",
         definition=definition,
         resume_url=_resume_url(token),
         continue_url=_step_url(current),
-    )
+        sendable=sendable,
+        contact=contact if error else "",
+        error=links[0].message if links else None,
+        links=links,
+        sent_to=sent_to,
+    ), status
 
 
 @blueprint.post("/<tenant>/services/<service_id>/discard")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from engine.messaging import (
     DeliveryFailed,
     Outgoing,
 )
-from engine.services import secrets, tracking
+from engine.services import secrets, throttle, tracking
 from engine.store.bounds import could_be_key
 from engine.store.models import (
     Delivery,
@@ -283,6 +284,70 @@ async def enqueue(
         for row in rows:
             await row.save(using_db=connection)
     return notification
+
+
+# "Send me the link" of a saved form: a few per draft a day, and per client address an hour
+# (nobody gets to flood strangers' phones from the form).
+RESUME_LINKS = throttle.Limit("resume_link", 3, timedelta(days=1))
+RESUME_LINKS_ADDRESS = throttle.Limit("resume_link_address", 10, timedelta(hours=1))
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}")
+
+
+class ContactNotUsable(ValueError):
+    """Neither a Thai mobile number nor an e-mail address (or no such channel is set up here)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason  # not_a_contact | channel_unavailable
+        super().__init__(reason)
+
+
+def contact_channel(text: str) -> tuple[str, str]:
+    """``081-234-5678`` -> ``("sms", "0812345678")``; an e-mail address -> ``("email", …)``.
+
+    Raises :class:`ContactNotUsable` for anything else (a landline cannot take an SMS).
+    """
+    cleaned = text.strip()
+    digits = tracking.normalise_contact(cleaned)
+    if digits.isdigit() and len(digits) == 10 and digits[:2] in ("06", "08", "09"):
+        return "sms", digits
+    if len(cleaned) <= 254 and _EMAIL.fullmatch(cleaned):
+        return "email", cleaned
+    raise ContactNotUsable("not_a_contact")
+
+
+async def send_resume_link(
+    tenant: Tenant,
+    draft_id: int,
+    contact: str,
+    *,
+    subject: str,
+    text_for: Callable[[str], str],
+    available: Collection[str],
+    address: str,
+    now: datetime | None = None,
+) -> tuple[str, str]:
+    """Queue the resume link of a saved form to the citizen's own phone or e-mail; (channel, masked).
+
+    ``text_for(channel)`` writes the message. Raises :class:`ContactNotUsable` and
+    :class:`~engine.services.throttle.TooManyAttempts` (counted before anything is queued).
+    """
+    channel, destination = contact_channel(contact)
+    if channel not in available:
+        raise ContactNotUsable("channel_unavailable")
+    moment = now or now_utc()
+    await throttle.take(RESUME_LINKS_ADDRESS, address, now=moment)
+    await throttle.take(RESUME_LINKS, f"{tenant.id}:{draft_id}", now=moment)
+    await Delivery.create(
+        tenant_id=tenant.id,
+        channel=channel,
+        address=destination,
+        masked=_mask(channel, destination),
+        subject=subject[:300],
+        text=text_for(channel),
+        next_attempt_at=moment,
+        key=str(uuid.uuid4()),
+    )
+    return channel, _mask(channel, destination)
 
 
 DIGEST_CHOICES = ("email", "off")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from urllib.parse import urlsplit
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -330,3 +331,31 @@ def test_line_answers_questions_from_the_catalog(app: Any, platform: Any, line_t
     assert f"/{line_town.slug}/services/food-premises-notification" in about_food
     [unsure] = _replies(provider, weather["replyToken"])
     assert "ยังไม่พบบริการที่ตรงกับคำถาม" in unsure
+
+
+def test_a_saved_form_sends_its_link_to_the_citizens_own_phone(
+    app: Any, platform: Any, town: Any, channels: Any, provider: Any
+):
+    from tests.integration.test_portal import citizen_of
+
+    citizen = citizen_of(app, town)
+    citizen.start(PETITION)
+    saved = f"/{town.slug}/services/{PETITION}/saved"
+    citizen.get(saved)
+    assert "ส่งลิงก์ให้ฉัน" in citizen.html
+    citizen.post(saved, {"contact": "02-123-4567"})  # a landline takes no SMS
+    assert citizen.status == 422 and "หมายเลขโทรศัพท์มือถือ 10 หลัก" in citizen.html
+    assert 'value="02-123-4567"' in citizen.html, "what was typed is kept"
+    citizen.post(saved, {"contact": "081-234-5678"})
+    assert citizen.status == 200 and "08x-xxx-5678" in citizen.page.text
+    _work(platform)
+    [sms] = [r for r in provider[1].posted("/sms") if r.body["to"] == "0812345678"]
+    link = re.search(r"https?://\S+/resume/\S+", sms.body["text"])
+    assert link, sms.body["text"]
+    stranger = citizen_of(app, town)
+    resumed = stranger.get(urlsplit(link.group(0)).path)
+    assert resumed.status == 302 and "/apply/" in resumed.location, "the link opens the saved form anywhere"
+    for _ in range(2):
+        citizen.post(saved, {"contact": "081-234-5678"})
+    citizen.post(saved, {"contact": "081-234-5678"})
+    assert citizen.status == 429 and "หลายครั้งแล้ว" in citizen.html
