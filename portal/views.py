@@ -244,12 +244,15 @@ def _post_step(
         forms.add_item(parsed.data, action.pointer)
     elif action.verb == forms.REMOVE_ITEM and action.argument.isdigit():
         forms.remove_item(parsed.data, action.pointer, int(action.argument))
-    if action.verb in (forms.CONTINUE, forms.SAVE):
+    if action.verb in (forms.CONTINUE, forms.SAVE, forms.SWITCH_LANGUAGE):
         forms.drop_empty_items(definition, current, parsed.data)
     data = forms.prune_hidden(definition, parsed.data)
     platform().db(drafts.save(draft, data, current.id, version=definition.version))
     if action.verb == forms.SAVE:
         return redirect(url_for("portal.saved", service_id=definition.id))
+    if action.verb == forms.SWITCH_LANGUAGE:
+        # What was typed is saved (unchecked); the same page comes back in the other language.
+        return redirect(_step_url(current, lang=action.argument, **_change_args()))
     if action.verb != forms.CONTINUE:
         # Upload, remove, add or remove an item: the same page again, showing the change.
         if problems:

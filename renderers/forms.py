@@ -48,6 +48,7 @@ UPLOAD = "upload"
 REMOVE_FILE = "remove-file"
 ADD_ITEM = "add-item"
 REMOVE_ITEM = "remove-item"
+SWITCH_LANGUAGE = "lang"  # the header's language button on a form page: save what is typed, then switch
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _ID_NOISE = re.compile(r"[\s\-.]")
@@ -609,6 +610,8 @@ def parse_action(value: str | None) -> Action:
         return Action(verb, pointer, argument)
     if verb in (UPLOAD, ADD_ITEM):
         return Action(verb, rest)
+    if verb == SWITCH_LANGUAGE and rest in ("th", "en"):
+        return Action(verb, argument=rest)
     return Action(SAVE if verb == SAVE else CONTINUE)
 
 

@@ -122,6 +122,14 @@ def _petition(page: Any, live_server: str) -> str:
     page.fill("#f-petitioner-name-last_name", "ศรีวงศ์")
     page.fill("#f-petitioner-national_id", "3-1012-00345-21-9")
     accessible(page, "step")
+    # Switching language mid-form keeps what was typed (the header's button posts the form).
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.input_value("#f-petitioner-name-first_name") == "พิมพ์ชนก"
+    page.get_by_role("button", name="ภาษาไทย").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert page.input_value("#f-petitioner-national_id").replace("-", "") == "3101200345219"
     _continue(page)
     page.fill("#f-petitioner-address-house_no", "15")
     page.fill("#f-petitioner-address-province", "เชียงใหม่")

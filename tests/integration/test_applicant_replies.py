@@ -214,3 +214,16 @@ def _exe() -> Any:
     import io
 
     return io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200)
+
+
+def test_switching_language_mid_form_keeps_what_was_typed(app: Any, platform: Any, town: Any):
+    citizen = citizen_of(app, town)
+    first = citizen.start(PETITION)
+    citizen.get(first)
+    assert 'form="step-form"' in citizen.html and 'value="lang:en"' in citizen.html
+    citizen.post(first, {"action": "lang:en", "/petitioner/name/first_name": "พิมพ์ชนก"})
+    assert citizen.status == 302 and "lang=en" in citizen.location
+    english = citizen.follow()
+    assert english.status == 200 and 'lang="en"' in english.html
+    assert 'value="พิมพ์ชนก"' in english.html, "the typed answer survives the switch"
+    assert "error-summary" not in english.html, "switching language is not a check of the answers"

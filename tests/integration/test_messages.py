@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from urllib.parse import urlsplit
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
