@@ -912,10 +912,16 @@ def test_language_switch_keeps_the_page(app: Any, town: Any):
     citizen = citizen_of(app, town)
     first = citizen.start(FOOD)
     page = citizen.get(first).page
-    [switch] = page.find("a", **{"class": "lang-switch"})
-    assert urlsplit(switch["href"]).path == first and "lang=en" in switch["href"]
-    english = citizen.get(switch["href"]).page.text
+    # On a form page the switch is a button of the step's form (what was typed is saved first).
+    [switch] = page.find("button", **{"class": "lang-switch link-button"})
+    assert switch["form"] == "step-form" and switch["value"] == "lang:en"
+    citizen.post(first, {"action": "lang:en"})
+    assert urlsplit(citizen.location).path == first and "lang=en" in citizen.location
+    english = citizen.follow().page.text
     assert "Who runs the business" in english and "Step 1 of 8" in english
+    # Elsewhere it is a link to the same page in the other language.
+    [link] = citizen.get(f"/{town.slug}/services/{FOOD}").page.find("a", **{"class": "lang-switch"})
+    assert "lang=" in link["href"]
     assert "ผู้ประกอบการ" in citizen.get(first + "?lang=th").page.text
 
 
