@@ -356,6 +356,59 @@ SPEC: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/tenants/{tenant}/submissions/{reference}/messages": {
+            "get": {
+                "summary": "The delivery log of an application: every message, its channel, masked address and result",
+                "description": (
+                    "Officers only (bearer token; the application must be of a service their roles work on). "
+                    "status is queued, sending, sent, failed (refused, or out of tries), stopped (the applicant "
+                    "stopped that channel) or unavailable (the channel is not set up)."
+                ),
+                "parameters": [TENANT, REFERENCE],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["messages"],
+                            "properties": {
+                                "messages": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["channel", "to", "status", "attempts", "created_at"],
+                                        "properties": {
+                                            "channel": {"enum": ["email", "sms", "line", "page"]},
+                                            "to": {"type": "string"},
+                                            "officer": {"type": "boolean"},
+                                            "status": {
+                                                "enum": [
+                                                    "queued",
+                                                    "sending",
+                                                    "sent",
+                                                    "failed",
+                                                    "stopped",
+                                                    "unavailable",
+                                                ]
+                                            },
+                                            "attempts": {"type": "integer"},
+                                            "error": {"type": ["string", "null"]},
+                                            "created_at": {"type": "string", "format": "date-time"},
+                                            "sent_at": {"type": ["string", "null"], "format": "date-time"},
+                                        },
+                                    },
+                                }
+                            },
+                        },
+                        "The log, oldest first",
+                    ),
+                    "401": _error("No bearer token or tracking token"),
+                    "403": _error("An applicant's tracking token: the log is for officers (forbidden)"),
+                    "404": _error(
+                        "No such municipality or application (or not one this officer needs to know)"
+                    ),
+                },
+            }
+        },
         "/api/v1/tenants/{tenant}/line/webhook": {
             "post": {
                 "summary": "LINE's webhook of the municipality's Official Account",
@@ -534,7 +587,40 @@ SPEC: dict[str, Any] = {
                     "version": {"type": "integer"},
                     "submitted_at": {"type": "string", "format": "date-time"},
                     "due_at": {"type": ["string", "null"], "format": "date-time"},
-                    "history": {"type": "array", "items": {"type": "object"}},
+                    "history": {
+                        "type": "array",
+                        "description": (
+                            "Officers get every step with its input (role, by, input); the applicant gets the moves "
+                            "and their own replies, with 'told': the answers the workflow marks for the applicant "
+                            "(the officer's question on a request for information, the reason of a refusal)."
+                        ),
+                        "items": {
+                            "type": "object",
+                            "required": ["at", "action", "to"],
+                            "properties": {
+                                "at": {"type": "string", "format": "date-time"},
+                                "action": {"type": "string"},
+                                "from": {"type": ["string", "null"]},
+                                "to": {"type": "string"},
+                                "role": {"type": ["string", "null"]},
+                                "by": {"type": ["string", "null"]},
+                                "input": {"type": "object"},
+                                "by_applicant": {"type": "boolean"},
+                                "told": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["pointer", "label", "value"],
+                                        "properties": {
+                                            "pointer": {"type": "string"},
+                                            "label": TEXT,
+                                            "value": {},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
                     "actions": {"type": "array", "items": _ref("Action")},
                     "data": {"type": "object", "description": "Officers only"},
                 },

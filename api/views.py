@@ -17,6 +17,7 @@ from engine.services import (
     accounts,
     applicant,
     line,
+    messages,
     payments,
     privacy,
     submissions,
@@ -318,6 +319,33 @@ def submission(tenant: str, reference: str) -> Any:
             access_log.record(current, caller.user, access_log.VIEW, address=client_address(), channel="api")
         )
     return jsonify(_view(current, caller))
+
+
+@blueprint.get("/tenants/<tenant>/submissions/<reference>/messages")
+def submission_messages(tenant: str, reference: str) -> Any:
+    """The delivery log of an application (officers only): what was sent where, and how it went."""
+    found = tenant_or_404(tenant)
+    caller = caller_for(found)
+    if not caller.is_officer:
+        raise ApiError(403, "forbidden", "the delivery log is for officers")
+    current = _load(found, reference, caller)
+    return jsonify(
+        {
+            "messages": [
+                {
+                    "channel": d.channel,
+                    "to": d.masked,
+                    "officer": d.user_id is not None,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "error": d.last_error or None,
+                    "created_at": d.created_at.isoformat(),
+                    "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                }
+                for d in platform().db(messages.deliveries_of(current))
+            ]
+        }
+    )
 
 
 @blueprint.post("/tenants/<tenant>/submissions/<reference>/transitions")

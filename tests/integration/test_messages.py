@@ -359,3 +359,45 @@ def test_a_saved_form_sends_its_link_to_the_citizens_own_phone(
         citizen.post(saved, {"contact": "081-234-5678"})
     citizen.post(saved, {"contact": "081-234-5678"})
     assert citizen.status == 429 and "หลายครั้งแล้ว" in citizen.html
+
+
+def test_the_delivery_log_over_the_api_and_the_command_line(
+    app: Any, platform: Any, town: Any, channels: Any
+):
+    import subprocess
+
+    from tests.e2e.test_serve import THONGTHIN, clean_environ
+
+    _definition, reference = _petition(platform, town, "valid-street-light-repair-sms")
+    _work(platform)
+    officer = platform.db(
+        accounts.create_user(
+            town, f"clerk{uuid.uuid4().hex[:6]}", "a long passphrase for tests 2", "Clerk", ["clerk"]
+        )
+    )
+    token = platform.db(accounts.issue_token(officer))
+    client = app.test_client()
+    url = f"/api/v1/tenants/{town.slug}/submissions/{reference}/messages"
+    log = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert log.status_code == 200
+    assert {(m["channel"], m["to"], m["status"]) for m in log.get_json()["messages"]} >= {
+        ("sms", "08x-xxx-5678", "sent")
+    }
+    assert client.get(url).status_code == 401
+    unknown = client.get(
+        f"/api/v1/tenants/{town.slug}/submissions/NO-2569-000001/messages",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert unknown.status_code == 404
+    environ = clean_environ(
+        DATABASE_URL=platform.settings.database_url, THONGTHIN_DATA=str(platform.settings.data_dir)
+    )
+    printed = subprocess.run(
+        [THONGTHIN, "messages", "log", town.slug, reference],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "sms" in printed.stdout and "08x-xxx-5678" in printed.stdout and "sent" in printed.stdout
