@@ -20,7 +20,17 @@ from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
 from engine.forms import FieldError, validate_submission
-from engine.services import billing, documents, drafts, messages, submissions, tenants, tracking, uploads
+from engine.services import (
+    billing,
+    documents,
+    drafts,
+    messages,
+    secrets,
+    submissions,
+    tenants,
+    tracking,
+    uploads,
+)
 from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFound
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, EnabledService
@@ -522,7 +532,7 @@ def done(service_id: str) -> Any:
         destinations=destinations(receipt.get("sent_to", []), language),
         line=replies.line_box(submission),
         reference=receipt["reference"],
-        tracking_token=receipt["tracking_token"],
+        tracking_token=secrets.format_code(receipt["tracking_token"]),
         tracking_url=url_for(
             "portal.track_link",
             reference=receipt["reference"],

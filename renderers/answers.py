@@ -44,6 +44,26 @@ def condition_holds(condition: Any, data: Any) -> bool:
     return condition is None or Draft202012Validator(condition).is_valid(data)
 
 
+def group_national_id(value: str) -> str:
+    """``1101700123456`` -> ``1-1017-00123-45-6``, as it is printed on the ID card."""
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) != 13:
+        return value
+    return f"{digits[0]}-{digits[1:5]}-{digits[5:10]}-{digits[10:12]}-{digits[12]}"
+
+
+def group_phone(value: str) -> str:
+    """``0812345678`` -> ``081-234-5678``; ``021234567`` -> ``02-123-4567``; ``053123456`` -> ``053-123-456``."""
+    digits = "".join(c for c in value if c.isdigit())
+    if len(digits) == 10 and digits.startswith("0"):
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    if len(digits) == 9 and digits.startswith("02"):
+        return f"{digits[:2]}-{digits[2:5]}-{digits[5:]}"
+    if len(digits) == 9 and digits.startswith("0"):
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    return value
+
+
 def format_value(ui_field: UiField, value: Any, language: str = "th") -> str:
     words = _WORDS["en" if language == "en" else "th"]
     if value is None or value == "" or value == []:
@@ -66,6 +86,10 @@ def format_value(ui_field: UiField, value: Any, language: str = "th") -> str:
             if isinstance(lat, int | float) and isinstance(lon, int | float)
             else words[None]
         )
+    if ui_field.widget == "national-id" and isinstance(value, str):
+        return group_national_id(value)
+    if ui_field.widget == "phone" and isinstance(value, str):
+        return group_phone(value)
     if ui_field.widget == "thai-address" and isinstance(value, dict):
         return address_line(value, language)
     if isinstance(value, float) and value.is_integer():

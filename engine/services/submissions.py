@@ -205,7 +205,7 @@ async def submit(
         raise SubmissionInvalid(errors)
     data, ids = await _files_on_record(tenant, attachment_entries(definition, data), data)
     moment = now or now_utc()
-    token = secrets.new_token()
+    token = secrets.new_tracking_code()
     initial = definition.workflow.initial
     async with in_transaction() as connection:
         year_be = buddhist_year(moment.astimezone(BANGKOK).date())

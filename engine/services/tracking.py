@@ -132,7 +132,7 @@ async def find_by_token(
     """
     moment = now or now_utc()
     await throttle.take_all(_keys(tenant, reference, address), now=moment)
-    token = token.strip()
+    token = secrets.normalise_code(token)
     submission = await _submission(tenant, reference)
     if (
         submission is None

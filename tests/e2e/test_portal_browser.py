@@ -129,7 +129,7 @@ def test_a_citizen_applies_on_a_phone_and_tracks_it(page: Any, live_server: str,
     continue_(page)
     assert page.locator("h1").inner_text() == "ตรวจสอบข้อมูลก่อนส่ง"
     main = page.locator("main").inner_text()
-    assert "3100601234565" in main and "หน้าร้าน.png" in main and "100 บาท ต่อปี" in main
+    assert "3-1006-01234-56-5" in main and "หน้าร้าน.png" in main and "100 บาท ต่อปี" in main
     shot(page, "portal-check")
     page.get_by_role("button", name="ยืนยันและส่งคำขอ").click()
     page.wait_for_load_state("domcontentloaded")
