@@ -768,7 +768,7 @@ def size_text(size: int) -> str:
     return f"{max(1, round(size / 1024))} KB"
 
 
-_TYPE_LABELS = {
+TYPE_LABELS = {
     "application/pdf": "PDF",
     "image/jpeg": "JPG",
     "image/png": "PNG",
@@ -779,7 +779,7 @@ _TYPE_LABELS = {
 
 def attachment_rules(spec: AttachmentSpec, language: str) -> str:
     """``PDF, JPG หรือ PNG ขนาดไม่เกิน 5 MB ต่อไฟล์ แนบได้สูงสุด 2 ไฟล์``."""
-    labels = [_TYPE_LABELS.get(t, t.rsplit("/", 1)[-1].upper()) for t in spec.accept]
+    labels = [TYPE_LABELS.get(t, t.rsplit("/", 1)[-1].upper()) for t in spec.accept]
     word_or = "or" if language == "en" else "หรือ"
     kinds = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} {word_or} {labels[-1]}"
     limit = size_text(spec.max_bytes).replace(".0 ", " ")

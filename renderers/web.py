@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, g, request, send_file, session
 
 from engine.thaidate import format_date
 from engine.workflow.sla import BANGKOK
+from renderers.forms import TYPE_LABELS, size_text
 from renderers.i18n import LANGUAGES, Translator, normalise_language
 
 blueprint = Blueprint(
@@ -80,4 +81,6 @@ def init_app(app: Flask) -> None:
             "text": lambda value: value.get(language) if hasattr(value, "get") else value,
             "thai_date": thai_date,
             "language_switch_url": language_switch_url,
+            "file_size": size_text,
+            "file_kind": lambda content_type: TYPE_LABELS.get(content_type, content_type),
         }

@@ -1113,3 +1113,15 @@ def test_deleting_a_draft_deletes_its_uploads(app: Any, platform: Any, town: Any
     assert "ลบแบบร่างแล้ว" in citizen.follow().page.text
     assert not platform.db(Attachment.exists(tenant=town, id=described["id"]))
     assert not platform.blobs.exists(key)
+
+
+def test_page_titles_end_with_the_municipality_and_pages_have_an_icon(app: Any, town: Any):
+    citizen = citizen_of(app, town)
+    for url in (f"/{town.slug}/", f"/{town.slug}/services/{FOOD}", f"/{town.slug}/track"):
+        html = citizen.get(url).html
+        title = re.search(r"<title>(.*?)</title>", html, re.S)
+        assert title and title.group(1).strip().endswith(town.name_th), (url, title)
+        assert 'rel="icon"' in html
+    officer_login = citizen.get(f"/{town.slug}/admin/login").html
+    title = re.search(r"<title>(.*?)</title>", officer_login, re.S)
+    assert title and title.group(1).strip().endswith(town.name_th)
