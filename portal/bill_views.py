@@ -24,7 +24,7 @@ from engine.store.models import Bill, FeeAccount, IssuedDocument, Tenant
 from engine.workflow.sla import BANGKOK
 from portal import blueprint
 from renderers import bills
-from renderers.documents import format_number, qr_svg
+from renderers.documents import format_number, qr_png, qr_svg
 from renderers.forms import SummaryLink, ascii_digits
 from renderers.web import current_language, download, translate
 from thongthin.app import platform
@@ -46,6 +46,7 @@ def _proven(account: FeeAccount) -> bool:
 class UnpaidView:
     """One unpaid bill on the account page."""
 
+    period: str
     period_title: str
     description: str
     amount: str
@@ -126,6 +127,7 @@ def _unpaid_views(
 ) -> list[UnpaidView]:
     return [
         UnpaidView(
+            period=row.period,
             period_title=row.period_title,
             description=row.description,
             amount=_money(row.amount),
@@ -169,6 +171,22 @@ def _account_page(
         phone_error=phone_error,
         links=[SummaryLink("#receipts-phone", translate(phone_error, language))] if phone_error else [],
     ), status
+
+
+@blueprint.get("/<tenant>/bills/<account>/qr/<period>.png")
+def bill_qr(account: str, period: str) -> Any:
+    """The Thai QR of one unpaid bill (``period``, e.g. 2569-11) or of everything owed (``all``), as a
+    PNG to save: a banking app scans it from the phone's gallery. Only what the account page shows."""
+    statement, _receipts = platform().db(_account_page_data(g.tenant, account))
+    if period == "all":
+        payload = statement.arrears_payload
+    else:
+        definition = _definition(statement.account)
+        rows = bills.unpaid_rows(g.tenant, statement, definition, current_language())
+        payload = next((row.payload for row in rows if row.period == period and row.payload), None)
+    if not payload:
+        abort(404)
+    return download(qr_png(payload), f"qr-{statement.account.number}-{period}.png", "image/png")
 
 
 @blueprint.get("/<tenant>/bills/<account>/bill.pdf")

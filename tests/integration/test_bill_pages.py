@@ -179,6 +179,29 @@ def test_each_unpaid_bill_has_its_own_qr_and_one_qr_pays_all_arrears(platform: A
     assert "For January 2027" in english and "Unpaid bills: 3 · total 65.00 baht" in english
 
 
+def test_each_qr_can_be_saved_as_a_picture_that_scans_to_the_same_payment(client: Any, town: Town):
+    import io
+
+    from PIL import Image
+
+    html = page(client, town, town.household.number)
+    links = re.findall(r'href="([^"]+/qr/[^"]+\.png)" download', html)
+    arrears, *each = PAYLOAD.findall(html)
+    assert len(links) == 1 + len(each) == 4, "one picture per QR on the page"
+    assert "บันทึก QR ของงวดมกราคม 2570 เป็นรูปภาพ" in html
+    for link, payload in zip(links, [arrears, *each], strict=True):
+        picture = client.get(link)
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
+        assert "attachment" in picture.headers["Content-Disposition"]
+        image = Image.open(io.BytesIO(picture.data))
+        assert image.width >= 400, "large enough to scan from a gallery"
+        [decoded] = zxingcpp.read_barcodes(image, formats=QR)
+        assert decoded.text == payload
+    account = town.household.number
+    assert client.get(f"/{town.tenant.slug}/bills/{account}/qr/2499-01.png").status_code == 404
+    assert client.get(f"/{town.tenant.slug}/bills/XX-999999/qr/all.png").status_code == 404
+
+
 def test_one_unpaid_bill_gets_no_separate_arrears_qr(platform: Any, client: Any, town: Town):
     html = page(client, town, town.shop.number)
     (only,) = payloads(html)
