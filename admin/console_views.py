@@ -16,6 +16,7 @@ from admin.parameters import parse as parse_fees
 from engine.definitions import ServiceDefinition
 from engine.services import accounts, dashboard, desk, tenants
 from engine.services.errors import InvalidParameters, WeakPassword
+from engine.store.models import Submission
 from renderers.web import current_language, translate
 from thongthin.app import client_address, platform
 
@@ -66,7 +67,15 @@ def enable_service(service_id: str) -> Any:
 @blueprint.post("/console/services/<service_id>/disable")
 @admin_only
 def disable_service(service_id: str) -> Any:
+    """Close a public service, after a page that says what it means (citizens can no longer apply)."""
     definition = _definition(service_id)
+    if request.form.get("confirm") != "yes":
+        open_count = platform().db(
+            Submission.filter(tenant_id=g.tenant.id, service_id=definition.id, closed=False).count()
+        )
+        return render_template(
+            "admin/console_service_close.html", definition=definition, open_count=open_count
+        )
     platform().db(tenants.disable_service(g.tenant, definition.id))
     flash_key("admin.services.disabled", service=definition.service.title.get(current_language()))
     return redirect(url_for("admin.console_services"))

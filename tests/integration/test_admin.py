@@ -475,7 +475,12 @@ def test_console_enables_and_disables_services(app: Any, platform: Any):
     page = f"/{town.slug}/admin/console/services"
     html = text_of(admin.get(page))
     assert "แจ้งสถานที่จำหน่ายอาหาร" in html or FOOD in html
-    assert post_form(admin, f"{page}/complaint/disable", {}, page=page).status_code == 302
+    # Closing asks first, saying what it means; nothing changes until confirmed.
+    asked = post_form(admin, f"{page}/complaint/disable", {}, page=page)
+    assert asked.status_code == 200 and "ปิดบริการ" in text_of(asked) and "ใช่หรือไม่" in text_of(asked)
+    assert "ไม่มีคำขอของบริการนี้ที่ยังไม่เสร็จสิ้น" in text_of(asked)
+    assert platform.db(EnabledService.get(tenant_id=town.tenant.id, service_id="complaint")).enabled is True
+    assert post_form(admin, f"{page}/complaint/disable", {"confirm": "yes"}, page=page).status_code == 302
     row = platform.db(EnabledService.get(tenant_id=town.tenant.id, service_id="complaint"))
     assert row.enabled is False
     assert "ไม่เปิดให้บริการ" in text_of(admin.get(page))
