@@ -59,6 +59,7 @@ def _inbox_filter() -> desk.InboxFilter:
         service_id=service_id if service_id in services else None,
         state=request.args.get("state") or None,
         sla=desk.Sla(sla) if sla in {s.value for s in desk.Sla} else None,
+        search=(request.args.get("q") or "").strip()[: desk.MAX_SEARCH] or None,
     )
 
 

@@ -8,8 +8,9 @@ the officer's roles.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -19,9 +20,9 @@ import pyotp
 from tortoise.expressions import Q
 
 from engine.definitions import ServiceDefinition
-from engine.services import accounts
+from engine.services import access_log, accounts
 from engine.services.errors import NotFound
-from engine.store.models import Attachment, RoleGrant, Submission, Tenant, User
+from engine.store.models import Attachment, RoleGrant, SubjectIndex, Submission, Tenant, User
 
 DUE_SOON = timedelta(days=2)
 # The light columns of an inbox row: the form data stays in the database until the detail page.
@@ -58,6 +59,8 @@ class InboxFilter:
 
     service_id: str | None = None
     state: str | None = None
+    # A reference (or part of one), a national ID (13 digits, dashes or not), or part of a name.
+    search: str | None = None
     sla: Sla | None = None
 
 
@@ -119,6 +122,48 @@ def _inbox_query(tenant: Tenant, definitions: Iterable[ServiceDefinition], roles
     return Submission.filter(tenant_id=tenant.id, closed=False).filter(Q(*conditions, join_type="OR"))
 
 
+MAX_SEARCH = 100
+_NAME_KEYS = ("name", "first_name", "last_name", "trade_name")
+
+
+def _names(value: Any) -> Iterator[str]:
+    """The names in an application's answers (any field called name, first_name, last_name…)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in _NAME_KEYS and isinstance(item, str):
+                yield item
+            else:
+                yield from _names(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _names(item)
+
+
+async def _searched(query: Any, tenant: Tenant, text: str) -> Any:
+    """``query`` narrowed to ``text``: a national ID by the subject index (no ID is stored in clear
+    for searching), a reference by its digits, else a name among the waiting applications' answers."""
+    wanted = text.strip()[:MAX_SEARCH]
+    digits = "".join(c for c in wanted if c.isdigit())
+    if len(digits) == 13 and not any(c.isalpha() for c in wanted):
+        ids = await SubjectIndex.filter(
+            tenant_id=tenant.id, subject_hash=access_log.subject_hash(digits)
+        ).values_list("submission_id", flat=True)
+        return query.filter(id__in=list(ids))
+    if re.fullmatch(r"[A-Za-z]{0,6}-?\d{4}-\d{1,6}|\d{1,6}", wanted):
+        return query.filter(reference__icontains=wanted.upper())
+    needle = " ".join(wanted.split()).casefold()
+    rows = await query.values("id", "data")
+    matching = [
+        row["id"]
+        for row in rows
+        if any(needle in " ".join(name.split()).casefold() for name in _names(row["data"]))
+    ]
+    # Given and family names typed together ("สมศรี ใจดี") match across the two fields too.
+    if not matching and " " in needle:
+        matching = [row["id"] for row in rows if needle in " ".join(_names(row["data"])).casefold()]
+    return query.filter(id__in=matching)
+
+
 def _sort_key(item: InboxItem) -> tuple[bool, datetime, datetime, str]:
     # Most urgent first; work without a running deadline last, oldest first among equals.
     far = datetime.max.replace(tzinfo=UTC)
@@ -146,6 +191,8 @@ async def inbox(
     chosen = chosen or InboxFilter()
     moment = now or datetime.now(UTC)
     query = _inbox_query(tenant, definitions, roles)
+    if query is not None and chosen.search:
+        query = await _searched(query, tenant, chosen.search)
     rows = await query.values(*_INBOX_COLUMNS) if query is not None else []
     everything = [InboxItem(**row, sla=sla_of(row["due_at"], moment)) for row in rows]
 

@@ -126,3 +126,24 @@ def test_an_officer_sets_an_email_and_gets_the_morning_digest(app: Any, platform
         )
     )
     assert len(queued()) == 1, "no digest once turned off"
+
+
+def test_the_inbox_finds_an_application_by_reference_national_id_or_name(app: Any, platform: Any, town: Town):
+    from tests.integration.test_admin import make_town as another
+
+    reference, _ids = submit_food(platform, town)
+    other = another(platform, roles=["clerk"], prefix="MO")
+    foreign, _ = submit_food(platform, other)
+    clerk = officer_client(app, town, "clerk")
+    stored = platform.db(Submission.get(tenant=town.tenant, reference=reference))
+    national_id = stored.data["operator"]["national_id"]
+    first_name = stored.data["operator"]["name"]["first_name"]
+    grouped = (
+        f"{national_id[0]}-{national_id[1:5]}-{national_id[5:10]}-{national_id[10:12]}-{national_id[12]}"
+    )
+    for query in (reference, reference.rsplit("-", 1)[1], grouped, first_name):
+        page = text_of(clerk.get(f"/{town.slug}/admin/", query_string={"q": query}))
+        assert reference in page, query
+        assert foreign not in page, "never another municipality's"
+    nothing = text_of(clerk.get(f"/{town.slug}/admin/", query_string={"q": "ไม่มีชื่อนี้แน่นอน"}))
+    assert reference not in nothing
