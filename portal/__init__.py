@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from engine.definitions import UnknownService
 from engine.services import tenants
 from engine.services.errors import NotFound
-from thongthin.app import platform
+from thongthin.app import app_settings, platform
 
 blueprint = Blueprint(
     "portal", __name__, template_folder="templates", static_folder="static", static_url_path="/static/portal"
@@ -71,7 +71,46 @@ def portal_context() -> dict[str, Any]:
     name = ""
     if tenant is not None:
         name = tenant.name_en if language == "en" else tenant.name_th
-    return {"tenant": tenant, "tenant_name": name}
+    settings = app_settings()
+    return {
+        "tenant": tenant,
+        "tenant_name": name,
+        "map_tiles": {"url": settings.tile_url, "attribution": settings.tile_attribution},
+        "map_centre": map_centre(tenant),
+    }
+
+
+# Where a map opens when the answers give no point yet: the municipality's own area.
+THAILAND = (13.7563, 100.5018)
+
+
+def map_centre(tenant: Any) -> str:
+    """``lat,lon`` of the tenant's ``map_centre`` setting, else the middle of its boundary, else Bangkok."""
+    if tenant is None:
+        return "{:.6f},{:.6f}".format(*THAILAND)
+    centre = (tenant.settings or {}).get("map_centre")
+    if (
+        isinstance(centre, list | tuple)
+        and len(centre) == 2
+        and all(isinstance(v, int | float) for v in centre)
+    ):
+        return f"{centre[0]:.6f},{centre[1]:.6f}"
+    points = list(_coordinates(tenant.boundary)) if tenant.boundary else []
+    if points:
+        lons, lats = [p[0] for p in points], [p[1] for p in points]
+        return f"{(min(lats) + max(lats)) / 2:.6f},{(min(lons) + max(lons)) / 2:.6f}"
+    return "{:.6f},{:.6f}".format(*THAILAND)
+
+
+def _coordinates(geometry: Any) -> Any:
+    if isinstance(geometry, dict):
+        yield from _coordinates(geometry.get("coordinates"))
+    elif isinstance(geometry, list):
+        if len(geometry) == 2 and all(isinstance(v, int | float) for v in geometry):
+            yield geometry
+        else:
+            for item in geometry:
+                yield from _coordinates(item)
 
 
 def _error_page(status: int, message_key: str) -> Any:

@@ -39,7 +39,7 @@ from renderers import forms
 from renderers.answers import answers
 from renderers.documents import format_number, qr_svg
 from renderers.web import current_language, download, translate
-from thongthin.app import client_address, platform
+from thongthin.app import app_settings, client_address, platform
 from thongthin.runners import public_url
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def _render_step(
         back_url=back,
         action_url=_step_url(current, **({"change": 1} if change else {})),
         multipart=any(v.widget == "file" for v in views),
-        has_map=any(v.widget == "map-pin" for v in views),
+        has_map=app_settings().tile_url != "off" and any(v.widget == "map-pin" for v in views),
         resume_url=_resume_url(token),
         last=index == len(steps) - 1,
     )

@@ -60,6 +60,14 @@ async def seed(catalog: Catalog, tenant_fields: dict[str, str] | None = None) ->
     fields = dict(tenant_fields or DEMO_TENANT)
     slug = fields.pop("slug")
     tenant = await tenants.ensure_tenant(slug, **fields)
+    if "map_centre" not in (tenant.settings or {}):
+        # Maps open on the town (the market and the municipal office, sub-district Mae Hia).
+        tenant.settings = {
+            **(tenant.settings or {}),
+            "map_centre": [18.7468, 98.9661],
+            "phone": "053-123-456",
+        }
+        await Tenant.filter(id=tenant.id).update(settings=tenant.settings)
     for definition in catalog:
         await tenants.enable_service(tenant, definition)
     await seed_fees(tenant, catalog)

@@ -7,8 +7,11 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from engine.store.config import default_database_url
+
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,9 @@ class Settings:
     # Form posts other than files: bytes of all fields together, and how many fields.
     max_form_bytes: int = 512 * 1024
     max_form_parts: int = 1000
+    # Map tiles for map pins ({z}/{x}/{y}); "off" for no map (latitude and longitude boxes only).
+    tile_url: str = DEFAULT_TILE_URL
+    tile_attribution: str = "© OpenStreetMap"
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -48,8 +54,33 @@ class Settings:
                 env.get("THONGTHIN_MAX_FORM_BYTES", str(512 * 1024)), "THONGTHIN_MAX_FORM_BYTES"
             ),
             max_form_parts=_count(env.get("THONGTHIN_MAX_FORM_PARTS", "1000"), "THONGTHIN_MAX_FORM_PARTS"),
+            tile_url=_tile_url(env.get("THONGTHIN_TILE_URL", DEFAULT_TILE_URL)),
+            tile_attribution=env.get("THONGTHIN_TILE_ATTRIBUTION", "© OpenStreetMap"),
             environ=env,
         )
+
+
+def _tile_url(value: str) -> str:
+    """An https (or same-site) tile address with {z}, {x} and {y}; ``off`` for no map."""
+    value = value.strip()
+    if value in ("", "off"):
+        return "off"
+    parts = urlsplit(value.replace("{", "").replace("}", ""))
+    if not all(k in value for k in ("{z}", "{x}", "{y}")) or (
+        parts.scheme not in ("https", "") or (parts.scheme and not parts.netloc)
+    ):
+        raise ValueError(
+            f"THONGTHIN_TILE_URL must be an https address with {{z}}, {{x}} and {{y}}, or off; not {value!r}"
+        )
+    return value
+
+
+def tile_origin(tile_url: str) -> str:
+    """What the Content-Security-Policy must allow images from for the tiles ('' when same-site or off)."""
+    if tile_url == "off":
+        return ""
+    parts = urlsplit(tile_url.replace("{", "").replace("}", ""))
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def _count(value: str, name: str) -> int:

@@ -18,6 +18,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "required.choice": ("กรุณาเลือก{label}", "Select {label_lower}"),
     "required.file": ("กรุณาแนบ{label}", "Upload {label_lower}"),
     "required.confirm": ("กรุณายืนยัน{label}", "Confirm {label_lower}"),
+    # A map pin's label says what to do ("ปักหมุดตำแหน่งบนแผนที่"): the message is a sentence of its own.
+    "required.map": (
+        "กรุณาปักหมุดตำแหน่งบนแผนที่ หรือกรอกละติจูดและลองจิจูด",
+        "Drop a pin on the map, or enter the latitude and longitude",
+    ),
     "type.number": ("{label}ต้องเป็นตัวเลข", "{label} must be a number"),
     "type.integer": ("{label}ต้องเป็นจำนวนเต็ม", "{label} must be a whole number"),
     "type": ("{label}ไม่ถูกต้อง", "{label} is not valid"),
@@ -115,6 +120,8 @@ def template_key(keyword: str, value: Any, widget: str | None, instance: Any, sc
             return "required.file"
         if widget == "checkbox":
             return "required.confirm"
+        if widget == "map-pin":
+            return "required.map"
         return "required"
     if keyword == "type":
         declared = value if isinstance(value, str) else None

@@ -129,7 +129,6 @@
   }
 
   /* --- map pin -------------------------------------------------------------------------- */
-  var DEFAULT_CENTRE = [18.7883, 98.9853]; // Chiang Mai
   function maps() {
     var groups = document.querySelectorAll("[data-map-pin]");
     if (!groups.length || !window.L) { return; }
@@ -147,10 +146,12 @@
       slot.appendChild(canvas);
       var start = [parseFloat(lat.value), parseFloat(lon.value)];
       var has = !isNaN(start[0]) && !isNaN(start[1]);
-      var map = window.L.map(canvas).setView(has ? start : DEFAULT_CENTRE, has ? 17 : 13);
+      // Without a point yet, the map opens on the municipality's own area.
+      var centre = (group.getAttribute("data-centre") || "13.7563,100.5018").split(",").map(parseFloat);
+      var map = window.L.map(canvas).setView(has ? start : centre, has ? 17 : 14);
       var failed = false;
-      var tiles = window.L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-        maxZoom: 19, attribution: "&copy; OpenStreetMap"
+      var tiles = window.L.tileLayer(group.getAttribute("data-tile-url"), {
+        maxZoom: 19, attribution: group.getAttribute("data-tile-attribution") || ""
       });
       var mapHint = group.querySelector("[data-map-hint]");
       if (mapHint) { mapHint.hidden = false; }
