@@ -105,6 +105,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 # Parts of a Thai address: key, (Thai label, English label), autocomplete token, width class.
+# The parts the shared type does not require are marked optional on the form (and never in red).
+ADDRESS_OPTIONAL = frozenset({"moo", "village", "soi", "road"})
+OPTIONAL_MARK = {"th": "(ถ้ามี)", "en": "(optional)"}
 ADDRESS_PARTS: tuple[tuple[str, tuple[str, str], str, str], ...] = (
     ("house_no", ("บ้านเลขที่", "House number"), "address-line1", "quarter"),
     ("moo", ("หมู่ที่", "Village no. (Moo)"), "off", "quarter"),
@@ -960,7 +963,10 @@ def _address_parts(pointer: str, value: Any, raw: Mapping[str, str], language: s
                 id=field_id(part_pointer),
                 name=part_pointer,
                 pointer=part_pointer,
-                label=labels[1 if language == "en" else 0],
+                label=labels[1 if language == "en" else 0]
+                + (
+                    f" {OPTIONAL_MARK['en' if language == 'en' else 'th']}" if key in ADDRESS_OPTIONAL else ""
+                ),
                 value=raw.get(part_pointer, _value_text(address.get(key))),
                 autocomplete=autocomplete,
                 inputmode="numeric" if key in ("moo", "postcode") else None,

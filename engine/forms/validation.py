@@ -97,9 +97,12 @@ class CompiledForm:
             return
         if keyword in ("required", "dependentRequired"):
             for name in self._missing(error):
-                yield self._field_error(
-                    jsonpointer.child(pointer, name), "required", True, None, error.schema
-                )
+                child = jsonpointer.child(pointer, name)
+                info = self.info(child)
+                if info is not None and info.widget == "thai-address":
+                    yield from self._required(child, error.schema)
+                else:
+                    yield self._field_error(child, "required", True, None, error.schema)
             return
         if keyword in ("additionalProperties", "unevaluatedProperties"):
             for name in self._unexpected(error):
@@ -114,7 +117,10 @@ class CompiledForm:
         """A missing answer; a missing group whose questions the form asks one by one is reported per question."""
         own = self._schema_of(pointer)
         children = [jsonpointer.child(pointer, name) for name in own.get("required", [])]
-        if self.info(pointer) is None and children and any(self.info(c) for c in children):
+        info = self.info(pointer)
+        # An address left empty: one message per part it needs (the optional parts say nothing).
+        by_part = info is not None and info.widget == "thai-address"
+        if children and (by_part or (info is None and any(self.info(c) for c in children))):
             for child_pointer in children:
                 yield from self._required(child_pointer, own)
             return

@@ -223,3 +223,19 @@ def test_missing_choice_asks_to_select():
 def test_non_objects_get_one_error_not_an_exception(data):
     errors = form.errors(data, today=TODAY)
     assert len(errors) == 1 and errors[0].pointer == ""
+
+
+def test_an_empty_address_gets_one_message_per_part_it_needs():
+    from engine.definitions import load_catalog
+    from engine.forms import validate_submission
+
+    definition = load_catalog().get("general-petition")
+    errors = validate_submission(definition, {"petitioner": {}})
+    by_pointer = {e.pointer: e.message("th") for e in errors if e.pointer.startswith("/petitioner/address")}
+    assert by_pointer == {
+        "/petitioner/address/house_no": "กรุณากรอกบ้านเลขที่",
+        "/petitioner/address/subdistrict": "กรุณากรอกตำบลหรือแขวง",
+        "/petitioner/address/district": "กรุณากรอกอำเภอหรือเขต",
+        "/petitioner/address/province": "กรุณากรอกจังหวัด",
+        "/petitioner/address/postcode": "กรุณากรอกรหัสไปรษณีย์",
+    }, "the optional parts (moo, village, soi, road) never get a message"
