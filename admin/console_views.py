@@ -16,7 +16,6 @@ from admin.parameters import parse as parse_fees
 from engine.definitions import ServiceDefinition
 from engine.services import accounts, dashboard, desk, tenants
 from engine.services.errors import InvalidParameters, WeakPassword
-from engine.store.models import Submission
 from renderers.web import current_language, translate
 from thongthin.app import client_address, platform
 
@@ -70,9 +69,7 @@ def disable_service(service_id: str) -> Any:
     """Close a public service, after a page that says what it means (citizens can no longer apply)."""
     definition = _definition(service_id)
     if request.form.get("confirm") != "yes":
-        open_count = platform().db(
-            Submission.filter(tenant_id=g.tenant.id, service_id=definition.id, closed=False).count()
-        )
+        open_count = platform().db(tenants.open_applications(g.tenant, definition.id))
         return render_template(
             "admin/console_service_close.html", definition=definition, open_count=open_count
         )

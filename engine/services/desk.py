@@ -123,45 +123,80 @@ def _inbox_query(tenant: Tenant, definitions: Iterable[ServiceDefinition], roles
 
 
 MAX_SEARCH = 100
-_NAME_KEYS = ("name", "first_name", "last_name", "trade_name")
+# Fields that hold a person's or a business's name, as the catalog's forms call them.
+_NAME_KEYS = frozenset({"name", "trade_name", "business_name", "company_name", "contact_name"})
+_PERSON_PARTS = ("prefix", "first_name", "middle_name", "last_name")
+# Officers type Thai digits too (๒๕๖๙-๐๐๐๑๒๓): they mean the same numbers.
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_NATIONAL_ID = re.compile(r"[\d\s-]+")
+# A reference (MH-2569-000123) whole or in part, dashes or spaces optional: prefix, year, number.
+_REFERENCE = re.compile(r"(\d{1,6})|(?:([A-Z]{1,6})[\s-]*)?(\d{4})(?:[\s-]*(\d{1,6}))?")
+
+
+def _compact(text: str) -> str:
+    """``text`` as names are compared: no spaces (Thai names are often typed without them), case folded."""
+    return "".join(text.split()).casefold()
 
 
 def _names(value: Any) -> Iterator[str]:
-    """The names in an application's answers (any field called name, first_name, last_name…)."""
+    """The names in an application's answers, compacted: each person's prefix, given and family
+    names as one ("นายสมชายใจดี", so "สมชาย ใจดี" and "นายสมชาย" both match), and business names."""
     if isinstance(value, dict):
+        parts = [value.get(key) for key in _PERSON_PARTS]
+        if value.get("first_name") or value.get("last_name"):
+            yield _compact("".join(part for part in parts if isinstance(part, str)))
         for key, item in value.items():
             if key in _NAME_KEYS and isinstance(item, str):
-                yield item
-            else:
+                yield _compact(item)
+            elif isinstance(item, dict | list):
                 yield from _names(item)
     elif isinstance(value, list):
         for item in value:
             yield from _names(item)
 
 
-async def _searched(query: Any, tenant: Tenant, text: str) -> Any:
-    """``query`` narrowed to ``text``: a national ID by the subject index (no ID is stored in clear
-    for searching), a reference by its digits, else a name among the waiting applications' answers."""
-    wanted = text.strip()[:MAX_SEARCH]
+def search_terms(text: str) -> tuple[str, str] | None:
+    """What ``text`` searches for: ("national_id", 13 digits), ("reference", part of a reference
+    as stored) or ("name", compacted); None when there is nothing to search."""
+    wanted = text.strip()[:MAX_SEARCH].translate(_THAI_DIGITS)
+    if not wanted:
+        return None
     digits = "".join(c for c in wanted if c.isdigit())
-    if len(digits) == 13 and not any(c.isalpha() for c in wanted):
+    if len(digits) == 13 and _NATIONAL_ID.fullmatch(wanted):
+        return "national_id", digits
+    found = _REFERENCE.fullmatch(wanted.upper())
+    if found:
+        tail, prefix, year, number = found.groups()
+        if tail is not None:
+            return "reference", tail
+        return "reference", "-".join(part for part in (prefix, year, number) if part)
+    return "name", _compact(wanted)
+
+
+async def _searched(query: Any, tenant: Tenant, text: str) -> Any:
+    """``query`` narrowed to what ``text`` names.
+
+    A national ID goes through the subject index (its keyed hash: no ID is kept in clear to search);
+    a reference is matched in SQL. A name is looked for in the answers of the applications ``query``
+    already bounds (this tenant's open work for the officer's roles): names are kept only inside the
+    form data, in no column of their own, and a JSON text search does not work alike on SQLite
+    (stored with \\u escapes) and PostgreSQL (JSONB).
+    """
+    terms = search_terms(text)
+    if terms is None:
+        return query
+    kind, needle = terms
+    if kind == "national_id":
         ids = await SubjectIndex.filter(
-            tenant_id=tenant.id, subject_hash=access_log.subject_hash(digits)
+            tenant_id=tenant.id, subject_hash=access_log.subject_hash(needle)
         ).values_list("submission_id", flat=True)
         return query.filter(id__in=list(ids))
-    if re.fullmatch(r"[A-Za-z]{0,6}-?\d{4}-\d{1,6}|\d{1,6}", wanted):
-        return query.filter(reference__icontains=wanted.upper())
-    needle = " ".join(wanted.split()).casefold()
+    if kind == "reference":
+        return query.filter(reference__contains=needle)
     rows = await query.values("id", "data")
-    matching = [
-        row["id"]
-        for row in rows
-        if any(needle in " ".join(name.split()).casefold() for name in _names(row["data"]))
-    ]
-    # Given and family names typed together ("สมศรี ใจดี") match across the two fields too.
-    if not matching and " " in needle:
-        matching = [row["id"] for row in rows if needle in " ".join(_names(row["data"])).casefold()]
-    return query.filter(id__in=matching)
+    return query.filter(
+        id__in=[row["id"] for row in rows if any(needle in name for name in _names(row["data"]))]
+    )
 
 
 def _sort_key(item: InboxItem) -> tuple[bool, datetime, datetime, str]:
@@ -190,11 +225,14 @@ async def inbox(
     """
     chosen = chosen or InboxFilter()
     moment = now or datetime.now(UTC)
-    query = _inbox_query(tenant, definitions, roles)
+    waiting_for_me = _inbox_query(tenant, definitions, roles)
+    query = waiting_for_me
     if query is not None and chosen.search:
         query = await _searched(query, tenant, chosen.search)
     rows = await query.values(*_INBOX_COLUMNS) if query is not None else []
     everything = [InboxItem(**row, sla=sla_of(row["due_at"], moment)) for row in rows]
+    # A search narrows what is listed and counted per filter, not how much work is waiting.
+    waiting = len(everything) if query is waiting_for_me else await waiting_for_me.count()
 
     def keep(item: InboxItem, *, service: bool = True, state: bool = True, sla: bool = True) -> bool:
         return (
@@ -208,7 +246,7 @@ async def inbox(
     return Inbox(
         items=matching[offset : offset + limit],
         total=len(matching),
-        waiting=len(everything),
+        waiting=waiting,
         by_service=dict(Counter(i.service_id for i in everything if keep(i, service=False))),
         by_state=dict(Counter(i.state for i in everything if keep(i, state=False))),
         by_sla={kind: by_sla.get(kind, 0) for kind in Sla},

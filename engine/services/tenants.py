@@ -7,7 +7,7 @@ from typing import Any
 from engine.definitions import ServiceDefinition
 from engine.services.errors import InvalidParameters, ServiceNotEnabled, TenantNotFound
 from engine.store.bounds import could_be_key
-from engine.store.models import EnabledService, Tenant
+from engine.store.models import EnabledService, Submission, Tenant
 
 
 async def get_tenant(slug: str) -> Tenant:
@@ -45,7 +45,13 @@ async def enable_service(
 
 
 async def disable_service(tenant: Tenant, service_id: str) -> None:
+    """Stop offering ``service_id``: citizens can no longer apply; open applications carry on."""
     await EnabledService.filter(tenant=tenant, service_id=service_id).update(enabled=False)
+
+
+async def open_applications(tenant: Tenant, service_id: str) -> int:
+    """How many applications of ``service_id`` in ``tenant`` are submitted and not yet finished."""
+    return await Submission.filter(tenant_id=tenant.id, service_id=service_id, closed=False).count()
 
 
 async def enabled_services(tenant: Tenant) -> list[EnabledService]:
