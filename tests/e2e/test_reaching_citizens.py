@@ -117,6 +117,9 @@ def _petition(page: Any, live_server: str) -> str:
     accessible(page, "service")
     page.get_by_role("button", name=re.compile("เริ่มกรอกคำขอ")).click()
     page.wait_for_load_state("domcontentloaded")
+    _continue(page)  # nothing answered: the error summary, checked too
+    assert page.locator("[data-error-summary]").is_visible()
+    accessible(page, "step-errors")
     page.select_option("#f-petitioner-name-prefix", "นางสาว")
     page.fill("#f-petitioner-name-first_name", "พิมพ์ชนก")
     page.fill("#f-petitioner-name-last_name", "ศรีวงศ์")
@@ -206,6 +209,12 @@ def test_the_citizen_is_told_and_answers_the_office(
     officer = _officer(browser, live_server, "maehia.department_officer")
     officer.goto(f"{live_server}/maehia/admin/submissions/{reference}")
     form = officer.locator("#action-request_info")
+    form.locator("textarea").fill("สั้น")  # too short: the desk's refusal, checked too
+    form.get_by_role("button", name=re.compile("ขอข้อมูลเพิ่มเติม")).click()
+    officer.wait_for_load_state("domcontentloaded")
+    assert officer.locator(".error-summary").is_visible()
+    accessible(officer, "desk-errors")
+    form = officer.locator("#action-request_info")
     form.locator("textarea").fill(QUESTION)
     form.get_by_role("button", name=re.compile("ขอข้อมูลเพิ่มเติม")).click()
     officer.wait_for_load_state("domcontentloaded")
@@ -241,6 +250,11 @@ def test_the_citizen_is_told_and_answers_the_office(
     assert "ใช่หรือไม่" in citizen.locator("h1").inner_text()
     accessible(citizen, "confirm-withdraw")
     assert platform.db(Submission.get(id=submission.id)).state == "in_department"
+    stop = re.search(r"/maehia/messages/stop/\S+", text)
+    assert stop
+    citizen.goto(live_server + stop.group(0))
+    assert "ใช่หรือไม่" in citizen.locator("main").inner_text()
+    accessible(citizen, "stop-messages")
 
     # The officer sees the answer and its file, and carries on.
     officer.goto(f"{live_server}/maehia/admin/submissions/{reference}")
@@ -248,6 +262,12 @@ def test_the_citizen_is_told_and_answers_the_office(
     assert "ได้รับใบอนุญาตเมื่อปี 2562" in main and "บันทึกแจ้งความ.pdf" in main
     assert officer.locator("[data-delivery-log]").is_visible()
     accessible(officer, "desk-answered")
+    officer.goto(f"{live_server}/maehia/admin/account/notifications")
+    accessible(officer, "desk-notifications")
+    admin = _officer(browser, live_server, "maehia.admin")
+    admin.goto(f"{live_server}/maehia/admin/console/line")
+    accessible(admin, "console-line")
+    officer.goto(f"{live_server}/maehia/admin/submissions/{reference}")
     draft = officer.locator("#action-draft_answer")
     draft.locator("textarea").fill("กองช่างได้จัดทำสำเนาใบอนุญาตก่อสร้างที่มีคำรับรองถูกต้องแล้ว รับได้ที่ศูนย์บริการร่วม")
     draft.get_by_role("button", name=re.compile("จัดทำร่างคำตอบ")).click()
