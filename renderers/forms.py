@@ -413,6 +413,24 @@ def parse_date(day: str, month: str, year: str) -> tuple[str | None, str | None]
     return value.isoformat(), None
 
 
+def wrong_date_parts(day: str, month: str, year: str) -> tuple[str, ...]:
+    """Which of a date's three boxes an error is about; all three when it is about the whole date
+    (no such day in that month, or a date outside what the question allows)."""
+    day, month, year = (ascii_digits(v).strip() for v in (day, month, year))
+    empty = tuple(key for key, text in zip(DATE_PARTS, (day, month, year), strict=True) if not text)
+    if empty:
+        return empty
+    month_number = int(month) if month.isdigit() else _MONTH_NAMES.get(month.lower().rstrip("."))
+    wrong = []
+    if not day.isdigit() or not 1 <= int(day) <= 31:
+        wrong.append("day")
+    if month_number is None or not 1 <= month_number <= 12:
+        wrong.append("month")
+    if not year.isdigit() or len(year) != 4 or int(year) < MIN_BE_YEAR:
+        wrong.append("year")
+    return tuple(wrong) or DATE_PARTS
+
+
 def _decode_option(ui_field: UiField, text: str) -> Any:
     for option in ui_field.options:
         if encode_option(option.value) == text:
@@ -472,6 +490,16 @@ def _parse_field(
     if widget == "map-pin":
         return _parse_map(pointer, form, parsed)
     return _parse_address(definition, pointer, form, parsed)
+
+
+def _max_length(definition: ServiceDefinition, pointer: str) -> int | None:
+    limits = [
+        node["maxLength"] for node in schemas.schemas_at(definition.form, pointer) if "maxLength" in node
+    ]
+    return min(limits) if limits else None
+
+
+LENGTH_HINT = ("พิมพ์ได้ไม่เกิน {limit:,} ตัวอักษร", "You can write up to {limit:,} characters")
 
 
 def _declared_integer(definition: ServiceDefinition, pointer: str) -> bool:
@@ -689,6 +717,7 @@ class PartView:
     width: str = ""
     maxlength: int | None = None
     error: str | None = None
+    invalid: bool = False  # this box is what is wrong (a date's day, not its month and year)
 
     @property
     def describedby(self) -> str:
@@ -719,6 +748,7 @@ class FieldView:
     pointer: str
     label: str
     hint: str | None = None
+    maxlength: int | None = None  # long text: the most characters the answer may have
     error: str | None = None
     value: str = ""
     suffix: str | None = None
@@ -867,6 +897,11 @@ def _view(
             )
             for index, option in enumerate(ui_field.options)
         ]
+    elif widget == "textarea" and (limit := _max_length(definition, pointer)):
+        # The limit is in the hint (without script); the page's script counts down as one types.
+        said = LENGTH_HINT[1 if language == "en" else 0].format(limit=limit)
+        view.hint = f"{view.hint} {said}" if view.hint else said
+        view.maxlength = limit
     elif widget == "number":
         view.inputmode = "numeric" if _declared_integer(definition, pointer) else "decimal"
         view.spellcheck = False
@@ -1051,6 +1086,10 @@ def attach_errors(views: list[FieldView], errors: Iterable[FieldError], language
             message = error.message_en if language == "en" else error.message_th
         if target.error is None:
             target.error = message
+            if isinstance(target, FieldView) and target.widget == "date" and target.parts:
+                wrong = wrong_date_parts(*(part.value for part in target.parts))
+                for part in target.parts:
+                    part.invalid = part.key in wrong
         placed.append((position, SummaryLink(f"#{anchor}", message)))
     return [link for _position, link in sorted(placed, key=lambda p: p[0])]
 

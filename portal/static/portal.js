@@ -197,6 +197,26 @@
     });
   }
 
+  /* --- characters left in long answers ----------------------------------------------------- */
+  function characterCounts() {
+    var th = document.documentElement.lang !== "en";
+    document.querySelectorAll("[data-char-count]").forEach(function (counter) {
+      var box = document.getElementById(counter.getAttribute("data-char-count"));
+      if (!box) { return; }
+      var limit = parseInt(box.getAttribute("data-maxlength"), 10);
+      function update() {
+        var left = limit - box.value.length;
+        counter.hidden = false;
+        counter.classList.toggle("over", left < 0);
+        counter.textContent = left >= 0
+          ? (th ? "พิมพ์ได้อีก " + left.toLocaleString() + " ตัวอักษร" : left.toLocaleString() + " characters left")
+          : (th ? "เกินมา " + (-left).toLocaleString() + " ตัวอักษร" : (-left).toLocaleString() + " characters too many");
+      }
+      box.addEventListener("input", update);
+      update();
+    });
+  }
+
   /* --- copy the resume link --------------------------------------------------------------- */
   function copyButtons() {
     document.querySelectorAll("[data-copy]").forEach(function (button) {
@@ -217,6 +237,7 @@
     reveals();
     addresses();
     maps();
+    characterCounts();
     copyButtons();
   });
 }());

@@ -148,6 +148,7 @@ def _petition(page: Any, live_server: str) -> str:
         "#f-petition-detail",
         "ต้นฉบับใบอนุญาตก่อสร้างอาคารเลขที่ 15 หมู่ที่ 2 สูญหาย ขอสำเนาที่มีคำรับรองถูกต้องเพื่อใช้ยื่นขอสินเชื่อ",
     )
+    assert "พิมพ์ได้อีก" in page.locator("[data-char-count]").inner_text()  # counts down as one types
     _continue(page)
     page.get_by_label("อีเมล", exact=True).first.check()
     page.fill("#f-petitioner-phone", "053 123 456")

@@ -74,3 +74,36 @@ def test_the_map_opens_on_the_town_and_a_missing_pin_reads_as_a_sentence(app: An
     citizen.post(location, {"action": "continue"})
     assert "กรุณาปักหมุดตำแหน่งบนแผนที่ หรือกรอกละติจูดและลองจิจูด" in citizen.html
     assert "กรุณากรอกปักหมุด" not in citizen.html
+
+
+def test_a_date_error_marks_only_the_box_that_is_wrong(app: Any, platform: Any):
+    from renderers.forms import part_name
+
+    town = make_town(platform, "MT")
+    citizen = citizen_of(app, town)
+    citizen.start("elderly-allowance")
+    url = f"/{town.slug}/services/elderly-allowance/apply/applicant"
+    pointer = "/applicant/birth_date"
+    citizen.get(url)
+    citizen.post(
+        url,
+        {
+            part_name(pointer, "day"): "15",
+            part_name(pointer, "month"): "",
+            part_name(pointer, "year"): "2495",
+        },
+    )
+    marked = re.findall(
+        r'id="(f-applicant-birth_date(?:-\w+)?)" name="[^"]+" type="text" value="[^"]*" inputmode="numeric" maxlength="\d" autocomplete="[^"]*" aria-invalid="true"',
+        citizen.html,
+    )
+    assert marked == ["f-applicant-birth_date-month"], marked
+
+
+def test_long_answers_say_their_limit_without_script(app: Any, platform: Any):
+    town = make_town(platform, "MU")
+    citizen = citizen_of(app, town)
+    citizen.start("general-petition")
+    citizen.get(f"/{town.slug}/services/general-petition/apply/detail")
+    assert re.search(r"พิมพ์ได้ไม่เกิน [0-9,]+ ตัวอักษร", citizen.html)
+    assert 'data-maxlength="' in citizen.html and "data-char-count" in citizen.html

@@ -239,3 +239,15 @@ def test_an_empty_address_gets_one_message_per_part_it_needs():
         "/petitioner/address/province": "กรุณากรอกจังหวัด",
         "/petitioner/address/postcode": "กรุณากรอกรหัสไปรษณีย์",
     }, "the optional parts (moo, village, soi, road) never get a message"
+
+
+def test_a_date_error_marks_only_the_wrong_box():
+    from renderers.forms import wrong_date_parts
+
+    assert wrong_date_parts("15", "", "2568") == ("month",)
+    assert wrong_date_parts("", "", "") == ("day", "month", "year")
+    assert wrong_date_parts("15", "3", "68") == ("year",)
+    assert wrong_date_parts("32", "3", "2568") == ("day",)
+    assert wrong_date_parts("15", "13", "2568") == ("month",)
+    # No such day in that month, or a date the question does not allow: the whole date.
+    assert wrong_date_parts("31", "2", "2568") == ("day", "month", "year")
