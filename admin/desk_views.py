@@ -25,7 +25,7 @@ from engine.workflow import (
     WorkflowError,
 )
 from renderers.answers import answers, format_value
-from renderers.inputs import error_messages, fields, parse
+from renderers.inputs import error_messages, fields, parse, posted_version
 from renderers.web import current_language, download
 from thongthin.app import client_address, platform
 
@@ -273,10 +273,7 @@ def act(reference: str) -> Any:
     action = request.form.get("action", "")
     transition = _transition_named(definition, action, found.state)
     given = parse(transition, request.form) if transition else {}
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
-        version = 0  # matches no version: treated as a stale page
+    version = posted_version(request.form)
     try:
         result = platform().db(
             submissions.transition(

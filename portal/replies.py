@@ -15,19 +15,20 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from engine.blobs import BlobError, UploadRejected
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
-from engine.services import applicant, billing, documents, line, messages, submissions, uploads
+from engine.forms import FieldError
+from engine.services import applicant, billing, documents, line, messages, submissions
 from engine.services.errors import StaleSubmission, SubmissionInvalid
 from engine.store.models import LineLink, Submission
 from engine.workflow import GuardFailed, InvalidInput, WorkflowError
+from portal.uploading import store_upload
 from renderers import forms
 from renderers.answers import format_value
 from renderers.documents import qr_svg
-from renderers.inputs import error_messages, fields, file_fields, option_value, parse
-from renderers.web import current_language, translate
-from thongthin.app import client_address, platform
+from renderers.inputs import error_messages, fields, file_fields, option_value, parse, posted_version
+from renderers.web import current_language
+from thongthin.app import platform
 
 log = logging.getLogger(__name__)
 ROLES = frozenset({applicant.APPLICANT})
@@ -137,25 +138,11 @@ def _store_files(
             continue
         stored = []
         for file in chosen:
-            try:
-                stored.append(
-                    platform().db(
-                        uploads.upload(
-                            g.tenant,
-                            definition,
-                            spec.id,
-                            file.read(),
-                            file.filename,
-                            blobs=platform().blobs,
-                            client=client_address(),
-                        )
-                    )
-                )
-            except UploadRejected as rejected:
-                problems[pointer] = f"{rejected.filename}: {rejected.message(language)}"
-            except BlobError:
-                log.exception("storing a reply's file for %s failed", definition.id)
-                problems[pointer] = translate("portal.reply.store_failed", language)
+            described = store_upload(definition, spec, file, pointer)
+            if isinstance(described, FieldError):
+                problems[pointer] = described.message(language)
+            else:
+                stored.append(described)
         if pointer not in problems:
             given[pointer[1:]] = stored
     return problems
@@ -204,10 +191,7 @@ def act(reference: str, action: str, *, fee_view: Any) -> Any:
     problems = _store_files(definition, transition, given)
     if problems:
         return refused(problems, 422)
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
-        version = 0  # matches no version: treated as a stale page
+    version = posted_version(request.form)
     try:
         result = platform().db(
             submissions.transition(

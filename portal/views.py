@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
-from engine.blobs import BlobError, UploadRejected
+from engine.blobs import BlobError
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
 from engine.forms import FieldError, validate_submission
@@ -35,6 +35,7 @@ from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFou
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, EnabledService
 from portal import blueprint, present, replies
+from portal.uploading import store_upload
 from renderers import forms
 from renderers.answers import answers
 from renderers.documents import format_number, qr_svg
@@ -309,37 +310,9 @@ def _take_uploads(
             if len(forms.files_of(data, ui_field.pointer)) >= spec.max_files:
                 problems.append(forms.too_many_files(ui_field.pointer, spec))
                 break
-            try:
-                described = platform().db(
-                    uploads.upload(
-                        g.tenant,
-                        definition,
-                        spec.id,
-                        file.read(),
-                        file.filename,
-                        blobs=platform().blobs,
-                        draft=draft,
-                        client=client_address(),
-                    )
-                )
-            except UploadRejected as rejected:
-                problems.append(
-                    forms.upload_problem(
-                        ui_field.pointer,
-                        f"{rejected.filename}: {rejected.message_th}",
-                        f"{rejected.filename}: {rejected.message_en}",
-                    )
-                )
-                continue
-            except BlobError:
-                log.exception("storing an upload of %s failed", definition.id)
-                problems.append(
-                    forms.upload_problem(
-                        ui_field.pointer,
-                        "ระบบจัดเก็บไฟล์ขัดข้อง ไฟล์นี้ยังไม่ถูกบันทึก กรุณาลองใหม่อีกครั้ง",
-                        "We could not store the file; it was not saved. Please try again.",
-                    )
-                )
+            described = store_upload(definition, spec, file, ui_field.pointer, draft=draft)
+            if isinstance(described, FieldError):
+                problems.append(described)
                 continue
             forms.add_file(data, ui_field.pointer, described)
     return problems

@@ -225,3 +225,12 @@ def error_messages(errors: list[FieldError], language: str) -> dict[str, str]:
     for error in errors:
         found.setdefault(error.pointer, error.message(language))
     return found
+
+
+def posted_version(form: Mapping[str, str]) -> int:
+    """The submission version the page was drawn at; 0 (no version) when missing or garbled,
+    which the service treats as a stale page."""
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        return 0
