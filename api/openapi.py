@@ -723,6 +723,15 @@ SPEC: dict[str, Any] = {
                         "type": "integer",
                         "description": "The version you read; 409 when it is no longer current",
                     },
+                    "corrected": {
+                        "type": "object",
+                        "description": (
+                            "For an action that lists 'reopens' (form steps): the form's answers as the applicant "
+                            "corrected them. Only the reopened steps' answers are taken; the whole form is checked "
+                            "again (422 with errors per field), new files must have been uploaded first. With any "
+                            "other action: 400 correction_not_allowed."
+                        ),
+                    },
                 },
             },
         },

@@ -268,7 +268,14 @@ def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
         "due_at": submission.due_at.isoformat() if submission.due_at else None,
         "history": _history(definition, submission, entries, caller),
         "actions": [
-            {"action": t.action, "to": t.to, "title": t.title.model_dump(), "input": t.input} for t in actions
+            {
+                "action": t.action,
+                "to": t.to,
+                "title": t.title.model_dump(),
+                "input": t.input,
+                **({"reopens": list(t.reopens)} if t.reopens else {}),
+            }
+            for t in actions
         ],
     }
     if caller.is_officer:
@@ -360,6 +367,9 @@ def transition(tenant: str, reference: str) -> Any:
         raise ApiError(400, "invalid_request", "give action as a string and input as an object")
     if version is not None and not isinstance(version, int):
         raise ApiError(400, "invalid_request", "version must be an integer")
+    corrected = body.get("corrected")
+    if corrected is not None and not isinstance(corrected, dict):
+        raise ApiError(400, "invalid_request", "corrected must be an object: the form's answers as corrected")
     current = _load(found, reference, caller)
     definition = platform().definition(current.service_id, current.service_version)
     result = platform().db(
@@ -372,6 +382,7 @@ def transition(tenant: str, reference: str) -> Any:
             input=given,
             actor=caller.user,
             expected_version=version,
+            corrected=corrected,
         )
     )
     updated = platform().db(submissions.find(found, reference))

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import FileStorage
 
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
 from engine.forms import FieldError
 from engine.services import applicant, billing, documents, line, messages, submissions
-from engine.services.errors import StaleSubmission, SubmissionInvalid
+from engine.services.errors import CorrectionNotAllowed, StaleSubmission, SubmissionInvalid
 from engine.store.models import LineLink, Submission
 from engine.workflow import GuardFailed, InvalidInput, WorkflowError
 from portal.uploading import store_upload
@@ -28,7 +28,7 @@ from renderers.answers import format_value
 from renderers.documents import qr_svg
 from renderers.inputs import error_messages, fields, file_fields, option_value, parse, posted_version
 from renderers.web import current_language
-from thongthin.app import platform
+from thongthin.app import app_settings, platform
 
 log = logging.getLogger(__name__)
 ROLES = frozenset({applicant.APPLICANT})
@@ -236,3 +236,130 @@ def resume(reference: str, channel: str) -> Any:
         platform().db(messages.resume(submission, channel))
         flash({"key": "portal.messages.resumed", "values": {}})
     return redirect(url_for("portal.status", reference=reference))
+
+
+def _correcting_key(submission: Submission, action: str) -> str:
+    return f"correcting:{submission.tenant_id}:{submission.reference}:{action}"
+
+
+def correct(reference: str, action: str, *, fee_view: Any) -> Any:
+    """Correct the answers of the steps an action reopens, then take the action with them.
+
+    The answers being corrected are kept in the (server-side) session between posts, so files
+    can be added and removed before sending; nothing changes on the application until the
+    action is taken, and then the whole form is checked again by the engine.
+    """
+    submission = platform().db(submissions.find(g.tenant, reference))
+    definition = platform().definition(submission.service_id, submission.service_version)
+    available = {t.action: t for t in platform().db(submissions.actions_for(definition, submission, ROLES))}
+    transition = available.get(action)
+    if transition is None or not transition.reopens:
+        flash({"key": "portal.reply.not_available", "values": {}})
+        return redirect(url_for("portal.status", reference=reference))
+    language = current_language()
+    key = _correcting_key(submission, action)
+    working = session.get(key) or submission.data
+    steps = [step for step in definition.ui.steps if step.id in transition.reopens]
+    given: dict[str, Any] = {}
+    problems: list[FieldError] = []
+    raw: dict[str, str] = {}
+    if request.method == "POST":
+        chosen = forms.parse_action(request.form.get(forms.ACTION))
+        for step in steps:
+            parsed = forms.parse_step(definition, step, request.form, working)
+            problems += parsed.problems
+            raw.update(parsed.raw)
+            working = parsed.data
+            for ui_field in forms.asked_fields(step, working):
+                spec = definition.service.attachment(ui_field.attachment or "")
+                if ui_field.widget != "file" or spec is None:
+                    continue
+                for file in [f for f in request.files.getlist(ui_field.pointer) if f and f.filename]:
+                    if len(forms.files_of(working, ui_field.pointer)) >= spec.max_files:
+                        problems.append(forms.too_many_files(ui_field.pointer, spec))
+                        break
+                    described = store_upload(definition, spec, file, ui_field.pointer)
+                    if isinstance(described, FieldError):
+                        problems.append(described)
+                    else:
+                        forms.add_file(working, ui_field.pointer, described)
+        if chosen.verb == forms.REMOVE_FILE:
+            forms.remove_file(working, chosen.pointer, chosen.argument)
+        working = forms.prune_hidden(definition, working)
+        session[key] = working
+        given = parse(transition, request.form)
+        if chosen.verb == forms.CONTINUE:
+            errors = forms.merge_problems(
+                problems, [e for step in steps for e in forms.step_errors(definition, step, working)]
+            )
+            if not errors:
+                try:
+                    platform().db(
+                        submissions.transition(
+                            g.tenant, definition, reference, action, ROLES,
+                            input=given, corrected=working, expected_version=posted_version(request.form),
+                        )
+                    )  # fmt: skip
+                except InvalidInput as error:
+                    return _correct_page(submission, definition, transition, steps, working, raw, [], given,
+                                         error_messages(error.errors, language), 422)  # fmt: skip
+                except SubmissionInvalid as error:
+                    errors = error.errors
+                except (WorkflowError, StaleSubmission, CorrectionNotAllowed):
+                    flash({"key": "portal.reply.stale", "values": {}})
+                    return redirect(url_for("portal.status", reference=reference))
+                else:
+                    session.pop(key, None)
+                    state = platform().definition(submission.service_id, submission.service_version)
+                    status = platform().db(submissions.find(g.tenant, reference)).state
+                    title = state.workflow.states[status].title.get(language)
+                    flash({"key": "portal.reply.done", "values": {"state": title}})
+                    return redirect(url_for("portal.status", reference=reference) + "#status-now")
+            return _correct_page(
+                submission, definition, transition, steps, working, raw, errors, given, {}, 422
+            )
+        problems = list(problems)
+    return _correct_page(submission, definition, transition, steps, working, raw, problems, given, {}, 200)
+
+
+def _correct_page(
+    submission: Submission,
+    definition: ServiceDefinition,
+    transition: Transition,
+    steps: list[Any],
+    working: dict[str, Any],
+    raw: dict[str, str],
+    errors: list[FieldError],
+    given: dict[str, Any],
+    input_errors: dict[str, str],
+    status: int,
+) -> Any:
+    language = current_language()
+    sections, links = [], []
+    for step in steps:
+        views, step_links = forms.step_view(
+            definition, step, working, errors=errors, raw=raw, language=language
+        )
+        sections.append((step, views))
+        links += step_links
+    links += [
+        forms.SummaryLink(f"#{transition.action}-{pointer[1:]}", message)
+        for pointer, message in input_errors.items()
+    ]
+    return render_template(
+        "portal/correct.html",
+        submission=submission,
+        definition=definition,
+        transition=transition,
+        sections=sections,
+        links=links,
+        fields=[
+            f
+            for f in fields(
+                transition, language, given, input_errors, attachments=definition.service.attachment
+            )
+            if f.kind != "file"
+        ],
+        has_map=app_settings().tile_url != "off"
+        and any(v.widget == "map-pin" for _s, vs in sections for v in vs),
+    ), status

@@ -664,6 +664,14 @@ def status_action(reference: str, action: str) -> Any:
     return replies.act(reference, action, fee_view=_fee_view)
 
 
+@blueprint.route("/<tenant>/track/<reference>/correct/<action>", methods=["GET", "POST"])
+def status_correct(reference: str, action: str) -> Any:
+    """Correct the answers an action of the office's request reopens, then send the application again."""
+    if not _may_track(reference):
+        return redirect(url_for("portal.track", reference=reference))
+    return replies.correct(reference, action, fee_view=_fee_view)
+
+
 @blueprint.post("/<tenant>/track/<reference>/messages/<channel>")
 def status_messages(reference: str, channel: str) -> Any:
     """Send messages on a channel the applicant had stopped."""

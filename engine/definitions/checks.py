@@ -368,6 +368,14 @@ class ServiceChecker:
             yield from self.check_input(file, at, transition)
         if transition.guard is not None:
             yield from _schema_problems(file, at + "/guard", transition.guard)
+        steps = {step.id for step in self.d.ui.steps}
+        for k, step_id in enumerate(transition.reopens):
+            if step_id not in steps:
+                yield Problem(file, f"{at}/reopens/{k}", f"ui.json has no step {step_id!r}")
+        if transition.reopens and "applicant" not in transition.roles:
+            yield Problem(
+                file, at + "/reopens", "only the applicant corrects the answers; add 'applicant' to roles"
+            )
         for k, effect in enumerate(transition.effects):
             effect_at = f"{at}/effects/{k}"
             if effect["type"] not in self.effects:

@@ -210,6 +210,7 @@ class Transition(Spec):
     guard: dict[str, Any] | bool | None = None
     guard_message: Text | None = None
     effects: tuple[dict[str, Any], ...] = ()
+    reopens: tuple[str, ...] = ()  # form steps the applicant may correct with this action
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Transition:

@@ -54,6 +54,16 @@ class SubmissionInvalid(ServiceError):
         super().__init__(f"{len(self.errors) + self.more_errors} problem(s) in the submission")
 
 
+class CorrectionNotAllowed(ServiceError):
+    """Corrected answers were sent with an action that reopens no form step; nothing was stored."""
+
+    code = "correction_not_allowed"
+
+    def __init__(self, action: str):
+        self.action = action
+        super().__init__(f"action {action!r} does not let the applicant correct the answers")
+
+
 class StaleSubmission(ServiceError):
     """Someone else changed the submission first; reload it and try again."""
 

@@ -22,7 +22,12 @@ from engine.definitions.model import Transition
 from engine.forms import validate_submission
 from engine.forms.errors import FieldError
 from engine.services import access_log, secrets
-from engine.services.errors import StaleSubmission, SubmissionInvalid, SubmissionNotFound
+from engine.services.errors import (
+    CorrectionNotAllowed,
+    StaleSubmission,
+    SubmissionInvalid,
+    SubmissionNotFound,
+)
 from engine.store.bounds import could_be_key
 from engine.store.counters import next_number
 from engine.store.models import Attachment, AuditEntry, Bill, EffectJob, Submission, Tenant, User
@@ -181,6 +186,69 @@ async def _claim_files(
         )
 
 
+_MISSING = object()
+
+
+def apply_corrections(
+    definition: ServiceDefinition, steps: Collection[str], data: Any, corrected: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """``data`` with the answers of the reopened ``steps`` taken from ``corrected``; and the
+    pointers that changed. Answers of other steps are never touched, whatever ``corrected`` says."""
+    result = copy.deepcopy(data) if isinstance(data, dict) else {}
+    changed = []
+    for step in definition.ui.steps:
+        if step.id not in steps:
+            continue
+        for ui_field in step.fields:
+            before = jsonpointer.resolve(result, ui_field.pointer, _MISSING)
+            after = jsonpointer.resolve(corrected, ui_field.pointer, _MISSING)
+            if before == after:
+                continue
+            parent_pointer, _, last = ui_field.pointer.rpartition("/")
+            parent = jsonpointer.resolve(result, parent_pointer, None) if parent_pointer else result
+            if after is _MISSING:
+                if isinstance(parent, dict):
+                    parent.pop(jsonpointer.unescape(last), None)
+            else:
+                if not isinstance(parent, dict):
+                    parent = result
+                    for part in parent_pointer.split("/")[1:]:
+                        parent = parent.setdefault(jsonpointer.unescape(part), {})
+                parent[jsonpointer.unescape(last)] = copy.deepcopy(after)
+            changed.append(ui_field.pointer)
+    return result, changed
+
+
+async def _corrected(
+    tenant: Tenant,
+    definition: ServiceDefinition,
+    submission: Submission,
+    transition: Transition,
+    corrected: Mapping[str, Any],
+    connection: Any,
+) -> dict[str, Any]:
+    """The corrected answers, checked whole, their new files recorded; raises SubmissionInvalid."""
+    data, changed = apply_corrections(definition, transition.reopens, submission.data, corrected)
+    if not changed:
+        return {"data": submission.data, "changed": []}
+    errors = validate_submission(definition, data)
+    if errors:
+        raise SubmissionInvalid(errors)
+    owned = set(
+        await Attachment.filter(tenant=tenant, submission_id=submission.id)
+        .using_db(connection)
+        .values_list("id", flat=True)
+    )
+    fresh = [
+        (pointer, entry)
+        for pointer, entry in attachment_entries(definition, data)
+        if entry["id"] not in owned
+    ]
+    data, ids = await _files_on_record(tenant, fresh, data, connection)
+    await _claim_files(tenant, submission.id, ids, fresh, connection)
+    return {"data": data, "changed": changed}
+
+
 def format_reference(prefix: str, year_be: int, number: int) -> str:
     return f"{prefix}-{year_be}-{number:06d}"
 
@@ -327,13 +395,19 @@ async def transition(
     input: Mapping[str, Any] | None = None,
     actor: User | None = None,
     expected_version: int | None = None,
+    corrected: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> TransitionResult:
     """Take ``action`` on a submission as an actor holding ``roles``.
 
+    ``corrected`` (the form's answers as the applicant corrected them) goes with an action
+    that ``reopens`` form steps: those steps' answers are replaced, the whole form is checked
+    again, new files are recorded, all in the action's transaction.
+
     Raises :class:`SubmissionNotFound`, :class:`StaleSubmission` (someone changed it first,
-    or ``expected_version`` is not current) and the workflow errors of
-    :func:`engine.workflow.take_action`.
+    or ``expected_version`` is not current), the workflow errors of
+    :func:`engine.workflow.take_action`, :class:`CorrectionNotAllowed` and
+    :class:`SubmissionInvalid` (a correction that does not validate; nothing stored).
     """
     moment = now or now_utc()
     async with in_transaction() as connection:
@@ -358,11 +432,26 @@ async def transition(
         files = input_file_entries(taken, given) if taken else []
         given, file_ids = await _files_on_record(tenant, files, given, connection)
         await _claim_files(tenant, submission.id, file_ids, files, connection)
+        corrections: dict[str, Any] = {}
+        if corrected is not None:
+            if taken is None or not taken.reopens:
+                raise CorrectionNotAllowed(action)
+            corrections = await _corrected(tenant, definition, submission, taken, corrected, connection)
+            if corrections.get("changed"):
+                given["corrected"] = corrections["changed"]
         version = submission.version + 1
         changes: dict[str, Any] = {
             "version": version,
             "votes": [{"action": v.action, "role": v.role, "actor": v.actor} for v in outcome.votes],
         }
+        if corrections.get("changed"):
+            changes["data"] = corrections["data"]
+            changes["contact_hashes"] = [
+                secrets.digest(v, scope=reference) for v in contact_values(definition, corrections["data"])
+            ]
+            await access_log.index_subjects(
+                submission, national_ids(definition, corrections["data"]), connection
+            )
         if outcome.fired:
             entries = [
                 *state_entries(await history(submission, connection)),

@@ -223,7 +223,9 @@ def test_the_citizen_is_told_and_answers_the_office(
 
     # Told by e-mail and on LINE.
     [asked] = [
-        m for m in mailbox.to(EMAIL) if "ขอข้อมูลเพิ่มเติม" in m.get_body(preferencelist=("plain",)).get_content()
+        m
+        for m in mailbox.to(EMAIL)
+        if reference in m["Subject"] and "ขอข้อมูลเพิ่มเติม" in m.get_body(preferencelist=("plain",)).get_content()
     ]
     text = asked.get_body(preferencelist=("plain",)).get_content()
     link = re.search(rf"https?://\S+/maehia/track/{reference}/\S+", text)

@@ -3,6 +3,7 @@ files, corrected papers, a withdrawal that is confirmed first; the same through 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -47,6 +48,7 @@ def test_the_applicant_reads_the_question_and_answers_with_a_file(app: Any, plat
     assert QUESTION in page.text, "the officer's question is on the tracking page"
     forms = {f.get("data-applicant-action") for f in page.find("form") if f.get("data-applicant-action")}
     assert forms == {"resubmit", "withdraw"}
+    assert "data-correct-link" in citizen.html, "resubmitting offers to correct the answers"
     assert 'type="file"' in citizen.html and 'enctype="multipart/form-data"' in citizen.html
 
     citizen.post(
@@ -227,3 +229,91 @@ def test_switching_language_mid_form_keeps_what_was_typed(app: Any, platform: An
     assert english.status == 200 and 'lang="en"' in english.html
     assert 'value="พิมพ์ชนก"' in english.html, "the typed answer survives the switch"
     assert "error-summary" not in english.html, "switching language is not a check of the answers"
+
+
+def test_the_applicant_corrects_the_reopened_answers_and_sends_the_application_again(
+    app: Any, platform: Any, town: Any
+):
+    reference, token = _submitted(app, platform, town)
+    _ask(platform, town, reference)
+    before = platform.db(Submission.get(tenant=town, reference=reference)).data
+    citizen = _tracking(app, town, reference, token)
+    assert "data-correct-link" in citizen.html
+    url = f"/{town.slug}/track/{reference}/correct/resubmit"
+    page = citizen.get(url)
+    assert page.status == 200
+    assert f'value="{before["business"]["name"]}"' in page.html, "the answers as they were"
+    assert "/operator/national_id" not in page.html, "only the reopened steps"
+    # An emptied required answer is refused; nothing changes.
+    emptied = {**_posted_fields(page.html), "/business/name": ""}
+    citizen.post(url, {**emptied, "version": _version(platform, town, reference), "action": "continue"})
+    assert citizen.status == 422 and "มีข้อผิดพลาด" in citizen.html
+    assert re.findall(r'<li><a href="([^"]+)"', citizen.html) == ["#f-business-name"]
+    assert platform.db(Submission.get(tenant=town, reference=reference)).data == before
+    fields = _posted_fields(citizen.html)
+    fields.update(
+        {
+            "version": _version(platform, town, reference),
+            "/business/name": "ก๋วยเตี๋ยวเรือป้านีย์ สาขาแม่เหียะ",
+            "input-note": "แก้ชื่อร้านให้ตรงกับป้ายแล้ว",
+            "action": "continue",
+        }
+    )
+    citizen.post(url, fields)
+    assert citizen.status == 302, re.findall(r"<li><a href=\"([^\"]+)\">([^<]+)<", citizen.html)
+    after = platform.db(Submission.get(tenant=town, reference=reference))
+    assert after.state == "submitted"
+    assert after.data["business"]["name"] == "ก๋วยเตี๋ยวเรือป้านีย์ สาขาแม่เหียะ"
+    assert after.data["operator"] == before["operator"], "answers of other steps untouched"
+    entry = platform.db(submissions.history(after))[-1]
+    assert entry.input["corrected"] == ["/business/name"]
+
+
+def test_corrections_over_the_api_only_with_an_action_that_reopens_steps(app: Any, platform: Any, town: Any):
+    reference, token = _submitted(app, platform, town)
+    _ask(platform, town, reference)
+    client = app.test_client()
+    headers = {"X-Tracking-Token": token}
+    base = f"/api/v1/tenants/{town.slug}/submissions/{reference}"
+    view = client.get(base, headers=headers).get_json()
+    resubmit = next(a for a in view["actions"] if a["action"] == "resubmit")
+    assert "business" in resubmit["reopens"]
+    data = platform.db(Submission.get(tenant=town, reference=reference)).data
+    corrected = {**data, "business": {**data["business"], "seats": 30}, "operator": {"kind": "company"}}
+    refused = client.post(
+        f"{base}/transitions",
+        json={"action": "withdraw", "input": {}, "corrected": corrected},
+        headers=headers,
+    )
+    assert refused.status_code == 400 and refused.get_json()["code"] == "correction_not_allowed"
+    done = client.post(
+        f"{base}/transitions",
+        json={"action": "resubmit", "input": {}, "corrected": corrected},
+        headers=headers,
+    )
+    assert done.status_code == 200, done.get_json()
+    stored = platform.db(Submission.get(tenant=town, reference=reference)).data
+    assert stored["business"]["seats"] == 30 and stored["operator"] == data["operator"]
+
+
+def _posted_fields(html: str) -> dict[str, str]:
+    """What the browser would post back from the page's text boxes and chosen options."""
+    import re
+
+    found: dict[str, Any] = {}
+    for name, value in re.findall(r'<input[^>]*name="(/[^"]+)"[^>]*type="text"[^>]*value="([^"]*)"', html):
+        found[name] = value
+    for tag in re.findall(r"<input[^>]*checked[^>]*>", html):
+        name = re.search(r'name="(/[^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and value:
+            found.setdefault(name.group(1), [])
+            if isinstance(found[name.group(1)], list):
+                found[name.group(1)].append(value.group(1))
+    for name, body in re.findall(r'<select[^>]*name="(/[^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', body)
+        if chosen:
+            found[name] = chosen.group(1)
+    for name, body in re.findall(r'<textarea[^>]*name="(/[^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        found[name] = body
+    return found
