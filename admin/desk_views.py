@@ -118,17 +118,11 @@ class HistoryRow:
     input: list[tuple[str, str]]
 
 
-def _transition_named(
-    definition: ServiceDefinition, action: str, state: str | None = None
-) -> Transition | None:
-    return definition.workflow.transition_named(action, state)
-
-
 def _history(definition: ServiceDefinition, entries: list[AuditEntry]) -> list[HistoryRow]:
     language = current_language()
     rows = []
     for entry in entries:
-        transition = _transition_named(definition, entry.action, entry.from_state)
+        transition = definition.workflow.transition_named(entry.action, entry.from_state)
         ui_fields = {f.pointer: f for f in transition.input_ui} if transition else {}
         shown = []
         for key, value in (entry.input or {}).items():
@@ -271,7 +265,7 @@ def act(reference: str) -> Any:
     """Take an action; on refusal show why, with the officer's input kept."""
     found, definition = _load(reference)
     action = request.form.get("action", "")
-    transition = _transition_named(definition, action, found.state)
+    transition = definition.workflow.transition_named(action, found.state)
     given = parse(transition, request.form) if transition else {}
     version = posted_version(request.form)
     try:

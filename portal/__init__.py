@@ -76,7 +76,8 @@ def portal_context() -> dict[str, Any]:
         "tenant": tenant,
         "tenant_name": name,
         "map_tiles": {"url": settings.tile_url, "attribution": settings.tile_attribution},
-        "map_centre": map_centre(tenant),
+        # Read only by pages with a map (a boundary may have thousands of points).
+        "map_centre": lambda: map_centre(tenant),
     }
 
 

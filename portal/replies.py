@@ -207,8 +207,13 @@ def act(reference: str, action: str, *, fee_view: Any) -> Any:
     except (WorkflowError, StaleSubmission):
         flash({"key": "portal.reply.stale", "values": {}})
         return redirect(url_for("portal.status", reference=reference))
-    state = definition.workflow.states[result.status]
-    flash({"key": "portal.reply.done", "values": {"state": state.title.get(language)}})
+    return _sent(definition, reference, result.status)
+
+
+def _sent(definition: ServiceDefinition, reference: str, status: str) -> Any:
+    """Back to the tracking page, saying the office has the answer and where the application stands."""
+    title = definition.workflow.states[status].title.get(current_language())
+    flash({"key": "portal.reply.done", "values": {"state": title}})
     return redirect(url_for("portal.status", reference=reference) + "#status-now")
 
 
@@ -294,7 +299,7 @@ def correct(reference: str, action: str, *, fee_view: Any) -> Any:
             )
             if not errors:
                 try:
-                    platform().db(
+                    result = platform().db(
                         submissions.transition(
                             g.tenant, definition, reference, action, ROLES,
                             input=given, corrected=working, expected_version=posted_version(request.form),
@@ -310,11 +315,7 @@ def correct(reference: str, action: str, *, fee_view: Any) -> Any:
                     return redirect(url_for("portal.status", reference=reference))
                 else:
                     session.pop(key, None)
-                    state = platform().definition(submission.service_id, submission.service_version)
-                    status = platform().db(submissions.find(g.tenant, reference)).state
-                    title = state.workflow.states[status].title.get(language)
-                    flash({"key": "portal.reply.done", "values": {"state": title}})
-                    return redirect(url_for("portal.status", reference=reference) + "#status-now")
+                    return _sent(definition, reference, result.status)
             return _correct_page(
                 submission, definition, transition, steps, working, raw, errors, given, {}, 422
             )

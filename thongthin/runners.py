@@ -309,11 +309,16 @@ def housekeeping_for(platform: Any) -> Housekeeping:
         timedelta(hours=6),
         lambda now: retention.enforce(platform.definition, shortest, blobs=platform.blobs, now=now),
     )
+    looked_at: set[str] = set()  # officers this worker looked at today
     chores.add(
         "digests",
         timedelta(minutes=30),
         lambda now: messages.queue_digests(
-            list(platform.catalog), compose_digest=compose_digest, links=message_links(platform), now=now
+            list(platform.catalog),
+            compose_digest=compose_digest,
+            links=message_links(platform),
+            now=now,
+            looked_at=looked_at,
         ),
     )
     chores.add(

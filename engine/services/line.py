@@ -191,8 +191,13 @@ class EventHandler:
     links: Any  # engine.services.messages.Links (and a service page link)
     portal_url: Any = None  # (tenant, service id) -> the service's page
 
-    def __post_init__(self) -> None:
-        self._index = CatalogIndex(list(self.catalog))
+    _index: CatalogIndex | None = None
+
+    def index(self) -> CatalogIndex:
+        """Built at the first question, not when the worker starts (segmenting the catalog takes a second)."""
+        if self._index is None:
+            self._index = CatalogIndex(list(self.catalog))
+        return self._index
 
     async def __call__(self, job: EffectJob, submission: Submission | None) -> None:
         tenant = await Tenant.get(id=job.tenant_id)
@@ -290,7 +295,7 @@ class EventHandler:
         enabled = set(
             await EnabledService.filter(tenant=tenant, enabled=True).values_list("service_id", flat=True)
         )
-        matches = self._index.answer(question, among=enabled)
+        matches = self.index().answer(question, among=enabled)
         phone = str((tenant.settings or {}).get("phone", "")).strip()
         office = f" หรือโทร {phone}" if phone else ""
         if not matches:

@@ -111,13 +111,27 @@ def _text(value: Any) -> Text:
 
 
 def _mask(channel: str, address: str) -> str:
-    if channel == "sms":
-        return tracking.mask_phone(address)
-    if channel == "email":
-        return tracking.mask_email(address)
-    if channel == "line":
-        return "LINE"
-    return ""
+    if channel in ("sms", "email"):
+        return tracking.mask(channel, address)
+    return "LINE" if channel == "line" else ""
+
+
+def _delivery(
+    tenant_id: int, channel: str, address: str, composed: Composed, *, key: str, moment: datetime, **more: Any
+) -> Delivery:
+    """One message for one address, queued now (``more``: its notification, submission, officer, status)."""
+    return Delivery(
+        tenant_id=tenant_id,
+        channel=channel,
+        address=address,
+        masked=_mask(channel, address),
+        subject=composed.subject[:300],
+        text=composed.text,
+        html=composed.html,
+        next_attempt_at=moment,
+        key=key,
+        **more,
+    )
 
 
 def announced(definition: ServiceDefinition, data: Any, available: Collection[str]) -> list[tuple[str, str]]:
@@ -238,19 +252,16 @@ async def enqueue(
                 )
                 status = "stopped" if channel in stopped else "sent" if channel == PAGE else "queued"
                 rows.append(
-                    Delivery(
-                        tenant_id=tenant.id,
+                    _delivery(
+                        tenant.id,
+                        channel,
+                        address,
+                        composed,
+                        key=key,
+                        moment=moment,
                         notification=notification,
                         submission=submission,
-                        channel=channel,
-                        address=address,
-                        masked=_mask(channel, address),
-                        subject=composed.subject[:300],
-                        text=composed.text,
-                        html=composed.html,
                         status=status,
-                        next_attempt_at=moment,
-                        key=key,
                         sent_at=moment if status == "sent" else None,
                     )
                 )
@@ -266,19 +277,16 @@ async def enqueue(
                     )
                 )
                 rows.append(
-                    Delivery(
-                        tenant_id=tenant.id,
+                    _delivery(
+                        tenant.id,
+                        "email",
+                        address,
+                        composed,
+                        key=str(uuid.uuid4()),
+                        moment=moment,
                         notification=notification,
                         submission=submission,
                         user=officer,
-                        channel="email",
-                        address=address,
-                        masked=tracking.mask_email(address),
-                        subject=composed.subject[:300],
-                        text=composed.text,
-                        html=composed.html,
-                        next_attempt_at=moment,
-                        key=str(uuid.uuid4()),
                     )
                 )
         for row in rows:
@@ -337,16 +345,8 @@ async def send_resume_link(
     moment = now or now_utc()
     await throttle.take(RESUME_LINKS_ADDRESS, address, now=moment)
     await throttle.take(RESUME_LINKS, f"{tenant.id}:{draft_id}", now=moment)
-    await Delivery.create(
-        tenant_id=tenant.id,
-        channel=channel,
-        address=destination,
-        masked=_mask(channel, destination),
-        subject=subject[:300],
-        text=text_for(channel),
-        next_attempt_at=moment,
-        key=str(uuid.uuid4()),
-    )
+    composed = Composed(subject, text_for(channel))
+    await _delivery(tenant.id, channel, destination, composed, key=str(uuid.uuid4()), moment=moment).save()
     return channel, _mask(channel, destination)
 
 
@@ -388,13 +388,16 @@ async def queue_digests(
     links: Links,
     now: datetime | None = None,
     listed: int = 20,
+    looked_at: set[str] | None = None,
 ) -> int:
     """Queue today's digest for every officer who wants one and has urgent work; returns how many.
 
     Runs from the worker's housekeeping: before :data:`DIGEST_HOUR` it does nothing, after it
     each officer gets at most one digest a day (the delivery key names officer and day, so
-    several workers cannot send two).
+    several workers cannot send two). ``looked_at`` is the caller's memory of the officers
+    already looked at today (those with nothing urgent are not looked at again every run).
     """
+    looked_at = looked_at if looked_at is not None else set()
     from engine.services import desk
     from engine.workflow.sla import BANGKOK
 
@@ -403,13 +406,22 @@ async def queue_digests(
     if local.hour < DIGEST_HOUR:
         return 0
     titles = {d.id: d.service.title.th for d in definitions}
+    day = f"{local:%Y%m%d}"
+    looked_at.difference_update({k for k in looked_at if not k.endswith(f"-{day}")})  # yesterday's
+    # Today's digests already queued (by any worker), in one query rather than one per officer.
+    queued_today = set(
+        await Delivery.filter(key__startswith="digest-", key__endswith=f"-{day}").values_list(
+            "key", flat=True
+        )
+    )
     queued = 0
     for officer in (
         await User.filter(active=True, digest="email").exclude(email="").prefetch_related("tenant")
     ):
-        key = f"digest-{officer.id}-{local:%Y%m%d}"
-        if await Delivery.exists(key=key):
+        key = f"digest-{officer.id}-{day}"
+        if key in queued_today or key in looked_at:
             continue
+        looked_at.add(key)
         roles = await RoleGrant.filter(user_id=officer.id).values_list("role", flat=True)
         work = await desk.inbox(officer.tenant, definitions, list(roles), now=moment, limit=listed)
         overdue, soon = work.by_sla.get(desk.Sla.OVERDUE, 0), work.by_sla.get(desk.Sla.SOON, 0)
@@ -429,18 +441,9 @@ async def queue_digests(
             )
         )
         try:
-            await Delivery.create(
-                tenant_id=tenant.id,
-                user=officer,
-                channel="email",
-                address=officer.email,
-                masked=tracking.mask_email(officer.email),
-                subject=composed.subject[:300],
-                text=composed.text,
-                html=composed.html,
-                next_attempt_at=moment,
-                key=key,
-            )
+            await _delivery(
+                tenant.id, "email", officer.email, composed, key=key, moment=moment, user=officer
+            ).save()
         except IntegrityError:
             continue  # another worker queued it first
         queued += 1

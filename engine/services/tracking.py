@@ -191,8 +191,13 @@ def applicant_channels(definition: ServiceDefinition, data: Any) -> list[tuple[C
     return found
 
 
+def mask(channel: str, address: str) -> str:
+    """An address as shown on screens and in logs: ``08x-xxx-5678``, ``s***@example.com``."""
+    return mask_phone(address) if channel == "sms" else mask_email(address)
+
+
 def _masked(channel: Channel, address: str) -> SentTo:
-    return SentTo(channel, mask_phone(address) if channel == "sms" else mask_email(address))
+    return SentTo(channel, mask(channel, address))
 
 
 def status_only(definition: ServiceDefinition, submission: Submission) -> StatusOnly:
