@@ -98,14 +98,11 @@ def next_period(period: str) -> str:
 
 def _recurring_services() -> list[ServiceDefinition]:
     """Enabled services that bill accounts every month or year with rates the municipality sets."""
-    catalog = platform().catalog
     enabled = platform().db(tenants.enabled_services(g.tenant))
     found = []
     for service in enabled:
-        definition = catalog.services.get(service.service_id)
-        if definition is not None and any(
-            f.local and f.period in ("monthly", "yearly") for f in definition.service.fees
-        ):
+        definition = platform().definition(service.service_id, service.version)
+        if any(f.local and f.period in ("monthly", "yearly") for f in definition.service.fees):
             found.append(definition)
     return found
 

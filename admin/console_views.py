@@ -14,6 +14,7 @@ from admin.parameters import forms as fee_forms
 from admin.parameters import local_fees
 from admin.parameters import parse as parse_fees
 from engine.definitions import ServiceDefinition
+from engine.definitions.diff import diff
 from engine.services import accounts, dashboard, desk, tenants
 from engine.services.errors import InvalidParameters, WeakPassword
 from renderers.web import current_language, translate
@@ -63,6 +64,40 @@ def enable_service(service_id: str) -> Any:
     return redirect(url_for("admin.console_services"))
 
 
+@blueprint.route("/console/services/<service_id>/upgrade", methods=["GET", "POST"])
+@admin_only
+def upgrade_service(service_id: str) -> Any:
+    """Move an enabled service to a newer version, after a page that says what changes and what
+    happens to the applications already under way (they finish under the version they began with)."""
+    enabled = platform().db(tenants.enabled_service(g.tenant, service_id))  # 404 when not offered
+    current = platform().definition(service_id, enabled.version)
+    platform().db(platform().load_published())  # versions another node published since
+    target = platform().definition(service_id, request.values.get("version") or None)
+    if request.method == "POST":
+        try:
+            platform().db(tenants.enable_version(g.tenant, target))
+        except InvalidParameters:
+            flash_key(
+                "admin.services.parameters_outdated", service=target.service.title.get(current_language())
+            )
+            return redirect(url_for("admin.service_parameters", service_id=service_id))
+        flash_key(
+            "admin.upgrade.done",
+            service=target.service.title.get(current_language()),
+            version=target.version,
+            previous=current.version,
+        )
+        return redirect(url_for("admin.console_services"))
+    open_count = platform().db(tenants.open_applications(g.tenant, service_id, version=current.version))
+    return render_template(
+        "admin/console_service_upgrade.html",
+        current=current,
+        target=target,
+        changes=diff(current, target),
+        open_count=open_count,
+    )
+
+
 @blueprint.post("/console/services/<service_id>/disable")
 @admin_only
 def disable_service(service_id: str) -> Any:
@@ -82,8 +117,8 @@ def disable_service(service_id: str) -> Any:
 @admin_only
 def service_parameters(service_id: str) -> Any:
     """The municipality's own fee rates of an enabled service (only fees marked ``local``)."""
-    definition = _definition(service_id)
     enabled = platform().db(tenants.enabled_service(g.tenant, service_id))  # 404 when not offered
+    definition = platform().definition(service_id, enabled.version)
     language = current_language()
     parameters = dict(enabled.parameters or {})
     if request.method == "POST":
@@ -125,11 +160,7 @@ def service_parameters(service_id: str) -> Any:
 def grantable_roles() -> list[str]:
     """``admin`` and the roles the enabled services' workflows name, by title."""
     enabled = platform().db(tenants.enabled_services(g.tenant))
-    definitions = [
-        platform().catalog.services[e.service_id]
-        for e in enabled
-        if e.service_id in platform().catalog.services
-    ]
+    definitions = [platform().definition(e.service_id, e.version) for e in enabled]
     roles = desk.roles_named(definitions, NOT_FOR_OFFICERS) | {ADMIN_ROLE}
     known = platform().catalog.roles
     return sorted(

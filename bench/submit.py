@@ -335,10 +335,11 @@ def prepare(database_url: str) -> tuple[Any, str]:
     from engine.definitions import load_catalog
     from engine.store.config import is_postgres
     from engine.store.runtime import OrmRuntime
+    from thongthin.platform import upgrade_database
 
     catalog = load_catalog()
     runtime = OrmRuntime(database_url)
-    runtime.upgrade()
+    upgrade_database(runtime, Path(tempfile.mkdtemp(prefix="thongthin-catalog-")))
     runtime.run(seed_tenant(catalog))
     runtime.run(connections.get("default").execute_script(baseline_table_sql(is_postgres(database_url))))
     return runtime, catalog.get(SERVICE).key

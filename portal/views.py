@@ -84,15 +84,18 @@ def _set_draft_cookie(response: Any, service_id: str, token: str) -> Any:
     return response
 
 
-def _current_draft(definition: ServiceDefinition) -> tuple[Draft | None, str]:
-    """The draft whose token this browser holds for the service, and the token."""
+def _current_draft(definition: ServiceDefinition) -> tuple[Draft | None, str, ServiceDefinition]:
+    """The draft whose token this browser holds for the service, the token, and the definition
+    the draft began with (a draft keeps its version when the municipality moves to a newer one).
+    """
     token = request.cookies.get(draft_cookie(definition.id), "")
     if not token:
-        return None, ""
+        return None, "", definition
     try:
-        return platform().db(drafts.load(g.tenant, token, service_id=definition.id)), token
+        draft = platform().db(drafts.load(g.tenant, token, service_id=definition.id))
     except drafts.DraftNotFound:
-        return None, ""
+        return None, "", definition
+    return draft, token, platform().definition(draft.service_id, draft.service_version)
 
 
 def _resume_url(token: str) -> str:
@@ -137,7 +140,7 @@ def index() -> Any:
 def service(service_id: str) -> Any:
     enabled, definition = _service(service_id)
     language = _language()
-    draft, token = _current_draft(definition)
+    draft, token, _began_with = _current_draft(definition)
     return render_template(
         "portal/service.html",
         definition=definition,
@@ -174,9 +177,10 @@ def resume(token: str) -> Any:
     """Come back to a draft with its secret link (on this or another device)."""
     try:
         draft = platform().db(drafts.load(g.tenant, token))
-        _enabled, definition = _service(draft.service_id)
+        _service(draft.service_id)  # still offered
     except NotFound:
         return render_template("portal/resume_invalid.html"), 404
+    definition = platform().definition(draft.service_id, draft.service_version)
     steps = forms.visible_steps(definition, draft.data)
     step = next((s for s in steps if s.id == draft.step), None)
     target = _step_url(step) if step else url_for("portal.check", service_id=definition.id)
@@ -189,7 +193,7 @@ def resume(token: str) -> Any:
 @blueprint.route("/<tenant>/services/<service_id>/apply/<step_id>", methods=["GET", "POST"])
 def step(service_id: str, step_id: str) -> Any:
     _enabled, definition = _service(service_id)
-    draft, token = _current_draft(definition)
+    draft, token, definition = _current_draft(definition)
     if draft is None:
         return redirect(url_for("portal.service", service_id=service_id, expired=1))
     data = draft.data if isinstance(draft.data, dict) else {}
@@ -333,7 +337,7 @@ def _remove_upload(draft: Draft, data: dict[str, Any], action: forms.Action) -> 
 def saved(service_id: str) -> Any:
     """The form is saved: its resume link to copy, or to have sent to the citizen's own phone or e-mail."""
     _enabled, definition = _service(service_id)
-    draft, token = _current_draft(definition)
+    draft, token, definition = _current_draft(definition)
     if draft is None:
         return redirect(url_for("portal.service", service_id=service_id))
     steps = forms.visible_steps(definition, draft.data)
@@ -387,7 +391,7 @@ def saved(service_id: str) -> Any:
 def discard(service_id: str) -> Any:
     """Delete the draft (the citizen starts over or gives up)."""
     _enabled, definition = _service(service_id)
-    draft, _token = _current_draft(definition)
+    draft, _token, definition = _current_draft(definition)
     if draft is not None:
         platform().db(drafts.discard(g.tenant, draft.id, blobs=platform().blobs))
     response = redirect(url_for("portal.service", service_id=service_id, discarded=1))
@@ -401,7 +405,7 @@ def discard(service_id: str) -> Any:
 @blueprint.get("/<tenant>/services/<service_id>/check")
 def check(service_id: str) -> Any:
     enabled, definition = _service(service_id)
-    draft, token = _current_draft(definition)
+    draft, token, definition = _current_draft(definition)
     if draft is None:
         return redirect(url_for("portal.service", service_id=service_id, expired=1))
     language = _language()
@@ -445,7 +449,7 @@ def _problems_by_step(
 def submit(service_id: str) -> Any:
     """File the application. It is stored whole or not at all, and the page says which."""
     _enabled, definition = _service(service_id)
-    draft, _token = _current_draft(definition)
+    draft, _token, definition = _current_draft(definition)
     receipt = session.get(RECEIPT)
     if draft is None:
         if receipt and receipt.get("tenant") == g.tenant.id and receipt.get("service") == definition.id:

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import UiField
 from engine.forms.formats import is_date
+from engine.forms.rules import condition_holds
 from engine.thaidate import format_date
 
 _WORDS = {
@@ -37,11 +36,6 @@ class StepAnswers:
     step_id: str
     title: str
     answers: tuple[Answer, ...] = field(default_factory=tuple)
-
-
-def condition_holds(condition: Any, data: Any) -> bool:
-    """A ``when`` condition of ui.json (a JSON Schema over the whole data)."""
-    return condition is None or Draft202012Validator(condition).is_valid(data)
 
 
 def group_national_id(value: str) -> str:

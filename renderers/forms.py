@@ -31,10 +31,26 @@ from typing import Any, Protocol
 from engine import jsonpointer, thaidate
 from engine.definitions import ServiceDefinition, schemas
 from engine.definitions.model import AttachmentSpec, Step, UiField
-from engine.forms import FieldError, validate_submission
+from engine.forms import FieldError
 from engine.forms import messages as engine_messages
+from engine.forms.rules import (  # noqa: F401 (the form rules, re-exported for the pages)
+    asked_fields,
+    condition_holds,
+    condition_pointers,
+    depends_on_step,
+    drop_empty_objects,
+    errors_for,
+    find_step,
+    page_fields,
+    prune_hidden,
+    remove_value,
+    set_value,
+    step_errors,
+    step_of_error,
+    under,
+    visible_steps,
+)
 from engine.thaidate import BUDDHIST_ERA_OFFSET, MONTHS_EN, MONTHS_LONG, MONTHS_SHORT, buddhist_year
-from renderers.answers import condition_holds
 
 # --- how the browser names things -----------------------------------------------------------
 
@@ -155,175 +171,6 @@ def _engine_problem(
 
 def _label(ui_field: UiField) -> tuple[str, str]:
     return ui_field.label.th, ui_field.label.en
-
-
-# --- visibility -----------------------------------------------------------------------------
-
-
-def condition_pointers(condition: Any, prefix: str = "") -> set[str]:
-    """The pointers a ``when`` condition looks at (the leaves of its ``properties``)."""
-    found: set[str] = set()
-    if not isinstance(condition, dict):
-        return found
-    for name, sub in (condition.get("properties") or {}).items():
-        pointer = jsonpointer.child(prefix, name)
-        inner = condition_pointers(sub, pointer)
-        found |= inner or {pointer}
-    for key in ("allOf", "anyOf", "oneOf"):
-        for sub in condition.get(key) or ():
-            found |= condition_pointers(sub, prefix)
-    if "not" in condition:
-        found |= condition_pointers(condition["not"], prefix)
-    return found
-
-
-def _under(pointer: str, ancestor: str) -> bool:
-    """Whether ``pointer`` is ``ancestor`` or lies below it."""
-    return pointer == ancestor or pointer.startswith(ancestor + "/")
-
-
-def depends_on_step(ui_field: UiField, step: Step) -> bool:
-    """Whether the field's condition looks at answers given on the same page (revealed there)."""
-    looked_at = condition_pointers(ui_field.when)
-    return any(_under(p, f.pointer) or _under(f.pointer, p) for p in looked_at for f in step.fields)
-
-
-def visible_steps(definition: ServiceDefinition, data: Any) -> list[Step]:
-    """The steps the citizen is asked, given the answers so far."""
-    return [step for step in definition.ui.steps if condition_holds(step.when, data)]
-
-
-def find_step(definition: ServiceDefinition, step_id: str) -> Step | None:
-    return next((s for s in definition.ui.steps if s.id == step_id), None)
-
-
-def page_fields(step: Step, data: Any) -> list[UiField]:
-    """The fields a step's page shows: those whose condition holds, and those revealed by
-    answers on the same page (shown without JavaScript, hidden by it while they do not apply)."""
-    return [f for f in step.fields if condition_holds(f.when, data) or depends_on_step(f, step)]
-
-
-def asked_fields(step: Step, data: Any) -> list[UiField]:
-    """The fields of a step whose answers count, given ``data``."""
-    return [f for f in step.fields if condition_holds(f.when, data)]
-
-
-def _remove(data: Any, pointer: str) -> bool:
-    segments = jsonpointer.split(pointer)
-    parent = jsonpointer.resolve(data, segments[:-1], None)
-    if isinstance(parent, dict) and segments and segments[-1] in parent:
-        del parent[segments[-1]]
-        return True
-    return False
-
-
-def _drop_empty_objects(node: Any) -> Any:
-    """Remove objects left empty (an address whose parts were all removed, ...) below the root."""
-    if isinstance(node, dict):
-        for key in list(node):
-            value = _drop_empty_objects(node[key])
-            if isinstance(value, dict) and not value:
-                del node[key]
-    elif isinstance(node, list):
-        for item in node:
-            _drop_empty_objects(item)
-    return node
-
-
-def prune_hidden(definition: ServiceDefinition, data: Any) -> dict[str, Any]:
-    """A copy of ``data`` without the answers of steps and fields that are not asked.
-
-    Dropping an answer can hide further fields (their conditions looked at it), so this
-    repeats until nothing changes.
-    """
-    pruned = copy.deepcopy(data) if isinstance(data, dict) else {}
-    for _ in range(len(definition.ui.steps) + 2):
-        asked: set[str] = set()
-        hidden: list[str] = []
-        for step in definition.ui.steps:
-            shown = condition_holds(step.when, pruned)
-            for ui_field in step.fields:
-                if shown and condition_holds(ui_field.when, pruned):
-                    asked.add(ui_field.pointer)
-                else:
-                    hidden.append(ui_field.pointer)
-        changed = False
-        for pointer in hidden:
-            if pointer not in asked and _remove(pruned, pointer):
-                changed = True
-        if not changed:
-            break
-    return _drop_empty_objects(pruned)
-
-
-# --- validation per step ------------------------------------------------------------------
-
-
-def _set(data: dict[str, Any], pointer: str, value: Any) -> None:
-    """Put ``value`` at ``pointer``, creating the objects on the way."""
-    segments = jsonpointer.split(pointer)
-    node: Any = data
-    for segment in segments[:-1]:
-        if isinstance(node, list) and segment.isdigit():
-            node = node[int(segment)]
-            continue
-        if not isinstance(node.get(segment), dict):
-            node[segment] = {}
-        node = node[segment]
-    if isinstance(node, list):
-        node[int(segments[-1])] = value
-    else:
-        node[segments[-1]] = value
-
-
-def _validate_asking(
-    definition: ServiceDefinition, data: Any, pointers: Sequence[str], today: date | None
-) -> list[FieldError]:
-    """Validate, but say which of ``pointers`` are missing rather than that their group is.
-
-    The validator reports a missing object (``/operator/name``) as one error; on a page that
-    asks its fields one by one, each field should say it is missing. Objects that the form
-    requires and that hold fields of the page are created empty and the data validated
-    again; optional groups are left alone, so they stay optional.
-    """
-    working = copy.deepcopy(data) if isinstance(data, dict) else {}
-    errors = validate_submission(definition, working, today=today)
-    for _ in range(8):
-        missing = {
-            e.pointer
-            for e in errors
-            if e.keyword == "required" and any(p != e.pointer and _under(p, e.pointer) for p in pointers)
-        }
-        if not missing:
-            break
-        for pointer in missing:
-            _set(working, pointer, {})
-        errors = validate_submission(definition, working, today=today)
-    return errors
-
-
-def errors_for(errors: Iterable[FieldError], fields: Iterable[UiField]) -> list[FieldError]:
-    """The errors that belong to ``fields`` (at a field's pointer or inside it)."""
-    pointers = [f.pointer for f in fields]
-    return [e for e in errors if any(_under(e.pointer, p) for p in pointers)]
-
-
-def step_errors(
-    definition: ServiceDefinition, step: Step, data: Any, *, today: date | None = None
-) -> list[FieldError]:
-    """The problems with the answers of one step: the whole form validated, its errors filtered."""
-    fields = asked_fields(step, data)
-    errors = _validate_asking(definition, data, [f.pointer for f in fields], today)
-    return errors_for(errors, fields)
-
-
-def step_of_error(definition: ServiceDefinition, data: Any, error: FieldError) -> Step | None:
-    """The first visible step that asks for the answer an error is about."""
-    for step in visible_steps(definition, data):
-        for ui_field in asked_fields(step, data):
-            if _under(error.pointer, ui_field.pointer) or _under(ui_field.pointer, error.pointer):
-                return step
-    return None
 
 
 # --- parsing what the browser sent -----------------------------------------------------------
@@ -559,9 +406,9 @@ def _parse_address(
 
 def _assign(data: dict[str, Any], pointer: str, present: bool, value: Any) -> None:
     if present:
-        _set(data, pointer, value)
+        set_value(data, pointer, value)
     else:
-        _remove(data, pointer)
+        remove_value(data, pointer)
 
 
 def _parse_repeat(
@@ -589,7 +436,7 @@ def _parse_repeat(
                 continue  # files and nested groups inside a repeated item are not supported
             present, value = _parse_field(definition, sub, prefix + sub.pointer, form, parsed, today)
             _assign(item, sub.pointer, present, value)
-        items.append(_drop_empty_objects(item))
+        items.append(drop_empty_objects(item))
     return items
 
 
@@ -619,7 +466,7 @@ def parse_step(
             continue
         present, value = _parse_field(definition, ui_field, ui_field.pointer, form, result, moment)
         _assign(result.data, ui_field.pointer, present, value)
-    _drop_empty_objects(result.data)
+    drop_empty_objects(result.data)
     return result
 
 
@@ -648,7 +495,7 @@ def parse_action(value: str | None) -> Action:
 
 def add_item(data: dict[str, Any], pointer: str) -> None:
     items = jsonpointer.resolve(data, pointer, None)
-    _set(data, pointer, [*(items if isinstance(items, list) else []), {}])
+    set_value(data, pointer, [*(items if isinstance(items, list) else []), {}])
 
 
 def remove_item(data: dict[str, Any], pointer: str, index: int) -> None:
@@ -664,7 +511,7 @@ def drop_empty_items(definition: ServiceDefinition, step: Step, data: dict[str, 
         if ui_field.widget == "repeat" and isinstance(items, list):
             items[:] = [item for item in items if item not in ({}, None)]
             if not items:
-                _remove(data, ui_field.pointer)
+                remove_value(data, ui_field.pointer)
 
 
 def files_of(data: Any, pointer: str) -> list[dict[str, Any]]:
@@ -673,7 +520,7 @@ def files_of(data: Any, pointer: str) -> list[dict[str, Any]]:
 
 
 def add_file(data: dict[str, Any], pointer: str, described: dict[str, Any]) -> None:
-    _set(data, pointer, [*files_of(data, pointer), described])
+    set_value(data, pointer, [*files_of(data, pointer), described])
 
 
 def remove_file(data: dict[str, Any], pointer: str, attachment_id: str) -> bool:
@@ -1076,7 +923,7 @@ def attach_errors(views: list[FieldView], errors: Iterable[FieldError], language
     slots = _slots(views)
     placed: list[tuple[int, SummaryLink]] = []
     for error in errors:
-        matching = [(i, s) for i, s in enumerate(slots) if _under(error.pointer, s[0])]
+        matching = [(i, s) for i, s in enumerate(slots) if under(error.pointer, s[0])]
         if not matching:
             continue
         position, (_pointer, anchor, target) = max(matching, key=lambda m: len(m[1][0]))
@@ -1100,7 +947,7 @@ def merge_problems(problems: Sequence[FieldError], errors: Iterable[FieldError])
     kept = [
         e
         for e in errors
-        if not any(_under(e.pointer, p.pointer) or _under(p.pointer, e.pointer) for p in problems)
+        if not any(under(e.pointer, p.pointer) or under(p.pointer, e.pointer) for p in problems)
     ]
     return [*problems, *kept]
 

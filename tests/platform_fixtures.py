@@ -21,7 +21,6 @@ import asyncpg
 import pytest
 
 from engine.blobs import LocalBlobStore, S3BlobStore
-from engine.definitions import load_catalog
 from engine.store.runtime import OrmRuntime
 from tests.s3server import start_s3_server, stop_s3_server
 from thongthin.app import create_app
@@ -84,8 +83,9 @@ def platform(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         data_dir=folder, database_url=database_url, secret_key="test-secret", secure_cookies=False
     )
     runtime = OrmRuntime(database_url)
-    runtime.upgrade()
-    yield Platform(settings=settings, runtime=runtime, catalog=load_catalog(), blobs=blobs)
+    running = Platform(settings=settings, runtime=runtime, blobs=blobs)
+    running.upgrade()
+    yield running
     runtime.close()
     for step in reversed(cleanup):
         step()

@@ -89,38 +89,6 @@ def graph(service_id: str, lang: str) -> None:
 
 
 @main.group()
-def catalog() -> None:
-    """The national catalog of services."""
-
-
-@catalog.command("list")
-@click.option("--lang", type=click.Choice(["th", "en"]), default="th", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def catalog_list(lang: str, as_json: bool) -> None:
-    """List the catalog's services with their version, category and time limit."""
-    rows = [
-        {
-            "id": d.id,
-            "version": d.version,
-            "title": d.service.title.get(lang),
-            "category": d.service.category,
-            "legal_maximum": d.service.sla.legal_maximum,
-            "states": len(d.workflow.states),
-            "fields": len(d.ui.fields()),
-        }
-        for d in _catalog()
-    ]
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    width = max(len(r["id"]) for r in rows)
-    for r in rows:
-        click.echo(
-            f"{r['id']:<{width}}  {r['version']:<7} {r['category']:<12} {r['legal_maximum']:<6} {r['title']}"
-        )
-
-
-@main.group()
 def qr() -> None:
     """Thai QR (PromptPay) payloads; the payload is the last line printed."""
 
@@ -189,23 +157,21 @@ def db() -> None:
     help="Data folder (default: $THONGTHIN_DATA or ./var).",
 )
 def db_upgrade(data_dir: Path | None) -> None:
-    """Apply every pending migration."""
-    from engine.definitions import load_catalog
+    """Apply every pending migration and publish the national seed's new service versions."""
     from engine.services import access_log
-    from engine.store.runtime import OrmRuntime
+    from thongthin.platform import Platform
     from thongthin.settings import Settings
 
-    settings = Settings.from_env(data_dir=data_dir)
-    runtime = OrmRuntime(settings.database_url)
-    runtime.upgrade()
-    catalog = load_catalog()
+    platform = Platform.create(Settings.from_env(data_dir=data_dir))
     try:
+        published = platform.upgrade()
         # Applications stored before the subject index existed become findable by national ID.
-        indexed = runtime.run(
-            access_log.backfill_subjects(lambda service_id, _version: catalog.get(service_id))
-        )
+        indexed = platform.db(access_log.backfill_subjects(platform.definition))
     finally:
-        runtime.close()
+        platform.runtime.close()
+    for version in published:
+        if version.new:
+            click.echo(f"published {version.service_id} {version.version}", err=True)
     if indexed:
         click.echo(f"indexed the subjects of {indexed} earlier application(s)", err=True)
     click.echo("database is up to date", err=True)
@@ -396,7 +362,7 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     settings = Settings.from_env(demo=True, data_dir=data_dir)
     app = create_app(settings)
     platform = app.extensions["thongthin"]
-    platform.runtime.upgrade()
+    platform.upgrade()
     accounts = platform.db(seed(platform.catalog))
     click.echo(f"{DEMO_TENANT['name_th']} ({DEMO_TENANT['name_en']})")
     click.echo(f"  citizens:  http://{host}:{port}/{DEMO_TENANT['slug']}/")
@@ -852,6 +818,11 @@ def _catalog() -> Any:
         return load_catalog()
     except DefinitionError as error:
         raise click.ClickException(str(error)) from None
+
+
+from thongthin.cli_catalog import catalog  # noqa: E402 (a group of its own module)
+
+main.add_command(catalog)
 
 
 def run() -> None:

@@ -334,8 +334,10 @@ async def work_once(platform: Any, runners: Runners, housekeeping: Housekeeping 
     then whatever clean-up is due.
 
     A payment moves its submission on right after its commit; the sweep catches the ones a
-    crash or a conflicting officer action left behind.
+    crash or a conflicting officer action left behind. Versions another node published since the
+    last round are read first, so their jobs find their definitions.
     """
+    await platform.load_published()
     report = await run_pending(runners)
     await messages.deliver_due(platform.channels, credential_for=credentials_for(platform))
     await payments.advance_paid_submissions(platform.definition)

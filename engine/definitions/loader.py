@@ -10,36 +10,75 @@ from typing import Any
 
 from engine import jsonpointer
 from engine.definitions import meta, schemas
+from engine.definitions.bundle import SERVICE_FILES
 from engine.definitions.checks import ServiceChecker, check_examples
 from engine.definitions.locations import catalog_dir, examples_dir
 from engine.definitions.model import Role, ServiceDefinition, ServiceSpec, UiSpec, WorkflowSpec
 from engine.definitions.problems import DefinitionError, Problem, UnknownService
 from engine.effects import Registry, default_registry
 
-SERVICE_FILES = ("service.json", "form.json", "ui.json", "workflow.json")
 ROLES_FILE = "roles.json"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Semantic versions in their natural order (``1.10.0`` after ``1.9.0``)."""
+    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
 
 
 @dataclass
 class Catalog:
-    """The services of a catalog folder, indexed by id, and the roles they may name."""
+    """Every version of the services of a catalog, side by side, and the roles they may name.
+
+    A service's newest version is what a municipality enabling it gets by default; submissions,
+    drafts, fee accounts and issued documents keep the version they started with.
+    """
 
     root: Path
     roles: dict[str, Role]
-    services: dict[str, ServiceDefinition] = field(default_factory=dict)
+    versions: dict[str, dict[str, ServiceDefinition]] = field(default_factory=dict)
 
-    def get(self, service_id: str) -> ServiceDefinition:
-        """Raises :class:`UnknownService` when the catalog has no such service."""
+    def add(self, definition: ServiceDefinition) -> None:
+        # Copy on write: request threads read the catalog while a refresh adds to it.
+        versions = {**self.versions.get(definition.id, {}), definition.version: definition}
+        self.versions = {**self.versions, definition.id: versions}
+
+    def has(self, service_id: str, version: str) -> bool:
+        return version in self.versions.get(service_id, {})
+
+    def get(self, service_id: str, version: str | None = None) -> ServiceDefinition:
+        """The service at ``version`` (its newest version when None).
+
+        Raises :class:`UnknownService` when the catalog has no such service or version.
+        """
+        found = self.versions.get(service_id)
+        if not found:
+            raise UnknownService(service_id, sorted(self.versions))
+        if version is None:
+            return found[max(found, key=version_key)]
         try:
-            return self.services[service_id]
+            return found[version]
         except KeyError:
-            raise UnknownService(service_id, sorted(self.services)) from None
+            raise UnknownService(f"{service_id}@{version}", self.versions_of(service_id)) from None
+
+    def versions_of(self, service_id: str) -> list[str]:
+        """The versions of ``service_id``, oldest first."""
+        return sorted(self.versions.get(service_id, {}), key=version_key)
+
+    @property
+    def services(self) -> dict[str, ServiceDefinition]:
+        """The newest version of each service, by id."""
+        return {service_id: self.get(service_id) for service_id in sorted(self.versions)}
+
+    def every_version(self) -> Iterator[ServiceDefinition]:
+        for service_id in sorted(self.versions):
+            for version in self.versions_of(service_id):
+                yield self.versions[service_id][version]
 
     def __iter__(self) -> Iterator[ServiceDefinition]:
-        return iter(sorted(self.services.values(), key=lambda d: d.id))
+        return iter(self.services.values())
 
     def __len__(self) -> int:
-        return len(self.services)
+        return len(self.versions)
 
 
 def read_json(path: Path, problems: list[Problem]) -> Any:
@@ -118,7 +157,9 @@ def load_service(
     )
     found.extend(ServiceChecker(definition, roles, effects or default_registry()).problems())
     if check_example_files and not found:
-        examples_folder = (examples or examples_dir()) / definition.id
+        examples_folder = folder / "examples"
+        if not examples_folder.is_dir():
+            examples_folder = (examples or examples_dir()) / definition.id
         found.extend(check_examples(definition, examples_folder))
     problems.extend(found)
     return None if found else definition
@@ -188,7 +229,7 @@ def check_path(
             check_example_files=check_example_files,
         )
         if definition is not None:
-            catalog.services[definition.id] = definition
+            catalog.add(definition)
     return catalog, problems
 
 

@@ -393,7 +393,16 @@ BILL_COLUMNS = (
     "paid_amount",
     "created_at",
 )
-ACCOUNT_COLUMNS = ("id", "number", "service_id", "fee_id", "fee_period", "parameters", "first_period")
+ACCOUNT_COLUMNS = (
+    "id",
+    "number",
+    "service_id",
+    "service_version",
+    "fee_id",
+    "fee_period",
+    "parameters",
+    "first_period",
+)
 
 
 def insert_sql(postgres: bool, rows: int, *, ignore_conflicts: bool) -> str:
@@ -523,7 +532,7 @@ class _Amounts:
 
     tenant_id: int
     catalog: Catalog
-    cache: dict[tuple[str, str, str], Decimal | None]
+    cache: dict[tuple[str, str, str, Any], Decimal | None]
     rates: dict[str, dict[str, Any]]
 
     def amount(self, account: dict[str, Any]) -> Decimal | None:
@@ -536,14 +545,19 @@ class _Amounts:
             hash(frozen)
         except TypeError:
             frozen = json.dumps(parameters, sort_keys=True)
-        key = (account["service_id"], account["fee_id"], frozen)
+        # The account keeps the version it was opened under: its fee rules bill it to the end.
+        key = (account["service_id"], account["service_version"], account["fee_id"], frozen)
         if key not in self.cache:
-            self.cache[key] = self._compute(account["service_id"], account["fee_id"], parameters)
+            self.cache[key] = self._compute(
+                account["service_id"], account["service_version"], account["fee_id"], parameters
+            )
         return self.cache[key]
 
-    def _compute(self, service_id: str, fee_id: str, parameters: dict[str, Any]) -> Decimal | None:
+    def _compute(
+        self, service_id: str, version: str, fee_id: str, parameters: dict[str, Any]
+    ) -> Decimal | None:
         try:
-            service: ServiceSpec = self.catalog.get(service_id).service
+            service: ServiceSpec = self.catalog.get(service_id, version).service
             lines = compute_fees(
                 service,
                 inputs_document(parameters.get("inputs", {})),

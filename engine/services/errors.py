@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.definitions.problems import Problem
 from engine.errors import ThongthinError
 from engine.forms.errors import FieldError
 
@@ -97,3 +98,34 @@ class WeakPassword(ServiceError):
 
 class InvalidParameters(ServiceError):
     code = "invalid_parameters"
+
+
+class CatalogError(ServiceError):
+    """Publishing or enabling a catalog version went wrong; nothing was stored."""
+
+    code = "catalog_error"
+
+
+class DefinitionRefused(CatalogError):
+    """A service version was not published: ``problems`` lists every ``check`` problem."""
+
+    code = "invalid_definition"
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        shown = "\n".join(str(p) for p in self.problems[:20])
+        more = f"\n... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
+        super().__init__(f"{len(self.problems)} problem(s) in the service definition:\n{shown}{more}")
+
+
+class CatalogVersionConflict(CatalogError):
+    """This version of the service is already published with other content; publish a new version."""
+
+    code = "version_conflict"
+
+    def __init__(self, service_id: str, version: str):
+        self.service_id = service_id
+        self.version = version
+        super().__init__(
+            f"{service_id} {version} is already published with other content; give the change a new version"
+        )

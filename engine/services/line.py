@@ -276,7 +276,7 @@ class EventHandler:
 
     def _state_title(self, submission: Submission) -> str:
         try:
-            definition = self.catalog.get(submission.service_id)
+            definition = self.catalog.get(submission.service_id, submission.service_version)
             return definition.workflow.states[submission.state].title.th
         except (KeyError, LookupError):
             return submission.state

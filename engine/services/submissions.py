@@ -19,8 +19,8 @@ from tortoise.transactions import in_transaction
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
-from engine.forms import validate_submission
 from engine.forms.errors import FieldError
+from engine.forms.rules import check_whole
 from engine.services import access_log, secrets
 from engine.services.errors import (
     CorrectionNotAllowed,
@@ -231,7 +231,7 @@ async def _corrected(
     data, changed = apply_corrections(definition, transition.reopens, submission.data, corrected)
     if not changed:
         return {"data": submission.data, "changed": []}
-    errors = validate_submission(definition, data)
+    data, errors = check_whole(definition, data)
     if errors:
         raise SubmissionInvalid(errors)
     owned = set(
@@ -265,10 +265,12 @@ async def submit(
 ) -> Receipt:
     """Validate and store a new submission; raises :class:`SubmissionInvalid` (nothing stored).
 
-    Files the data lists must have been uploaded to this tenant first (see
-    :mod:`engine.services.uploads`); the stored data describes them as they were received.
+    Answers to steps and fields the form does not ask, given the other answers, are dropped
+    first (see :mod:`engine.forms.rules`), whichever entry point sent them. Files the data
+    lists must have been uploaded to this tenant first (see :mod:`engine.services.uploads`);
+    the stored data describes them as they were received.
     """
-    errors = validate_submission(definition, data)
+    data, errors = check_whole(definition, data)
     if errors:
         raise SubmissionInvalid(errors)
     data, ids = await _files_on_record(tenant, attachment_entries(definition, data), data)

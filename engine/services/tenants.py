@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from engine.definitions import ServiceDefinition
@@ -44,14 +45,41 @@ async def enable_service(
     return enabled
 
 
+@dataclass(frozen=True)
+class VersionChange:
+    """A service enabled at a version: the version before (None when newly offered) and the work on it."""
+
+    enabled: EnabledService
+    previous: str | None
+    open_on_previous: int
+
+
+async def enable_version(tenant: Tenant, definition: ServiceDefinition) -> VersionChange:
+    """Offer ``definition`` at its version, keeping the municipality's local parameters.
+
+    Applications, drafts and fee accounts begun under the earlier version stay on it to their end.
+    Raises :class:`InvalidParameters` when the local rates no longer fit the new version's fees.
+    """
+    current = await EnabledService.get_or_none(tenant=tenant, service_id=definition.id)
+    previous = current.version if current is not None and current.enabled else None
+    enabled = await enable_service(tenant, definition, dict(current.parameters) if current else None)
+    open_count = 0
+    if previous is not None and previous != definition.version:
+        open_count = await open_applications(tenant, definition.id, version=previous)
+    return VersionChange(enabled, previous, open_count)
+
+
 async def disable_service(tenant: Tenant, service_id: str) -> None:
     """Stop offering ``service_id``: citizens can no longer apply; open applications carry on."""
     await EnabledService.filter(tenant=tenant, service_id=service_id).update(enabled=False)
 
 
-async def open_applications(tenant: Tenant, service_id: str) -> int:
-    """How many applications of ``service_id`` in ``tenant`` are submitted and not yet finished."""
-    return await Submission.filter(tenant_id=tenant.id, service_id=service_id, closed=False).count()
+async def open_applications(tenant: Tenant, service_id: str, *, version: str | None = None) -> int:
+    """How many applications of ``service_id`` (at ``version``) are submitted and not yet finished."""
+    query = Submission.filter(tenant_id=tenant.id, service_id=service_id, closed=False)
+    if version is not None:
+        query = query.filter(service_version=version)
+    return await query.count()
 
 
 async def enabled_services(tenant: Tenant) -> list[EnabledService]:

@@ -681,3 +681,21 @@ class DataRequest(Model):
     class Meta:
         table = "data_request"
         indexes = (("tenant_id", "subject_hash"),)
+
+
+class PublishedService(Model):
+    """One published version of a catalog service: immutable, read alike by every node."""
+
+    id = fields.IntField(primary_key=True)
+    service_id = fields.CharField(max_length=64)
+    version = fields.CharField(max_length=20)
+    content_hash = fields.CharField(max_length=64)  # SHA-256 of the canonical documents and files
+    documents = fields.JSONField()  # {"service.json": …, "form.json": …, "ui.json": …, "workflow.json": …}
+    files = fields.JSONField(default=dict)  # other files of the folder by relative path (templates)
+    changelog = fields.TextField(default="")
+    published_by = fields.CharField(max_length=150, default="")
+    published_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "published_service"
+        unique_together = (("service_id", "version"),)

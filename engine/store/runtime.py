@@ -59,6 +59,10 @@ class OrmRuntime:
             self._loop, self._thread, self._pid = loop, thread, os.getpid()
             self.submit(Tortoise.init(config=self.config, _enable_global_fallback=True)).result()
 
+    def on_loop_thread(self) -> bool:
+        """Whether the caller runs on the ORM loop (where :meth:`run` would wait for itself)."""
+        return self._thread is not None and threading.current_thread() is self._thread
+
     def submit(self, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)

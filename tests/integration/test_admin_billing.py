@@ -440,7 +440,7 @@ def test_reports_add_up_to_the_bills_and_list_the_arrears(app: Any, platform: An
             tenant=tenant,
             number=shop,
             service_id=GARBAGE,
-            service_version="1",
+            service_version="1.0.0",
             fee_id="garbage_monthly",
             rate_class="shop",
             holder="ร้านสมใจ",

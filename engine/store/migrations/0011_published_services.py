@@ -1,0 +1,29 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0010_messages')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='PublishedService',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('service_id', fields.CharField(max_length=64)),
+                ('version', fields.CharField(max_length=20)),
+                ('content_hash', fields.CharField(max_length=64)),
+                ('documents', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('files', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('changelog', fields.TextField(default='', unique=False)),
+                ('published_by', fields.CharField(default='', max_length=150)),
+                ('published_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'published_service', 'app': 'models', 'unique_together': (('service_id', 'version'),), 'pk_attr': 'id', 'table_description': 'One published version of a catalog service: immutable, read alike by every node.'},
+            bases=['Model'],
+        ),
+    ]
