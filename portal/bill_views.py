@@ -158,7 +158,7 @@ def _account_page(
         "portal/bills_account.html",
         account=account,
         holder=bills.masked_holder(account.holder),
-        address=bills.public_address(account.address),
+        address=bills.public_address(account),
         service_title=bills.fee_title(statement, definition, language),
         rate_class=bills.rate_class_title(statement, definition, language),
         unpaid=unpaid,

@@ -13,6 +13,7 @@ from typing import Any
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import UiField
+from engine.forms.data_roles import address_line
 from engine.forms.formats import is_date
 from engine.forms.rules import condition_holds
 from engine.thaidate import format_date
@@ -92,29 +93,6 @@ def format_value(ui_field: UiField, value: Any, language: str = "th") -> str:
         text = f"{value:,}"
         return f"{text} {ui_field.suffix.get(language)}" if ui_field.suffix else text
     return str(value)
-
-
-def address_line(address: dict[str, Any], language: str = "th") -> str:
-    words = _WORDS["en" if language == "en" else "th"]
-    parts = [str(address.get("house_no", ""))]
-    if address.get("moo"):
-        parts.append(f"{words['moo']} {address['moo']}")
-    if address.get("village"):
-        parts.append(str(address["village"]))
-    if address.get("soi"):
-        parts.append(f"{words['soi']} {address['soi']}")
-    if address.get("road"):
-        parts.append(f"{words['road']} {address['road']}")
-    if language == "en":
-        parts += [str(address.get(k, "")) for k in ("subdistrict", "district", "province", "postcode")]
-    else:
-        parts += [
-            f"ตำบล{address.get('subdistrict', '')}",
-            f"อำเภอ{address.get('district', '')}",
-            f"จังหวัด{address.get('province', '')}",
-            str(address.get("postcode", "")),
-        ]
-    return " ".join(p for p in parts if p.strip())
 
 
 def _answer(ui_field: UiField, data: Any, value: Any, pointer: str, language: str) -> Answer:

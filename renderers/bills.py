@@ -18,10 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from markupsafe import Markup
 
 from engine.definitions import ServiceDefinition
+from engine.forms.data_roles import address_line
 from engine.payments.barcode import barcode_caption, barcode_svg, barcode_text
 from engine.services import billing
 from engine.services.billing import AccountStatement
@@ -60,13 +62,17 @@ def masked_holder(name: str) -> str:
     return f"{words[0]} {words[1][0]}…"
 
 
-def public_address(address: str) -> str:
-    """The address from the subdistrict up (``ต.แม่เหียะ อ.เมืองเชียงใหม่ จ.เชียงใหม่ 50100``).
+def public_address(account: Any) -> str:
+    """The account's address from the subdistrict up (``ตำบลแม่เหียะ อำเภอเมืองเชียงใหม่ …``).
 
-    House number, moo, village and road are left out; an address in which no subdistrict,
-    district or province can be found is left out whole rather than guessed at.
+    House number, moo, village and road are left out. Accounts opened before addresses were
+    kept as answered have only the line; an address in which no subdistrict, district or
+    province can be found is left out whole rather than guessed at.
     """
-    words = address.split()
+    parts = getattr(account, "address_parts", None)
+    if parts:
+        return address_line(parts, area_only=True)
+    words = str(getattr(account, "address", "") or "").split()
     for marks in (_SUBDISTRICT_MARKS, _DISTRICT_MARKS, _PROVINCE_MARKS):
         for index, word in enumerate(words):
             if word.startswith(marks):
@@ -244,7 +250,7 @@ def bill_sheet(
     return BillSheet(
         account_number=account.number,
         holder=masked_holder(account.holder),
-        address=public_address(account.address),
+        address=public_address(account),
         service_title=fee_title(statement, definition, language),
         rate_class=rate_class_title(statement, definition, language),
         active=account.active,

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from engine.definitions import ServiceDefinition
+from engine.forms import data_roles
 from engine.services import (
     billing,
     documents,
@@ -157,7 +158,9 @@ class ReceiptIssuer:
         if service_id is None or version is None:
             raise LookupError(f"bill {bill.id} belongs to no account or submission")
         definition = self.platform.definition(service_id, version)
-        holder = (account.holder if account else documents.holder_name(definition, submission.data)) or "-"
+        holder = (
+            account.holder if account else data_roles.document_subject(definition, submission.data)
+        ) or "-"
         record = await documents.reserve_receipt(job, bill, holder)
         if record.status == "issued":
             return

@@ -52,6 +52,19 @@ def _schema_problems(file: Path, at: str, schema: Any) -> Iterator[Problem]:
         )
 
 
+# The widget that asks for each data role's answer (name roles take a name object or text).
+ROLE_WIDGETS = {
+    "national_id": "national-id",
+    "phone": "phone",
+    "email": "email",
+    "address": "thai-address",
+    "premises_address": "thai-address",
+    "location": "map-pin",
+    "start_month": "date",
+}
+NAME_ROLES = ("applicant_name", "account_holder", "document_subject")
+
+
 class ServiceChecker:
     """Checks one parsed definition against its own files, the catalog's roles and the effects."""
 
@@ -81,6 +94,33 @@ class ServiceChecker:
 
     # -- service.json ----------------------------------------------------------------------
 
+    def check_data_roles(self) -> Iterator[Problem]:
+        """Each data role points at a field of the form that holds what the role says."""
+        widgets = {f.pointer: f.widget for f in self.d.ui.fields()}
+        for role, pointers in self.d.service.data_roles.pointers().items():
+            for i, pointer in enumerate(pointers):
+                at = f"/data_roles/{role}" + (f"/{i}" if len(pointers) > 1 else "")
+                found = self.field_schemas(pointer)
+                if not found:
+                    yield Problem(self.service_file, at, f"{pointer} is not a field of form.json")
+                    continue
+                if role in NAME_ROLES:
+                    names = any("first_name" in (node.get("properties") or {}) for node in found)
+                    if not names and "string" not in schemas.types_of(found):
+                        yield Problem(
+                            self.service_file,
+                            at,
+                            f"{pointer} is neither a name (prefix, first_name, last_name) nor text",
+                        )
+                    continue
+                wanted = ROLE_WIDGETS[role]
+                if widgets.get(pointer) != wanted:
+                    yield Problem(
+                        self.service_file,
+                        at,
+                        f"{pointer} must be asked with the {wanted} widget to be the {role}",
+                    )
+
     def check_service(self) -> Iterator[Problem]:
         service, file = self.d.service, self.service_file
         if service.id != self.d.folder.name:
@@ -93,6 +133,7 @@ class ServiceChecker:
         ):
             yield Problem(file, "/sla/target", "the target is longer than the legal maximum")
         yield from self.check_fees()
+        yield from self.check_data_roles()
         for i, document in enumerate(service.documents):
             if not (self.d.folder / document.template).is_file():
                 yield Problem(

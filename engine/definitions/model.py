@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Spec(BaseModel):
@@ -98,6 +98,52 @@ class AttachmentSpec(Spec):
     required: bool = True
 
 
+def _pointers(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+class DataRoles(Spec):
+    """Where the answers billing, documents, messages and tracking rely on live in the form.
+
+    Each role is the pointers tried in order; the first answered one counts.
+    """
+
+    applicant_name: tuple[str, ...] = ()
+    national_id: tuple[str, ...] = ()
+    phone: tuple[str, ...] = ()
+    email: tuple[str, ...] = ()
+    address: tuple[str, ...] = ()
+    premises_address: tuple[str, ...] = ()
+    location: tuple[str, ...] = ()
+    account_holder: tuple[str, ...] = ()
+    start_month: tuple[str, ...] = ()
+    document_subject: tuple[str, ...] = ()
+    account_prefix: str | None = None
+
+    @field_validator(
+        "applicant_name",
+        "national_id",
+        "phone",
+        "email",
+        "address",
+        "premises_address",
+        "location",
+        "account_holder",
+        "start_month",
+        "document_subject",
+        mode="before",
+    )
+    @classmethod
+    def _as_tuple(cls, value: Any) -> tuple[str, ...]:
+        return _pointers(value)
+
+    def pointers(self) -> dict[str, tuple[str, ...]]:
+        """Every declared role with its pointers (``account_prefix`` is not a pointer)."""
+        return {name: value for name, value in self.model_dump(exclude={"account_prefix"}).items() if value}
+
+
 class ServiceSpec(Spec):
     id: str
     version: str
@@ -112,6 +158,7 @@ class ServiceSpec(Spec):
     documents: tuple[DocumentSpec, ...] = ()
     pdpa: Pdpa
     attachments: tuple[AttachmentSpec, ...] = ()
+    data_roles: DataRoles = Field(default_factory=DataRoles)
     steps_for_applicant: tuple[Text, ...] = ()
 
     def fee(self, fee_id: str) -> Fee | None:

@@ -29,10 +29,10 @@ from tortoise.transactions import in_transaction
 from engine import jsonpointer
 from engine.definitions import Catalog, ServiceDefinition
 from engine.definitions.model import Fee, ServiceSpec
+from engine.forms import data_roles
 from engine.payments import promptpay
 from engine.payments.fees import FeeError, compute_fees
 from engine.payments.promptpay import bill_payment, tlv
-from engine.services.documents import holder_name
 from engine.services.errors import NotFound, ServiceError
 from engine.store.counters import next_number
 from engine.store.models import Bill, BillingRun, EffectJob, EnabledService, FeeAccount, Submission, Tenant
@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 
 # A demo biller (a made-up 13-digit tax ID + suffix 00) for tenants that have not set theirs.
 DEMO_BILLER_ID = "099400015980400"
-ACCOUNT_PREFIXES = {"garbage-fee": "GB", "wastewater-fee": "WW", "food-premises-notification": "FD"}
-START_MONTH = "/billing/start_month"  # where registrations say from which month they are billed
 _PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 Progress = Callable[[int, int], None]
@@ -165,13 +163,12 @@ def inputs_document(inputs: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _first_period(fee: Fee, data: Any, opened: date) -> str:
+def _first_period(fee: Fee, start: Any, opened: date) -> str:
     """Monthly fees start with the registration's start month (else this month); yearly ones a year on.
 
     A yearly fee's first year is paid when the permit is issued (``request_payment``), so its
     account bills from the anniversary.
     """
-    start = jsonpointer.resolve(data, START_MONTH, None)
     day = opened
     if isinstance(start, str):
         try:
@@ -181,44 +178,6 @@ def _first_period(fee: Fee, data: Any, opened: date) -> str:
     if fee.period == "yearly":
         return f"{buddhist_year(day) + 1:04d}-{day.month:02d}"
     return period_of(day)
-
-
-def _phone(definition: ServiceDefinition, data: Any) -> str:
-    for ui_field in definition.ui.fields():
-        if ui_field.pointer.endswith("/phone"):
-            value = jsonpointer.resolve(data, ui_field.pointer, None)
-            if isinstance(value, str) and value:
-                return value
-    return ""
-
-
-def address_line(address: Any) -> str:
-    """A Thai address on one line: เลขที่ หมู่ หมู่บ้าน ถนน ตำบล อำเภอ จังหวัด รหัสไปรษณีย์."""
-    if not isinstance(address, dict):
-        return ""
-    parts = [
-        str(address.get("house_no", "")),
-        f"หมู่ {address['moo']}" if address.get("moo") else "",
-        str(address.get("village", "")),
-        f"ถนน{address['road']}" if address.get("road") else "",
-        f"ต.{address['subdistrict']}" if address.get("subdistrict") else "",
-        f"อ.{address['district']}" if address.get("district") else "",
-        f"จ.{address['province']}" if address.get("province") else "",
-        str(address.get("postcode", "")),
-    ]
-    return " ".join(p for p in parts if p)[:500]
-
-
-def _address(definition: ServiceDefinition, data: Any) -> str:
-    """The served premises' address, else the first address the form asked for."""
-    premises = jsonpointer.resolve(data, "/premises/address", None)
-    if isinstance(premises, dict):
-        return address_line(premises)
-    for ui_field in definition.ui.fields():
-        head, found, _ = ui_field.pointer.partition("/address/")
-        if found:
-            return address_line(jsonpointer.resolve(data, head + "/address", None))
-    return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,7 +269,8 @@ async def open_fee_account(
     inputs = fee_inputs(fee, submission.data)
     rate_class = str(inputs.get(fee.field or "", "")) if fee.kind == "rate_class" else fee.id
     opened = datetime.now(UTC).astimezone(BANGKOK).date()
-    prefix = ACCOUNT_PREFIXES.get(definition.id) or reference_code(definition.id)[:2] or "AC"
+    prefix = definition.service.data_roles.account_prefix or reference_code(definition.id)[:2] or "AC"
+    address = data_roles.address_parts(definition, submission.data)
     async with in_transaction() as connection:
         number = await next_number(connection, "fee_account_counter", job.tenant_id, 0)
         return await FeeAccount.create(
@@ -322,10 +282,13 @@ async def open_fee_account(
             fee_period=fee.period,
             rate_class=rate_class[:64],
             parameters={"inputs": inputs},
-            holder=holder_name(definition, submission.data)[:300],
-            phone=_phone(definition, submission.data)[:32],
-            address=_address(definition, submission.data),
-            first_period=_first_period(fee, submission.data, opened),
+            holder=data_roles.account_holder(definition, submission.data)[:300],
+            phone=data_roles.text_of(definition, submission.data, "phone")[:32],
+            address=data_roles.address_line(address),
+            address_parts=address,
+            first_period=_first_period(
+                fee, data_roles.value_of(definition, submission.data, "start_month"), opened
+            ),
             submission=submission,
             job=job,
             using_db=connection,

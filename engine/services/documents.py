@@ -13,8 +13,8 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from engine import jsonpointer
 from engine.definitions import ServiceDefinition
+from engine.forms import data_roles
 from engine.services import secrets
 from engine.services.errors import NotFound
 from engine.store.bounds import could_be_key
@@ -26,23 +26,6 @@ from engine.workflow.sla import BANGKOK
 
 class DocumentNotFound(NotFound):
     code = "document_not_found"
-
-
-def holder_name(definition: ServiceDefinition, data: Any) -> str:
-    """The applicant's name as the form asked it: the first person's name, or the first business name."""
-    for ui_field in definition.ui.fields():
-        if ui_field.pointer.endswith("/first_name"):
-            person = jsonpointer.resolve(data, ui_field.pointer.rsplit("/", 1)[0], None)
-            if isinstance(person, dict) and person.get("first_name"):
-                parts = (person.get("prefix", ""), person.get("first_name", ""), person.get("last_name", ""))
-                prefix = parts[0] if parts[0] not in ("", "อื่น ๆ") else ""
-                return f"{prefix}{parts[1]} {parts[2]}".strip()
-    for ui_field in definition.ui.fields():
-        if ui_field.pointer.endswith(("/company_name", "/business_name", "/name")):
-            value = jsonpointer.resolve(data, ui_field.pointer, None)
-            if isinstance(value, str) and value:
-                return value
-    return ""
 
 
 async def reserve(
@@ -57,7 +40,7 @@ async def reserve(
         document_id=document_id,
         title_th=spec.title.th,
         title_en=spec.title.en,
-        holder=holder_name(definition, submission.data),
+        holder=data_roles.document_subject(definition, submission.data),
         submission=submission,
     )
 

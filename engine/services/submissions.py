@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
+from engine.forms import data_roles
 from engine.forms.errors import FieldError
 from engine.forms.rules import check_whole
 from engine.services import access_log, secrets
@@ -35,7 +36,7 @@ from engine.thaidate import buddhist_year
 from engine.workflow import Outcome, StateEntry, Vote, available_actions, sla_report, take_action
 from engine.workflow.sla import BANGKOK
 
-CONTACT_WIDGETS = ("phone", "national-id")
+CONTACT_ROLES = ("phone", "national_id")
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,8 @@ def now_utc() -> datetime:
 
 
 def contact_values(definition: ServiceDefinition, data: Any) -> list[str]:
-    """The phone numbers and national IDs the applicant gave, found by the widgets that ask for them."""
-    values = []
-    for ui_field in definition.ui.fields():
-        if ui_field.widget in CONTACT_WIDGETS:
-            value = jsonpointer.resolve(data, ui_field.pointer, None)
-            if isinstance(value, str) and value:
-                values.append(value)
-    return values
+    """The applicant's phone number and national ID (their data roles): what tracking by phone or ID matches."""
+    return [v for role in CONTACT_ROLES if (v := data_roles.text_of(definition, data, role))]
 
 
 def national_ids(definition: ServiceDefinition, data: Any) -> list[str]:

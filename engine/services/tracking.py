@@ -45,7 +45,8 @@ LinkFor = Callable[[str, str], str]
 Channel = Literal["sms", "email"]
 # The widgets whose answers reach the applicant, by channel; the first such field of a form is the
 # applicant's own (the forms ask for the applicant before a land owner, a designer or a proxy).
-CHANNEL_WIDGETS: dict[Channel, str] = {"sms": "phone", "email": "email"}
+# The data role that holds the applicant's address on each channel of their own.
+CHANNEL_ROLES: dict[Channel, str] = {"sms": "phone", "email": "email"}
 
 
 @dataclass(frozen=True)
@@ -179,14 +180,11 @@ def mask_email(email: str) -> str:
 def applicant_channels(definition: ServiceDefinition, data: Any) -> list[tuple[Channel, str, str]]:
     """``(channel, pointer, address)`` of the applicant's own phone number and e-mail in ``data``."""
     found: list[tuple[Channel, str, str]] = []
-    fields = definition.ui.fields()
-    for channel, widget in CHANNEL_WIDGETS.items():
-        for ui_field in fields:
-            if ui_field.widget != widget:
-                continue
-            value = jsonpointer.resolve(data, ui_field.pointer, None)
+    for channel, role in CHANNEL_ROLES.items():
+        for pointer in getattr(definition.service.data_roles, role):
+            value = jsonpointer.resolve(data, pointer, None)
             if isinstance(value, str) and value.strip():
-                found.append((channel, ui_field.pointer, value.strip()))
+                found.append((channel, pointer, value.strip()))
                 break
     return found
 

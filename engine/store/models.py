@@ -385,6 +385,7 @@ class FeeAccount(Model):
     holder = fields.CharField(max_length=300, default="")
     phone = fields.CharField(max_length=32, default="")
     address = fields.CharField(max_length=500, default="")
+    address_parts = fields.JSONField(default=dict)  # the address as answered: house_no, moo, …, postcode
     first_period = fields.CharField(max_length=7, default="")  # BE year-month of the first bill
     active = fields.BooleanField(default=True)
     submission = fields.ForeignKeyField(

@@ -135,13 +135,66 @@ def test_graph_prints_a_mermaid_state_diagram():
     assert english != result.stdout
 
 
-def test_catalog_list_names_every_service():
-    result = run("catalog", "list", "--json")
-    assert result.returncode == 0
-    rows = json.loads(result.stdout)
+def test_the_catalog_is_published_listed_exported_diffed_and_enabled(tmp_path: Path):
+    from tests.e2e.test_serve import SEED, clean_environ
+
+    environ = clean_environ(THONGTHIN_DATA=str(tmp_path / "data"), SECRET_KEY="test-catalog")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([THONGTHIN, *args], capture_output=True, text=True, env=environ, timeout=180)
+
+    not_set_up = cli("catalog", "list")
+    assert not_set_up.returncode == 1 and "thongthin db upgrade" in not_set_up.stderr
+    upgraded = cli("db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "published general-petition" in upgraded.stderr
+    seeded = subprocess.run(
+        [sys.executable, "-c", SEED], env=environ, capture_output=True, text=True, timeout=180
+    )
+    assert seeded.returncode == 0, seeded.stderr
+
+    rows = json.loads(cli("catalog", "list", "--json").stdout)
     assert {r["id"] for r in rows} >= REQUIRED_SERVICES
-    table = run("catalog", "list").stdout
-    assert "ขออนุญาต" in table
+    petition = next(r for r in rows if r["id"] == "general-petition")
+    [seed_version] = petition["versions"]
+    assert seed_version["tenants"] == 1 and seed_version["published_by"] == "seed"
+    assert "ขออนุญาต" in cli("catalog", "list").stdout
+
+    folder = tmp_path / "petition"
+    exported = cli("catalog", "export", "general-petition", str(folder))
+    assert exported.returncode == 0, exported.stderr
+    assert (folder / "service.json").is_file() and list((folder / "examples").glob("valid-*.json"))
+    again = cli("catalog", "publish", str(folder))
+    assert again.returncode == 0 and "already published" in again.stderr
+
+    # A changed text under the same version number is refused; under the next patch it is published.
+    edit_json(folder / "service.json", lambda s: s["summary"].update(th=s["summary"]["th"] + " ทุกเรื่อง"))
+    refused = cli("catalog", "publish", str(folder))
+    assert refused.returncode == 1 and "service.json:/version:" in refused.stdout
+    old = seed_version["version"]
+    major, minor, patch = old.split(".")
+    newer = f"{major}.{minor}.{int(patch) + 1}"
+    edit_json(folder / "service.json", lambda s: s.update(version=newer))
+    published = cli("catalog", "publish", str(folder), "--changelog", "แก้ไขคำอธิบายบริการ", "--by", "analyst")
+    assert published.returncode == 0, published.stdout + published.stderr
+    diff = json.loads(cli("catalog", "diff", "general-petition", old, newer, "--json").stdout)
+    assert diff["bump"] == "patch" and diff["suggested_version"] == newer
+
+    # A broken folder: one line per problem, nothing published.
+    edit_json(folder / "ui.json", lambda ui: ui["steps"][0]["fields"][0].update(pointer="/nobody"))
+    edit_json(folder / "service.json", lambda s: s.update(version=f"{major}.{int(minor) + 1}.0"))
+    broken = cli("catalog", "publish", str(folder))
+    assert broken.returncode == 1
+    assert f"{folder / 'ui.json'}:/steps/0/fields/0/pointer:" in broken.stdout
+
+    enabled = cli("catalog", "enable", "maehia", f"general-petition@{newer}")
+    assert enabled.returncode == 0, enabled.stderr
+    assert f"general-petition {old} → {newer}" in enabled.stderr
+    rows = json.loads(cli("catalog", "list", "--json").stdout)
+    versions = next(r for r in rows if r["id"] == "general-petition")["versions"]
+    assert [(v["version"], v["tenants"]) for v in versions] == [(old, 0), (newer, 1)]
+    unknown = cli("catalog", "enable", "maehia", "general-petition@9.9.9")
+    assert unknown.returncode == 2 and "9.9.9" in unknown.stderr
 
 
 def test_qr_bill_prints_the_payload_last_and_writes_images(tmp_path: Path):

@@ -29,7 +29,7 @@ from tests.integration.test_admin import (
     post_form,
     text_of,
 )
-from tests.integration.test_billing import WORK_LIMIT, Interrupted, direct_accounts
+from tests.integration.test_billing import GARBAGE_VERSION, WORK_LIMIT, Interrupted, direct_accounts
 from thongthin.runners import runners_for
 
 GARBAGE = "garbage-fee"
@@ -440,7 +440,7 @@ def test_reports_add_up_to_the_bills_and_list_the_arrears(app: Any, platform: An
             tenant=tenant,
             number=shop,
             service_id=GARBAGE,
-            service_version="1.0.0",
+            service_version=GARBAGE_VERSION,
             fee_id="garbage_monthly",
             rate_class="shop",
             holder="ร้านสมใจ",

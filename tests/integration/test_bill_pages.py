@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -379,7 +380,22 @@ def test_masked_holder_keeps_the_first_name_and_the_surnames_first_letter(name: 
     ],
 )
 def test_public_address_leaves_out_everything_below_the_subdistrict(address: str, shown: str):
-    assert public_address(address) == shown
+    """Accounts opened before addresses were kept as answered: the line is read from its markers."""
+    assert public_address(SimpleNamespace(address=address, address_parts={})) == shown
+
+
+def test_public_address_of_an_address_kept_as_answered():
+    parts = {
+        "house_no": "89/12",
+        "moo": 4,
+        "road": "เชียงใหม่-หางดง",
+        "subdistrict": "แม่เหียะ",
+        "district": "เมืองเชียงใหม่",
+        "province": "เชียงใหม่",
+        "postcode": "50100",
+    }
+    account = SimpleNamespace(address="ignored", address_parts=parts)
+    assert public_address(account) == "ตำบลแม่เหียะ อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่ 50100"
 
 
 def test_a_bill_is_due_at_the_end_of_the_month_after_its_latest_period():

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from engine.definitions import load_definition
 from engine.payments import promptpay
 from engine.services import billing, submissions, tenants
 from engine.services.effects import run_pending
@@ -24,6 +25,8 @@ class Interrupted(Exception):
 
 # Other tests leave jobs in the shared database: claim them all so this test's jobs run too.
 WORK_LIMIT = 10_000
+# The version the seed publishes, which accounts made straight in the table are opened under.
+GARBAGE_VERSION = load_definition("garbage-fee").version
 GARBAGE_RATE = 25  # the municipality's own household rate, not the catalog's default 20
 
 
@@ -78,7 +81,7 @@ async def direct_accounts(tenant: Tenant, count: int, rate_class: str = "househo
                 tenant=tenant,
                 number=f"GB-{9_000_000 + n:07d}",
                 service_id="garbage-fee",
-                service_version="1.0.0",
+                service_version=GARBAGE_VERSION,
                 fee_id="garbage_monthly",
                 rate_class=rate_class,
                 parameters={"inputs": {"/premises/rate_class": rate_class}},

@@ -353,3 +353,38 @@ def test_widget_must_fit_the_field_type(permit):
         f"/steps/{at[0]}/fields/{at[1]}/widget",
         "cannot edit a value of type",
     )
+
+
+def test_a_data_role_must_point_at_a_field_of_the_form(garbage):
+    root, examples, folder = garbage
+    edit_json(folder / "service.json", lambda s: s["data_roles"].update(phone="/contact/telephone"))
+    expect(
+        problems_in(root, examples), folder / "service.json", "/data_roles/phone", "not a field of form.json"
+    )
+
+
+def test_a_data_role_must_be_asked_with_its_widget(garbage):
+    root, examples, folder = garbage
+    edit_json(folder / "service.json", lambda s: s["data_roles"].update(phone="/contact/line_id"))
+    expect(
+        problems_in(root, examples),
+        folder / "service.json",
+        "/data_roles/phone",
+        "must be asked with the phone widget",
+    )
+    edit_json(
+        folder / "service.json",
+        lambda s: s["data_roles"].update(phone="/contact/phone", start_month="/contact/email"),
+    )
+    expect(problems_in(root, examples), folder / "service.json", "/data_roles/start_month", "date widget")
+
+
+def test_a_name_role_must_be_a_name_or_text(garbage):
+    root, examples, folder = garbage
+    edit_json(
+        folder / "service.json",
+        lambda s: s["data_roles"].update(applicant_name=["/account_holder/name", "/premises/units"]),
+    )
+    expect(
+        problems_in(root, examples), folder / "service.json", "/data_roles/applicant_name/1", "neither a name"
+    )

@@ -5,6 +5,8 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
+    """The catalog's published versions in the database; fee accounts keep their address as answered."""
+
     dependencies = [('models', '0010_messages')]
 
     initial = False
@@ -25,5 +27,10 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'published_service', 'app': 'models', 'unique_together': (('service_id', 'version'),), 'pk_attr': 'id', 'table_description': 'One published version of a catalog service: immutable, read alike by every node.'},
             bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='FeeAccount',
+            name='address_parts',
+            field=fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
     ]
