@@ -38,11 +38,19 @@ def main() -> None:
     "--examples", type=click.Path(path_type=Path), help="Folder of example submissions per service."
 )
 def check(paths: tuple[Path, ...], examples: Path | None) -> None:
-    """Check service definitions (a catalog folder or service folders); one line per problem."""
-    problems = []
+    """Check service definitions (a catalog folder or service folders); one line per problem.
+
+    Also checks that this installation implements every effect type a workflow may ask for.
+    """
+    from thongthin.runners import installed_registry
+
+    registry = installed_registry()
+    problems: list[Any] = [
+        f"effects:/{name}: no implementation is registered" for name in registry.missing_implementations()
+    ]
     checked = 0
     for path in paths or (catalog_dir(),):
-        catalog, found = check_path(path, examples=examples)
+        catalog, found = check_path(path, examples=examples, effects=registry)
         problems.extend(found)
         checked += len(catalog)
     for problem in problems:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from engine.definitions import ServiceDefinition
+from engine.effects import Registry, default_registry
 from engine.forms import data_roles
 from engine.services import (
     billing,
@@ -31,7 +33,7 @@ from engine.services import (
     throttle,
     uploads,
 )
-from engine.services.effects import Runners, RunReport, default_runners, run_pending
+from engine.services.effects import Runners, RunReport, run_pending
 from engine.services.housekeeping import Housekeeping
 from engine.services.tracking import purge_expired_links
 from engine.store.models import (
@@ -275,28 +277,42 @@ def credentials_for(platform: Any) -> messages.CredentialFor:
     return credential
 
 
-def runners_for(platform: Any) -> Runners:
-    """Every runner this installation has."""
-    runners = default_runners()
-    runners.register("notify")(Notifier(platform))
+def _line_events(platform: Any) -> Any:
     root = public_url(platform)
-    runners.register(line.EVENTS_JOB)(
-        line.EventHandler(
-            platform.settings.secret_key,
-            platform.catalog,
-            platform.channels,
-            message_links(platform),
-            portal_url=lambda tenant, service_id: f"{root}/{tenant.slug}/services/{service_id}",
-        )
+    return line.EventHandler(
+        platform.settings.secret_key,
+        platform.catalog,
+        platform.channels,
+        message_links(platform),
+        portal_url=lambda tenant, service_id: f"{root}/{tenant.slug}/services/{service_id}",
     )
-    runners.register("issue_document")(DocumentIssuer(platform))
-    runners.register("open_fee_account")(billing.FeeAccountOpener(platform.definition))
-    runners.register("request_payment")(billing.PaymentRequester(platform.definition))
-    runners.register("issue_receipt")(ReceiptIssuer(platform))
-    runners.register("record_counter_payment")(payments.record_counter_payment)
-    runners.register(statements.IMPORT_JOB)(statements.StatementImporter(platform.blobs, platform.definition))
-    runners.register("billing_run")(billing.BillingRunner(platform.catalog))
-    return runners
+
+
+# What runs each effect type in this installation, given the platform.
+IMPLEMENTATIONS: dict[str, Callable[[Any], Any]] = {
+    "notify": Notifier,
+    line.EVENTS_JOB: _line_events,
+    "issue_document": DocumentIssuer,
+    "open_fee_account": lambda platform: billing.FeeAccountOpener(platform.definition),
+    "request_payment": lambda platform: billing.PaymentRequester(platform.definition),
+    "issue_receipt": ReceiptIssuer,
+    "record_counter_payment": lambda _platform: payments.record_counter_payment,
+    statements.IMPORT_JOB: lambda platform: statements.StatementImporter(platform.blobs, platform.definition),
+    "billing_run": lambda platform: billing.BillingRunner(platform.catalog),
+}
+
+
+def installed_registry() -> Registry:
+    """The effect types with this installation's implementations (``thongthin check`` checks it is whole)."""
+    registry = default_registry()
+    for name, factory in IMPLEMENTATIONS.items():
+        registry.implement(name)(factory)
+    return registry
+
+
+def runners_for(platform: Any) -> Runners:
+    """Every runner this installation has; raises :class:`MissingImplementation` when one is missing."""
+    return Runners.from_registry(installed_registry(), platform)
 
 
 def housekeeping_for(platform: Any) -> Housekeeping:

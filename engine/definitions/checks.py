@@ -423,7 +423,14 @@ class ServiceChecker:
                 yield Problem(
                     file,
                     effect_at + "/type",
-                    f"unknown effect {effect['type']!r}; registered: {', '.join(self.effects.names())}",
+                    f"unknown effect {effect['type']!r}; registered: {', '.join(self.effects.workflow_names())}",
+                )
+                continue
+            if self.effects.get(effect["type"]).internal:
+                yield Problem(
+                    file,
+                    effect_at + "/type",
+                    f"{effect['type']!r} is queued by the platform itself, not by a workflow",
                 )
                 continue
             for pointer, message in self.effects.get(effect["type"]).problems(effect, self.d):

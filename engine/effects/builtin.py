@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.effects.registry import EffectType
+from engine.effects.registry import EffectType, RetryPolicy
 
 if TYPE_CHECKING:
     from engine.definitions.model import ServiceDefinition
@@ -105,4 +106,46 @@ RECORD_COUNTER_PAYMENT = EffectType(
     },
 )
 
-BUILTIN = (ISSUE_DOCUMENT, REQUEST_PAYMENT, NOTIFY, OPEN_FEE_ACCOUNT, RECORD_COUNTER_PAYMENT)
+# Work the platform queues itself; a workflow may not ask for it.
+
+ISSUE_RECEIPT = EffectType(
+    name="issue_receipt",
+    description="Render and sign the e-receipt of a settled bill.",
+    params_schema={"required": ["bill"], "properties": {"bill": {"type": "integer"}}},
+    internal=True,
+)
+
+BILLING_RUN = EffectType(
+    name="billing_run",
+    description="Bill every active fee account of a municipality for one period.",
+    params_schema={"required": ["period"], "properties": {"period": {"type": "string"}}},
+    internal=True,
+)
+
+IMPORT_STATEMENT = EffectType(
+    name="import_statement",
+    description="Read an uploaded bank statement and record its payments.",
+    params_schema={"required": ["statement"], "properties": {"statement": {"type": "integer"}}},
+    internal=True,
+)
+
+LINE_EVENTS = EffectType(
+    name="line_events",
+    description="Answer the messages a municipality's LINE Official Account received.",
+    params_schema={"required": ["events"], "properties": {"events": {"type": "array"}}},
+    # A LINE reply token lasts about a minute: after a few quick tries the answer is useless.
+    retry=RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=5), max_delay=timedelta(seconds=20)),
+    internal=True,
+)
+
+BUILTIN = (
+    ISSUE_DOCUMENT,
+    REQUEST_PAYMENT,
+    NOTIFY,
+    OPEN_FEE_ACCOUNT,
+    RECORD_COUNTER_PAYMENT,
+    ISSUE_RECEIPT,
+    BILLING_RUN,
+    IMPORT_STATEMENT,
+    LINE_EVENTS,
+)

@@ -1,9 +1,16 @@
-"""The registry of effect types (modelled on Open Forms' plugin registries)."""
+"""The registry of effect types (modelled on Open Forms' plugin registries).
+
+One :class:`EffectType` per kind of queued work: the schema of its parameters, its cross-check
+against the service that asks for it, and its retry policy. An installation binds the code
+that runs each type with :meth:`Registry.implement`; ``thongthin check`` fails when a type has
+no implementation, and the effects queue reads the policy from here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
@@ -13,6 +20,15 @@ from engine.errors import ThongthinError
 
 if TYPE_CHECKING:
     from engine.definitions.model import ServiceDefinition
+    from engine.store.models import EffectJob, Submission
+
+    # A runner gets the job and its submission (``None`` for jobs of a bill, such as receipts).
+    Runner = Callable[[EffectJob, Submission | None], Awaitable[None]]
+else:
+    Runner = Callable[..., Awaitable[None]]
+
+# What an installation registers for a type: given the installation, the coroutine that runs it.
+RunnerFactory = Callable[[Any], Runner]
 
 # A cross-check yields (pointer relative to the effect, message) for each problem it finds.
 CrossCheck = Callable[[dict[str, Any], "ServiceDefinition"], Iterable[tuple[str, str]]]
@@ -34,14 +50,46 @@ class DuplicateEffect(EffectError):
         super().__init__(f"effect type {name!r} is registered twice")
 
 
+class MissingImplementation(EffectError):
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(f"no implementation is registered for the effect type(s) {', '.join(names)}")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a failed job is tried again, and how long the queue waits in between.
+
+    A job that raises an error whose ``retryable`` attribute is False (a broken definition,
+    a document the signer refuses) fails at once: trying again cannot help.
+    """
+
+    max_attempts: int = 8
+    first_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(hours=1)
+
+    def delay(self, attempts: int) -> timedelta:
+        """``first_delay``, then twice as long each time (capped at ``max_delay``)."""
+        return min(self.first_delay * 2 ** max(attempts - 1, 0), self.max_delay)
+
+    def gives_up(self, attempts: int, error: BaseException) -> bool:
+        return attempts >= self.max_attempts or getattr(error, "retryable", True) is False
+
+
 @dataclass(frozen=True)
 class EffectType:
-    """One kind of side effect: its name, the schema of its parameters and its cross-check."""
+    """One kind of queued work: its name, the schema of its parameters, its cross-check, its retries.
+
+    ``internal`` types are queued by the platform itself (a billing run, a receipt); a workflow
+    may not ask for them.
+    """
 
     name: str
     description: str
     params_schema: dict[str, Any]
     cross_check: CrossCheck | None = None
+    retry: RetryPolicy = RetryPolicy()
+    internal: bool = False
 
     def problems(self, params: dict[str, Any], definition: ServiceDefinition) -> Iterator[tuple[str, str]]:
         """(pointer relative to the effect, message) for each mistake in ``params``."""
@@ -66,9 +114,36 @@ class EffectCall:
 
 @dataclass
 class Registry:
-    """Effect types by name."""
+    """Effect types by name, and the installation's implementation of each."""
 
     types: dict[str, EffectType] = field(default_factory=dict)
+    implementations: dict[str, RunnerFactory] = field(default_factory=dict)
+
+    def implement(self, name: str) -> Callable[[RunnerFactory], RunnerFactory]:
+        """Register (as a decorator) what runs ``name``; raises :class:`UnknownEffect`."""
+        self.get(name)
+
+        def add(factory: RunnerFactory) -> RunnerFactory:
+            self.implementations[name] = factory
+            return factory
+
+        return add
+
+    def missing_implementations(self) -> list[str]:
+        return sorted(set(self.types) - set(self.implementations))
+
+    def runners(self, installation: Any) -> dict[str, tuple[Runner, RetryPolicy]]:
+        """Every type's runner built for ``installation``, with its retry policy.
+
+        Raises :class:`MissingImplementation` when a type has none.
+        """
+        missing = self.missing_implementations()
+        if missing:
+            raise MissingImplementation(missing)
+        return {
+            name: (factory(installation), self.types[name].retry)
+            for name, factory in self.implementations.items()
+        }
 
     def register(self, effect: EffectType) -> EffectType:
         """Add ``effect``; raises :class:`DuplicateEffect` when the name is taken."""
@@ -89,6 +164,10 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(self.types)
+
+    def workflow_names(self) -> list[str]:
+        """The types a workflow may ask for."""
+        return sorted(name for name, effect in self.types.items() if not effect.internal)
 
 
 def default_registry() -> Registry:

@@ -9,35 +9,34 @@ Effect types without a runner in this installation stay queued until one is regi
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q
 
+from engine.effects.registry import Registry, RetryPolicy, Runner
 from engine.store.models import EffectJob, Notification, Submission
 
-# A runner gets the job and its submission (``None`` for jobs of a bill, such as receipts).
-Runner = Callable[[EffectJob, Submission | None], Awaitable[None]]
 LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 8
 log = logging.getLogger(__name__)
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait 30 s, 1 min, 2 min, … (capped at 1 h) before trying a failed job again."""
-    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), timedelta(hours=1))
 
 
 @dataclass
 class Runners:
-    """Effect type -> the coroutine that carries it out."""
+    """Effect type -> the coroutine that carries it out, and how often it is tried."""
 
-    by_type: dict[str, Runner] = field(default_factory=dict)
+    by_type: dict[str, tuple[Runner, RetryPolicy]] = field(default_factory=dict)
 
-    def register(self, effect_type: str) -> Callable[[Runner], Runner]:
+    @classmethod
+    def from_registry(cls, registry: Registry, installation: Any) -> Runners:
+        """Every registered type's runner; raises :class:`engine.effects.registry.MissingImplementation`."""
+        return cls(registry.runners(installation))
+
+    def register(self, effect_type: str, retry: RetryPolicy | None = None) -> Callable[[Runner], Runner]:
         def add(runner: Runner) -> Runner:
-            self.by_type[effect_type] = runner
+            self.by_type[effect_type] = (runner, retry or RetryPolicy())
             return runner
 
         return add
@@ -73,14 +72,15 @@ async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None
         submission = (
             await Submission.get(id=job.submission_id, tenant_id=job.tenant_id) if job.submission_id else None
         )
+        run, retry = runners.by_type[job.type]
         try:
-            await runners.by_type[job.type](job, submission)
+            await run(job, submission)
         except Exception as error:  # a runner's failure must not stop the queue
             log.exception("effect job %s (%s) failed", job.id, job.type)
-            gave_up = job.attempts >= MAX_ATTEMPTS
+            gave_up = retry.gives_up(job.attempts, error)
             await EffectJob.filter(id=job.id).update(
                 status="failed" if gave_up else "pending",
-                run_after=moment + backoff(job.attempts),
+                run_after=moment + retry.delay(job.attempts),
                 last_error=f"{type(error).__name__}: {error}"[:2000],
             )
             failed += gave_up

@@ -110,3 +110,42 @@ def test_failing_runners_are_retried_later_and_effects_without_runner_wait(
     assert job.status == "pending" and "SMS gateway unreachable" in job.last_error
     assert job.run_after > now
     assert platform.db(run_pending(Runners(), now=now + timedelta(days=1))) == type(report)()
+
+
+def test_every_effect_type_has_an_implementation_and_a_missing_one_is_reported():
+    from engine.effects import EffectType
+    from engine.effects.registry import MissingImplementation
+    from thongthin.runners import installed_registry
+
+    registry = installed_registry()
+    assert registry.missing_implementations() == []
+    assert set(registry.workflow_names()) >= {
+        "issue_document",
+        "notify",
+        "request_payment",
+        "open_fee_account",
+    }
+    registry.register(EffectType("archive_to_national_records", "Send the file to the national archive.", {}))
+    assert registry.missing_implementations() == ["archive_to_national_records"]
+    with pytest.raises(MissingImplementation, match="archive_to_national_records"):
+        registry.runners(object())
+
+
+def test_an_error_that_cannot_be_retried_fails_the_job_at_once(platform: Any, notified: tuple[Any, str]):
+    tenant, reference = notified
+    submission = platform.db(Submission.get(tenant=tenant, reference=reference))
+    now = datetime.now(UTC) + timedelta(days=3)  # past any lease or backoff the other tests left
+
+    class CertificateRevoked(Exception):
+        retryable = False
+
+    runners = Runners()
+
+    @runners.register("notify")
+    async def refused(job: Any, sub: Any) -> None:
+        raise CertificateRevoked("the signing certificate is revoked")
+
+    report = platform.db(run_pending(runners, now=now))
+    assert report.failed >= 1 and report.retried == 0
+    job = platform.db(EffectJob.filter(submission=submission, type="notify").first())
+    assert job.status == "failed" and job.attempts < 8 and "revoked" in job.last_error
