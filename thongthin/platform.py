@@ -57,7 +57,7 @@ class Platform:
         """Add the versions published since the catalog was read (by any node); returns how many."""
         from engine.services.catalog import load_published
 
-        target = catalog or self._catalog
+        target = catalog if catalog is not None else self._catalog
         if target is None:
             target = self._catalog = empty_catalog()
         return await load_published(target, self.catalog_cache)
@@ -106,7 +106,7 @@ class Platform:
 def upgrade_database(runtime: OrmRuntime, cache: Path, catalog: Catalog | None = None) -> list[Any]:
     """Apply every migration, then publish the seed's versions the database does not have yet."""
     runtime.upgrade()
-    return runtime.run(publish_national_seed(catalog or empty_catalog(), cache))
+    return runtime.run(publish_national_seed(catalog if catalog is not None else empty_catalog(), cache))
 
 
 async def publish_national_seed(catalog: Catalog, cache: Path) -> list[Any]:

@@ -80,6 +80,10 @@ class Catalog:
     def __len__(self) -> int:
         return len(self.versions)
 
+    def __bool__(self) -> bool:
+        # A catalog with no service yet is still a catalog (``catalog or default`` must not replace it).
+        return True
+
 
 def read_json(path: Path, problems: list[Problem]) -> Any:
     """The parsed file, or None with a problem recorded when it is missing or not JSON."""

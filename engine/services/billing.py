@@ -597,7 +597,7 @@ async def _bill_accounts(
     enabled = await EnabledService.filter(tenant=tenant)
     amounts = _Amounts(
         tenant.id,
-        catalog or load_catalog(),
+        catalog if catalog is not None else load_catalog(),
         {},
         {e.service_id: dict(e.parameters.get("fees", {})) for e in enabled},
     )

@@ -215,7 +215,7 @@ def test_the_holder_is_masked_and_the_address_starts_at_the_subdistrict(client: 
     assert town.household.holder == "นางสมพร ใจดี" and "89/12" in town.household.address
     html = page(client, town, town.household.number)
     assert "นางสมพร ใ…" in html and "ใจดี" not in html
-    assert "ต.แม่เหียะ อ.เมืองเชียงใหม่ จ.เชียงใหม่ 50100" in html
+    assert "ตำบลแม่เหียะ อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่ 50100" in html
     assert "89/12" not in html and "สวนทองวิลล่า" not in html
 
 

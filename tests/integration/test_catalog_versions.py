@@ -34,6 +34,7 @@ def petition_copy(service_id: str) -> ServiceBundle:
     assert bundle is not None and not problems
     documents = copy.deepcopy(bundle.documents)
     documents["service.json"]["id"] = service_id
+    documents["service.json"]["version"] = "1.0.0"
     return ServiceBundle(documents=documents, files=dict(bundle.files))
 
 
