@@ -11,7 +11,7 @@ from api.auth import Caller, caller_for
 from api.body import json_body, raw_body, read_json
 from api.errors import ApiError
 from api.openapi import SPEC
-from engine.definitions import ServiceDefinition
+from engine.definitions import ServiceDefinition, UnknownService
 from engine.services import (
     access_log,
     accounts,
@@ -82,10 +82,12 @@ def services(tenant: str) -> Any:
 
 @blueprint.post("/tenants/<tenant>/services/<service_id>/submissions")
 def submit(tenant: str, service_id: str) -> Any:
-    found = tenant_or_404(tenant)
-    enabled = platform().db(tenants.enabled_service(found, service_id))
-    definition = platform().definition(enabled.service_id, enabled.version)
-    receipt = platform().db(submissions.submit(found, definition, json_body()))
+    data = json_body()
+    try:
+        receipt = platform().db(submissions.submit_to(tenant, service_id, data, platform().catalog))
+    except UnknownService:  # a version another node published since this one read the catalog
+        platform().db(platform().load_published())
+        receipt = platform().db(submissions.submit_to(tenant, service_id, data, platform().catalog))
     response = jsonify(
         {"reference": receipt.reference, "status": receipt.status, "tracking_token": receipt.tracking_token}
     )

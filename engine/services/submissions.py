@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
-from engine.definitions import ServiceDefinition
+from engine.definitions import Catalog, ServiceDefinition
 from engine.definitions.model import Transition
 from engine.forms import data_roles
 from engine.forms.errors import FieldError
@@ -317,6 +317,21 @@ async def submit(
             using_db=connection,
         )
     return Receipt(reference, initial, token)
+
+
+async def submit_to(
+    tenant_slug: str, service_id: str, data: Any, catalog: Catalog, *, now: datetime | None = None
+) -> Receipt:
+    """:func:`submit` to the version of ``service_id`` the municipality offers, found in one query.
+
+    Raises :class:`TenantNotFound`, :class:`ServiceNotEnabled`, :class:`UnknownService` (a
+    version published since ``catalog`` was read) and what :func:`submit` raises.
+    """
+    from engine.services.tenants import offered
+
+    enabled = await offered(tenant_slug, service_id)
+    definition = catalog.get(enabled.service_id, enabled.version)
+    return await submit(enabled.tenant, definition, data, now=now)
 
 
 async def find(tenant: Tenant, reference: str) -> Submission:

@@ -86,6 +86,24 @@ async def enabled_services(tenant: Tenant) -> list[EnabledService]:
     return await EnabledService.filter(tenant=tenant, enabled=True).order_by("service_id")
 
 
+async def offered(tenant_slug: str, service_id: str) -> EnabledService:
+    """The enabled service with its tenant, in one query.
+
+    Raises :class:`TenantNotFound` or :class:`ServiceNotEnabled`.
+    """
+    found = None
+    if could_be_key(service_id, EnabledService, "service_id") and could_be_key(tenant_slug, Tenant, "slug"):
+        found = (
+            await EnabledService.filter(tenant__slug=tenant_slug, service_id=service_id, enabled=True)
+            .select_related("tenant")
+            .first()
+        )
+    if found is None:
+        tenant = await get_tenant(tenant_slug)
+        raise ServiceNotEnabled(tenant.slug, service_id)
+    return found
+
+
 async def enabled_service(tenant: Tenant, service_id: str) -> EnabledService:
     """Raises :class:`ServiceNotEnabled` when the tenant does not offer it."""
     found = None
