@@ -8,14 +8,18 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from engine.definitions import UnknownService
+from engine.definitions.editing import EditRefused
 from engine.services.errors import (
     AuthenticationFailed,
+    CatalogVersionConflict,
+    DefinitionRefused,
     NotFound,
     ServiceError,
     StaleSubmission,
     SubmissionInvalid,
 )
 from engine.services.payments import BadSignature, InvalidPayment, TransactionConflict
+from engine.services.studio import DraftExists, InvalidBundle, StaleDraft
 from engine.services.throttle import TooManyAttempts
 from engine.workflow import (
     ActionNotAvailable,
@@ -47,6 +51,12 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
 
 STATUS_OF: list[tuple[type[Exception], int]] = [
     (AuthenticationFailed, 401),
+    (CatalogVersionConflict, 409),
+    (StaleDraft, 409),
+    (DraftExists, 409),
+    (DefinitionRefused, 422),
+    (InvalidBundle, 422),
+    (EditRefused, 422),
     (BadSignature, 401),
     (TooManyAttempts, 429),
     (TransactionConflict, 409),
@@ -85,6 +95,12 @@ def _handle(error: Exception) -> Any:
         extra["field"] = error.field
     if isinstance(error, UnknownService):
         code = "service_not_found"
+    if isinstance(error, DefinitionRefused):
+        extra["problems"] = [
+            {"file": str(p.file), "pointer": p.pointer, "message": p.message} for p in error.problems
+        ]
+    if isinstance(error, EditRefused):
+        code, extra["pointer"] = "edit_refused", error.where
     response = error_response(status, code, str(error), **extra)
     if isinstance(error, TooManyAttempts):
         response.headers["Retry-After"] = str(error.seconds)
@@ -100,7 +116,7 @@ def _handle_anywhere(error: Exception) -> Any:
 
 
 def register_error_handlers(app: Flask) -> None:
-    for kind in (ApiError, ServiceError, WorkflowError, UnknownService):
+    for kind in (ApiError, ServiceError, WorkflowError, UnknownService, EditRefused):
         app.register_error_handler(kind, _handle_anywhere)
 
     @app.errorhandler(HTTPException)

@@ -24,7 +24,7 @@ blueprint = Blueprint(
 )
 
 translate = Translator(
-    Path(__file__).parent.parent / "portal" / "locales", Path(__file__).parent.parent / "admin" / "locales"
+    *(Path(__file__).parent.parent / area / "locales" for area in ("portal", "admin", "studio"))
 )
 
 

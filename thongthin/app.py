@@ -144,13 +144,14 @@ def create_app(settings: Settings | None = None, *, platform_: Platform | None =
     import admin
     import api
     import portal
+    import studio
     from renderers import web
 
     web.init_app(app)
     app.register_blueprint(api.blueprint)
     csrf.exempt(api.blueprint)
     api.register_error_handlers(app)
-    for blueprint in (*portal.BLUEPRINTS, *admin.BLUEPRINTS):
+    for blueprint in (*portal.BLUEPRINTS, *admin.BLUEPRINTS, *studio.BLUEPRINTS):
         app.register_blueprint(blueprint)
 
     app.before_request(refuse_impossible_input)

@@ -82,7 +82,27 @@ async def seed(catalog: Catalog, tenant_fields: dict[str, str] | None = None) ->
                 account.roles,
                 position_th=account.title_th,
             )
+    await seed_operator()
     return accounts_made
+
+
+OPERATOR_USERNAME = "operator.analyst"
+
+
+async def seed_operator() -> None:
+    """The national operator's analyst, who authors the catalog in the studio (``/studio/``)."""
+    from engine.services import operators
+
+    tenant = await operators.operator_tenant()
+    if not await User.exists(tenant=tenant, username=OPERATOR_USERNAME):
+        await accounts.create_user(
+            tenant,
+            OPERATOR_USERNAME,
+            DEMO_PASSWORD,
+            "นางสาวกมลวรรณ ศรีสวัสดิ์",
+            (operators.OPERATOR_ROLE,),
+            position_th="นักวิเคราะห์ระบบ",
+        )
 
 
 # Households and shops carried over from the municipality's paper register (as a data migration

@@ -700,3 +700,20 @@ class PublishedService(Model):
     class Meta:
         table = "published_service"
         unique_together = (("service_id", "version"),)
+
+
+class ServiceDraft(Model):
+    """A service being edited in the studio: its documents and files, not yet a published version."""
+
+    id = fields.IntField(primary_key=True)
+    service_id = fields.CharField(max_length=64, unique=True)
+    base_version = fields.CharField(max_length=20, default="")  # the published version it started from
+    documents = fields.JSONField()
+    files = fields.JSONField(default=dict)
+    revision = fields.IntField(default=1)  # optimistic locking: bumped by every save
+    updated_by = fields.CharField(max_length=150, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "service_draft"

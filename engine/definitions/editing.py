@@ -1,0 +1,455 @@
+"""Edits of a service's documents, as the studio makes them: steps, fields, conditions, fees,
+documents, states and actions — without anyone touching JSON.
+
+Every function takes the documents (``{"service.json": …, "form.json": …, "ui.json": …,
+"workflow.json": …}``) and returns changed copies; nothing here checks the result as a whole
+(``thongthin check`` does, through :func:`engine.services.catalog.checked_definition`).
+Refusals of an edit that cannot be made at all raise :class:`EditRefused`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import jsonpointer
+from engine.errors import ThongthinError
+
+Documents = dict[str, Any]
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+TYPES = "urn:thongthin:types#/$defs/"
+
+
+class EditRefused(ThongthinError):
+    """The edit cannot be made (an unknown step, a name already taken, …); nothing changed."""
+
+    def __init__(self, where: str, message: str):
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    th: str
+    en: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A field as the studio's form describes it."""
+
+    pointer: str
+    widget: str
+    label_th: str
+    label_en: str
+    help_th: str = ""
+    help_en: str = ""
+    required: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    options: tuple[Option, ...] = ()
+    # Shown only when the answer at ``when_pointer`` equals ``when_equals``.
+    when_pointer: str | None = None
+    when_equals: Any = None
+    attachment: str | None = None  # file widgets: the attachment of service.json
+    extra_schema: dict[str, Any] = field(default_factory=dict)
+
+
+WIDGET_SCHEMAS: dict[str, dict[str, Any]] = {
+    "text": {"type": "string", "minLength": 1, "maxLength": 200},
+    "textarea": {"type": "string", "minLength": 1, "maxLength": 2000},
+    "number": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "checkbox": {"type": "boolean"},
+    "email": {"type": "string", "format": "email", "maxLength": 254},
+    "phone": {"type": "string", "format": "thai-phone"},
+    "national-id": {"type": "string", "format": "thai-national-id"},
+    "thai-address": {"$ref": TYPES + "thai-address"},
+    "map-pin": {"$ref": TYPES + "geo-point"},
+    "file": {"$ref": TYPES + "attachments"},
+}
+CHOICE_WIDGETS = ("select", "radio", "checkboxes")
+
+
+def _copy(documents: Documents) -> Documents:
+    return copy.deepcopy(documents)
+
+
+def _step(documents: Documents, step_id: str) -> dict[str, Any]:
+    for step in documents["ui.json"]["steps"]:
+        if step["id"] == step_id:
+            return step
+    raise EditRefused(f"/steps/{step_id}", f"there is no step {step_id!r}")
+
+
+def _text(th: str, en: str) -> dict[str, str]:
+    return {"th": th.strip(), "en": en.strip() or th.strip()}
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+def add_step(
+    documents: Documents, step_id: str, title_th: str, title_en: str, *, after: str | None = None
+) -> Documents:
+    """A new, empty step (a page of one topic); it needs a field before the form is valid."""
+    if not _NAME.match(step_id):
+        raise EditRefused("/id", "a step's id is lower-case letters, digits and _")
+    result = _copy(documents)
+    steps = result["ui.json"]["steps"]
+    if any(s["id"] == step_id for s in steps):
+        raise EditRefused("/id", f"there is already a step {step_id!r}")
+    step = {"id": step_id, "title": _text(title_th, title_en), "fields": []}
+    index = next((i + 1 for i, s in enumerate(steps) if s["id"] == after), len(steps))
+    steps.insert(index, step)
+    return result
+
+
+def move_step(documents: Documents, step_id: str, delta: int) -> Documents:
+    """Move a step ``delta`` places earlier (negative) or later (positive)."""
+    result = _copy(documents)
+    steps = result["ui.json"]["steps"]
+    index = next((i for i, s in enumerate(steps) if s["id"] == step_id), None)
+    if index is None:
+        raise EditRefused(f"/steps/{step_id}", f"there is no step {step_id!r}")
+    target = max(0, min(len(steps) - 1, index + delta))
+    steps.insert(target, steps.pop(index))
+    return result
+
+
+def remove_step(documents: Documents, step_id: str) -> Documents:
+    """Remove a step with its fields and their answers in the form schema."""
+    step = _step(documents, step_id)
+    result = documents
+    for ui_field in list(step["fields"]):
+        result = remove_field(result, ui_field["pointer"])
+    result = _copy(result)
+    result["ui.json"]["steps"] = [s for s in result["ui.json"]["steps"] if s["id"] != step_id]
+    return result
+
+
+# --- fields ------------------------------------------------------------------------------------
+
+
+def _schema_of(spec: FieldSpec) -> dict[str, Any]:
+    if spec.widget in CHOICE_WIDGETS:
+        values = [o.value for o in spec.options]
+        if not values:
+            raise EditRefused("/options", "a choice needs at least one option")
+        schema: dict[str, Any] = {"type": "string", "enum": values}
+        if spec.widget == "checkboxes":
+            schema = {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True}
+            if spec.required:
+                schema["minItems"] = 1
+    elif spec.widget in WIDGET_SCHEMAS:
+        schema = copy.deepcopy(WIDGET_SCHEMAS[spec.widget])
+    else:
+        raise EditRefused("/widget", f"the studio cannot add a {spec.widget!r} field")
+    if spec.widget in ("text", "textarea"):
+        if spec.min_length is not None:
+            schema["minLength"] = spec.min_length
+        if spec.max_length is not None:
+            schema["maxLength"] = spec.max_length
+        if spec.pattern:
+            try:
+                re.compile(spec.pattern)
+            except re.error as error:
+                raise EditRefused("/pattern", f"the pattern is not a regular expression: {error}") from None
+            schema["pattern"] = spec.pattern
+    if spec.widget == "number":
+        if spec.minimum is not None:
+            schema["minimum"] = spec.minimum
+        if spec.maximum is not None:
+            schema["maximum"] = spec.maximum
+    schema.update(spec.extra_schema)
+    return schema
+
+
+def _ui_of(spec: FieldSpec) -> dict[str, Any]:
+    ui: dict[str, Any] = {
+        "pointer": spec.pointer,
+        "widget": spec.widget,
+        "label": _text(spec.label_th, spec.label_en),
+    }
+    if spec.help_th.strip():
+        ui["help"] = _text(spec.help_th, spec.help_en)
+    if spec.widget in CHOICE_WIDGETS:
+        ui["options"] = [{"value": o.value, "label": _text(o.th, o.en)} for o in spec.options]
+    if spec.attachment:
+        ui["attachment"] = spec.attachment
+    if spec.when_pointer:
+        ui["when"] = condition_equals(spec.when_pointer, spec.when_equals)
+    return ui
+
+
+def condition_equals(pointer: str, value: Any) -> dict[str, Any]:
+    """The ``when`` schema "the answer at ``pointer`` is ``value``"."""
+    segments = jsonpointer.split(pointer)
+    if not segments:
+        raise EditRefused("/when", "a condition looks at an answer")
+    node: dict[str, Any] = {"const": value}
+    for segment in reversed(segments):
+        node = {"properties": {segment: node}, "required": [segment]}
+    return node
+
+
+def _parent_schema(form: dict[str, Any], segments: Sequence[str], *, create: bool) -> dict[str, Any] | None:
+    node = form
+    for segment in segments:
+        properties = node.setdefault("properties", {}) if create else node.get("properties", {})
+        child = properties.get(segment)
+        if child is None:
+            if not create:
+                return None
+            child = properties[segment] = {"type": "object", "properties": {}, "additionalProperties": False}
+            node.setdefault("required", [])
+            if segment not in node["required"]:
+                node["required"].append(segment)
+        if "$ref" in child or child.get("type") not in (None, "object"):
+            raise EditRefused("/pointer", f"{segment!r} is an answer, not a group of answers")
+        node = child
+    return node
+
+
+def put_field(documents: Documents, step_id: str, spec: FieldSpec) -> Documents:
+    """Add a field to a step, or replace the field at the same pointer where it stands."""
+    segments = jsonpointer.split(spec.pointer)
+    if not segments or not all(_NAME.match(s) for s in segments):
+        raise EditRefused(
+            "/pointer", "a field's name is lower-case letters, digits and _ (groups joined by /)"
+        )
+    if not spec.label_th.strip():
+        raise EditRefused("/label", "a field needs a Thai label")
+    result = _copy(documents)
+    step = _step(result, step_id)
+    form = result["form.json"]
+    parent = _parent_schema(form, segments[:-1], create=True)
+    assert parent is not None
+    parent.setdefault("properties", {})[segments[-1]] = _schema_of(spec)
+    required = [r for r in parent.get("required", []) if r != segments[-1]]
+    if spec.required:
+        required.append(segments[-1])
+    parent["required"] = required
+    ui = _ui_of(spec)
+    for other in result["ui.json"]["steps"]:
+        for index, existing in enumerate(other["fields"]):
+            if existing["pointer"] == spec.pointer:
+                if other is step:
+                    other["fields"][index] = ui
+                    return result
+                del other["fields"][index]
+                break
+    step["fields"].append(ui)
+    return result
+
+
+def remove_field(documents: Documents, pointer: str) -> Documents:
+    """Remove a field from its step and its answer from the form schema (and its required list)."""
+    result = _copy(documents)
+    found = False
+    for step in result["ui.json"]["steps"]:
+        kept = [f for f in step["fields"] if f["pointer"] != pointer]
+        found = found or len(kept) != len(step["fields"])
+        step["fields"] = kept
+    if not found:
+        raise EditRefused(pointer, "no step asks for this field")
+    segments = jsonpointer.split(pointer)
+    parent = _parent_schema(result["form.json"], segments[:-1], create=False)
+    if parent is not None:
+        parent.get("properties", {}).pop(segments[-1], None)
+        if segments[-1] in parent.get("required", []):
+            parent["required"] = [r for r in parent["required"] if r != segments[-1]]
+    return result
+
+
+def move_field(documents: Documents, pointer: str, delta: int) -> Documents:
+    result = _copy(documents)
+    for step in result["ui.json"]["steps"]:
+        pointers = [f["pointer"] for f in step["fields"]]
+        if pointer in pointers:
+            index = pointers.index(pointer)
+            target = max(0, min(len(pointers) - 1, index + delta))
+            step["fields"].insert(target, step["fields"].pop(index))
+            return result
+    raise EditRefused(pointer, "no step asks for this field")
+
+
+# --- service.json: texts, fees, documents ------------------------------------------------------
+
+
+def set_service_texts(
+    documents: Documents, *, service_id: str | None = None, title: tuple[str, str], summary: tuple[str, str]
+) -> Documents:
+    result = _copy(documents)
+    service = result["service.json"]
+    if service_id is not None:
+        service["id"] = service_id
+    service["title"] = _text(*title)
+    service["summary"] = _text(*summary)
+    return result
+
+
+def put_fee(documents: Documents, fee: dict[str, Any]) -> Documents:
+    """Add a fee, or replace the fee with the same id."""
+    if not _NAME.match(str(fee.get("id", ""))):
+        raise EditRefused("/fees/id", "a fee's id is lower-case letters, digits and _")
+    result = _copy(documents)
+    fees = [f for f in result["service.json"].get("fees", []) if f["id"] != fee["id"]]
+    result["service.json"]["fees"] = [*fees, fee]
+    return result
+
+
+def remove_fee(documents: Documents, fee_id: str) -> Documents:
+    result = _copy(documents)
+    result["service.json"]["fees"] = [f for f in result["service.json"].get("fees", []) if f["id"] != fee_id]
+    return result
+
+
+def put_document(
+    documents: Documents, files: dict[str, str], document: dict[str, Any], template: str
+) -> tuple[Documents, dict[str, str]]:
+    """Add (or replace) an issued document and its template ``templates/<id>.html.j2``."""
+    if not _NAME.match(str(document.get("id", ""))):
+        raise EditRefused("/documents/id", "a document's id is lower-case letters, digits and _")
+    result = _copy(documents)
+    name = f"templates/{document['id']}.html.j2"
+    document = {**document, "template": name}
+    kept = [d for d in result["service.json"].get("documents", []) if d["id"] != document["id"]]
+    result["service.json"]["documents"] = [*kept, document]
+    return result, {**files, name: template}
+
+
+# --- workflow.json ---------------------------------------------------------------------------
+
+
+def put_state(documents: Documents, name: str, state: dict[str, Any]) -> Documents:
+    if not _NAME.match(name):
+        raise EditRefused("/states", "a state's name is lower-case letters, digits and _")
+    result = _copy(documents)
+    result["workflow.json"]["states"][name] = state
+    return result
+
+
+def remove_state(documents: Documents, name: str) -> Documents:
+    """Remove a state and every action into or out of it."""
+    result = _copy(documents)
+    workflow = result["workflow.json"]
+    if name == workflow.get("initial"):
+        raise EditRefused(f"/states/{name}", "the first state cannot be removed")
+    workflow["states"].pop(name, None)
+    kept = []
+    for transition in workflow["transitions"]:
+        sources = transition["from"] if isinstance(transition["from"], list) else [transition["from"]]
+        sources = [s for s in sources if s != name]
+        if transition["to"] == name or not sources:
+            continue
+        transition["from"] = sources if isinstance(transition["from"], list) else sources[0]
+        kept.append(transition)
+    workflow["transitions"] = kept
+    return result
+
+
+def put_transition(documents: Documents, transition: dict[str, Any]) -> Documents:
+    """Add an action, or replace the action with the same name from the same states."""
+    if not _NAME.match(str(transition.get("action", ""))):
+        raise EditRefused("/transitions/action", "an action's name is lower-case letters, digits and _")
+    result = _copy(documents)
+    sources = transition["from"] if isinstance(transition["from"], list) else [transition["from"]]
+    kept = [
+        t
+        for t in result["workflow.json"]["transitions"]
+        if not (
+            t["action"] == transition["action"]
+            and set(t["from"] if isinstance(t["from"], list) else [t["from"]]) == set(sources)
+        )
+    ]
+    result["workflow.json"]["transitions"] = [*kept, transition]
+    return result
+
+
+def remove_transition(documents: Documents, index: int) -> Documents:
+    result = _copy(documents)
+    transitions = result["workflow.json"]["transitions"]
+    if not 0 <= index < len(transitions):
+        raise EditRefused(f"/transitions/{index}", "there is no such action")
+    del transitions[index]
+    return result
+
+
+# --- example submissions -------------------------------------------------------------------
+
+SAMPLE_VALUES: dict[str, Any] = {
+    "text": "ตัวอย่าง",
+    "textarea": "ข้อความตัวอย่างสำหรับทดสอบแบบคำขอ",
+    "number": 1,
+    "date": "2027-01-15",
+    "checkbox": True,
+    "email": "name@example.com",
+    "phone": "0812345678",
+    "national-id": "1101700230708",
+    "thai-address": {
+        "house_no": "99",
+        "moo": 1,
+        "subdistrict": "แม่เหียะ",
+        "district": "เมืองเชียงใหม่",
+        "province": "เชียงใหม่",
+        "postcode": "50100",
+    },
+    "map-pin": {"type": "Point", "coordinates": [98.96, 18.74]},
+}
+
+
+def sample_value(spec: FieldSpec) -> Any:
+    """A value the field accepts, for example submissions and the preview."""
+    if spec.widget in ("select", "radio"):
+        return spec.options[0].value
+    if spec.widget == "checkboxes":
+        return [spec.options[0].value]
+    if spec.widget == "number" and spec.minimum is not None:
+        return spec.minimum
+    value = copy.deepcopy(SAMPLE_VALUES.get(spec.widget))
+    if isinstance(value, str) and spec.min_length is not None and len(value) < spec.min_length:
+        value = (value + " ") * (spec.min_length // len(value) + 1)
+    if isinstance(value, str) and spec.max_length is not None:
+        value = value[: spec.max_length].strip() or value[: spec.max_length]
+    return value
+
+
+def fill_examples(files: dict[str, str], spec: FieldSpec) -> dict[str, str]:
+    """The valid example submissions with an answer for a newly required field where they lack one,
+    so that they stay valid (a field shown only under a condition is answered only where it shows)."""
+    import json
+
+    from engine.forms.rules import condition_holds
+
+    if not spec.required or spec.widget == "file":
+        return files
+    value = sample_value(spec)
+    when = condition_equals(spec.when_pointer, spec.when_equals) if spec.when_pointer else None
+    result = dict(files)
+    for name, text in files.items():
+        if not (name.startswith("examples/valid-") and name.endswith(".json")):
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(data, dict) or jsonpointer.resolve(data, spec.pointer, None) is not None:
+            continue
+        if when is not None and not condition_holds(when, data):
+            continue
+        node = data
+        segments = jsonpointer.split(spec.pointer)
+        for segment in segments[:-1]:
+            node = node.setdefault(segment, {})
+        node[segments[-1]] = value
+        result[name] = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return result

@@ -1,0 +1,662 @@
+"""The studio's pages: catalog overview, drafts, the form and workflow editors, preview, publishing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, g, redirect, render_template, request, session, url_for
+
+from admin.forms import ErrorItem, flash_key
+from engine.definitions import UnknownService
+from engine.definitions import editing as edits
+from engine.definitions.diff import form_fields
+from engine.services import catalog, operators, studio
+from engine.services.errors import AuthenticationFailed, CatalogError, DefinitionRefused
+from engine.services.throttle import TooManyAttempts
+from engine.workflow.diagram import to_svg
+from renderers import forms
+from renderers.web import current_language, translate
+from studio import SESSION_OPERATOR, blueprint, public
+from thongthin.app import client_address, platform
+
+WIDGETS = (
+    "text",
+    "textarea",
+    "number",
+    "date",
+    "radio",
+    "select",
+    "checkbox",
+    "checkboxes",
+    "email",
+    "phone",
+    "national-id",
+    "thai-address",
+    "map-pin",
+)
+CATEGORIES = ("petition", "permit", "certificate", "fee", "welfare", "complaint", "registration")
+MAX_TEXT = 2000
+
+
+def _t(key: str, **values: str) -> str:
+    return translate(key, current_language(), **values)
+
+
+def _by() -> str:
+    return str(g.operator.username)
+
+
+def _form(name: str, limit: int = 200) -> str:
+    return request.form.get(name, "").strip()[:limit]
+
+
+# --- logging in ---------------------------------------------------------------------------------
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    username = _form("username", 150)
+    errors: list[ErrorItem] = []
+    if request.method == "POST":
+        password = request.form.get("password", "")[:1000]
+        if not username or not password:
+            errors.append(ErrorItem("username", "studio.login.error.missing"))
+        else:
+            try:
+                user = platform().db(
+                    operators.authenticate(
+                        username, password, _form("code", 20) or None, address=client_address()
+                    )
+                )
+            except AuthenticationFailed:
+                errors.append(ErrorItem("username", "studio.login.error.failed"))
+            except TooManyAttempts as refused:
+                errors.append(
+                    ErrorItem(
+                        "username", text=_t("studio.login.error.throttled", minutes=str(refused.minutes))
+                    )
+                )
+            else:
+                language = session.get("lang")
+                regenerate = getattr(session, "regenerate", None)
+                if regenerate is not None:
+                    regenerate()
+                session.clear()
+                if language:
+                    session["lang"] = language
+                session[SESSION_OPERATOR] = user.id
+                return redirect(url_for("studio.index"))
+    status = 401 if errors else 200
+    return render_template("studio/login.html", username=username, errors=errors), status
+
+
+@blueprint.post("/logout")
+def logout() -> Any:
+    session.pop(SESSION_OPERATOR, None)
+    return redirect(url_for("studio.login"))
+
+
+# --- the catalog ---------------------------------------------------------------------------------
+
+
+@blueprint.get("/")
+def index() -> Any:
+    platform().db(platform().load_published())
+    overview = platform().db(catalog.catalog_overview())
+    titles = {service_id: platform().catalog.get(service_id).service.title for service_id in overview}
+    return render_template(
+        "studio/index.html",
+        overview=overview,
+        titles=titles,
+        drafts=platform().db(studio.drafts()),
+        errors=[],
+    )
+
+
+@blueprint.post("/drafts")
+def create_draft() -> Any:
+    service_id = _form("id", 63)
+    copy_of = _form("copy_of", 90) or None
+    try:
+        platform().db(studio.create_draft(service_id, platform().catalog, copy_of=copy_of, by=_by()))
+    except (edits.EditRefused, CatalogError, UnknownService) as error:
+        flash_key("studio.error", message=str(error))
+        return redirect(url_for("studio.index"))
+    return redirect(url_for("studio.draft", service_id=service_id))
+
+
+@blueprint.post("/import")
+def import_zip() -> Any:
+    upload = request.files.get("zip")
+    content = upload.read(studio.MAX_ZIP_BYTES + 1) if upload else b""
+    try:
+        view = platform().db(studio.import_zip(content, platform().catalog, by=_by()))
+    except (CatalogError, edits.EditRefused) as error:
+        flash_key("studio.error", message=str(error))
+        return redirect(url_for("studio.index"))
+    flash_key("studio.imported", service=view.draft.service_id)
+    return redirect(url_for("studio.draft", service_id=view.draft.service_id))
+
+
+# --- a draft ---------------------------------------------------------------------------------------
+
+
+def _draft_page(view: studio.DraftView, *, errors: list[ErrorItem] | None = None, status: int = 200) -> Any:
+    documents = view.draft.documents
+    current = platform().catalog
+    changes = studio.changes_of(view, current)
+    pointers = sorted(form_fields(documents["form.json"]))
+    roles = sorted(r for r, spec in current.roles.items() if not spec.system)
+    return (
+        render_template(
+            "studio/draft.html",
+            view=view,
+            draft=view.draft,
+            service=documents["service.json"],
+            steps=documents["ui.json"]["steps"],
+            workflow=documents["workflow.json"],
+            problems=view.problems,
+            changes=changes,
+            suggested=studio.suggested_version(view, current),
+            diagram=to_svg(view.definition.workflow, current_language()) if view.definition else "",
+            widgets=WIDGETS,
+            categories=CATEGORIES,
+            pointers=pointers,
+            roles=roles,
+            role_titles={r: spec.title for r, spec in current.roles.items()},
+            examples=sorted(
+                n.removeprefix("examples/")
+                for n in (view.draft.files or {})
+                if n.startswith("examples/valid-")
+            ),
+            errors=errors or [],
+        ),
+        status,
+    )
+
+
+def _view(service_id: str) -> studio.DraftView:
+    return platform().db(studio.get_draft(service_id, platform().catalog))
+
+
+@blueprint.get("/drafts/<service_id>")
+def draft(service_id: str) -> Any:
+    return _draft_page(_view(service_id))
+
+
+def _apply(service_id: str, edit: studio.Edit, anchor: str = "") -> Any:
+    """Make one edit; the draft page again with the refusal in its error summary when it cannot be made."""
+    try:
+        platform().db(studio.edit_draft(service_id, edit, platform().catalog, by=_by()))
+    except edits.EditRefused as refused:
+        return _draft_page(
+            _view(service_id),
+            errors=[ErrorItem(refused.where.strip("/").replace("/", "-") or "draft", text=refused.message)],
+            status=422,
+        )
+    return redirect(url_for("studio.draft", service_id=service_id, _anchor=anchor or None))
+
+
+def _documents_only(change: Callable[[edits.Documents], edits.Documents]) -> studio.Edit:
+    return lambda documents, files: (change(documents), files)
+
+
+@blueprint.post("/drafts/<service_id>/service")
+def edit_service(service_id: str) -> Any:
+    category = _form("category", 40)
+
+    def change(documents: edits.Documents) -> edits.Documents:
+        result = edits.set_service_texts(
+            documents,
+            title=(_form("title_th", 300), _form("title_en", 300)),
+            summary=(_form("summary_th", MAX_TEXT), _form("summary_en", MAX_TEXT)),
+        )
+        if category in CATEGORIES:
+            result["service.json"]["category"] = category
+        return result
+
+    return _apply(service_id, _documents_only(change), "service")
+
+
+@blueprint.post("/drafts/<service_id>/steps")
+def add_step(service_id: str) -> Any:
+    step_id = _form("step_id", 63)
+    change = _documents_only(
+        lambda d: edits.add_step(d, step_id, _form("title_th", 300), _form("title_en", 300))
+    )
+    return _apply(service_id, change, f"step-{step_id}")
+
+
+@blueprint.post("/drafts/<service_id>/steps/<step_id>/move")
+def move_step(service_id: str, step_id: str) -> Any:
+    delta = -1 if request.form.get("direction") == "up" else 1
+    return _apply(
+        service_id, _documents_only(lambda d: edits.move_step(d, step_id, delta)), f"step-{step_id}"
+    )
+
+
+@blueprint.post("/drafts/<service_id>/steps/<step_id>/remove")
+def remove_step(service_id: str, step_id: str) -> Any:
+    return _apply(service_id, _documents_only(lambda d: edits.remove_step(d, step_id)), "steps")
+
+
+def _options(text: str) -> tuple[edits.Option, ...]:
+    """``value | ไทย | English`` per line."""
+    found = []
+    for line in text.splitlines()[:100]:
+        parts = [p.strip() for p in line.split("|")]
+        if parts and parts[0]:
+            th = parts[1] if len(parts) > 1 and parts[1] else parts[0]
+            found.append(edits.Option(parts[0][:100], th[:200], (parts[2] if len(parts) > 2 else "")[:200]))
+    return tuple(found)
+
+
+def _number(name: str) -> float | None:
+    text = _form(name, 30)
+    try:
+        return float(text) if text else None
+    except ValueError:
+        raise edits.EditRefused(f"/{name}", _t("studio.field.error.number")) from None
+
+
+def _integer(name: str) -> int | None:
+    value = _number(name)
+    return int(value) if value is not None else None
+
+
+def _field_spec(documents: edits.Documents) -> edits.FieldSpec:
+    name = _form("name", 200).strip("/")
+    widget = _form("widget", 30)
+    if widget not in WIDGETS:
+        raise edits.EditRefused("/widget", _t("studio.field.error.widget"))
+    when_pointer = _form("when_pointer", 200) or None
+    when_equals: Any = _form("when_equals", 200)
+    if when_pointer:
+        kinds = form_fields(documents["form.json"]).get(when_pointer, ("", False))[0]
+        if kinds == "boolean":
+            when_equals = when_equals.lower() in ("true", "1", "yes", "ใช่", "จริง")
+        elif kinds in ("number", "integer"):
+            try:
+                when_equals = float(when_equals) if "." in when_equals else int(when_equals)
+            except ValueError:
+                raise edits.EditRefused("/when_equals", _t("studio.field.error.number")) from None
+    number_widget = widget == "number"
+    return edits.FieldSpec(
+        pointer="/" + name,
+        widget=widget,
+        label_th=_form("label_th", 300),
+        label_en=_form("label_en", 300),
+        help_th=_form("help_th", 1000),
+        help_en=_form("help_en", 1000),
+        required=request.form.get("required") == "yes",
+        min_length=_integer("min_length") if not number_widget else None,
+        max_length=_integer("max_length") if not number_widget else None,
+        minimum=_number("minimum") if number_widget else None,
+        maximum=_number("maximum") if number_widget else None,
+        pattern=_form("pattern", 300) or None,
+        options=_options(request.form.get("options", "")[:8000]),
+        when_pointer=when_pointer,
+        when_equals=when_equals,
+    )
+
+
+@blueprint.route("/drafts/<service_id>/fields", methods=["GET", "POST"])
+def field(service_id: str) -> Any:
+    """Add a field to a step, or change one (``pointer``): widget, labels, help, rules, options, condition."""
+    view = _view(service_id)
+    documents = view.draft.documents
+    step_id = request.values.get("step", "")[:63]
+    pointer = request.values.get("pointer", "")[:200]
+    existing = next(
+        (
+            f
+            for s in documents["ui.json"]["steps"]
+            for f in s["fields"]
+            if pointer and f["pointer"] == pointer
+        ),
+        None,
+    )
+    if existing is not None:
+        step_id = next(s["id"] for s in documents["ui.json"]["steps"] if existing in s["fields"])
+    errors: list[ErrorItem] = []
+    if request.method == "POST":
+        try:
+            spec = _field_spec(documents)
+
+            def change(
+                documents: edits.Documents, files: studio.Files
+            ) -> tuple[edits.Documents, studio.Files]:
+                result = documents
+                if existing is not None and existing["pointer"] != spec.pointer:
+                    result = edits.remove_field(result, existing["pointer"])
+                return edits.put_field(result, step_id, spec), edits.fill_examples(files, spec)
+
+            platform().db(studio.edit_draft(service_id, change, platform().catalog, by=_by()))
+        except edits.EditRefused as refused:
+            errors.append(ErrorItem(refused.where.strip("/") or "name", text=refused.message))
+        else:
+            return redirect(url_for("studio.draft", service_id=service_id, _anchor=f"step-{step_id}"))
+    values = _field_values(existing, documents) if request.method == "GET" else request.form
+    return (
+        render_template(
+            "studio/field.html",
+            draft=view.draft,
+            step_id=step_id,
+            pointer=pointer if existing else "",
+            values=values,
+            widgets=WIDGETS,
+            pointers=[p for p in sorted(form_fields(documents["form.json"])) if p != pointer],
+            errors=errors,
+        ),
+        422 if errors else 200,
+    )
+
+
+def _field_values(existing: dict[str, Any] | None, documents: edits.Documents) -> dict[str, str]:
+    """The field form filled in from a field of the draft."""
+    if existing is None:
+        return {"widget": "text"}
+    from engine.definitions import schemas
+
+    schema = next(iter(schemas.schemas_at(documents["form.json"], existing["pointer"])), {})
+    parent, _, name = existing["pointer"].rpartition("/")
+    parent_schema = (
+        next(iter(schemas.schemas_at(documents["form.json"], parent)), documents["form.json"])
+        if parent
+        else documents["form.json"]
+    )
+    when = existing.get("when") or {}
+    when_pointer, when_equals = _simple_condition(when)
+    return {
+        "name": existing["pointer"].lstrip("/"),
+        "widget": existing["widget"],
+        "label_th": existing["label"]["th"],
+        "label_en": existing["label"].get("en", ""),
+        "help_th": (existing.get("help") or {}).get("th", ""),
+        "help_en": (existing.get("help") or {}).get("en", ""),
+        "required": "yes" if name in parent_schema.get("required", []) else "",
+        "min_length": str(schema.get("minLength", "")),
+        "max_length": str(schema.get("maxLength", "")),
+        "minimum": str(schema.get("minimum", "")),
+        "maximum": str(schema.get("maximum", "")),
+        "pattern": schema.get("pattern", ""),
+        "options": "\n".join(
+            f"{o['value']} | {o['label']['th']} | {o['label'].get('en', '')}"
+            for o in existing.get("options", [])
+        ),
+        "when_pointer": when_pointer,
+        "when_equals": "" if when_equals is None else json.dumps(when_equals, ensure_ascii=False).strip('"'),
+    }
+
+
+def _simple_condition(condition: Any) -> tuple[str, Any]:
+    """(pointer, value) of a condition "the answer at pointer is value", else ("", None)."""
+    pointer = ""
+    node = condition
+    while (
+        isinstance(node, dict) and isinstance(node.get("properties"), dict) and len(node["properties"]) == 1
+    ):
+        name, node = next(iter(node["properties"].items()))
+        pointer += "/" + name
+    if isinstance(node, dict) and "const" in node:
+        return pointer, node["const"]
+    return "", None
+
+
+@blueprint.post("/drafts/<service_id>/fields/move")
+def move_field(service_id: str) -> Any:
+    pointer = _form("pointer", 200)
+    delta = -1 if request.form.get("direction") == "up" else 1
+    return _apply(service_id, _documents_only(lambda d: edits.move_field(d, pointer, delta)))
+
+
+@blueprint.post("/drafts/<service_id>/fields/remove")
+def remove_field(service_id: str) -> Any:
+    pointer = _form("pointer", 200)
+    return _apply(service_id, _documents_only(lambda d: edits.remove_field(d, pointer)))
+
+
+@blueprint.post("/drafts/<service_id>/fees")
+def add_fee(service_id: str) -> Any:
+    def change(documents: edits.Documents) -> edits.Documents:
+        amount = _number("amount")
+        if amount is None or amount < 0:
+            raise edits.EditRefused("/amount", _t("studio.fee.error.amount"))
+        fee = {
+            "id": _form("fee_id", 63),
+            "title": {"th": _form("title_th", 300), "en": _form("title_en", 300) or _form("title_th", 300)},
+            "kind": "fixed",
+            "amount": amount,
+            "local": request.form.get("local") == "yes",
+        }
+        return edits.put_fee(documents, fee)
+
+    return _apply(service_id, _documents_only(change), "fees")
+
+
+@blueprint.post("/drafts/<service_id>/fees/<fee_id>/remove")
+def remove_fee(service_id: str, fee_id: str) -> Any:
+    return _apply(service_id, _documents_only(lambda d: edits.remove_fee(d, fee_id)), "fees")
+
+
+DEFAULT_TEMPLATE = """<!DOCTYPE html>
+<html lang="th">
+<head>
+<meta charset="utf-8">
+<title>{{ document.title }} ที่ {{ document.number }}</title>
+<meta name="author" content="{{ tenant.name_th }}">
+</head>
+<body>
+<table class="letterhead">
+  <tr>
+    <td class="number">ที่ <span class="data">{{ document.number }}</span></td>
+    <td class="emblem">{% if tenant.logo_data_uri %}<img src="{{ tenant.logo_data_uri }}" alt="ตราสัญลักษณ์ {{ tenant.name_th }}">{% endif %}</td>
+    <td class="office"><span class="name">{{ tenant.name_th }}</span><br>{{ keep_words(tenant.address_th) }}</td>
+  </tr>
+</table>
+<h1>{{ document.title }}</h1>
+<p>{{ tenant.name_th }} ออกหนังสือฉบับนี้ตามคำขอเลขที่ <span class="data">{{ submission.reference }}</span></p>
+<p class="issued">ออกให้ ณ วันที่ <span class="data">{{ document.issued_on_th }}</span></p>
+{% for signer in signers %}
+<div class="signature" style="{{ signer.style }}">
+  <div class="signature-box" style="{{ signer.box_style }}" data-role="{{ signer.role }}" data-field="{{ signer.field_name }}"></div>
+  <div class="name">{% if signer.name %}({{ signer.name }}){% else %}&nbsp;{% endif %}</div>
+  <div class="position">{{ signer.position }}</div>
+</div>
+{% endfor %}
+<div class="document-footer">
+  <div class="qr">{{ document.qr_svg }}</div>
+  <div class="text">
+    ตรวจสอบความถูกต้องของเอกสารได้ที่ <span class="url">{{ document.verify_url }}</span><br>
+    เอกสารนี้ลงลายมือชื่ออิเล็กทรอนิกส์ตามพระราชบัญญัติว่าด้วยธุรกรรมทางอิเล็กทรอนิกส์ พ.ศ. {{ n(2544) }}
+    โดย{{ tenant.name_th }}
+  </div>
+</div>
+</body>
+</html>
+"""
+
+
+@blueprint.post("/drafts/<service_id>/documents")
+def add_document(service_id: str) -> Any:
+    def change(documents: edits.Documents, files: studio.Files) -> tuple[edits.Documents, studio.Files]:
+        role = _form("signer_role", 63)
+        document = {
+            "id": _form("document_id", 63),
+            "title": {"th": _form("title_th", 300), "en": _form("title_en", 300) or _form("title_th", 300)},
+            "signers": [
+                {
+                    "role": role,
+                    "position": {
+                        "th": _form("position_th", 300),
+                        "en": _form("position_en", 300) or _form("position_th", 300),
+                    },
+                }
+            ],
+            "pades_level": "B-T",
+            "certify": True,
+        }
+        template = request.form.get("template", "")[:20000].replace("\r\n", "\n") or DEFAULT_TEMPLATE
+        return edits.put_document(documents, files, document, template)
+
+    return _apply(service_id, change, "documents")
+
+
+@blueprint.post("/drafts/<service_id>/states")
+def add_state(service_id: str) -> Any:
+    name = _form("state", 63)
+
+    def change(documents: edits.Documents) -> edits.Documents:
+        state: dict[str, Any] = {
+            "title": {"th": _form("title_th", 300), "en": _form("title_en", 300) or _form("title_th", 300)},
+            "applicant_message": {
+                "th": _form("message_th", MAX_TEXT),
+                "en": _form("message_en", MAX_TEXT) or _form("message_th", MAX_TEXT),
+            },
+        }
+        assignees = [r for r in request.form.getlist("assignees")[:20] if r]
+        if assignees:
+            state["assignees"] = assignees
+        outcome = _form("outcome", 20)
+        if outcome in ("approved", "rejected", "withdrawn"):
+            state["final"] = True
+            state["outcome"] = outcome
+        elif _form("sla", 20):
+            state["sla"] = _form("sla", 20)
+        return edits.put_state(documents, name, state)
+
+    return _apply(service_id, _documents_only(change), "workflow")
+
+
+@blueprint.post("/drafts/<service_id>/states/<name>/remove")
+def remove_state(service_id: str, name: str) -> Any:
+    return _apply(service_id, _documents_only(lambda d: edits.remove_state(d, name)), "workflow")
+
+
+@blueprint.post("/drafts/<service_id>/transitions")
+def add_transition(service_id: str) -> Any:
+    def change(documents: edits.Documents) -> edits.Documents:
+        sources = [s for s in request.form.getlist("from")[:20] if s]
+        transition: dict[str, Any] = {
+            "action": _form("action", 63),
+            "title": {"th": _form("title_th", 300), "en": _form("title_en", 300) or _form("title_th", 300)},
+            "from": sources[0] if len(sources) == 1 else sources,
+            "to": _form("to", 63),
+            "roles": [r for r in request.form.getlist("roles")[:20] if r],
+        }
+        effect = _form("effect", 130)
+        kind, _, argument = effect.partition(":")
+        if kind == "issue_document" and argument:
+            transition["effects"] = [{"type": "issue_document", "document": argument}]
+        elif kind == "request_payment" and argument:
+            transition["effects"] = [{"type": "request_payment", "fees": [argument]}]
+        return edits.put_transition(documents, transition)
+
+    return _apply(service_id, _documents_only(change), "workflow")
+
+
+@blueprint.post("/drafts/<service_id>/transitions/<int:index>/remove")
+def remove_transition(service_id: str, index: int) -> Any:
+    return _apply(service_id, _documents_only(lambda d: edits.remove_transition(d, index)), "workflow")
+
+
+@blueprint.get("/drafts/<service_id>/diagram.svg")
+def diagram(service_id: str) -> Any:
+    view = _view(service_id)
+    if view.definition is None:
+        return Response(status=404)
+    return Response(to_svg(view.definition.workflow, current_language()), mimetype="image/svg+xml")
+
+
+# --- preview, publishing, export -------------------------------------------------------------------
+
+
+@blueprint.route("/drafts/<service_id>/preview/<step_id>", methods=["GET", "POST"])
+def preview(service_id: str, step_id: str) -> Any:
+    """A step of the citizen's form through the real renderer, filled with an example; posting it
+    shows the real error messages."""
+    view = _view(service_id)
+    if view.definition is None:
+        return _draft_page(view, errors=[ErrorItem("problems", "studio.preview.broken")], status=422)
+    definition = view.definition
+    example_names = sorted(n for n in (view.draft.files or {}) if n.startswith("examples/valid-"))
+    chosen = request.values.get("example", "")
+    name = (
+        f"examples/{chosen}"
+        if f"examples/{chosen}" in example_names
+        else (example_names[0] if example_names else "")
+    )
+    data: dict[str, Any] = json.loads(view.draft.files[name]) if name else {}
+    steps = forms.visible_steps(definition, data) or list(definition.ui.steps)
+    step = next((s for s in definition.ui.steps if s.id == step_id), steps[0])
+    errors: list[Any] = []
+    raw: dict[str, str] | None = None
+    if request.method == "POST":
+        parsed = forms.parse_step(definition, step, request.form, data)
+        data = forms.prune_hidden(definition, parsed.data)
+        errors = [*parsed.problems, *forms.step_errors(definition, step, data)]
+        raw = parsed.raw
+    views, links = forms.step_view(
+        definition, step, data, errors=errors, raw=raw, language=current_language()
+    )
+    return (
+        render_template(
+            "studio/preview.html",
+            draft=view.draft,
+            definition=definition,
+            step=step,
+            steps=definition.ui.steps,
+            views=views,
+            links=links,
+            example=name.removeprefix("examples/"),
+            examples=[n.removeprefix("examples/") for n in example_names],
+        ),
+        422 if errors else 200,
+    )
+
+
+@blueprint.post("/drafts/<service_id>/publish")
+def publish(service_id: str) -> Any:
+    version = _form("version", 20)
+    try:
+        published = platform().db(
+            studio.publish_draft(
+                service_id,
+                version,
+                platform().catalog,
+                platform().catalog_cache,
+                changelog=_form("changelog", 4000),
+                by=_by(),
+            )
+        )
+    except DefinitionRefused as refused:
+        return _draft_page(
+            _view(service_id),
+            errors=[ErrorItem("problems", text=str(p)) for p in refused.problems[:20]],
+            status=422,
+        )
+    except CatalogError as error:
+        return _draft_page(_view(service_id), errors=[ErrorItem("publish", text=str(error))], status=409)
+    flash_key("studio.published", service=published.service_id, version=published.version)
+    return redirect(url_for("studio.index"))
+
+
+@blueprint.get("/drafts/<service_id>/export")
+def export(service_id: str) -> Any:
+    view = _view(service_id)
+    return Response(
+        studio.to_zip(view.bundle),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{service_id}.zip"'},
+    )
+
+
+@blueprint.post("/drafts/<service_id>/delete")
+def delete(service_id: str) -> Any:
+    _view(service_id)
+    platform().db(studio.delete_draft(service_id))
+    flash_key("studio.deleted", service=service_id)
+    return redirect(url_for("studio.index"))
