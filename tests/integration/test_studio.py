@@ -1,0 +1,445 @@
+"""The studio: the national operator's analysts author services without editing JSON by hand.
+
+Through the JSON API (scripted drafts) and through the pages (forms that work without
+JavaScript), on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.definitions.bundle import read_bundle
+from engine.services import accounts, catalog, operators, submissions, tenants
+from engine.services.effects import run_pending
+from engine.services.studio import to_zip
+from engine.store.models import IssuedDocument, PublishedService
+from signing.pki import DevPkiServer, Officer, ensure_dev_pki
+from signing.verify import verify_pdf
+from tests.integration.test_admin import csrf_token
+from thongthin.demo import DEMO_PASSWORD
+from thongthin.runners import runners_for
+
+pytestmark = pytest.mark.db
+
+SEED = [
+    "building-permit",
+    "complaint",
+    "elderly-allowance",
+    "food-premises-notification",
+    "garbage-fee",
+    "general-petition",
+    "wastewater-fee",
+]
+
+
+@pytest.fixture(scope="module")
+def analyst(platform: Any) -> str:
+    username = f"analyst.{uuid.uuid4().hex[:6]}"
+
+    async def make() -> None:
+        tenant = await operators.operator_tenant()
+        await accounts.create_user(
+            tenant, username, DEMO_PASSWORD, "นักวิเคราะห์ทดสอบ", [operators.OPERATOR_ROLE]
+        )
+
+    platform.db(make())
+    return username
+
+
+@pytest.fixture(scope="module")
+def token(app: Any, analyst: str) -> dict[str, str]:
+    response = app.test_client().post(
+        "/api/v1/auth/token",
+        json={"tenant": operators.OPERATOR_TENANT, "username": analyst, "password": DEMO_PASSWORD},
+    )
+    assert response.status_code == 200, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+@pytest.fixture(scope="module")
+def town(platform: Any) -> Any:
+    slug = f"s{uuid.uuid4().hex[:8]}"
+
+    async def make() -> Any:
+        tenant = await tenants.ensure_tenant(
+            slug,
+            name_th=f"เทศบาลตำบล {slug}",
+            name_en=slug,
+            kind="municipality",
+            province="เชียงใหม่",
+            reference_prefix="ST",
+        )
+        officer = await accounts.create_user(tenant, f"{slug}.clerk", DEMO_PASSWORD, "เจ้าหน้าที่", ["clerk"])
+        return tenant, officer
+
+    return platform.db(make())
+
+
+def test_only_an_operator_reaches_the_studio(app: Any, town: Any):
+    client = app.test_client()
+    assert client.get("/api/v1/studio/catalog").status_code == 401
+    tenant, officer = town
+    officer_token = client.post(
+        "/api/v1/auth/token",
+        json={"tenant": tenant.slug, "username": officer.username, "password": DEMO_PASSWORD},
+    ).json["token"]
+    refused = client.get("/api/v1/studio/catalog", headers={"Authorization": f"Bearer {officer_token}"})
+    assert refused.status_code == 401 and refused.json["code"] == "unauthorized"
+    page = client.get("/studio/drafts/anything")
+    assert page.status_code == 302 and "/studio/login" in page.location
+    # An officer of a municipality cannot log in to the studio with their own password.
+    login = client.post(
+        "/studio/login",
+        data={
+            "csrf_token": csrf_token(client, "/studio/login"),
+            "username": officer.username,
+            "password": DEMO_PASSWORD,
+        },
+    )
+    assert login.status_code == 401
+
+
+def test_a_draft_is_scripted_checked_and_published_through_the_api(
+    app: Any, platform: Any, token: dict[str, str]
+):
+    client = app.test_client()
+    service_id = f"hall-{uuid.uuid4().hex[:6]}"
+    created = client.post(
+        "/api/v1/studio/drafts", json={"id": service_id, "copy_of": "general-petition"}, headers=token
+    )
+    assert created.status_code == 201, created.json
+    draft = created.json
+    assert draft["problems"] == [] and draft["service"]["id"] == service_id
+    assert draft["suggested_version"] == "1.0.0" and draft["service"]["version"] == "1.0.0"
+
+    broken = copy.deepcopy({key: draft[key] for key in ("service", "form", "ui", "workflow")})
+    broken["ui"]["steps"][0]["fields"][0]["pointer"] = "/nobody/here"
+    saved = client.put(
+        f"/api/v1/studio/drafts/{service_id}", json={**broken, "revision": draft["revision"]}, headers=token
+    )
+    assert saved.status_code == 200
+    assert {"file": "ui.json", "pointer": "/steps/0/fields/0/pointer"} in [
+        {"file": p["file"], "pointer": p["pointer"]} for p in saved.json["problems"]
+    ]
+    refused = client.post(
+        f"/api/v1/studio/drafts/{service_id}/publish", json={"version": "1.0.0"}, headers=token
+    )
+    assert refused.status_code == 422 and refused.json["code"] == "invalid_definition"
+    assert any(p["pointer"] == "/steps/0/fields/0/pointer" for p in refused.json["problems"])
+    stale = client.put(
+        f"/api/v1/studio/drafts/{service_id}",
+        json={
+            **{key: draft[key] for key in ("service", "form", "ui", "workflow")},
+            "revision": draft["revision"],
+        },
+        headers=token,
+    )
+    assert stale.status_code == 409
+
+    fixed = client.put(
+        f"/api/v1/studio/drafts/{service_id}",
+        json={
+            **{key: draft[key] for key in ("service", "form", "ui", "workflow")},
+            "revision": saved.json["revision"],
+        },
+        headers=token,
+    )
+    assert fixed.status_code == 200 and fixed.json["problems"] == []
+    published = client.post(
+        f"/api/v1/studio/drafts/{service_id}/publish",
+        json={"version": "1.0.0", "changelog": "บริการใหม่"},
+        headers=token,
+    )
+    assert published.status_code == 201, published.json
+    assert published.json["version"] == "1.0.0"
+    again = client.post(
+        f"/api/v1/studio/drafts/{service_id}/publish", json={"version": "1.0.0"}, headers=token
+    )
+    assert again.status_code == 200
+    listed = client.get("/api/v1/studio/catalog", headers=token).json["services"]
+    assert [v["version"] for s in listed if s["id"] == service_id for v in s["versions"]] == ["1.0.0"]
+    assert platform.definition(service_id, "1.0.0").service.title.th
+
+    # A change after publishing: the next version is suggested from what changed.
+    changed = {key: fixed.json[key] for key in ("service", "form", "ui", "workflow")}
+    changed["service"]["summary"]["th"] += " (ปรับปรุงถ้อยคำ)"
+    patched = client.put(f"/api/v1/studio/drafts/{service_id}", json=changed, headers=token)
+    assert patched.json["suggested_version"] == "1.0.1"
+    assert [c["area"] for c in patched.json["changes"]] == ["text"]
+
+    exported = client.get(f"/api/v1/studio/drafts/{service_id}/export", headers=token)
+    assert exported.status_code == 200 and exported.mimetype == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(exported.data)).namelist()
+    assert f"{service_id}/service.json" in names and any(
+        n.startswith(f"{service_id}/examples/valid-") for n in names
+    )
+    assert client.delete(f"/api/v1/studio/drafts/{service_id}", headers=token).status_code == 204
+    assert client.get(f"/api/v1/studio/drafts/{service_id}", headers=token).status_code == 404
+
+
+@pytest.mark.parametrize("service_id", SEED)
+def test_every_catalog_service_round_trips_through_the_studio(
+    app: Any, platform: Any, token: dict[str, str], service_id: str, tmp_path: Path
+):
+    """Export → import into the studio → publish → export gives equal documents."""
+    client = app.test_client()
+    row = platform.db(catalog.find_version(service_id))
+    imported = client.post("/api/v1/studio/import", data=to_zip(catalog.bundle_of(row)), headers=token)
+    assert imported.status_code == 201, imported.json
+    assert imported.json["problems"] == []
+    assert imported.json["suggested_version"] == row.version.rsplit(".", 1)[0] + "." + str(
+        int(row.version.rsplit(".", 1)[1]) + 1
+    )
+    published = client.post(
+        f"/api/v1/studio/drafts/{service_id}/publish", json={"version": row.version}, headers=token
+    )
+    assert published.status_code == 200, published.json  # the same content: nothing new to publish
+    assert published.json["content_hash"] == row.content_hash
+    platform.db(catalog.export(service_id, row.version, tmp_path / "out"))
+    problems: list[Any] = []
+    exported = read_bundle(tmp_path / "out", problems)
+    assert exported is not None and not problems
+    assert exported.documents == row.documents and exported.files == row.files
+    client.delete(f"/api/v1/studio/drafts/{service_id}", headers=token)
+
+
+def studio_client(app: Any, analyst: str) -> Any:
+    client = app.test_client()
+    response = client.post(
+        "/studio/login",
+        data={
+            "csrf_token": csrf_token(client, "/studio/login"),
+            "username": analyst,
+            "password": DEMO_PASSWORD,
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def post(client: Any, url: str, page: str, **data: Any) -> Any:
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def test_an_analyst_builds_a_hall_booking_in_the_pages_and_a_municipality_issues_its_permit(
+    app: Any, platform: Any, analyst: str, town: Any
+):
+    """The pages alone: a copy of the general petition becomes a hall booking with a date, a condition,
+    a fee, a permit signed by the mayor; it is previewed, published, enabled, applied for, approved, issued."""
+    client = studio_client(app, analyst)
+    service_id = f"hall-{uuid.uuid4().hex[:6]}"
+    index = "/studio/"
+    assert post(client, "/studio/drafts", index, id=service_id, copy_of="general-petition").status_code == 302
+    page = f"/studio/drafts/{service_id}"
+    html = client.get(page).get_data(as_text=True)
+    assert "data-problems-none" in html
+
+    def ok(response: Any) -> None:
+        assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+
+    ok(
+        post(
+            client,
+            f"{page}/service",
+            page,
+            title_th="ขอใช้อาคารสถานที่สาธารณะ",
+            title_en="Book a public hall",
+            summary_th="ขอใช้ห้องประชุมหรืออาคารของเทศบาลเพื่อจัดกิจกรรม",
+            summary_en="Book a municipal hall for an event.",
+            category="permit",
+        )
+    )
+    ok(
+        post(
+            client, f"{page}/steps", page, step_id="booking", title_th="การขอใช้สถานที่", title_en="Your booking"
+        )
+    )
+    fields_url = f"{page}/fields"
+    ok(
+        post(
+            client,
+            fields_url,
+            f"{fields_url}?step=booking",
+            step="booking",
+            name="booking/date",
+            widget="date",
+            label_th="วันที่ขอใช้สถานที่",
+            label_en="Date of use",
+            required="yes",
+        )
+    )
+    ok(
+        post(
+            client,
+            fields_url,
+            f"{fields_url}?step=booking",
+            step="booking",
+            name="booking/hall",
+            widget="radio",
+            label_th="สถานที่ที่ขอใช้",
+            label_en="Hall",
+            required="yes",
+            options="meeting | ห้องประชุมเทศบาล | Council meeting room\ncourt | ลานกีฬาเอนกประสงค์ | Sports court",
+        )
+    )
+    ok(
+        post(
+            client,
+            fields_url,
+            f"{fields_url}?step=booking",
+            step="booking",
+            name="booking/sound",
+            widget="checkbox",
+            label_th="ขอใช้เครื่องเสียง",
+            label_en="Use of the sound system",
+            when_pointer="/booking/hall",
+            when_equals="court",
+        )
+    )
+    # A refused edit keeps the analyst on the form with a message in the summary.
+    refused = post(
+        client,
+        fields_url,
+        f"{fields_url}?step=booking",
+        step="booking",
+        name="Booking Date!",
+        widget="date",
+        label_th="วันที่",
+        label_en="Date",
+    )
+    assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
+
+    ok(
+        post(
+            client,
+            f"{page}/fees",
+            page,
+            fee_id="hall_fee",
+            title_th="ค่าธรรมเนียมการใช้สถานที่",
+            title_en="Hall fee",
+            amount="500",
+        )
+    )
+    ok(
+        post(
+            client,
+            f"{page}/documents",
+            page,
+            document_id="permit",
+            title_th="หนังสืออนุญาตให้ใช้สถานที่",
+            title_en="Hall use permit",
+            signer_role="mayor",
+            position_th="นายกเทศมนตรี",
+        )
+    )
+    ok(
+        post(
+            client,
+            f"{page}/states",
+            page,
+            state="awaiting_mayor",
+            title_th="รอนายกเทศมนตรีพิจารณา",
+            title_en="Awaiting the mayor",
+            message_th="เรื่องของท่านอยู่ระหว่างการพิจารณาของนายกเทศมนตรี",
+            assignees="mayor",
+            sla="P3D",
+        )
+    )
+    ok(
+        post(
+            client,
+            f"{page}/states",
+            page,
+            state="permitted",
+            title_th="อนุญาตแล้ว",
+            title_en="Permitted",
+            message_th="เทศบาลอนุญาตให้ใช้สถานที่แล้ว ท่านดาวน์โหลดหนังสืออนุญาตได้",
+            outcome="approved",
+        )
+    )
+    ok(
+        post(
+            client,
+            f"{page}/transitions",
+            page,
+            action="propose",
+            title_th="เสนอนายกเทศมนตรี",
+            title_en="Propose to the mayor",
+            **{"from": "submitted"},
+            to="awaiting_mayor",
+            roles="clerk",
+        )
+    )
+    ok(
+        post(
+            client,
+            f"{page}/transitions",
+            page,
+            action="permit",
+            title_th="อนุญาต",
+            title_en="Permit",
+            **{"from": "awaiting_mayor"},
+            to="permitted",
+            roles="mayor",
+            effect="issue_document:permit",
+        )
+    )
+
+    html = client.get(page).get_data(as_text=True)
+    assert "data-problems-none" in html, re.findall(r"<li><code>.*?</li>", html)[:10]
+    assert "<svg" in html and 'data-state="awaiting_mayor"' in html
+    preview = client.get(f"{page}/preview/booking")
+    assert preview.status_code == 200 and "วันที่ขอใช้สถานที่" in preview.get_data(as_text=True)
+    errors = post(client, f"{page}/preview/booking", f"{page}/preview/booking")
+    assert errors.status_code == 422 and "กรุณา" in errors.get_data(as_text=True)
+
+    ok(post(client, f"{page}/publish", page, version="1.0.0", changelog="บริการใหม่: ขอใช้อาคารสถานที่สาธารณะ"))
+    assert platform.db(PublishedService.filter(service_id=service_id).count()) == 1
+
+    # A municipality offers it; a citizen applies through the API; the officers approve; the permit is issued.
+    tenant, officer = town
+    definition = platform.definition(service_id, "1.0.0")
+
+    async def offer() -> Any:
+        await tenants.enable_version(tenant, definition)
+        return await accounts.create_user(
+            tenant, f"{tenant.slug}.mayor.{service_id}", DEMO_PASSWORD, "นายกเทศมนตรี", ["mayor"]
+        )
+
+    mayor = platform.db(offer())
+    example = json.loads(
+        platform.db(catalog.find_version(service_id)).files["examples/valid-information-pickup-minimal.json"]
+    )
+    example["booking"] = {"date": "2027-02-14", "hall": "court", "sound": True}
+    response = app.test_client().post(
+        f"/api/v1/tenants/{tenant.slug}/services/{service_id}/submissions", json=example
+    )
+    assert response.status_code == 201, response.json
+    reference = response.json["reference"]
+    platform.db(submissions.transition(tenant, definition, reference, "propose", {"clerk"}, actor=officer))
+    platform.db(submissions.transition(tenant, definition, reference, "permit", {"mayor"}, actor=mayor))
+    server = DevPkiServer(port=0)
+    pki = ensure_dev_pki(
+        platform.settings.data_dir / "pki",
+        [Officer(tenant.slug, "mayor", mayor.display_name, tenant.name_th)],
+        url=server.url,
+    )
+    server.start(pki)
+    try:
+        platform.db(run_pending(runners_for(platform), limit=1000))
+    finally:
+        server.stop()
+    issued = platform.db(IssuedDocument.filter(tenant_id=tenant.id, document_id="permit"))
+    assert [d.status for d in issued] == ["issued"]
+    pdf = platform.blobs.get(issued[0].blob_key)
+    report = verify_pdf(pdf, pki.trust_roots())
+    assert report.status == "valid", report
