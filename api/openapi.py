@@ -737,3 +737,14 @@ SPEC: dict[str, Any] = {
         },
     },
 }
+
+
+def _with_studio(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_studio import PATHS, SCHEMAS
+
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return spec
+
+
+SPEC = _with_studio(SPEC)
