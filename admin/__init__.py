@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
-from engine.definitions import UnknownService
+from engine.errors import ThongthinError, http_status
 from engine.services import accounts, desk, tenants
 from engine.services.errors import NotFound
+from renderers.web import error_message_key
 from thongthin.app import platform
 
 blueprint = Blueprint("admin", __name__, url_prefix="/<tenant>/admin", template_folder="templates")
@@ -132,16 +133,16 @@ def admin_context() -> dict[str, Any]:
 
 
 def _error_page(status: int) -> Any:
-    key = {403: "error.forbidden", 404: "error.not_found"}.get(status, "error.server")
+    key = error_message_key(status)
     return render_template("admin/error.html", message_key=key, status=status), status
 
 
-@blueprint.errorhandler(NotFound)
-@blueprint.errorhandler(UnknownService)
-def not_found(error: Exception) -> Any:
+@blueprint.errorhandler(ThongthinError)
+def engine_error(error: ThongthinError) -> Any:
+    """An error of the engine no view handled: the page its class's status calls for."""
     if g.get("tenant") is None:
         g.tenant_slug = None  # an unknown tenant: do not build links into it
-    return _error_page(404)
+    return _error_page(http_status(error))
 
 
 @blueprint.errorhandler(403)

@@ -9,25 +9,17 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 
 from engine.definitions import UnknownService
 from engine.definitions.editing import EditRefused
+from engine.errors import http_status
 from engine.services.errors import (
-    AuthenticationFailed,
-    CatalogVersionConflict,
     DefinitionRefused,
-    NotFound,
     ServiceError,
-    StaleSubmission,
     SubmissionInvalid,
 )
-from engine.services.payments import BadSignature, InvalidPayment, TransactionConflict
-from engine.services.studio import DraftExists, InvalidBundle, StaleDraft
+from engine.services.payments import InvalidPayment
 from engine.services.throttle import TooManyAttempts
 from engine.workflow import (
-    ActionNotAvailable,
-    AlreadyVoted,
     GuardFailed,
     InvalidInput,
-    NotPermitted,
-    UnknownAction,
     WorkflowError,
 )
 
@@ -49,40 +41,13 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Any:
     return response
 
 
-STATUS_OF: list[tuple[type[Exception], int]] = [
-    (AuthenticationFailed, 401),
-    (CatalogVersionConflict, 409),
-    (StaleDraft, 409),
-    (DraftExists, 409),
-    (DefinitionRefused, 422),
-    (InvalidBundle, 422),
-    (EditRefused, 422),
-    (BadSignature, 401),
-    (TooManyAttempts, 429),
-    (TransactionConflict, 409),
-    (InvalidPayment, 422),
-    (NotPermitted, 403),
-    (NotFound, 404),
-    (UnknownService, 404),
-    (StaleSubmission, 409),
-    (ActionNotAvailable, 409),
-    (AlreadyVoted, 409),
-    (GuardFailed, 409),
-    (SubmissionInvalid, 422),
-    (InvalidInput, 422),
-    (UnknownAction, 422),
-    (WorkflowError, 422),
-    (ServiceError, 400),
-]
-
-
 def _handle(error: Exception) -> Any:
     if isinstance(error, ApiError):
         response = error_response(error.status, error.code, error.message, **error.extra)
         if "retry_after" in error.extra:
             response.headers["Retry-After"] = str(error.extra["retry_after"])
         return response
-    status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
+    status = http_status(error)
     code = getattr(error, "code", "error")
     extra: dict[str, Any] = {}
     if isinstance(error, SubmissionInvalid | InvalidInput):

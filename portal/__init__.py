@@ -17,9 +17,9 @@ from flask import Blueprint, abort, g, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.definitions import UnknownService
+from engine.errors import ThongthinError, http_status
 from engine.services import tenants
-from engine.services.errors import NotFound
+from renderers.web import error_message_key
 from thongthin.app import app_settings, platform
 
 blueprint = Blueprint(
@@ -118,12 +118,13 @@ def _error_page(status: int, message_key: str) -> Any:
     return render_template("portal/error.html", message_key=message_key, status=status), status
 
 
-@blueprint.errorhandler(NotFound)
-@blueprint.errorhandler(UnknownService)
-def not_found(error: Exception) -> Any:
+@blueprint.errorhandler(ThongthinError)
+def engine_error(error: ThongthinError) -> Any:
+    """An error of the engine no view handled: the page its class's status calls for."""
     if g.get("tenant") is None:
         g.tenant_slug = None  # an unknown municipality: build no links into it
-    return _error_page(404, "error.not_found")
+    status = http_status(error)
+    return _error_page(status, error_message_key(status))
 
 
 @blueprint.errorhandler(CSRFError)

@@ -28,6 +28,16 @@ translate = Translator(
 )
 
 
+ERROR_MESSAGES = {403: "error.forbidden", 404: "error.not_found", 409: "error.conflict"}
+
+
+def error_message_key(status: int) -> str:
+    """The message of an error page for ``status`` (see :func:`engine.errors.http_status`)."""
+    if status in ERROR_MESSAGES:
+        return ERROR_MESSAGES[status]
+    return "error.request" if 400 <= status < 500 else "error.server"
+
+
 def current_language() -> str:
     return getattr(g, "language", "th")
 

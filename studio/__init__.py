@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
+from engine.errors import ThongthinError, http_status
 from engine.services import operators
 from engine.store.models import User
+from renderers.web import error_message_key
 from thongthin.app import platform
 
 blueprint = Blueprint("studio", __name__, url_prefix="/studio", template_folder="templates")
@@ -47,6 +49,13 @@ def load_operator() -> Any:
         session.pop(SESSION_OPERATOR, None)
         abort(403)
     return None
+
+
+@blueprint.errorhandler(ThongthinError)
+def engine_error(error: ThongthinError) -> Any:
+    """An error of the engine no view handled (a draft that does not exist, …): its status's page."""
+    status = http_status(error)
+    return render_template("error.html", status=status, message_key=error_message_key(status)), status
 
 
 from studio import views  # noqa: E402, F401 (the routes)

@@ -26,6 +26,8 @@ TYPES = "urn:thongthin:types#/$defs/"
 class EditRefused(ThongthinError):
     """The edit cannot be made (an unknown step, a name already taken, …); nothing changed."""
 
+    http_status = 422
+
     def __init__(self, where: str, message: str):
         self.where = where
         self.message = message

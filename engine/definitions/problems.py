@@ -32,6 +32,8 @@ class Problem:
 class DefinitionError(ThongthinError):
     """A service definition (or the catalog) is broken; ``problems`` says where and why."""
 
+    http_status = 422
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         shown = "\n".join(str(p) for p in problems[:20])
@@ -41,6 +43,8 @@ class DefinitionError(ThongthinError):
 
 class UnknownService(ThongthinError):
     """No service with this id (and version) is in the catalog."""
+
+    http_status = 404
 
     def __init__(self, service_id: str, known: list[str]):
         self.service_id = service_id

@@ -10,11 +10,14 @@ from engine.forms.errors import FieldError
 
 
 class ServiceError(ThongthinError):
+    http_status = 400
     code = "error"
 
 
 class NotFound(ServiceError):
     """Nothing by that name here, or nothing this caller may see (the two are not told apart)."""
+
+    http_status = 404
 
     code = "not_found"
 
@@ -46,6 +49,8 @@ class SubmissionNotFound(NotFound):
 class SubmissionInvalid(ServiceError):
     """The form data does not validate; nothing was stored."""
 
+    http_status = 422
+
     code = "invalid_submission"
 
     def __init__(self, errors: Sequence[FieldError]):
@@ -68,6 +73,8 @@ class CorrectionNotAllowed(ServiceError):
 class StaleSubmission(ServiceError):
     """Someone else changed the submission first; reload it and try again."""
 
+    http_status = 409
+
     code = "conflict"
 
     def __init__(self, reference: str, expected: int | None, actual: int):
@@ -80,6 +87,7 @@ class StaleSubmission(ServiceError):
 
 
 class AuthenticationFailed(ServiceError):
+    http_status = 401
     code = "unauthorized"
 
     def __init__(self, message: str = "wrong username or password"):
@@ -109,6 +117,8 @@ class CatalogError(ServiceError):
 class DefinitionRefused(CatalogError):
     """A service version was not published: ``problems`` lists every ``check`` problem."""
 
+    http_status = 422
+
     code = "invalid_definition"
 
     def __init__(self, problems: Sequence[Problem]):
@@ -120,6 +130,8 @@ class DefinitionRefused(CatalogError):
 
 class CatalogVersionConflict(CatalogError):
     """This version of the service is already published with other content; publish a new version."""
+
+    http_status = 409
 
     code = "version_conflict"
 

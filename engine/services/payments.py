@@ -72,6 +72,8 @@ class PaymentError(ServiceError):
 class InvalidPayment(PaymentError):
     """A notification or statement row that is not a payment (a field missing or malformed)."""
 
+    http_status = 422
+
     code = "invalid_payment"
 
     def __init__(self, field_name: str, message: str):
@@ -82,11 +84,15 @@ class InvalidPayment(PaymentError):
 class BadSignature(PaymentError):
     """The HMAC does not match the tenant's secret (or the tenant takes no notifications)."""
 
+    http_status = 401
+
     code = "bad_signature"
 
 
 class TransactionConflict(PaymentError):
     """A transaction ID already recorded with another amount or reference: not a retry, a mistake."""
+
+    http_status = 409
 
     code = "transaction_conflict"
 

@@ -39,6 +39,7 @@ class DraftNotFound(NotFound):
 
 
 class DraftExists(CatalogError):
+    http_status = 409
     code = "draft_exists"
 
     def __init__(self, service_id: str):
@@ -48,6 +49,8 @@ class DraftExists(CatalogError):
 
 class StaleDraft(CatalogError):
     """Someone saved the draft since it was read; nothing was stored."""
+
+    http_status = 409
 
     code = "conflict"
 
@@ -60,6 +63,8 @@ class StaleDraft(CatalogError):
 
 class InvalidBundle(CatalogError):
     """An uploaded service folder (zip) or documents object that cannot be read; nothing stored."""
+
+    http_status = 422
 
     code = "invalid_bundle"
 

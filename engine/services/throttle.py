@@ -63,6 +63,8 @@ class TooManyAttempts(ServiceError):
     once that their account was locked).
     """
 
+    http_status = 429
+
     code = "too_many_attempts"
 
     def __init__(self, limit: Limit, retry_after: timedelta, *, first_refusal: bool = False):

@@ -11,6 +11,8 @@ from engine.forms.errors import FieldError
 class WorkflowError(ThongthinError):
     """Base class: the requested action cannot be taken."""
 
+    http_status = 422
+
     code = "workflow_error"
 
 
@@ -25,6 +27,8 @@ class UnknownState(WorkflowError):
 class UnknownAction(WorkflowError):
     """No transition with this action exists anywhere in the workflow."""
 
+    http_status = 422
+
     code = "unknown_action"
 
     def __init__(self, action: str):
@@ -34,6 +38,8 @@ class UnknownAction(WorkflowError):
 
 class ActionNotAvailable(WorkflowError):
     """The action exists, but not from the submission's current state."""
+
+    http_status = 409
 
     code = "wrong_state"
 
@@ -49,6 +55,8 @@ class ActionNotAvailable(WorkflowError):
 class NotPermitted(WorkflowError):
     """None of the actor's roles may take this action."""
 
+    http_status = 403
+
     code = "forbidden"
 
     def __init__(self, action: str, allowed: Sequence[str], held: Sequence[str]):
@@ -60,6 +68,8 @@ class NotPermitted(WorkflowError):
 
 class InvalidInput(WorkflowError):
     """The actor's input does not match the transition's input schema."""
+
+    http_status = 422
 
     code = "invalid_input"
 
@@ -74,6 +84,8 @@ class InvalidInput(WorkflowError):
 class GuardFailed(WorkflowError):
     """The transition's guard does not hold for this submission now."""
 
+    http_status = 409
+
     code = "guard_failed"
 
     def __init__(self, action: str, message_th: str, message_en: str):
@@ -85,6 +97,8 @@ class GuardFailed(WorkflowError):
 
 class AlreadyVoted(WorkflowError):
     """The actor's role has already given its vote in this round of parallel approval."""
+
+    http_status = 409
 
     code = "already_voted"
 
