@@ -377,6 +377,7 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
     click.echo(f"  officers:  http://{host}:{port}/{DEMO_TENANT['slug']}/admin/  (password: {DEMO_PASSWORD})")
     for account in accounts:
         click.echo(f"    {account.username:<36} {account.name_th} ({account.title_th})")
+    click.echo(f"  studio:    http://{host}:{port}/studio/  (operator.analyst, password: {DEMO_PASSWORD})")
     click.echo(f"  API:       http://{host}:{port}/api/v1/openapi.json")
     click.echo(f"  fees:      http://{host}:{port}/{DEMO_TENANT['slug']}/bills?account=GB-000007")
     click.echo(
