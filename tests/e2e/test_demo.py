@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.definitions import load_catalog
+from engine.services.operators import OPERATOR_TENANT
 from tests.conftest import REQUIRED_SERVICES, SERVICE_IDS
 from tests.e2e.test_serve import THONGTHIN, clean_environ, free_port, request, stop, wait_listening
-from thongthin.demo import DEMO_PASSWORD, DEMO_TENANT, demo_accounts
+from thongthin.demo import DEMO_PASSWORD, DEMO_TENANT, OPERATOR_USERNAME, demo_accounts
 
 THAI = re.compile("[\u0e00-\u0e7f]")
 SLUG = DEMO_TENANT["slug"]
@@ -90,9 +91,10 @@ def test_demo_serves_the_municipality_and_is_idempotent(tmp_path: Path):
 
     database = data / "thongthin.sqlite3"
     accounts = demo_accounts(load_catalog(), SLUG)
-    assert rows(database, "SELECT slug FROM tenant") == [(SLUG,)]
+    # The town, and the national operator's own tenant for the studio's analyst.
+    assert sorted(rows(database, "SELECT slug FROM tenant")) == [(SLUG,), (OPERATOR_TENANT,)]
     assert sorted(r[0] for r in rows(database, "SELECT service_id FROM enabled_service")) == SERVICE_IDS
     usernames = [r[0] for r in rows(database, "SELECT username FROM app_user")]
-    assert sorted(usernames) == sorted(a.username for a in accounts)
+    assert sorted(usernames) == sorted([*(a.username for a in accounts), OPERATOR_USERNAME])
     grants = rows(database, "SELECT user_id, role FROM role_grant")
-    assert len(grants) == len(set(grants)) == sum(len(a.roles) for a in accounts)
+    assert len(grants) == len(set(grants)) == sum(len(a.roles) for a in accounts) + 1
