@@ -16,6 +16,12 @@ class Tenant(Model):
     kind = fields.CharField(max_length=20)  # municipality | subdistrict | provincial
     province = fields.CharField(max_length=100)
     reference_prefix = fields.CharField(max_length=6)  # e.g. MH in MH-2569-000123
+    # The national register's code of the administration; empty for tenants made before the register.
+    # These four columns came after tenants existed: db_default fills the rows already there.
+    code = fields.CharField(max_length=20, default="", db_default="")
+    kind_th = fields.CharField(max_length=30, default="", db_default="")  # เทศบาลนคร … อบต., อบจ.
+    district = fields.CharField(max_length=100, default="", db_default="")  # อำเภอ
+    postcode = fields.CharField(max_length=5, default="", db_default="")
     address_th = fields.TextField(default="")
     boundary = fields.JSONField(null=True)  # GeoJSON Polygon/MultiPolygon
     logo_blob = fields.CharField(max_length=200, null=True)
@@ -24,6 +30,8 @@ class Tenant(Model):
 
     class Meta:
         table = "tenant"
+        # An index of the model, not db_index: a column added later gets no index from db_index.
+        indexes = (("code",),)
 
 
 class EnabledService(Model):
@@ -681,3 +689,23 @@ class DataRequest(Model):
     class Meta:
         table = "data_request"
         indexes = (("tenant_id", "subject_hash"),)
+
+
+class SetupToken(Model):
+    """A one-time link with which a new administrator chooses a password, stored as its SHA-256 digest.
+
+    Good for one use before ``expires_at``: ``used_at`` is set by a conditional UPDATE, so the
+    link opened twice at once sets one password.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="setup_tokens", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="setup_tokens", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "setup_token"
+        indexes = (("tenant_id", "user_id"),)
