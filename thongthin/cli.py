@@ -902,3 +902,8 @@ def messages_log(tenant_slug: str, reference: str) -> None:
         )
     if not log:
         click.echo("no messages")
+
+
+from thongthin.cli_tenants import tenant as _tenant_group  # noqa: E402
+
+main.add_command(_tenant_group)

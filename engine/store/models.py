@@ -16,6 +16,12 @@ class Tenant(Model):
     kind = fields.CharField(max_length=20)  # municipality | subdistrict | provincial
     province = fields.CharField(max_length=100)
     reference_prefix = fields.CharField(max_length=6)  # e.g. MH in MH-2569-000123
+    # The national register's code of the administration; empty for tenants made before the register.
+    # These four columns came after tenants existed: db_default fills the rows already there.
+    code = fields.CharField(max_length=20, default="", db_default="")
+    kind_th = fields.CharField(max_length=30, default="", db_default="")  # เทศบาลนคร … อบต., อบจ.
+    district = fields.CharField(max_length=100, default="", db_default="")  # อำเภอ
+    postcode = fields.CharField(max_length=5, default="", db_default="")
     address_th = fields.TextField(default="")
     boundary = fields.JSONField(null=True)  # GeoJSON Polygon/MultiPolygon
     logo_blob = fields.CharField(max_length=200, null=True)
@@ -24,6 +30,8 @@ class Tenant(Model):
 
     class Meta:
         table = "tenant"
+        # An index of the model, not db_index: a column added later gets no index from db_index.
+        indexes = (("code",),)
 
 
 class EnabledService(Model):
@@ -57,8 +65,9 @@ class User(Model):
     # The TOTP time step of the last accepted code: a code is accepted once, never replayed.
     totp_last_step = fields.BigIntField(null=True)
     # Where the officer is told of work (role notifications, the daily digest); empty: the desk only.
-    email = fields.CharField(max_length=254, default="")
-    digest = fields.CharField(max_length=16, default="email")  # email | off
+    # Added after officers existed: db_default fills the rows already there.
+    email = fields.CharField(max_length=254, default="", db_default="")
+    digest = fields.CharField(max_length=16, default="email", db_default="email")  # email | off
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -127,7 +136,7 @@ class Submission(Model):
     # When the personal data was removed (retention ended, or an erasure request); the register row stays.
     anonymised_at = fields.DatetimeField(null=True)
     # Channels the applicant asked us to stop sending messages on (e.g. ["sms"]).
-    stopped_channels = fields.JSONField(default=list)
+    stopped_channels = fields.JSONField(default=list, db_default="[]")
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -385,7 +394,8 @@ class FeeAccount(Model):
     holder = fields.CharField(max_length=300, default="")
     phone = fields.CharField(max_length=32, default="")
     address = fields.CharField(max_length=500, default="")
-    address_parts = fields.JSONField(default=dict)  # the address as answered: house_no, moo, …, postcode
+    # The address as answered (house_no, moo, …, postcode), for pages that show only part of it.
+    address_parts = fields.JSONField(default=dict, db_default="{}")
     first_period = fields.CharField(max_length=7, default="")  # BE year-month of the first bill
     active = fields.BooleanField(default=True)
     submission = fields.ForeignKeyField(
@@ -717,3 +727,23 @@ class ServiceDraft(Model):
 
     class Meta:
         table = "service_draft"
+
+
+class SetupToken(Model):
+    """A one-time link with which a new administrator chooses a password, stored as its SHA-256 digest.
+
+    Good for one use before ``expires_at``: ``used_at`` is set by a conditional UPDATE, so the
+    link opened twice at once sets one password.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant = fields.ForeignKeyField("models.Tenant", related_name="setup_tokens", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="setup_tokens", on_delete=fields.CASCADE)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "setup_token"
+        indexes = (("tenant_id", "user_id"),)

@@ -18,17 +18,17 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='email',
-            field=fields.CharField(default='', max_length=254),
+            field=fields.CharField(default='', db_default='', max_length=254),
         ),
         ops.AddField(
             model_name='User',
             name='digest',
-            field=fields.CharField(default='email', max_length=16),
+            field=fields.CharField(default='email', db_default='email', max_length=16),
         ),
         ops.AddField(
             model_name='Submission',
             name='stopped_channels',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=list, db_default='[]', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.CreateModel(
             name='Delivery',

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     """The catalog's published versions and the studio's drafts in the database; fee accounts keep
     their address as answered."""
 
-    dependencies = [('models', '0010_messages')]
+    dependencies = [('models', '0011_tenant_register')]
 
     initial = False
 
@@ -48,6 +48,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='FeeAccount',
             name='address_parts',
-            field=fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=dict, db_default='{}', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
     ]
