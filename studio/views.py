@@ -12,7 +12,7 @@ from admin.forms import ErrorItem, flash_key
 from engine.definitions import UnknownService
 from engine.definitions import editing as edits
 from engine.definitions.diff import form_fields
-from engine.services import catalog, operators, studio
+from engine.services import catalog, onboarding, operators, studio, tenants
 from engine.services.errors import AuthenticationFailed, CatalogError, DefinitionRefused
 from engine.services.throttle import TooManyAttempts
 from engine.workflow.diagram import to_svg
@@ -660,3 +660,107 @@ def delete(service_id: str) -> Any:
     platform().db(studio.delete_draft(service_id))
     flash_key("studio.deleted", service=service_id)
     return redirect(url_for("studio.index"))
+
+
+# --- municipalities ------------------------------------------------------------------------------
+
+
+def _tenants_page(*, errors: list[ErrorItem] | None = None, created: Any = None, status: int = 200) -> Any:
+    rows = [t for t in platform().db(onboarding.list_tenants()) if t["slug"] != operators.OPERATOR_TENANT]
+    services = [
+        (definition.id, version, definition.service.title)
+        for definition in platform().catalog
+        for version in reversed(platform().catalog.versions_of(definition.id))
+    ]
+    return (
+        render_template(
+            "studio/tenants.html",
+            tenants=rows,
+            services=services,
+            kinds=onboarding.KINDS,
+            created=created,
+            errors=errors or [],
+            values=request.form if request.method == "POST" else {},
+        ),
+        status,
+    )
+
+
+@blueprint.get("/tenants")
+def tenants_page() -> Any:
+    return _tenants_page()
+
+
+@blueprint.post("/tenants")
+def create_tenant() -> Any:
+    """A new municipality and, when named, its administrator's one-time set-up link (shown once)."""
+    try:
+        created = platform().db(
+            onboarding.create_tenant(
+                _form("slug", 40),
+                name_th=_form("name_th", 200),
+                name_en=_form("name_en", 200),
+                kind=_form("kind", 40),
+                province=_form("province", 100),
+                district=_form("district", 100),
+                code=_form("code", 20),
+                admin_username=_form("admin", 80) or None,
+            )
+        )
+    except onboarding.OnboardingError as error:
+        problems = getattr(error, "problems", None) or []
+        items = [ErrorItem(p.field if getattr(p, "field", "") else "slug", text=p.message) for p in problems]
+        return _tenants_page(errors=items or [ErrorItem("slug", text=str(error))], status=422)
+    link = None
+    if created.setup_token:
+        link = url_for("admin.setup", tenant=created.tenant.slug, token=created.setup_token, _external=True)
+    return _tenants_page(created={"tenant": created.tenant, "link": link}, status=201)
+
+
+@blueprint.post("/tenants/import")
+def import_tenants() -> Any:
+    """The national register's rows (CSV), all of them or none."""
+    upload = request.files.get("register")
+    content = upload.read(onboarding.MAX_REGISTER_BYTES + 1) if upload else b""
+    try:
+        rows = onboarding.read_register_csv(content)
+        result = platform().db(onboarding.import_tenants(rows))
+    except onboarding.OnboardingError as error:
+        problems = getattr(error, "problems", None) or []
+        items = [
+            ErrorItem("register", text=f"{_t('studio.tenants.line', line=str(p.line))} {p.message}")
+            for p in problems[:50]
+        ]
+        return _tenants_page(errors=items or [ErrorItem("register", text=str(error))], status=422)
+    flash_key("studio.tenants.imported", created=str(len(result.created)), skipped=str(len(result.skipped)))
+    return redirect(url_for("studio.tenants_page"))
+
+
+@blueprint.post("/tenants/enable")
+def enable_for_tenants() -> Any:
+    """Offer one published version in the municipalities ticked (or in all of them)."""
+    service_id, _, version = _form("service", 100).partition("@")
+    try:
+        definition = platform().definition(service_id, version or None)
+    except UnknownService:
+        return _tenants_page(errors=[ErrorItem("service", "studio.tenants.error.service")], status=422)
+    every = [
+        t["slug"] for t in platform().db(onboarding.list_tenants()) if t["slug"] != operators.OPERATOR_TENANT
+    ]
+    chosen = (
+        every
+        if request.form.get("all") == "yes"
+        else [s for s in request.form.getlist("tenant")[:10_000] if s in every]
+    )
+    if not chosen:
+        return _tenants_page(errors=[ErrorItem("tenants", "studio.tenants.error.none")], status=422)
+    done = platform().db(tenants.enable_in(chosen, definition))
+    flash_key(
+        "studio.tenants.enabled",
+        service=definition.service.title.get(current_language()),
+        version=definition.version,
+        count=str(len(done.changed)),
+    )
+    for slug, why in done.refused.items():
+        flash_key("studio.tenants.refused", tenant=slug, reason=why)
+    return redirect(url_for("studio.tenants_page"))

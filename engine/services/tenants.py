@@ -125,3 +125,31 @@ def check_parameters(definition: ServiceDefinition, parameters: dict[str, Any]) 
             raise InvalidParameters(f"{definition.id} has no fee {fee_id!r}")
         if not fee.local:
             raise InvalidParameters(f"fee {fee_id!r} is set by national law and cannot be changed locally")
+
+
+@dataclass(frozen=True)
+class BulkEnabled:
+    """What enabling one version in many municipalities did: moved or newly offered, and refusals."""
+
+    changed: list[VersionChange]
+    refused: dict[str, str]  # slug -> why (local rates that no longer fit the version's fees)
+
+
+async def enable_in(slugs: list[str], definition: ServiceDefinition) -> BulkEnabled:
+    """Offer ``definition`` at its version in every municipality of ``slugs``, each on its own.
+
+    A municipality whose local rates do not fit the version is left as it was and named in
+    ``refused``. Raises :class:`TenantNotFound` for an unknown slug (then nothing is changed).
+    """
+    found = {t.slug: t for t in await Tenant.filter(slug__in=slugs)}
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        raise TenantNotFound(unknown[0])
+    changed: list[VersionChange] = []
+    refused: dict[str, str] = {}
+    for slug in slugs:
+        try:
+            changed.append(await enable_version(found[slug], definition))
+        except InvalidParameters as error:
+            refused[slug] = str(error)
+    return BulkEnabled(changed, refused)

@@ -443,3 +443,70 @@ def test_an_analyst_builds_a_hall_booking_in_the_pages_and_a_municipality_issues
     pdf = platform.blobs.get(issued[0].blob_key)
     report = verify_pdf(pdf, pki.trust_roots())
     assert report.status == "valid", report
+
+
+def test_the_operator_adds_imports_and_equips_municipalities_in_the_studio(
+    app: Any, platform: Any, analyst: str
+):
+    from tests.integration.test_tenant_onboarding import register, three_rows
+
+    client = studio_client(app, analyst)
+    page = "/studio/tenants"
+    assert client.get(page).status_code == 200
+    slug = f"new{uuid.uuid4().hex[:6]}"
+    created = post(
+        client,
+        page,
+        page,
+        slug=slug,
+        name_th="เทศบาลตำบลทดลอง",
+        province="เชียงใหม่",
+        kind="เทศบาลตำบล",
+        admin=f"{slug}.admin",
+    )
+    html = created.get_data(as_text=True)
+    assert created.status_code == 201 and f'data-created="{slug}"' in html
+    link = re.search(r"<code data-setup-link>([^<]+)</code>", html)
+    assert link and f"/{slug}/admin/setup/" in link.group(1)
+    refused = post(client, page, page, slug=slug, name_th="ซ้ำ", province="เชียงใหม่", kind="เทศบาลตำบล")
+    assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
+
+    rows = three_rows()
+    imported = client.post(
+        f"{page}/import",
+        data={
+            "csrf_token": csrf_token(client, page),
+            "register": (io.BytesIO(register(rows)), "register.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 302
+    rows[1][1] = "สภาตำบล"  # not a kind of local administration any more
+    broken = client.post(
+        f"{page}/import",
+        data={
+            "csrf_token": csrf_token(client, page),
+            "register": (io.BytesIO(register(rows)), "register.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert broken.status_code == 422 and "บรรทัดที่ 3" in broken.get_data(as_text=True)
+
+    listed = client.get(page).get_data(as_text=True)
+    imported_slugs = re.findall(r'data-tenant="(t\d+)"', listed)
+    chosen = [
+        slug,
+        *[s for s in imported_slugs if s.removeprefix("t") in {r[0] for r in three_rows_codes(rows)}],
+    ]
+    enabled = client.post(
+        f"{page}/enable",
+        data={"csrf_token": csrf_token(client, page), "service": "complaint", "tenant": chosen},
+    )
+    assert enabled.status_code == 302
+    offered = platform.db(tenants.enabled_services(platform.db(tenants.get_tenant(slug))))
+    assert [e.service_id for e in offered] == ["complaint"]
+    for other in chosen[1:]:
+        assert [
+            e.service_id
+            for e in platform.db(tenants.enabled_services(platform.db(tenants.get_tenant(other))))
+        ] == ["complaint"]
