@@ -163,6 +163,7 @@ def _draft_page(view: studio.DraftView, *, errors: list[ErrorItem] | None = None
             suggested=studio.suggested_version(view, current),
             diagram=to_svg(view.definition.workflow, current_language()) if view.definition else "",
             widgets=WIDGETS,
+            data_roles=DATA_ROLES,
             categories=CATEGORIES,
             pointers=pointers,
             roles=roles,
@@ -764,3 +765,42 @@ def enable_for_tenants() -> Any:
     for slug, why in done.refused.items():
         flash_key("studio.tenants.refused", tenant=slug, reason=why)
     return redirect(url_for("studio.tenants_page"))
+
+
+DATA_ROLES = (
+    "applicant_name",
+    "national_id",
+    "phone",
+    "email",
+    "address",
+    "premises_address",
+    "location",
+    "account_holder",
+    "start_month",
+    "document_subject",
+)
+
+
+@blueprint.post("/drafts/<service_id>/roles")
+def edit_roles(service_id: str) -> Any:
+    """Which answers are the applicant's name, phone, address, … (``thongthin check`` checks each)."""
+
+    def change(documents: edits.Documents) -> edits.Documents:
+        roles: dict[str, Any] = {}
+        for role in DATA_ROLES:
+            pointers = [p[:200] for p in request.form.getlist(role)[:5] if p]
+            if pointers:
+                roles[role] = pointers[0] if len(pointers) == 1 else pointers
+        prefix = _form("account_prefix", 4).upper()
+        if prefix:
+            roles["account_prefix"] = prefix
+        result = edits.set_data_roles(documents, roles)
+        retention = _form("retention", 20)
+        if retention:
+            result["service.json"]["pdpa"]["retention"] = retention
+        purpose = (_form("purpose_th", MAX_TEXT), _form("purpose_en", MAX_TEXT))
+        if purpose[0]:
+            result["service.json"]["pdpa"]["purpose"] = {"th": purpose[0], "en": purpose[1] or purpose[0]}
+        return result
+
+    return _apply(service_id, _documents_only(change), "roles")

@@ -455,3 +455,13 @@ def fill_examples(files: dict[str, str], spec: FieldSpec) -> dict[str, str]:
         node[segments[-1]] = value
         result[name] = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return result
+
+
+def set_data_roles(documents: Documents, roles: dict[str, Any]) -> Documents:
+    """Replace the service's data roles (which answers billing, documents and messages rely on)."""
+    result = _copy(documents)
+    if roles:
+        result["service.json"]["data_roles"] = roles
+    else:
+        result["service.json"].pop("data_roles", None)
+    return result

@@ -397,6 +397,14 @@ def test_an_analyst_builds_a_hall_booking_in_the_pages_and_a_municipality_issues
     html = client.get(page).get_data(as_text=True)
     assert "data-problems-none" in html, re.findall(r"<li><code>.*?</li>", html)[:10]
     assert "<svg" in html and 'data-state="awaiting_mayor"' in html
+
+    # Data roles: a phone that is not a phone field is named as a problem at its pointer, then fixed.
+    roles = {"applicant_name": "/petitioner/name", "phone": "/petition/subject", "retention": "P2Y"}
+    ok(post(client, f"{page}/roles", page, **roles))
+    html = client.get(page).get_data(as_text=True)
+    assert "service.json:/data_roles/phone" in html and "phone widget" in html
+    ok(post(client, f"{page}/roles", page, **{**roles, "phone": "/petitioner/phone"}))
+    assert "data-problems-none" in client.get(page).get_data(as_text=True)
     preview = client.get(f"{page}/preview/booking")
     assert preview.status_code == 200 and "วันที่ขอใช้สถานที่" in preview.get_data(as_text=True)
     errors = post(client, f"{page}/preview/booking", f"{page}/preview/booking")
