@@ -804,3 +804,48 @@ def edit_roles(service_id: str) -> Any:
         return result
 
     return _apply(service_id, _documents_only(change), "roles")
+
+
+@blueprint.get("/drafts/<service_id>/documents/<document_id>.pdf")
+def document_preview(service_id: str, document_id: str) -> Any:
+    """The document as it would be issued, from an example submission; unsigned, marked as a specimen
+    by its number and reference."""
+    from datetime import date
+
+    from engine.thaidate import buddhist_year
+    from renderers.documents import DocumentError, DocumentTenant, render_document
+
+    view = _view(service_id)
+    definition = studio.rendering_definition(view, platform().catalog, platform().catalog_cache / "drafts")
+    if definition is None or definition.service.document(document_id) is None:
+        return _draft_page(view, errors=[ErrorItem("documents", "studio.preview.broken")], status=422)
+    example_names = sorted(n for n in (view.draft.files or {}) if n.startswith("examples/valid-"))
+    chosen = request.args.get("example", "")
+    name = (
+        f"examples/{chosen}"
+        if f"examples/{chosen}" in example_names
+        else (example_names[0] if example_names else "")
+    )
+    data = json.loads(view.draft.files[name]) if name else {}
+    today = date.today()
+    try:
+        pdf = render_document(
+            definition,
+            document_id,
+            data,
+            tenant=DocumentTenant(
+                _t("studio.specimen.tenant"), "Specimen municipality", _t("studio.specimen.address")
+            ),
+            number=f"0/{buddhist_year(today)}",
+            issued_on=today,
+            verify_url=url_for("studio.draft", service_id=service_id, _external=True),
+            reference=f"XX-{buddhist_year(today)}-000000",
+            submitted_on=today,
+        )
+    except DocumentError as error:
+        return _draft_page(view, errors=[ErrorItem("documents", text=str(error))], status=422)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'},
+    )

@@ -480,3 +480,17 @@ async def import_zip(content: bytes, catalog: Catalog, *, by: str = "") -> Draft
     await delete_draft(service_id)
     await create_draft(service_id, catalog, by=by)
     return await save_draft(service_id, bundle.documents, catalog, files=bundle.files, by=by)
+
+
+def rendering_definition(view: DraftView, catalog: Catalog, cache: Path) -> ServiceDefinition | None:
+    """The draft's definition read from a folder that stays (templates are read when rendering);
+    None while the draft has problems."""
+    from engine.definitions.loader import load_service
+
+    if view.problems:
+        return None
+    problems: list[Problem] = []
+    definition = load_service(
+        view.bundle.materialise(cache), catalog.roles, problems, check_example_files=False
+    )
+    return None if problems else definition

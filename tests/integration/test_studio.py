@@ -410,6 +410,10 @@ def test_an_analyst_builds_a_hall_booking_in_the_pages_and_a_municipality_issues
     errors = post(client, f"{page}/preview/booking", f"{page}/preview/booking")
     assert errors.status_code == 422 and "กรุณา" in errors.get_data(as_text=True)
 
+    specimen = client.get(f"{page}/documents/permit.pdf")
+    assert specimen.status_code == 200 and specimen.data.startswith(b"%PDF-")
+    assert "หนังสืออนุญาตให้ใช้สถานที่" in pdf_text(specimen.data)
+
     ok(post(client, f"{page}/publish", page, version="1.0.0", changelog="บริการใหม่: ขอใช้อาคารสถานที่สาธารณะ"))
     assert platform.db(PublishedService.filter(service_id=service_id).count()) == 1
 
@@ -516,3 +520,10 @@ def test_the_operator_adds_imports_and_equips_municipalities_in_the_studio(
             e.service_id
             for e in platform.db(tenants.enabled_services(platform.db(tenants.get_tenant(other))))
         ] == ["complaint"]
+
+
+def pdf_text(pdf: bytes) -> str:
+    import subprocess
+
+    done = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, timeout=60, check=True)
+    return done.stdout.decode("utf-8")
