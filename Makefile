@@ -25,6 +25,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Debian packages the tests use (Chromium, poppler, NSS tools, SoftHSM2; installed as root when
 # missing) and PostgreSQL on 127.0.0.1:5432 (started when it is installed but stopped).

@@ -519,8 +519,10 @@ def check_examples(definition: ServiceDefinition, folder: Path | None) -> Iterat
         kinds[kind] += 1
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            yield Problem(path, "", f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
+        except json.JSONDecodeError as broken:
+            yield Problem(
+                path, "", f"invalid JSON at line {broken.lineno} column {broken.colno}: {broken.msg}"
+            )
             continue
         errors = validate_submission(definition, data)
         if kind == "valid":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,7 +176,7 @@ def _ref_pointer(form: Any, type_name: str) -> str:
         if isinstance(node, dict):
             if node.get("$ref") == target:
                 return [*path, "$ref"]
-            items = node.items()
+            items: Iterable[tuple[str, Any]] = node.items()
         elif isinstance(node, list):
             items = ((str(i), v) for i, v in enumerate(node))
         else:

@@ -285,7 +285,8 @@ class WorkflowSpec(Spec):
         """The transition ``action`` (the one from ``state`` when given and there is one)."""
         candidates = [t for t in self.transitions if t.action == action]
         preferred = [t for t in candidates if state in t.from_]
-        return (preferred or candidates or [None])[0]
+        found = preferred or candidates
+        return found[0] if found else None
 
     def ends_matter(self, transition: Transition) -> bool:
         """Whether ``transition`` closes the application for good (asked to be confirmed first)."""

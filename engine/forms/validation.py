@@ -38,6 +38,11 @@ class FieldInfo:
     order: int
 
 
+def _schema(error: ValidationError) -> Mapping[str, Any]:
+    """The schema that refused (jsonschema's types also allow a boolean or no schema)."""
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
 @dataclass
 class CompiledForm:
     """A form schema ready to validate submissions, with the labels its messages use."""
@@ -100,9 +105,9 @@ class CompiledForm:
                 child = jsonpointer.child(pointer, name)
                 info = self.info(child)
                 if info is not None and info.widget == "thai-address":
-                    yield from self._required(child, error.schema)
+                    yield from self._required(child, _schema(error))
                 else:
-                    yield self._field_error(child, "required", True, None, error.schema)
+                    yield self._field_error(child, "required", True, None, _schema(error))
             return
         if keyword in ("additionalProperties", "unevaluatedProperties"):
             for name in self._unexpected(error):
@@ -111,7 +116,7 @@ class CompiledForm:
                 )
                 yield FieldError(jsonpointer.child(pointer, name), th, en, "additionalProperties")
             return
-        yield self._field_error(pointer, keyword, error.validator_value, error.instance, error.schema)
+        yield self._field_error(pointer, keyword, error.validator_value, error.instance, _schema(error))
 
     def _required(self, pointer: str, parent_schema: Mapping[str, Any]) -> Iterator[FieldError]:
         """A missing answer; a missing group whose questions the form asks one by one is reported per question."""
@@ -150,7 +155,8 @@ class CompiledForm:
     def _missing(error: ValidationError) -> Iterable[str]:
         instance = error.instance if isinstance(error.instance, dict) else {}
         value = error.validator_value
-        names = value if isinstance(value, list) else [n for deps in value.values() for n in deps]
+        dependencies = value.values() if isinstance(value, Mapping) else []
+        names = value if isinstance(value, list) else [n for deps in dependencies for n in deps]
         # jsonschema yields one error per missing property; its message names which.
         missing = [n for n in names if n not in instance]
         named = [n for n in missing if repr(n) in error.message]
@@ -159,8 +165,8 @@ class CompiledForm:
     @staticmethod
     def _unexpected(error: ValidationError) -> Iterable[str]:
         instance = error.instance if isinstance(error.instance, dict) else {}
-        declared = error.schema.get("properties", {})
-        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        declared = _schema(error).get("properties", {})
+        patterns = [re.compile(p) for p in _schema(error).get("patternProperties", {})]
         # Lazily: the caller stops after the first few of a million unexpected names.
         return (
             name for name in instance if name not in declared and not any(p.search(name) for p in patterns)

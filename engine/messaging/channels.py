@@ -56,8 +56,12 @@ class Outgoing:
 
 
 class Channel(Protocol):
-    name: str
-    retry: RetryPolicy
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def retry(self) -> RetryPolicy: ...
+
     config_schema: ClassVar[dict[str, Any]]
 
     def send(self, message: Outgoing) -> str: ...

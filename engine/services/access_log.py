@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 from engine.errors import ThongthinError
 from engine.services import secrets
 from engine.store.models import AccessLogEntry, SubjectIndex, Submission, Tenant, User
+from engine.store.queries import flat
 
 GENESIS = "0" * 64
 # Actions (AccessLogEntry.action).
@@ -70,8 +71,8 @@ def _chain(prev_hash: str, fields: dict[str, Any]) -> str:
 
 async def subjects_of(submission: Submission) -> list[str]:
     return list(
-        await SubjectIndex.filter(tenant_id=submission.tenant_id, submission_id=submission.id).values_list(
-            "subject_hash", flat=True
+        await flat(
+            SubjectIndex.filter(tenant_id=submission.tenant_id, submission_id=submission.id), "subject_hash"
         )
     )
 
@@ -170,10 +171,11 @@ class Look:
 
 async def who_looked(tenant: Tenant, national_id: str) -> tuple[list[str], list[Look]]:
     """The references of a citizen's applications, and every recorded look at them, newest first."""
-    references = list(
-        await SubjectIndex.filter(tenant_id=tenant.id, subject_hash=subject_hash(national_id))
-        .order_by("submission_id")
-        .values_list("submission__reference", flat=True)
+    references = await flat(
+        SubjectIndex.filter(tenant_id=tenant.id, subject_hash=subject_hash(national_id)).order_by(
+            "submission_id"
+        ),
+        "submission__reference",
     )
     if not references:
         return [], []

@@ -15,6 +15,7 @@ from engine.services import secrets, throttle
 from engine.services.errors import AuthenticationFailed, WeakPassword
 from engine.store.bounds import could_be_key, max_length
 from engine.store.models import AccountEvent, ApiToken, RoleGrant, Tenant, User
+from engine.store.queries import flat
 
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login with an unknown username like that of a wrong password.
@@ -110,7 +111,7 @@ async def revoke_role(user: User, role: str) -> None:
 
 
 async def roles_of(user: User) -> set[str]:
-    return set(await RoleGrant.filter(tenant_id=user.tenant_id, user=user).values_list("role", flat=True))
+    return set(await flat(RoleGrant.filter(tenant_id=user.tenant_id, user=user), "role"))
 
 
 def _login_limits(tenant_slug: str, username: str, address: str) -> list[tuple[throttle.Limit, str]]:
@@ -146,8 +147,8 @@ async def authenticate(
     for limit, key in limits:  # every key counted, even when an earlier one refuses
         try:
             await throttle.take(limit, key, now=now)
-        except throttle.TooManyAttempts as refused:
-            refusals.append(refused)
+        except throttle.TooManyAttempts as refusal:
+            refusals.append(refusal)
     for refused in refusals:
         if refused.limit is throttle.LOGIN_ACCOUNT and refused.first_refusal:
             await _record_lockout(tenant_slug, username, address, refused, now=now)

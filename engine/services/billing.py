@@ -699,7 +699,7 @@ async def find_account(tenant: Tenant, text: str) -> FeeAccount:
     found = await FeeAccount.get_or_none(tenant=tenant, number=number) if number else None
     if found is None:
         bill = await Bill.filter(tenant=tenant, ref1=reference_code(text), account_id__isnull=False).first()
-        found = await FeeAccount.get_or_none(tenant=tenant, id=bill.account_id) if bill else None  # type: ignore[attr-defined]
+        found = await FeeAccount.get_or_none(tenant=tenant, id=bill.account_id) if bill else None
     if found is None:
         raise AccountNotFound(f"no account {text!r}")
     return found

@@ -262,7 +262,7 @@ class PaymentDetail:
 async def payment_detail(tenant: Tenant, payment_id: int) -> PaymentDetail:
     """One payment of ``tenant`` and where its money went; raises :class:`PaymentNotFound` for any other."""
     payment = await payments.get_payment(tenant, payment_id)
-    account_id = payment.account_id  # type: ignore[attr-defined]
+    account_id = payment.account_id
     account = await FeeAccount.get_or_none(tenant=tenant, id=account_id) if account_id else None
     allocations = (
         await PaymentAllocation.filter(tenant=tenant, payment=payment).order_by("id").prefetch_related("bill")

@@ -24,6 +24,7 @@ from engine.definitions.loader import is_service_folder, load_service, version_k
 from engine.effects import Registry
 from engine.services.errors import CatalogVersionConflict, DefinitionRefused
 from engine.store.models import EnabledService, PublishedService, Submission
+from engine.store.queries import flat
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
@@ -231,7 +232,7 @@ async def find_version(service_id: str, version: str | None = None) -> Published
     if version is not None:
         rows = [r for r in rows if r.version == version]
     if not rows:
-        known = await PublishedService.all().distinct().values_list("service_id", flat=True)
+        known = await flat(PublishedService.all().distinct(), "service_id")
         name = f"{service_id}@{version}" if version else service_id
         raise UnknownService(name, sorted(set(known)))
     return max(rows, key=lambda r: version_key(r.version))

@@ -56,7 +56,7 @@ async def reserve_receipt(job: EffectJob, bill: Bill, holder: str) -> IssuedDocu
         title_th=RECEIPT_TITLE[0],
         title_en=RECEIPT_TITLE[1],
         holder=holder,
-        submission_id=job.submission_id,  # type: ignore[attr-defined]
+        submission_id=job.submission_id,
         bill=bill,
     )
 
@@ -81,7 +81,7 @@ async def _reserve(job: EffectJob, **values: Any) -> IssuedDocument:
 async def receipts_of(tenant_id: int, bill_ids: list[int]) -> dict[int, IssuedDocument]:
     """The issued receipts of these bills, by bill."""
     found = await IssuedDocument.filter(tenant_id=tenant_id, bill_id__in=bill_ids, status="issued")
-    return {d.bill_id: d for d in found}  # type: ignore[attr-defined]
+    return {d.bill_id: d for d in found if d.bill_id is not None}
 
 
 def file_name(document: IssuedDocument) -> str:

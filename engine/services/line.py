@@ -34,6 +34,7 @@ from engine.messaging.channels import LinePushChannel, post_json
 from engine.services import sealing, throttle
 from engine.services.catalog_search import CatalogIndex
 from engine.store.models import EffectJob, EnabledService, LineLink, Submission, Tenant
+from engine.store.queries import flat
 
 log = logging.getLogger(__name__)
 EVENTS_JOB = "line_events"
@@ -292,9 +293,7 @@ class EventHandler:
         return "\n".join(lines)
 
     async def from_catalog(self, tenant: Tenant, question: str) -> str:
-        enabled = set(
-            await EnabledService.filter(tenant=tenant, enabled=True).values_list("service_id", flat=True)
-        )
+        enabled = set(await flat(EnabledService.filter(tenant=tenant, enabled=True), "service_id"))
         matches = self.index().answer(question, among=enabled)
         phone = str((tenant.settings or {}).get("phone", "")).strip()
         office = f" หรือโทร {phone}" if phone else ""

@@ -13,6 +13,7 @@ applicant asked us to stop that channel) or ``unavailable`` (the channel is not 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
@@ -46,6 +47,7 @@ from engine.store.models import (
     TrackingToken,
     User,
 )
+from engine.store.queries import flat
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -207,9 +209,9 @@ async def enqueue(
         )
         if not created or submission is None or definition is None:
             return notification
-        tenant = await Tenant.get(id=job.tenant_id).using_db(connection)
+        tenant = await Tenant.filter(id=job.tenant_id).using_db(connection).get()
         state = definition.workflow.states.get(submission.state)
-        base = {
+        base: dict[str, Any] = {
             "tenant": tenant,
             "reference": submission.reference,
             "service_title": definition.service.title,
@@ -422,7 +424,7 @@ async def queue_digests(
         if key in queued_today or key in looked_at:
             continue
         looked_at.add(key)
-        roles = await RoleGrant.filter(user_id=officer.id).values_list("role", flat=True)
+        roles = await flat(RoleGrant.filter(user_id=officer.id), "role")
         work = await desk.inbox(officer.tenant, definitions, list(roles), now=moment, limit=listed)
         overdue, soon = work.by_sla.get(desk.Sla.OVERDUE, 0), work.by_sla.get(desk.Sla.SOON, 0)
         if not overdue and not soon:
@@ -436,7 +438,7 @@ async def queue_digests(
                 soon=soon,
                 items=[i for i in work.items if i.sla in (desk.Sla.OVERDUE, desk.Sla.SOON)],
                 inbox_url=links.inbox(tenant),
-                desk_url=lambda reference, tenant=tenant: links.desk(tenant, reference),
+                desk_url=functools.partial(links.desk, tenant),
                 service_title=lambda service_id: titles.get(service_id, service_id),
             )
         )
@@ -552,7 +554,9 @@ async def stop(tenant: Tenant, key: str) -> Delivery:
     """
     delivery = await find(tenant, key)
     async with in_transaction() as connection:
-        submission = await Submission.get(id=delivery.submission_id).using_db(connection).select_for_update()
+        submission = (
+            await Submission.filter(id=delivery.submission_id).using_db(connection).select_for_update().get()
+        )
         stopped = sorted(set(submission.stopped_channels or []) | {delivery.channel})
         await Submission.filter(id=submission.id).using_db(connection).update(stopped_channels=stopped)
         await (

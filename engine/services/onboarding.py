@@ -27,6 +27,7 @@ from engine.services import accounts, secrets, tenants
 from engine.services.errors import ServiceError
 from engine.store.bounds import could_be_key
 from engine.store.models import EnabledService, SetupToken, Tenant, User
+from engine.store.queries import flat
 
 ADMIN_ROLE = "admin"
 SETUP_LIFETIME = timedelta(days=7)
@@ -324,7 +325,7 @@ def _free_prefix(slug: str, taken: set[str]) -> str:
 
 
 async def _taken_prefixes() -> set[str]:
-    return {p.upper() for p in await Tenant.all().values_list("reference_prefix", flat=True)}
+    return {p.upper() for p in await flat(Tenant.all(), "reference_prefix")}
 
 
 # --- creating ----------------------------------------------------------------------------------
@@ -391,7 +392,7 @@ async def create_tenant(
     return CreatedTenant(tenant, user, token, expires_at)
 
 
-def _tenant_fields(cleaned: Mapping[str, str]) -> dict[str, str]:
+def _tenant_fields(cleaned: Mapping[str, str]) -> dict[str, Any]:
     return {
         "slug": cleaned["slug"],
         "code": cleaned["code"],
@@ -612,7 +613,7 @@ async def _live_token(token: str, tenant: Tenant | None, now: datetime) -> Setup
     # Tokens we issue are 43 printable ASCII characters: the digest column's bound fits them.
     if could_be_key(token, SetupToken, "token_hash"):
         found = await SetupToken.get_or_none(token_hash=secrets.digest(token, scope=_SETUP_SCOPE))
-    if found is None or (tenant is not None and found.tenant_id != tenant.id):  # type: ignore[attr-defined]
+    if found is None or (tenant is not None and found.tenant_id != tenant.id):
         raise SetupTokenUnknown()
     if found.used_at is not None:
         raise SetupTokenUsed()
@@ -628,7 +629,7 @@ async def setup_token_user(token: str, *, tenant: Tenant | None = None, now: dat
     :class:`SetupTokenExpired` and :class:`SetupTokenUsed`.
     """
     found = await _live_token(token, tenant, now or datetime.now(UTC))
-    return await User.get(id=found.user_id)  # type: ignore[attr-defined]
+    return await User.get(id=found.user_id)
 
 
 async def use_setup_token(
@@ -647,8 +648,8 @@ async def use_setup_token(
     """
     moment = now or datetime.now(UTC)
     found = await _live_token(token, tenant, moment)
-    user = await User.get(id=found.user_id)  # type: ignore[attr-defined]
-    owner = tenant or await Tenant.get(id=user.tenant_id)  # type: ignore[attr-defined]
+    user = await User.get(id=found.user_id)
+    owner = tenant or await Tenant.get(id=user.tenant_id)
     accounts.check_new_password(password, user, tenant_slug=owner.slug)
     async with in_transaction():
         # A conditional UPDATE: of two uses at once, one finds the token unused.

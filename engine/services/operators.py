@@ -29,7 +29,7 @@ async def operator_tenant() -> Tenant:
 
 
 async def is_operator(user: User) -> bool:
-    tenant = await Tenant.get_or_none(id=user.tenant_id)  # type: ignore[attr-defined]
+    tenant = await Tenant.get_or_none(id=user.tenant_id)
     return (
         tenant is not None
         and tenant.slug == OPERATOR_TENANT

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -260,9 +260,11 @@ async def record_payment(
         raise InvalidPayment("source", f"unknown source {reported.source!r}")
     try:
         async with in_transaction() as connection:
-            existing = await Payment.get_or_none(
-                tenant=tenant, transaction_id=reported.transaction_id
-            ).using_db(connection)
+            existing = await (
+                Payment.filter(tenant=tenant, transaction_id=reported.transaction_id)
+                .using_db(connection)
+                .get_or_none()
+            )
             if existing is not None:
                 return _repeat(existing, reported)
             payment = Payment(
@@ -307,7 +309,7 @@ async def _targets(connection: Any, payment: Payment) -> tuple[list[Bill], int |
     On PostgreSQL concurrent payments of one bill wait for each other here (``FOR UPDATE``,
     in id order); SQLite serializes writers anyway.
     """
-    tenant_id = payment.tenant_id  # type: ignore[attr-defined]
+    tenant_id = payment.tenant_id
     exact = (
         await Bill.filter(tenant_id=tenant_id, ref1=payment.ref1, ref2=payment.ref2 or ARREARS_REF2)
         .exclude(status="cancelled")
@@ -316,7 +318,7 @@ async def _targets(connection: Any, payment: Payment) -> tuple[list[Bill], int |
         .using_db(connection)
     )
     if exact:
-        return exact, exact[0].account_id  # type: ignore[attr-defined]
+        return exact, exact[0].account_id
     any_bill = (
         await Bill.filter(tenant_id=tenant_id, ref1=payment.ref1, account_id__isnull=False)
         .using_db(connection)
@@ -324,7 +326,7 @@ async def _targets(connection: Any, payment: Payment) -> tuple[list[Bill], int |
     )
     if any_bill is None:
         return [], None
-    account_id: int = any_bill.account_id  # type: ignore[attr-defined]
+    account_id = cast(int, any_bill.account_id)  # a bill found by its account has one
     if payment.ref2 not in ("", ARREARS_REF2):
         return [], account_id  # a period not billed yet: held until its billing run
     arrears = (
@@ -350,7 +352,7 @@ async def _store(connection: Any, payment: Payment) -> None:
 async def _apply(connection: Any, payment: Payment) -> list[Bill]:
     """Allocate ``payment`` (stored here, new or held) to its bills, flag what is off; returns the bills it settled."""
     ordered, account_id = await _targets(connection, payment)
-    payment.account_id = account_id  # type: ignore[attr-defined]
+    payment.account_id = account_id
     if not ordered:
         payment.status, payment.problem = "held", "unknown_reference"
         await _store(connection, payment)
@@ -377,7 +379,7 @@ async def _apply(connection: Any, payment: Payment) -> list[Bill]:
     await _store(connection, payment)
     await PaymentAllocation.bulk_create(
         [
-            PaymentAllocation(tenant_id=payment.tenant_id, payment=payment, bill=bill, amount=shares[bill.id])  # type: ignore[attr-defined]
+            PaymentAllocation(tenant_id=payment.tenant_id, payment=payment, bill=bill, amount=shares[bill.id])
             for bill in ordered
             if bill.id in shares
         ],
@@ -400,12 +402,12 @@ async def _apply(connection: Any, payment: Payment) -> list[Bill]:
 
 
 async def _queue_receipt(connection: Any, bill: Bill, moment: datetime) -> None:
-    submission_id = bill.submission_id  # type: ignore[attr-defined]
-    if submission_id is None and bill.account_id is not None:  # type: ignore[attr-defined]
+    submission_id = bill.submission_id
+    if submission_id is None and bill.account_id is not None:
         account = await FeeAccount.get(id=bill.account_id).using_db(connection)  # type: ignore[attr-defined]
-        submission_id = account.submission_id  # type: ignore[attr-defined]
+        submission_id = account.submission_id
     await EffectJob.create(
-        tenant_id=bill.tenant_id,  # type: ignore[attr-defined]
+        tenant_id=bill.tenant_id,
         submission_id=submission_id,
         audit=None,
         type="issue_receipt",
@@ -449,7 +451,7 @@ async def record_counter_payment(job: EffectJob, submission: Submission | None) 
     """
     if submission is None:
         raise LookupError(f"job {job.id} has no submission")
-    entry = await AuditEntry.get(id=job.audit_id) if job.audit_id else None  # type: ignore[attr-defined]
+    entry = await AuditEntry.get(id=job.audit_id) if job.audit_id else None
     receipt = jsonpointer.resolve(entry.input, job.params.get("receipt", "/receipt_no"), "") if entry else ""
     tenant = await Tenant.get(id=job.tenant_id)
     bills = await Bill.filter(
@@ -609,7 +611,7 @@ async def advance_after_payment(
 
 
 async def _advance_settled(tenant: Tenant, settled: Iterable[Bill], definition_of: DefinitionOf) -> None:
-    for submission_id in {b.submission_id for b in settled if b.submission_id}:  # type: ignore[attr-defined]
+    for submission_id in {b.submission_id for b in settled if b.submission_id}:
         submission = await Submission.get(id=submission_id)
         try:
             await advance_after_payment(

@@ -80,7 +80,9 @@ def national_ids(definition: ServiceDefinition, data: Any) -> list[str]:
 
 def attachment_entries(definition: ServiceDefinition, data: Any) -> list[tuple[str, dict[str, Any]]]:
     """(pointer, entry) of every file the data lists, e.g. ``("/attachments/plans/0", {...})``."""
-    return _file_entries(data, [a.field for a in definition.service.form_attachments()])
+    return _file_entries(
+        data, [a.field for a in definition.service.form_attachments() if a.field is not None]
+    )
 
 
 def input_file_entries(transition: Transition, input: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -423,7 +425,9 @@ async def transition(
     """
     moment = now or now_utc()
     async with in_transaction() as connection:
-        submission = await Submission.get_or_none(tenant=tenant, reference=reference).using_db(connection)
+        submission = (
+            await Submission.filter(tenant=tenant, reference=reference).using_db(connection).get_or_none()
+        )
         if submission is None:
             raise SubmissionNotFound(reference)
         if expected_version is not None and expected_version != submission.version:
@@ -483,7 +487,7 @@ async def transition(
             .update(**changes)
         )
         if not updated:
-            current = await Submission.get(id=submission.id).using_db(connection)
+            current = await Submission.filter(id=submission.id).using_db(connection).get()
             raise StaleSubmission(reference, submission.version, current.version)
         if changes.get("closed") and definition.workflow.states[outcome.state].outcome in FEES_LAPSE:
             # A withdrawn or refused application owes nothing more: its unpaid fees are cancelled

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -23,9 +25,9 @@ class Tenant(Model):
     district = fields.CharField(max_length=100, default="", db_default="")  # อำเภอ
     postcode = fields.CharField(max_length=5, default="", db_default="")
     address_th = fields.TextField(default="")
-    boundary = fields.JSONField(null=True)  # GeoJSON Polygon/MultiPolygon
+    boundary: Any = fields.JSONField(null=True)  # GeoJSON Polygon/MultiPolygon
     logo_blob = fields.CharField(max_length=200, null=True)
-    settings = fields.JSONField(default=dict)
+    settings: Any = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -38,11 +40,14 @@ class EnabledService(Model):
     """A catalog service a tenant offers, pinned to one definition version, with local parameters."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="services", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="services", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     service_id = fields.CharField(max_length=64)
     version = fields.CharField(max_length=20)
     enabled = fields.BooleanField(default=True)
-    parameters = fields.JSONField(default=dict)  # {"fees": {...local rates}, "sla": {...}}
+    parameters: Any = fields.JSONField(default=dict)  # {"fees": {...local rates}, "sla": {...}}
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -54,7 +59,10 @@ class User(Model):
     """An officer or administrator of one tenant."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="users", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="users", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     # Unique per tenant: an administrator learns nothing of the usernames of other municipalities.
     username = fields.CharField(max_length=80)
     display_name = fields.CharField(max_length=200)
@@ -78,8 +86,14 @@ class User(Model):
 
 class RoleGrant(Model):
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="grants", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="grants", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="grants", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="grants", on_delete=fields.CASCADE
+    )
+    user_id: int
     role = fields.CharField(max_length=64)
 
     class Meta:
@@ -91,8 +105,14 @@ class ApiToken(Model):
     """A bearer token of an officer, stored as its SHA-256 digest."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="tokens", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="tokens", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="tokens", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="tokens", on_delete=fields.CASCADE
+    )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
@@ -105,7 +125,10 @@ class ReferenceCounter(Model):
     """The last reference number issued per tenant and Buddhist-Era year."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="counters", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="counters", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     year = fields.IntField()
     last_number = fields.IntField(default=0)
 
@@ -118,15 +141,18 @@ class Submission(Model):
     """One application: the data as submitted, where it stands in its workflow, and its deadlines."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="submissions", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="submissions", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     reference = fields.CharField(max_length=32)
     service_id = fields.CharField(max_length=64)
     service_version = fields.CharField(max_length=20)
-    data = fields.JSONField()
+    data: Any = fields.JSONField()
     state = fields.CharField(max_length=64)
     version = fields.IntField(default=1)  # optimistic locking: bumped by every change
-    votes = fields.JSONField(default=list)  # parallel approval votes of the current state
-    contact_hashes = fields.JSONField(default=list)  # the applicant's phone numbers and IDs, hashed
+    votes: Any = fields.JSONField(default=list)  # parallel approval votes of the current state
+    contact_hashes: Any = fields.JSONField(default=list)  # the applicant's phone numbers and IDs, hashed
     tracking_token_hash = fields.CharField(max_length=64)
     submitted_at = fields.DatetimeField()
     state_entered_at = fields.DatetimeField()
@@ -136,7 +162,7 @@ class Submission(Model):
     # When the personal data was removed (retention ended, or an erasure request); the register row stays.
     anonymised_at = fields.DatetimeField(null=True)
     # Channels the applicant asked us to stop sending messages on (e.g. ["sms"]).
-    stopped_channels = fields.JSONField(default=list, db_default="[]")
+    stopped_channels: Any = fields.JSONField(default=list, db_default="[]")
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -149,11 +175,14 @@ class Draft(Model):
     """An unfinished form of a citizen, saved per step and resumed by its secret token."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="drafts", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="drafts", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     service_id = fields.CharField(max_length=64)
     service_version = fields.CharField(max_length=20)
-    data = fields.JSONField(default=dict)
+    data: Any = fields.JSONField(default=dict)
     step = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -167,13 +196,18 @@ class Attachment(Model):
     """An uploaded file: its bytes live in the blob store under ``blob_key``."""
 
     id = fields.CharField(max_length=64, primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="attachments", on_delete=fields.CASCADE)
-    draft = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="attachments", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    draft: fields.ForeignKeyNullableRelation[Draft] = fields.ForeignKeyField(
         "models.Draft", related_name="attachments", null=True, on_delete=fields.SET_NULL
     )
-    submission = fields.ForeignKeyField(
+    draft_id: int | None
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="attachments", null=True, on_delete=fields.SET_NULL
     )
+    submission_id: int | None
     blob_key = fields.CharField(max_length=255)
     filename = fields.CharField(max_length=255)
     content_type = fields.CharField(max_length=100)
@@ -190,20 +224,27 @@ class AuditEntry(Model):
     """The append-only history of a submission: one row per state change or vote."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="audit", on_delete=fields.CASCADE)
-    submission = fields.ForeignKeyField("models.Submission", related_name="history", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="audit", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    submission: fields.ForeignKeyRelation[Submission] = fields.ForeignKeyField(
+        "models.Submission", related_name="history", on_delete=fields.CASCADE
+    )
+    submission_id: int
     seq = (
         fields.IntField()
     )  # the submission's version this entry created; unique, so races cannot both append
     action = fields.CharField(max_length=64)
     from_state = fields.CharField(max_length=64, null=True)
     to_state = fields.CharField(max_length=64)
-    actor = fields.ForeignKeyField(
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="actions", null=True, on_delete=fields.SET_NULL
     )
+    actor_id: int | None
     actor_label = fields.CharField(max_length=200, default="")
     role = fields.CharField(max_length=64)
-    input = fields.JSONField(default=dict)
+    input: Any = fields.JSONField(default=dict)
     at = fields.DatetimeField()
 
     class Meta:
@@ -216,16 +257,21 @@ class EffectJob(Model):
     """A side effect waiting to run after its transition committed (the durable effects queue)."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="jobs", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="jobs", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     # Receipts are jobs of a bill (params["bill"]): no submission or transition behind them.
-    submission = fields.ForeignKeyField(
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="jobs", null=True, on_delete=fields.CASCADE
     )
-    audit = fields.ForeignKeyField(
+    submission_id: int | None
+    audit: fields.ForeignKeyNullableRelation[AuditEntry] = fields.ForeignKeyField(
         "models.AuditEntry", related_name="jobs", null=True, on_delete=fields.CASCADE
     )
+    audit_id: int | None
     type = fields.CharField(max_length=64)
-    params = fields.JSONField(default=dict)
+    params: Any = fields.JSONField(default=dict)
     status = fields.CharField(max_length=16, default="pending")  # pending | running | done | failed
     attempts = fields.IntField(default=0)
     run_after = fields.DatetimeField()
@@ -241,13 +287,20 @@ class Notification(Model):
     """A message to the applicant or to the officers of a role, waiting in the outbox for its channel."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="notifications", on_delete=fields.CASCADE)
-    submission = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="notifications", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    submission: fields.ForeignKeyRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="notifications", on_delete=fields.CASCADE
     )
-    job = fields.OneToOneField("models.EffectJob", related_name="notification", on_delete=fields.CASCADE)
+    submission_id: int
+    job: fields.OneToOneRelation[EffectJob] = fields.OneToOneField(
+        "models.EffectJob", related_name="notification", on_delete=fields.CASCADE
+    )
+    job_id: int
     recipient = fields.CharField(max_length=64)  # applicant, or a role id
-    channels = fields.JSONField(default=list)
+    channels: Any = fields.JSONField(default=list)
     message_th = fields.TextField()
     message_en = fields.TextField()
     sent_at = fields.DatetimeField(null=True)
@@ -262,16 +315,22 @@ class Delivery(Model):
     """One message on one channel to one address: queued, then sent, retried or failed, as logged."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="deliveries", on_delete=fields.CASCADE)
-    notification = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    notification: fields.ForeignKeyNullableRelation[Notification] = fields.ForeignKeyField(
         "models.Notification", related_name="deliveries", null=True, on_delete=fields.CASCADE
     )
-    submission = fields.ForeignKeyField(
+    notification_id: int | None
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="deliveries", null=True, on_delete=fields.CASCADE
     )
-    user = fields.ForeignKeyField(
+    submission_id: int | None
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="deliveries", null=True, on_delete=fields.CASCADE
     )
+    user_id: int | None
     channel = fields.CharField(max_length=16)  # email | sms | line | page
     address = fields.CharField(max_length=254, default="")  # blanked with the application's personal data
     masked = fields.CharField(max_length=80, default="")  # what officers and the applicant are shown
@@ -298,10 +357,14 @@ class LineLink(Model):
     """A LINE user of a municipality's Official Account who asked to follow an application."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="line_links", on_delete=fields.CASCADE)
-    submission = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="line_links", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    submission: fields.ForeignKeyRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="line_links", on_delete=fields.CASCADE
     )
+    submission_id: int
     line_user_id = fields.CharField(max_length=64)
     linked_at = fields.DatetimeField()
 
@@ -315,9 +378,10 @@ class DocumentCounter(Model):
     """The last document number issued per tenant and Buddhist-Era year."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
         "models.Tenant", related_name="document_counters", on_delete=fields.CASCADE
     )
+    tenant_id: int
     year = fields.IntField()
     last_number = fields.IntField(default=0)
 
@@ -335,14 +399,22 @@ class IssuedDocument(Model):
 
     id = fields.IntField(primary_key=True)
     public_id = fields.CharField(max_length=40, unique=True)  # what the QR code and /verify/<id> use
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="documents", on_delete=fields.CASCADE)
-    submission = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="documents", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="documents", null=True, on_delete=fields.CASCADE
     )
-    bill = fields.ForeignKeyField("models.Bill", related_name="receipts", null=True, on_delete=fields.CASCADE)
-    job = fields.OneToOneField(
+    submission_id: int | None
+    bill: fields.ForeignKeyNullableRelation[Bill] = fields.ForeignKeyField(
+        "models.Bill", related_name="receipts", null=True, on_delete=fields.CASCADE
+    )
+    bill_id: int | None
+    job: fields.OneToOneNullableRelation[EffectJob] = fields.OneToOneField(
         "models.EffectJob", related_name="document", null=True, on_delete=fields.SET_NULL
     )
+    job_id: int | None
     document_id = fields.CharField(max_length=64)  # the document's id in service.json
     number = fields.CharField(max_length=40)
     title_th = fields.CharField(max_length=300)
@@ -364,9 +436,10 @@ class FeeAccountCounter(Model):
     """The last fee account number issued per tenant (one series per tenant, year is always 0)."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
         "models.Tenant", related_name="fee_account_counters", on_delete=fields.CASCADE
     )
+    tenant_id: int
     year = fields.IntField(default=0)
     last_number = fields.IntField(default=0)
 
@@ -383,27 +456,32 @@ class FeeAccount(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="fee_accounts", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="fee_accounts", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     number = fields.CharField(max_length=20)
     service_id = fields.CharField(max_length=64)
     service_version = fields.CharField(max_length=20)
     fee_id = fields.CharField(max_length=64)
     fee_period = fields.CharField(max_length=16, default="monthly")  # monthly | yearly
     rate_class = fields.CharField(max_length=64, default="")
-    parameters = fields.JSONField(default=dict)  # the inputs the fee is computed from, as registered
+    parameters: Any = fields.JSONField(default=dict)  # the inputs the fee is computed from, as registered
     holder = fields.CharField(max_length=300, default="")
     phone = fields.CharField(max_length=32, default="")
     address = fields.CharField(max_length=500, default="")
     # The address as answered (house_no, moo, …, postcode), for pages that show only part of it.
-    address_parts = fields.JSONField(default=dict, db_default="{}")
+    address_parts: Any = fields.JSONField(default=dict, db_default="{}")
     first_period = fields.CharField(max_length=7, default="")  # BE year-month of the first bill
     active = fields.BooleanField(default=True)
-    submission = fields.ForeignKeyField(
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="fee_accounts", null=True, on_delete=fields.SET_NULL
     )
-    job = fields.OneToOneField(
+    submission_id: int | None
+    job: fields.OneToOneNullableRelation[EffectJob] = fields.OneToOneField(
         "models.EffectJob", related_name="fee_account", null=True, on_delete=fields.SET_NULL
     )
+    job_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -420,14 +498,22 @@ class Bill(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="bills", on_delete=fields.CASCADE)
-    account = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="bills", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    account: fields.ForeignKeyNullableRelation[FeeAccount] = fields.ForeignKeyField(
         "models.FeeAccount", related_name="bills", null=True, on_delete=fields.CASCADE
     )
-    submission = fields.ForeignKeyField(
+    account_id: int | None
+    submission: fields.ForeignKeyNullableRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="bills", null=True, on_delete=fields.SET_NULL
     )
-    job = fields.OneToOneField("models.EffectJob", related_name="bill", null=True, on_delete=fields.SET_NULL)
+    submission_id: int | None
+    job: fields.OneToOneNullableRelation[EffectJob] = fields.OneToOneField(
+        "models.EffectJob", related_name="bill", null=True, on_delete=fields.SET_NULL
+    )
+    job_id: int | None
     period = fields.CharField(max_length=7, default="")  # BE year-month, empty for a one-off bill
     fee_ids = fields.CharField(max_length=200)  # comma-separated
     amount = fields.DecimalField(max_digits=12, decimal_places=2)
@@ -449,7 +535,10 @@ class BillingRun(Model):
     """One billing period of a tenant: how many bills it created, and whether it finished."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="billing_runs", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="billing_runs", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     period = fields.CharField(max_length=7)
     status = fields.CharField(max_length=16, default="running")  # running | completed
     accounts = fields.IntField(default=0)
@@ -477,7 +566,10 @@ class Payment(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="payments", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="payments", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     transaction_id = fields.CharField(max_length=64)
     source = fields.CharField(max_length=16)  # notify | statement | counter
     ref1 = fields.CharField(max_length=20)
@@ -487,14 +579,16 @@ class Payment(Model):
     payer = fields.CharField(max_length=200, default="")
     status = fields.CharField(max_length=16, default="held")
     problem = fields.CharField(max_length=32, default="")
-    account = fields.ForeignKeyField(
+    account: fields.ForeignKeyNullableRelation[FeeAccount] = fields.ForeignKeyField(
         "models.FeeAccount", related_name="payments", null=True, on_delete=fields.SET_NULL
     )
-    received = fields.JSONField(default=dict)  # the notification or statement row as received
+    account_id: int | None
+    received: Any = fields.JSONField(default=dict)  # the notification or statement row as received
     note = fields.TextField(default="")
-    resolved_by = fields.ForeignKeyField(
+    resolved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="resolved_payments", null=True, on_delete=fields.SET_NULL
     )
+    resolved_by_id: int | None
     resolved_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -508,9 +602,18 @@ class PaymentAllocation(Model):
     """How much of one payment went to one bill (an arrears payment covers several)."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="allocations", on_delete=fields.CASCADE)
-    payment = fields.ForeignKeyField("models.Payment", related_name="allocations", on_delete=fields.CASCADE)
-    bill = fields.ForeignKeyField("models.Bill", related_name="allocations", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="allocations", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    payment: fields.ForeignKeyRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="allocations", on_delete=fields.CASCADE
+    )
+    payment_id: int
+    bill: fields.ForeignKeyRelation[Bill] = fields.ForeignKeyField(
+        "models.Bill", related_name="allocations", on_delete=fields.CASCADE
+    )
+    bill_id: int
     amount = fields.DecimalField(max_digits=12, decimal_places=2)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -528,21 +631,27 @@ class StatementImport(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="statements", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="statements", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     filename = fields.CharField(max_length=255)
     sha256 = fields.CharField(max_length=64)
     status = fields.CharField(max_length=16, default="completed")
     blob_key = fields.CharField(max_length=255, default="")
     done = fields.IntField(default=0)  # rows recorded so far (the progress bar)
-    outcomes = fields.JSONField(default=list)  # per row: row, transaction, refs, amount, outcome, payment
+    outcomes: Any = fields.JSONField(
+        default=list
+    )  # per row: row, transaction, refs, amount, outcome, payment
     error = fields.TextField(default="")
     rows = fields.IntField(default=0)
     applied = fields.IntField(default=0)
     duplicates = fields.IntField(default=0)
     held = fields.IntField(default=0)
-    imported_by = fields.ForeignKeyField(
+    imported_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="statements", null=True, on_delete=fields.SET_NULL
     )
+    imported_by_id: int | None
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -575,11 +684,15 @@ class WebSession(Model):
     """
 
     id = fields.CharField(max_length=64, primary_key=True)  # SHA-256 of the token in the cookie
-    tenant = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyNullableRelation[Tenant] = fields.ForeignKeyField(
         "models.Tenant", related_name="sessions", null=True, on_delete=fields.CASCADE
     )
-    user = fields.ForeignKeyField("models.User", related_name="sessions", null=True, on_delete=fields.CASCADE)
-    data = fields.JSONField(default=dict)
+    tenant_id: int | None
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="sessions", null=True, on_delete=fields.CASCADE
+    )
+    user_id: int | None
+    data: Any = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()  # the absolute end, however active the session is
@@ -596,13 +709,20 @@ class AccountEvent(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="account_events", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="account_events", on_delete=fields.CASCADE)
-    actor = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="account_events", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="account_events", on_delete=fields.CASCADE
+    )
+    user_id: int
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="account_actions", null=True, on_delete=fields.SET_NULL
     )
+    actor_id: int | None
     kind = fields.CharField(max_length=32)
-    detail = fields.JSONField(default=dict)
+    detail: Any = fields.JSONField(default=dict)
     address = fields.CharField(max_length=64, default="")
     at = fields.DatetimeField()
     seen_at = fields.DatetimeField(null=True)  # when the officer was shown it
@@ -616,10 +736,14 @@ class TrackingToken(Model):
     """A further tracking secret of a submission, e.g. a fresh link sent to the phone of the applicant."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="tracking_tokens", on_delete=fields.CASCADE)
-    submission = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="tracking_tokens", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    submission: fields.ForeignKeyRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="tracking_tokens", on_delete=fields.CASCADE
     )
+    submission_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     purpose = fields.CharField(max_length=32, default="resent")
     created_at = fields.DatetimeField()
@@ -634,10 +758,14 @@ class SubjectIndex(Model):
     """Which submissions name a person (by a digest of their national ID), to answer their PDPA requests."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="subjects", on_delete=fields.CASCADE)
-    submission = fields.ForeignKeyField(
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="subjects", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    submission: fields.ForeignKeyRelation[Submission] = fields.ForeignKeyField(
         "models.Submission", related_name="subjects", on_delete=fields.CASCADE
     )
+    submission_id: int
     subject_hash = fields.CharField(max_length=64)
 
     class Meta:
@@ -654,7 +782,10 @@ class AccessLogEntry(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="access_log", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="access_log", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     seq = fields.BigIntField()
     at = fields.DatetimeField()
     actor_id = fields.IntField(null=True)  # kept as a number: the log outlives accounts
@@ -662,7 +793,7 @@ class AccessLogEntry(Model):
     action = fields.CharField(max_length=32)
     reference = fields.CharField(max_length=32, default="")
     object_id = fields.CharField(max_length=64, default="")
-    subject_hashes = fields.JSONField(default=list)
+    subject_hashes: Any = fields.JSONField(default=list)
     address = fields.CharField(max_length=64, default="")
     channel = fields.CharField(max_length=16, default="web")  # web | api | cli | worker
     prev_hash = fields.CharField(max_length=64)
@@ -678,14 +809,18 @@ class DataRequest(Model):
     """A request of a data subject under the PDPA (access/export or erasure) and what was done about it."""
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="data_requests", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="data_requests", on_delete=fields.CASCADE
+    )
+    tenant_id: int
     kind = fields.CharField(max_length=16)  # export | erase | access_report
     subject_hash = fields.CharField(max_length=64)
-    requested_by = fields.ForeignKeyField(
+    requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="data_requests", null=True, on_delete=fields.SET_NULL
     )
+    requested_by_id: int | None
     note = fields.TextField(default="")
-    outcome = fields.JSONField(default=dict)  # what was exported, erased or kept, and why
+    outcome: Any = fields.JSONField(default=dict)  # what was exported, erased or kept, and why
     blob_key = fields.CharField(max_length=255, default="")  # the export file, when one was made
     at = fields.DatetimeField()
 
@@ -701,8 +836,10 @@ class PublishedService(Model):
     service_id = fields.CharField(max_length=64)
     version = fields.CharField(max_length=20)
     content_hash = fields.CharField(max_length=64)  # SHA-256 of the canonical documents and files
-    documents = fields.JSONField()  # {"service.json": …, "form.json": …, "ui.json": …, "workflow.json": …}
-    files = fields.JSONField(default=dict)  # other files of the folder by relative path (templates)
+    documents: Any = (
+        fields.JSONField()
+    )  # {"service.json": …, "form.json": …, "ui.json": …, "workflow.json": …}
+    files: Any = fields.JSONField(default=dict)  # other files of the folder by relative path (templates)
     changelog = fields.TextField(default="")
     published_by = fields.CharField(max_length=150, default="")
     published_at = fields.DatetimeField(auto_now_add=True)
@@ -718,8 +855,8 @@ class ServiceDraft(Model):
     id = fields.IntField(primary_key=True)
     service_id = fields.CharField(max_length=64, unique=True)
     base_version = fields.CharField(max_length=20, default="")  # the published version it started from
-    documents = fields.JSONField()
-    files = fields.JSONField(default=dict)
+    documents: Any = fields.JSONField()
+    files: Any = fields.JSONField(default=dict)
     revision = fields.IntField(default=1)  # optimistic locking: bumped by every save
     updated_by = fields.CharField(max_length=150, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -737,8 +874,14 @@ class SetupToken(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    tenant = fields.ForeignKeyField("models.Tenant", related_name="setup_tokens", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="setup_tokens", on_delete=fields.CASCADE)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="setup_tokens", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="setup_tokens", on_delete=fields.CASCADE
+    )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

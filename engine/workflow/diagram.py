@@ -70,6 +70,8 @@ def to_svg(workflow: WorkflowSpec, language: str = "th") -> str:
             nth = drawn.get((source, transition.to), 0)
             drawn[(source, transition.to)] = nth + 1
             (x1, y1), (x2, y2) = position[source], position[transition.to]
+            start: tuple[float, float]
+            end: tuple[float, float]
             if x2 > x1:
                 start, end = (x1 + BOX_W, y1 + BOX_H / 2), (x2, y2 + BOX_H / 2)
             elif x2 < x1:

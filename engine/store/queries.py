@@ -1,0 +1,12 @@
+"""Small typed helpers over Tortoise querysets."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from tortoise.queryset import QuerySet
+
+
+async def flat(query: QuerySet[Any], field: str) -> list[Any]:
+    """One column of ``query``, as a list (Tortoise's types say tuples for ``flat=True``)."""
+    return cast(list[Any], await query.values_list(field, flat=True))
