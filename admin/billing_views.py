@@ -18,6 +18,7 @@ from admin.charts import BarGroup, grouped_bar_chart
 from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.definitions import ServiceDefinition
 from engine.services import billing, billing_reports, payments, statements, tenants
+from engine.services import billing_runs as runs
 from engine.store.bounds import could_be_integer_key
 from renderers.web import current_language, translate
 from thongthin.app import platform
@@ -129,7 +130,7 @@ def billing_runs() -> Any:
             if chosen > offered[-1]:  # an older period may be run again (an interrupted run)
                 errors.append(ErrorItem("period", "admin.billing.error.period"))
         if not errors:
-            platform().db(billing.queue_billing_run(g.tenant, chosen))
+            platform().db(runs.queue_billing_run(g.tenant, chosen))
             flash_key("admin.billing.queued", period=period_name(chosen))
             return redirect(url_for("admin.billing_run", period=chosen))
     return _render(

@@ -1,6 +1,6 @@
 """A billing run for N fee accounts, against a raw bulk insert of the same bill rows.
 
-The platform side is :func:`engine.services.billing.run_billing` as ``thongthin billing run``
+The platform side is :func:`engine.services.billing_runs.run_billing` as ``thongthin billing run``
 calls it: it pages through the tenant's active accounts, skips those already billed for the
 period, computes each amount with ``compute_fees`` and the municipality's local rates (once
 per rate class), builds each bill's Thai QR payload, and inserts the bills batch by batch
@@ -74,7 +74,7 @@ async def raw_insert(tenant: Any) -> tuple[int, float]:
     """The run's bills inserted again for another period by bare multi-row INSERTs; (rows, seconds)."""
     from tortoise.transactions import in_transaction
 
-    from engine.services.billing import BILL_COLUMNS, insert_bills
+    from engine.services.billing_runs import BILL_COLUMNS, insert_bills
     from engine.store.models import Bill
 
     rows = await Bill.filter(tenant=tenant, period=PERIOD).order_by("id").values_list(*BILL_COLUMNS)
@@ -100,7 +100,7 @@ def run(
     unknown ``backend``.
     """
     from engine.definitions import load_catalog
-    from engine.services.billing import run_billing
+    from engine.services.billing_runs import run_billing
     from engine.store.models import Bill
     from engine.store.runtime import OrmRuntime
 

@@ -82,7 +82,7 @@ def run(
     when a bill was not paid exactly once, and :class:`ValueError` for an unknown ``backend``.
     """
     from engine.definitions import load_catalog
-    from engine.services.billing import run_billing
+    from engine.services.billing_runs import run_billing
     from engine.store.models import Bill, EffectJob
     from engine.store.runtime import OrmRuntime
 

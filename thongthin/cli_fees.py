@@ -116,7 +116,7 @@ def billing_run(tenant_slug: str, period: str, batch: int) -> None:
     """
     from engine.payments.promptpay import PromptPayError
     from engine.services import billing as billing_service
-    from engine.services import tenants
+    from engine.services import billing_runs, tenants
     from engine.services.errors import ServiceError
     from thongthin.platform import Platform
     from thongthin.settings import Settings
@@ -137,9 +137,7 @@ def billing_run(tenant_slug: str, period: str, batch: int) -> None:
     try:
         tenant = platform.db(tenants.get_tenant(tenant_slug))
         run = platform.db(
-            billing_service.run_billing(
-                tenant, period, progress=progress, batch=batch, catalog=platform.catalog
-            )
+            billing_runs.run_billing(tenant, period, progress=progress, batch=batch, catalog=platform.catalog)
         )
     except (ServiceError, PromptPayError) as error:  # PromptPayError: a malformed biller_id setting
         raise click.ClickException(str(error)) from None

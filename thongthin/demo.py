@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from engine.definitions import Catalog
-from engine.services import accounts, billing, payments, tenants
+from engine.services import accounts, billing, billing_runs, payments, tenants
 from engine.store.models import Bill, FeeAccount, Tenant, User
 
 DEMO_PASSWORD = "thongthin-demo"
@@ -147,8 +147,8 @@ async def seed_fees(tenant: Tenant, catalog: Catalog) -> str:
             address=f"{address} {DEMO_AREA}",
             first_period=last_month,
         )
-    await billing.run_billing(tenant, last_month, catalog=catalog)
-    await billing.run_billing(tenant, this_month, catalog=catalog)
+    await billing_runs.run_billing(tenant, last_month, catalog=catalog)
+    await billing_runs.run_billing(tenant, this_month, catalog=catalog)
     # Most households paid last month's bill by QR; two have not paid yet.
     paid_bills = (
         await Bill.filter(tenant=tenant, period=last_month).order_by("id").limit(len(DEMO_FEE_ACCOUNTS) - 2)

@@ -22,6 +22,7 @@ from engine.effects import Registry, default_registry
 from engine.forms import data_roles
 from engine.services import (
     billing,
+    billing_runs,
     documents,
     drafts,
     line,
@@ -298,7 +299,7 @@ IMPLEMENTATIONS: dict[str, Callable[[Any], Any]] = {
     "issue_receipt": ReceiptIssuer,
     "record_counter_payment": lambda _platform: payments.record_counter_payment,
     statements.IMPORT_JOB: lambda platform: statements.StatementImporter(platform.blobs, platform.definition),
-    "billing_run": lambda platform: billing.BillingRunner(platform.catalog),
+    "billing_run": lambda platform: billing_runs.BillingRunner(platform.catalog),
 }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from engine.services import billing, payments
+from engine.services import billing, billing_runs, payments
 from engine.services.effects import run_pending
 from engine.store.models import Bill, BillingRun, FeeAccount, Payment, StatementImport, Tenant
 from tests.integration.test_admin import (
@@ -69,7 +69,7 @@ def billed_town(platform: Any, accounts: int = 4, period: str = "2569-03") -> tu
 
     async def run() -> list[str]:
         await direct_accounts(town.tenant, accounts)
-        await billing.run_billing(town.tenant, period, catalog=platform.catalog)
+        await billing_runs.run_billing(town.tenant, period, catalog=platform.catalog)
         numbers = await FeeAccount.filter(tenant=town.tenant).order_by("id").values_list("number", flat=True)
         return [billing.reference_code(n) for n in numbers]
 
@@ -159,7 +159,7 @@ def test_an_interrupted_run_shows_why_and_runs_again_without_duplicates(app: Any
         raise Interrupted("the worker was stopped")
 
     with pytest.raises(Interrupted):
-        platform.db(billing.run_billing(town.tenant, period, progress=crash, batch=2))
+        platform.db(billing_runs.run_billing(town.tenant, period, progress=crash, batch=2))
     admin = officer_client(app, town, "admin")
     run_url = console(town, f"billing/run?period={period}")
     page = text_of(admin.get(run_url))
@@ -447,7 +447,7 @@ def test_reports_add_up_to_the_bills_and_list_the_arrears(app: Any, platform: An
             parameters={"inputs": {"/premises/rate_class": "shop"}},
         )
         for period in ("2569-01", "2569-02"):
-            await billing.run_billing(tenant, period, catalog=platform.catalog)
+            await billing_runs.run_billing(tenant, period, catalog=platform.catalog)
         return await FeeAccount.filter(tenant=tenant).order_by("id")
 
     accounts = platform.db(setup())

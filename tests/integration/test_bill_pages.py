@@ -27,7 +27,7 @@ import zxingcpp
 from PIL import Image
 
 from engine.payments import promptpay
-from engine.services import billing, payments
+from engine.services import billing, billing_runs, payments
 from engine.services.effects import run_pending
 from engine.store.models import Bill, FeeAccount, IssuedDocument, Tenant
 from renderers.bills import due_date, masked_holder, public_address
@@ -89,7 +89,7 @@ def town(platform: Any) -> Any:
         )
         shop = await FeeAccount.get(tenant=tenant, holder=SHOP_HOLDER)
         for period in PERIODS:
-            await billing.run_billing(tenant, period, catalog=platform.catalog)
+            await billing_runs.run_billing(tenant, period, catalog=platform.catalog)
 
         first = await Bill.get(account=household, period=PERIODS[0])
         await payments.record_payment(tenant, _paid(first, Decimal("10.00")))
@@ -101,7 +101,7 @@ def town(platform: Any) -> Any:
 
         other = await make_tenant(platform)
         await direct_accounts(other, 2)
-        await billing.run_billing(other, PERIODS[0], catalog=platform.catalog)
+        await billing_runs.run_billing(other, PERIODS[0], catalog=platform.catalog)
         return Town(tenant, household, shop, other)
 
     try:

@@ -10,7 +10,7 @@ import pytest
 
 from engine.definitions import load_definition
 from engine.payments import promptpay
-from engine.services import billing, submissions, tenants
+from engine.services import billing, billing_runs, submissions, tenants
 from engine.services.effects import run_pending
 from engine.store.models import Bill, BillingRun, FeeAccount, Submission, Tenant
 from tests.conftest import EXAMPLES, read
@@ -120,10 +120,10 @@ def test_an_approved_registration_opens_one_account_and_a_run_bills_it_once(
     platform.db(run_pending(runners_for(platform), limit=WORK_LIMIT))
     assert platform.db(FeeAccount.filter(tenant=tenant).count()) == 1
 
-    before_start = platform.db(billing.run_billing(tenant, "2569-12", catalog=platform.catalog))
+    before_start = platform.db(billing_runs.run_billing(tenant, "2569-12", catalog=platform.catalog))
     assert before_start.created == 0 and before_start.status == "completed"
 
-    run = platform.db(billing.run_billing(tenant, "2570-01", catalog=platform.catalog))
+    run = platform.db(billing_runs.run_billing(tenant, "2570-01", catalog=platform.catalog))
     assert (run.accounts, run.created, run.existing, run.status) == (1, 1, 0, "completed")
     bill = platform.db(Bill.get(tenant=tenant, period="2570-01"))
     assert bill.account_id == account.id and bill.status == "unpaid"
@@ -137,7 +137,7 @@ def test_an_approved_registration_opens_one_account_and_a_run_bills_it_once(
         "03": "257001",
     }
 
-    again = platform.db(billing.run_billing(tenant, "2570-01", catalog=platform.catalog))
+    again = platform.db(billing_runs.run_billing(tenant, "2570-01", catalog=platform.catalog))
     assert (again.created, again.existing) == (0, 1)
     assert platform.db(Bill.filter(tenant=tenant).count()) == 1
     assert platform.db(BillingRun.filter(tenant=tenant, period="2570-01").count()) == 1
@@ -153,14 +153,14 @@ def test_an_interrupted_run_restarted_completes_without_duplicates(platform: Any
         raise Interrupted
 
     with pytest.raises(Interrupted):
-        platform.db(billing.run_billing(tenant, "2569-03", progress=crash_after_first_batch, batch=3))
+        platform.db(billing_runs.run_billing(tenant, "2569-03", progress=crash_after_first_batch, batch=3))
     assert seen == [(3, 7)]
     assert platform.db(Bill.filter(tenant=tenant, period="2569-03").count()) == 3
     assert platform.db(BillingRun.get(tenant=tenant, period="2569-03")).status == "interrupted"
 
     progress: list[tuple[int, int]] = []
     run = platform.db(
-        billing.run_billing(tenant, "2569-03", progress=lambda d, t: progress.append((d, t)), batch=3)
+        billing_runs.run_billing(tenant, "2569-03", progress=lambda d, t: progress.append((d, t)), batch=3)
     )
     assert progress == [(3, 7), (6, 7), (7, 7)]
     assert (run.status, run.created, run.existing, run.accounts) == ("completed", 4, 3, 7)
@@ -173,11 +173,11 @@ def test_a_run_bills_only_its_own_tenant(platform: Any):
     second = platform.db(make_tenant(platform))
     platform.db(direct_accounts(first, 3))
     platform.db(direct_accounts(second, 2, rate_class="shop"))
-    run = platform.db(billing.run_billing(first, "2569-04", catalog=platform.catalog))
+    run = platform.db(billing_runs.run_billing(first, "2569-04", catalog=platform.catalog))
     assert run.created == 3
     assert platform.db(Bill.filter(tenant=second).count()) == 0
     assert platform.db(Bill.filter(tenant=first).count()) == 3
-    other = platform.db(billing.run_billing(second, "2569-04", catalog=platform.catalog))
+    other = platform.db(billing_runs.run_billing(second, "2569-04", catalog=platform.catalog))
     amounts = platform.db(Bill.filter(tenant=second).values_list("amount", flat=True))
     assert other.created == 2 and [Decimal(str(a)) for a in amounts] == [Decimal(40)] * 2
     assert platform.db(Bill.filter(tenant=first).count()) == 3
@@ -188,10 +188,10 @@ def test_a_run_skips_inactive_accounts_and_rejects_bad_periods(platform: Any):
     platform.db(direct_accounts(tenant, 2))
     first_id = platform.db(FeeAccount.filter(tenant=tenant).order_by("id").first()).id
     platform.db(FeeAccount.filter(tenant=tenant, id=first_id).update(active=False))
-    assert platform.db(billing.run_billing(tenant, "2569-05", catalog=platform.catalog)).created == 1
+    assert platform.db(billing_runs.run_billing(tenant, "2569-05", catalog=platform.catalog)).created == 1
     for bad in ("2026-01", "2569-13", "2569-1", "2569/01"):
         with pytest.raises(billing.InvalidPeriod):
-            platform.db(billing.run_billing(tenant, bad))
+            platform.db(billing_runs.run_billing(tenant, bad))
 
 
 def test_request_payment_bills_the_one_off_fee_on_the_submission(platform: Any):
@@ -224,7 +224,7 @@ def test_request_payment_bills_the_one_off_fee_on_the_submission(platform: Any):
 
 @pytest.mark.parametrize("amount", ["20.00", "1234.50", "0.01", "999999.99"])
 def test_payload_templates_build_what_bill_payment_builds(amount: str):
-    payloads = billing.BillPayloads(billing.DEMO_BILLER_ID, "256901", Decimal(amount))
+    payloads = billing_runs.BillPayloads(billing.DEMO_BILLER_ID, "256901", Decimal(amount))
     for ref1 in ("GB000001", "A", "ABCDEFGHIJ0123456789", "WW123", "GB000002"):
         expected = promptpay.bill_payment(
             biller_id=billing.DEMO_BILLER_ID, ref1=ref1, ref2="256901", amount=Decimal(amount)

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from engine.payments import promptpay
-from engine.services import accounts, billing, payments, submissions, tenants
+from engine.services import accounts, billing, billing_runs, payments, submissions, tenants
 from engine.services.effects import run_pending
 from engine.store.models import (
     Bill,
@@ -134,7 +134,7 @@ def test_a_household_billed_pays_by_notification_and_gets_a_signed_receipt(
     platform: Any, town: dict[str, Any], client: Any, tmp_path: Path
 ):
     account = register_household(platform, town)
-    platform.db(billing.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
     bill = bill_of(platform, account, "2570-01")
     fields = promptpay.parse(bill.qr_payload)
     assert fields["30"]["02"] == bill.ref1 and fields["30"]["03"] == "257001" and fields["54"] == "25.00"
@@ -176,7 +176,7 @@ def test_a_household_billed_pays_by_notification_and_gets_a_signed_receipt(
 
 def test_the_same_transaction_twice_is_recorded_once(platform: Any, town: dict[str, Any], client: Any):
     account = register_household(platform, town)
-    platform.db(billing.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
     bill = bill_of(platform, account, "2570-01")
     transaction = new_transaction()
     fields = {"transaction_id": transaction, "ref1": bill.ref1, "ref2": bill.ref2, "amount": "25.00"}
@@ -196,7 +196,7 @@ def test_the_same_transaction_twice_is_recorded_once(platform: Any, town: dict[s
 
 def test_concurrent_deliveries_of_one_transaction_record_it_once(platform: Any, town: dict[str, Any]):
     account = register_household(platform, town)
-    platform.db(billing.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
     bill = bill_of(platform, account, "2570-01")
     reported = payments.Reported(
         transaction_id=new_transaction(),
@@ -219,7 +219,7 @@ def test_concurrent_deliveries_of_one_transaction_record_it_once(platform: Any, 
 
 def test_two_payments_of_one_bill_at_once_both_count(platform: Any, town: dict[str, Any]):
     account = register_household(platform, town)
-    platform.db(billing.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
     bill = bill_of(platform, account, "2570-01")
 
     def half() -> payments.Reported:
@@ -244,7 +244,7 @@ def test_two_payments_of_one_bill_at_once_both_count(platform: Any, town: dict[s
 
 def test_a_forged_notification_changes_nothing(platform: Any, town: dict[str, Any], client: Any):
     account = register_household(platform, town)
-    platform.db(billing.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
     bill = bill_of(platform, account, "2570-01")
     transaction = new_transaction()
     fields = {"transaction_id": transaction, "ref1": bill.ref1, "ref2": bill.ref2, "amount": "25.00"}
@@ -316,7 +316,7 @@ def test_an_unknown_reference_is_held_and_a_payment_before_its_bill_is_applied_a
     code = billing.reference_code(account.number)
     early = notify(client, town, transaction_id=new_transaction(), ref1=code, ref2="257002", amount="25.00")
     assert early.get_json()["status"] == "held"
-    platform.db(billing.run_billing(town["tenant"], "2570-02", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-02", catalog=platform.catalog))
     february = bill_of(platform, account, "2570-02")
     assert february.status == "paid", "the held payment was matched once its bill existed"
     payment = platform.db(Payment.get(id=early.get_json()["payment_id"]))
@@ -328,7 +328,7 @@ def test_partial_payments_add_up_and_the_receipt_comes_once_paid(
     platform: Any, town: dict[str, Any], client: Any
 ):
     account = register_household(platform, town)
-    platform.db(billing.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
     bill = bill_of(platform, account, "2570-01")
     first = notify(
         client, town, transaction_id=new_transaction(), ref1=bill.ref1, ref2=bill.ref2, amount="10.00"
@@ -352,7 +352,7 @@ def test_partial_payments_add_up_and_the_receipt_comes_once_paid(
 
 def test_paying_too_much_is_flagged_with_the_excess_kept(platform: Any, town: dict[str, Any], client: Any):
     account = register_household(platform, town)
-    platform.db(billing.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
+    platform.db(billing_runs.run_billing(town["tenant"], "2570-01", catalog=platform.catalog))
     bill = bill_of(platform, account, "2570-01")
     answer = notify(
         client, town, transaction_id=new_transaction(), ref1=bill.ref1, ref2=bill.ref2, amount="40.00"
@@ -368,7 +368,7 @@ def test_paying_too_much_is_flagged_with_the_excess_kept(platform: Any, town: di
 def test_one_arrears_payment_settles_the_oldest_bills_first(platform: Any, town: dict[str, Any], client: Any):
     account = register_household(platform, town)
     for period in ("2570-01", "2570-02", "2570-03"):
-        platform.db(billing.run_billing(town["tenant"], period, catalog=platform.catalog))
+        platform.db(billing_runs.run_billing(town["tenant"], period, catalog=platform.catalog))
     found = platform.db(billing.statement(town["tenant"], account))
     assert found.arrears == RATE * 3 and len(found.unpaid) == 3
     arrears = promptpay.parse(found.arrears_payload)

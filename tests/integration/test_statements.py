@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.services import billing, payments, statements, tenants
+from engine.services import billing, billing_runs, payments, statements, tenants
 from engine.store.models import Bill, FeeAccount, Payment, PaymentAllocation, StatementImport, Tenant
 from tests.integration.test_billing import GARBAGE_RATE, direct_accounts, make_tenant
 
@@ -37,7 +37,7 @@ def billed(platform: Any) -> tuple[Tenant, list[str]]:
     async def run() -> tuple[Tenant, list[str]]:
         tenant = await make_tenant(platform)
         await direct_accounts(tenant, 4)
-        await billing.run_billing(tenant, PERIOD, catalog=platform.catalog)
+        await billing_runs.run_billing(tenant, PERIOD, catalog=platform.catalog)
         numbers = await FeeAccount.filter(tenant=tenant).order_by("id").values_list("number", flat=True)
         return tenant, [billing.reference_code(n) for n in numbers]
 
