@@ -803,7 +803,7 @@ def edit_roles(service_id: str) -> Any:
             result["service.json"]["pdpa"]["purpose"] = {"th": purpose[0], "en": purpose[1] or purpose[0]}
         return result
 
-    return _apply(service_id, _documents_only(change), "roles")
+    return _apply(service_id, _documents_only(change), "data-roles")
 
 
 @blueprint.get("/drafts/<service_id>/documents/<document_id>.pdf")

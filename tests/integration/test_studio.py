@@ -25,6 +25,7 @@ from engine.store.models import IssuedDocument, PublishedService
 from signing.pki import DevPkiServer, Officer, ensure_dev_pki
 from signing.verify import verify_pdf
 from tests.integration.test_admin import csrf_token
+from tests.integration.test_portal import Page, check_markup
 from thongthin.demo import DEMO_PASSWORD
 from thongthin.runners import runners_for
 
@@ -397,6 +398,7 @@ def test_an_analyst_builds_a_hall_booking_in_the_pages_and_a_municipality_issues
     html = client.get(page).get_data(as_text=True)
     assert "data-problems-none" in html, re.findall(r"<li><code>.*?</li>", html)[:10]
     assert "<svg" in html and 'data-state="awaiting_mayor"' in html
+    check_markup(Page(html))  # every input labelled, ids unique, one h1, legends for fieldsets
 
     # Data roles: a phone that is not a phone field is named as a problem at its pointer, then fixed.
     roles = {"applicant_name": "/petitioner/name", "phone": "/petition/subject", "retention": "P2Y"}
