@@ -294,3 +294,57 @@ def console_dashboard() -> Any:
         title=title,
         state_name=state_name,
     )
+
+
+# --- the municipality's own details -------------------------------------------------------------
+
+
+@blueprint.route("/console/details", methods=["GET", "POST"])
+@admin_only
+def console_details() -> Any:
+    """Names, office address and phone, letter code, digits, and the seal printed on documents."""
+    from engine.services import tenant_details
+
+    errors: list[ErrorItem] = []
+    details = tenant_details.details_of(g.tenant)
+    if request.method == "POST":
+        details = tenant_details.Details(
+            name_th=request.form.get("name_th", "")[:300],
+            name_en=request.form.get("name_en", "")[:300],
+            address_th=request.form.get("address_th", "")[:1200],
+            phone=request.form.get("phone", "")[:40],
+            letter_code=request.form.get("letter_code", "")[:40],
+            thai_numerals=request.form.get("thai_numerals") == "yes",
+        )
+        try:
+            platform().db(tenant_details.update_details(g.tenant, details))
+        except tenant_details.DetailsInvalid as invalid:
+            language = current_language()
+            errors = [
+                ErrorItem(p.field, text=p.message_en if language == "en" else p.message_th)
+                for p in invalid.problems
+            ]
+        else:
+            flash_key("admin.details.saved")
+            return redirect(url_for("admin.console_details"))
+    status = 422 if errors else 200
+    return render_template("admin/console_details.html", details=details, errors=errors), status
+
+
+@blueprint.post("/console/details/seal")
+@admin_only
+def console_seal() -> Any:
+    from engine.services import tenant_details
+
+    sent = request.files.get("seal")
+    content = sent.read(tenant_details.MAX_LOGO_BYTES + 1) if sent else b""
+    try:
+        platform().db(
+            tenant_details.set_logo(g.tenant, content, sent.filename if sent else "", platform().blobs)
+        )
+    except tenant_details.UploadRejected as rejected:
+        errors = [ErrorItem("seal", text=rejected.message(current_language()))]
+        details = tenant_details.details_of(g.tenant)
+        return render_template("admin/console_details.html", details=details, errors=errors), 422
+    flash_key("admin.details.seal_saved")
+    return redirect(url_for("admin.console_details"))

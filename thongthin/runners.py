@@ -73,8 +73,11 @@ def document_tenant(platform: Any, tenant: Tenant) -> Any:
 
     logo = None
     if tenant.logo_blob:
+        from engine.blobs.sniff import sniff_content_type
+
         content = platform.blobs.get(tenant.logo_blob)
-        logo = "data:image/png;base64," + base64.b64encode(content).decode("ascii")
+        kind = sniff_content_type(content) or "image/png"
+        logo = f"data:{kind};base64," + base64.b64encode(content).decode("ascii")
     return DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, logo)
 
 
