@@ -849,3 +849,26 @@ def document_preview(service_id: str, document_id: str) -> Any:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{document_id}.pdf"'},
     )
+
+
+@blueprint.get("/services/<service_id>/diff")
+def versions_diff(service_id: str) -> Any:
+    """What changed between any two published versions of a service."""
+    from engine.definitions.diff import diff
+
+    platform().db(platform().load_published())
+    versions = platform().catalog.versions_of(service_id)
+    if not versions:
+        raise UnknownService(service_id, [])
+    old = request.args.get("from") if request.args.get("from") in versions else versions[0]
+    new = request.args.get("to") if request.args.get("to") in versions else versions[-1]
+    changes = diff(platform().definition(service_id, old), platform().definition(service_id, new))
+    return render_template(
+        "studio/diff.html",
+        service_id=service_id,
+        title=platform().definition(service_id, new).service.title,
+        versions=versions,
+        old=old,
+        new=new,
+        changes=changes,
+    )

@@ -110,7 +110,7 @@ def test_only_an_operator_reaches_the_studio(app: Any, town: Any):
 
 
 def test_a_draft_is_scripted_checked_and_published_through_the_api(
-    app: Any, platform: Any, token: dict[str, str]
+    app: Any, platform: Any, token: dict[str, str], analyst: str
 ):
     client = app.test_client()
     service_id = f"hall-{uuid.uuid4().hex[:6]}"
@@ -176,6 +176,16 @@ def test_a_draft_is_scripted_checked_and_published_through_the_api(
     patched = client.put(f"/api/v1/studio/drafts/{service_id}", json=changed, headers=token)
     assert patched.json["suggested_version"] == "1.0.1"
     assert [c["area"] for c in patched.json["changes"]] == ["text"]
+    assert (
+        client.post(
+            f"/api/v1/studio/drafts/{service_id}/publish", json={"version": "1.0.1"}, headers=token
+        ).status_code
+        == 201
+    )
+    compared = studio_client(app, analyst).get(f"/studio/services/{service_id}/diff?from=1.0.0&to=1.0.1")
+    assert compared.status_code == 200
+    page = compared.get_data(as_text=True)
+    assert 'data-bump="patch"' in page and "สิ่งที่เปลี่ยนจากรุ่น 1.0.0 เป็นรุ่น 1.0.1" in page
 
     exported = client.get(f"/api/v1/studio/drafts/{service_id}/export", headers=token)
     assert exported.status_code == 200 and exported.mimetype == "application/zip"
