@@ -241,7 +241,13 @@ def move_step(service_id: str, step_id: str) -> Any:
 
 @blueprint.post("/drafts/<service_id>/steps/<step_id>/remove")
 def remove_step(service_id: str, step_id: str) -> Any:
-    return _apply(service_id, _documents_only(lambda d: edits.remove_step(d, step_id)), "steps")
+    def change(documents: edits.Documents, files: studio.Files) -> tuple[edits.Documents, studio.Files]:
+        asked = next((s["fields"] for s in documents["ui.json"]["steps"] if s["id"] == step_id), [])
+        for ui_field in asked:
+            files = edits.drop_from_examples(files, ui_field["pointer"])
+        return edits.remove_step(documents, step_id), files
+
+    return _apply(service_id, change, "steps")
 
 
 def _options(text: str) -> tuple[edits.Option, ...]:
@@ -417,7 +423,10 @@ def move_field(service_id: str) -> Any:
 @blueprint.post("/drafts/<service_id>/fields/remove")
 def remove_field(service_id: str) -> Any:
     pointer = _form("pointer", 200)
-    return _apply(service_id, _documents_only(lambda d: edits.remove_field(d, pointer)))
+    return _apply(
+        service_id,
+        lambda d, files: (edits.remove_field(d, pointer), edits.drop_from_examples(files, pointer)),
+    )
 
 
 @blueprint.post("/drafts/<service_id>/fees")
@@ -872,3 +881,34 @@ def versions_diff(service_id: str) -> Any:
         new=new,
         changes=changes,
     )
+
+
+@blueprint.post("/drafts/<service_id>/attachments")
+def add_attachment(service_id: str) -> Any:
+    """Files the applicant attaches on a step: their kinds, size, number, and whether they are needed."""
+    step_id = _form("step", 63)
+
+    def change(documents: edits.Documents) -> edits.Documents:
+        rule = edits.AttachmentRule(
+            id=_form("attachment_id", 63),
+            title_th=_form("title_th", 300),
+            title_en=_form("title_en", 300),
+            pointer="/" + _form("name", 200).strip("/"),
+            accept=tuple(request.form.getlist("accept")[:5]),
+            max_megabytes=_integer("max_megabytes") or 10,
+            max_files=_integer("max_files") or 1,
+            required=request.form.get("required") == "yes",
+        )
+        return edits.put_attachment(documents, step_id, rule)
+
+    def with_examples(
+        documents: edits.Documents, files: studio.Files
+    ) -> tuple[edits.Documents, studio.Files]:
+        result = change(documents)
+        if request.form.get("required") == "yes":
+            pointer = "/" + _form("name", 200).strip("/")
+            spec = edits.FieldSpec(pointer=pointer, widget="file", label_th="-", label_en="-", required=True)
+            files = edits.fill_examples(files, spec)
+        return result, files
+
+    return _apply(service_id, with_examples, f"step-{step_id}")

@@ -257,12 +257,19 @@ def remove_field(documents: Documents, pointer: str) -> Documents:
     """Remove a field from its step and its answer from the form schema (and its required list)."""
     result = _copy(documents)
     found = False
+    attachments: set[str] = set()
     for step in result["ui.json"]["steps"]:
+        attachments |= {
+            f["attachment"] for f in step["fields"] if f["pointer"] == pointer and f.get("attachment")
+        }
         kept = [f for f in step["fields"] if f["pointer"] != pointer]
         found = found or len(kept) != len(step["fields"])
         step["fields"] = kept
     if not found:
         raise EditRefused(pointer, "no step asks for this field")
+    if attachments:  # the files the field asked for go with it
+        service = result["service.json"]
+        service["attachments"] = [a for a in service.get("attachments", []) if a["id"] not in attachments]
     segments = jsonpointer.split(pointer)
     parent = _parent_schema(result["form.json"], segments[:-1], create=False)
     if parent is not None:
@@ -411,6 +418,15 @@ SAMPLE_VALUES: dict[str, Any] = {
 
 def sample_value(spec: FieldSpec) -> Any:
     """A value the field accepts, for example submissions and the preview."""
+    if spec.widget == "file":  # one file as the platform describes what it stored
+        return [
+            {
+                "id": "blob_example0001",
+                "filename": "ตัวอย่าง.pdf",
+                "content_type": "application/pdf",
+                "size": 1024,
+            }
+        ]
     if spec.widget in ("select", "radio"):
         return spec.options[0].value
     if spec.widget == "checkboxes":
@@ -432,7 +448,7 @@ def fill_examples(files: dict[str, str], spec: FieldSpec) -> dict[str, str]:
 
     from engine.forms.rules import condition_holds
 
-    if not spec.required or spec.widget == "file":
+    if not spec.required:
         return files
     value = sample_value(spec)
     when = condition_equals(spec.when_pointer, spec.when_equals) if spec.when_pointer else None
@@ -464,4 +480,84 @@ def set_data_roles(documents: Documents, roles: dict[str, Any]) -> Documents:
         result["service.json"]["data_roles"] = roles
     else:
         result["service.json"].pop("data_roles", None)
+    return result
+
+
+ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+@dataclass(frozen=True)
+class AttachmentRule:
+    """Files the applicant attaches on a step: which kinds, how large, how many, required or not."""
+
+    id: str
+    title_th: str
+    title_en: str
+    pointer: str
+    accept: tuple[str, ...]
+    max_megabytes: int
+    max_files: int
+    required: bool
+
+
+def put_attachment(documents: Documents, step_id: str, rule: AttachmentRule) -> Documents:
+    """Add (or replace) an attachment of service.json and the file field that asks for it."""
+    if not _NAME.match(rule.id):
+        raise EditRefused("/attachment_id", "an attachment's id is lower-case letters, digits and _")
+    accept = [t for t in rule.accept if t in ATTACHMENT_TYPES]
+    if not accept:
+        raise EditRefused("/accept", "choose at least one kind of file")
+    if not 1 <= rule.max_megabytes <= 20:
+        raise EditRefused("/max_megabytes", "a file may be 1 to 20 MB")
+    if not 1 <= rule.max_files <= 20:
+        raise EditRefused("/max_files", "allow 1 to 20 files")
+    kinds = "/".join({"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}[t] for t in accept)
+    spec = FieldSpec(
+        pointer=rule.pointer,
+        widget="file",
+        label_th=rule.title_th,
+        label_en=rule.title_en,
+        help_th=f"ไฟล์ {kinds} ได้ไม่เกิน {rule.max_files} ไฟล์ ไฟล์ละไม่เกิน {rule.max_megabytes} MB",
+        help_en=f"{kinds}, up to {rule.max_files} files of at most {rule.max_megabytes} MB each",
+        required=rule.required,
+        attachment=rule.id,
+        extra_schema={
+            "maxItems": rule.max_files,
+            **({"minItems": 1} if rule.required else {}),
+        },
+    )
+    result = put_field(documents, step_id, spec)
+    attachment: dict[str, Any] = {
+        "id": rule.id,
+        "title": _text(rule.title_th, rule.title_en),
+        "field": rule.pointer,
+        "accept": accept,
+        "max_bytes": rule.max_megabytes * 1024 * 1024,
+        "max_files": rule.max_files,
+        "required": rule.required,
+    }
+    kept = [a for a in result["service.json"].get("attachments", []) if a["id"] != rule.id]
+    result["service.json"]["attachments"] = [*kept, attachment]
+    return result
+
+
+def drop_from_examples(files: dict[str, str], pointer: str) -> dict[str, str]:
+    """The example submissions without an answer at ``pointer`` (its field was removed)."""
+    import json
+
+    segments = jsonpointer.split(pointer)
+    result = dict(files)
+    for name, text in files.items():
+        if not (name.startswith("examples/") and name.endswith(".json")):
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        parent = (
+            jsonpointer.resolve(data, jsonpointer.join(segments[:-1]), None) if len(segments) > 1 else data
+        )
+        if isinstance(parent, dict) and segments and segments[-1] in parent:
+            del parent[segments[-1]]
+            result[name] = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return result

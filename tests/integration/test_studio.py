@@ -539,3 +539,35 @@ def pdf_text(pdf: bytes) -> str:
 
     done = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, timeout=60, check=True)
     return done.stdout.decode("utf-8")
+
+
+def test_attachments_are_added_with_their_rules_and_removed_with_their_field(app: Any, analyst: str):
+    client = studio_client(app, analyst)
+    service_id = f"blank-{uuid.uuid4().hex[:6]}"
+    assert post(client, "/studio/drafts", "/studio/", id=service_id).status_code == 302
+    page = f"/studio/drafts/{service_id}"
+    added = post(
+        client,
+        f"{page}/attachments",
+        page,
+        step="request",
+        attachment_id="floor_plan",
+        name="request/floor_plan",
+        title_th="แผนผังการจัดสถานที่",
+        title_en="Floor plan",
+        accept=["application/pdf"],
+        max_megabytes="5",
+        max_files="2",
+        required="yes",
+    )
+    assert added.status_code == 302, added.get_data(as_text=True)[-2000:]
+    html = client.get(page).get_data(as_text=True)
+    assert "data-problems-none" in html, re.findall(r"<li><code>.*?</li>", html)[:5]
+    assert "floor_plan" in html and "2 × 5 MB" in html
+    refused = post(
+        client, f"{page}/attachments", page, step="request", attachment_id="x", name="request/x", title_th="x"
+    )
+    assert refused.status_code == 422 and "choose at least one kind of file" in refused.get_data(as_text=True)
+    assert post(client, f"{page}/fields/remove", page, pointer="/request/floor_plan").status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "data-problems-none" in html and "data-attachments" not in html
