@@ -912,3 +912,91 @@ def add_attachment(service_id: str) -> Any:
         return result, files
 
     return _apply(service_id, with_examples, f"step-{step_id}")
+
+
+# --- a test run of the workflow -------------------------------------------------------------------
+
+
+def _play_key(service_id: str) -> str:
+    return f"studio_play:{service_id}"
+
+
+@blueprint.route("/drafts/<service_id>/play", methods=["GET", "POST"])
+def play(service_id: str) -> Any:
+    """Play the workflow with an example submission, as each role in turn: the engine's own
+    interpreter decides which actions each role has, checks inputs and guards, and says what
+    each action would queue. Nothing is stored but the run itself, in the analyst's session."""
+    from engine.errors import ThongthinError
+    from engine.workflow.interpreter import Vote, available_actions, take_action
+
+    view = _view(service_id)
+    definition = view.definition
+    if definition is None:
+        return _draft_page(view, errors=[ErrorItem("problems", "studio.preview.broken")], status=422)
+    workflow = definition.workflow
+    example_names = sorted(n for n in (view.draft.files or {}) if n.startswith("examples/valid-"))
+    data: dict[str, Any] = json.loads(view.draft.files[example_names[0]]) if example_names else {}
+    run = session.get(_play_key(service_id)) or {}
+    if run.get("state") not in workflow.states or request.form.get("restart"):
+        run = {"state": workflow.initial, "votes": [], "log": [], "paid": False}
+    errors: list[ErrorItem] = []
+    if request.method == "POST" and not request.form.get("restart"):
+        if "paid" in request.form:
+            run["paid"] = request.form.get("paid") == "yes"
+        action, role = _form("action", 63), _form("role", 63)
+        if action and role:
+            transition = workflow.transition_named(action, run["state"])
+            given = (
+                (transition.input or {}).get("examples", [{}])[0] if transition and transition.input else {}
+            )
+            try:
+                outcome = take_action(
+                    workflow,
+                    run["state"],
+                    action,
+                    {role},
+                    input=given,
+                    data=data,
+                    context={"payment": "paid" if run["paid"] else "none"},
+                    votes=tuple(Vote(v[0], v[1]) for v in run["votes"]),
+                )
+            except ThongthinError as refused:
+                errors.append(ErrorItem("actions", text=str(refused)))
+            else:
+                run["log"] = [
+                    *run["log"][-30:],
+                    {
+                        "role": role,
+                        "action": action,
+                        "from": outcome.from_state,
+                        "to": outcome.state,
+                        "effects": [e.type for e in outcome.effects],
+                        "fired": outcome.fired,
+                    },
+                ]
+                run["votes"] = [] if outcome.fired else [[v.action, v.role] for v in outcome.votes]
+                run["state"] = outcome.state
+    session[_play_key(service_id)] = run
+    roles = sorted({r for t in workflow.transitions for r in t.roles})
+    context = {"payment": "paid" if run["paid"] else "none"}
+    votes = tuple(Vote(v[0], v[1]) for v in run["votes"])
+    actions = {
+        role: available_actions(
+            workflow, run["state"], frozenset({role}), data=data, context=context, votes=votes
+        )
+        for role in roles
+    }
+    return (
+        render_template(
+            "studio/play.html",
+            draft=view.draft,
+            definition=definition,
+            run=run,
+            state=workflow.states[run["state"]],
+            actions=actions,
+            role_titles={r: spec.title for r, spec in platform().catalog.roles.items()},
+            example=example_names[0].removeprefix("examples/") if example_names else "",
+            errors=errors,
+        ),
+        422 if errors else 200,
+    )

@@ -571,3 +571,32 @@ def test_attachments_are_added_with_their_rules_and_removed_with_their_field(app
     assert post(client, f"{page}/fields/remove", page, pointer="/request/floor_plan").status_code == 302
     html = client.get(page).get_data(as_text=True)
     assert "data-problems-none" in html and "data-attachments" not in html
+
+
+def test_the_workflow_is_tried_as_each_role_without_storing_anything(app: Any, platform: Any, analyst: str):
+    from engine.store.models import Submission
+
+    client = studio_client(app, analyst)
+    service_id = f"try-{uuid.uuid4().hex[:6]}"
+    assert (
+        post(client, "/studio/drafts", "/studio/", id=service_id, copy_of="general-petition").status_code
+        == 302
+    )
+    play = f"/studio/drafts/{service_id}/play"
+    before = platform.db(Submission.all().count())
+    page = client.get(play).get_data(as_text=True)
+    assert 'data-state="submitted"' in page and 'data-role="clerk"' in page
+    # The department officer has nothing to do yet; the applicant may withdraw.
+    assert re.search(r'data-role="department_officer">.*?ไม่มีการดำเนินการ', page, re.S)
+    routed = post(client, play, play, role="clerk", action="route")
+    assert routed.status_code == 200 and 'data-state="in_department"' in routed.get_data(as_text=True)
+    refused = post(client, play, play, role="clerk", action="draft_answer")  # not the clerk's to take
+    assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
+    drafted = post(client, play, play, role="department_officer", action="draft_answer")
+    approved = post(client, play, play, role="department_head", action="approve_answer")
+    html = approved.get_data(as_text=True)
+    assert drafted.status_code == 200 and 'data-state="answered"' in html and "คำขอสิ้นสุดแล้ว" in html
+    assert len(re.findall(r"<li>", html.split("data-log", 1)[1].split("</ol>", 1)[0])) == 3
+    assert platform.db(Submission.all().count()) == before, "a test run stores no application"
+    again = post(client, play, play, restart="yes")
+    assert 'data-state="submitted"' in again.get_data(as_text=True)
