@@ -825,7 +825,9 @@ def document_preview(service_id: str, document_id: str) -> Any:
     from renderers.documents import DocumentError, DocumentTenant, render_document
 
     view = _view(service_id)
-    definition = studio.rendering_definition(view, platform().catalog, platform().catalog_cache / "drafts")
+    definition = studio.rendering_definition(
+        view, platform().catalog, studio.preview_cache(platform().catalog_cache)
+    )
     if definition is None or definition.service.document(document_id) is None:
         return _draft_page(view, errors=[ErrorItem("documents", "studio.preview.broken")], status=422)
     example_names = sorted(n for n in (view.draft.files or {}) if n.startswith("examples/valid-"))

@@ -31,6 +31,7 @@ from engine.services import (
     retention,
     sessions,
     statements,
+    studio,
     throttle,
     uploads,
 )
@@ -343,6 +344,11 @@ def housekeeping_for(platform: Any) -> Housekeeping:
             now=now,
             looked_at=looked_at,
         ),
+    )
+    chores.add(
+        "draft_previews",
+        timedelta(hours=6),
+        lambda now: studio.prune_previews(studio.preview_cache(platform.catalog_cache), now.timestamp()),
     )
     chores.add(
         "orphan_uploads",

@@ -494,3 +494,35 @@ def rendering_definition(view: DraftView, catalog: Catalog, cache: Path) -> Serv
         view.bundle.materialise(cache), catalog.roles, problems, check_example_files=False
     )
     return None if problems else definition
+
+
+def preview_cache(catalog_cache: Path) -> Path:
+    """Where drafts are unpacked for their document previews (cleaned by :func:`prune_previews`)."""
+    return catalog_cache / "drafts"
+
+
+PREVIEW_LIFETIME = 86400  # seconds a draft's unpacked preview folder is kept after it was made
+
+
+async def prune_previews(cache: Path, now: float | None = None) -> int:
+    """Remove the drafts' preview folders older than a day; returns how many were removed.
+
+    Each change of a draft that is previewed unpacks a folder of its own (named by content),
+    so without this the cache would only grow.
+    """
+    import asyncio
+    import shutil
+    import time
+
+    def prune() -> int:
+        if not cache.is_dir():
+            return 0
+        limit = (now if now is not None else time.time()) - PREVIEW_LIFETIME
+        removed = 0
+        for folder in cache.iterdir():
+            if folder.is_dir() and folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+    return await asyncio.to_thread(prune)
