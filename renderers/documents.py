@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,11 +34,42 @@ import segno
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from engine.definitions.model import DocumentSpec, ServiceDefinition, Signer, Text
+from engine.definitions.model import DocumentSpec, ServiceDefinition
 from engine.durations import Duration, InvalidDuration
-from engine.errors import ThongthinError
 from engine.payments import compute_fees
 from engine.thaidate import format_date, thai_digits
+from renderers.document_errors import (  # noqa: F401 (the package's public names)
+    DocumentError,
+    DocumentTooLong,
+    ForbiddenResource,
+    InvalidAmount,
+    TemplateError,
+    UnknownDocument,
+)
+from renderers.document_layout import (  # noqa: F401
+    BODY_SIZES_PT,
+    BOX_TOLERANCE_PT,
+    CONTENT_WIDTH_MM,
+    FLOW_BOTTOM_MM,
+    FOOTER_TOP_MM,
+    MARGIN_BOTTOM_MM,
+    MARGIN_LEFT_MM,
+    MARGIN_RIGHT_MM,
+    MARGIN_TOP_MM,
+    MM_TO_PT,
+    PAGE_HEIGHT_MM,
+    PX_TO_PT,
+    QR_SIZE_MM,
+    RECEIPT_SIGNERS,
+    SignatureSlot,
+    _slots,
+    document_spec,
+    receipt_signature_boxes,
+    receipt_signature_slots,
+    signature_boxes,
+    signature_slots,
+)
+from renderers.thai_numbers import SATANG, baht_text, format_number, number_words  # noqa: F401
 
 if TYPE_CHECKING:
     from weasyprint import Document
@@ -46,283 +77,6 @@ if TYPE_CHECKING:
 FONTS_DIR = Path(__file__).parent / "fonts"
 TEMPLATES_DIR = Path(__file__).parent / "templates" / "documents"
 RECEIPT_TEMPLATE = "receipt.html.j2"
-
-# --- errors ---------------------------------------------------------------------------------
-
-
-class DocumentError(ThongthinError):
-    """Base class of the errors of rendering an issued document."""
-
-
-class UnknownDocument(DocumentError):
-    """The service declares no document with that id."""
-
-    def __init__(self, service_id: str, document_id: str, known: Sequence[str] = ()):
-        self.service_id = service_id
-        self.document_id = document_id
-        self.known = tuple(known)
-        super().__init__(
-            f"service {service_id!r} declares no document {document_id!r}"
-            f" (declared: {', '.join(self.known) or 'none'})"
-        )
-
-
-class TemplateError(DocumentError):
-    """A template is missing, does not parse, or failed while rendering (path and line when known)."""
-
-    def __init__(self, template: str | Path, line: int | None, message: str):
-        self.template = str(template)
-        self.line = line
-        self.message = message
-        where = f"{self.template}:{line}" if line else self.template
-        super().__init__(f"{where}: {message}")
-
-
-class ForbiddenResource(DocumentError):
-    """A template referred to something other than a local file of its folders or a data: URI."""
-
-    def __init__(self, urls: Sequence[str]):
-        self.urls = tuple(urls)
-        super().__init__("documents may only use local files and data: URIs; refused " + ", ".join(self.urls))
-
-
-class DocumentTooLong(DocumentError):
-    """The content does not fit on one page, even in the compact type size."""
-
-    def __init__(self, template: str | Path, pages: int, limit_mm: float):
-        self.template = str(template)
-        self.pages = pages
-        super().__init__(
-            f"{template}: even at {BODY_SIZES_PT[-1]:g} pt the text does not end above the signatures"
-            f" ({limit_mm:g} mm from the top of page 1; it takes {pages} page(s))"
-        )
-
-
-class InvalidAmount(DocumentError, ValueError):
-    """An amount of money that cannot be written in words (negative, not a number)."""
-
-    def __init__(self, value: Any):
-        self.value = value
-        super().__init__(f"not an amount of baht: {value!r}")
-
-
-# --- the page and where signatures go ---------------------------------------------------------
-
-MM_TO_PT = 72 / 25.4
-PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch)
-PAGE_WIDTH_MM = 210.0
-PAGE_HEIGHT_MM = 297.0
-# งานสารบรรณ: 3 cm left, 2 cm right; the top leaves room for the emblem as on a letterhead.
-MARGIN_TOP_MM = 15.0
-MARGIN_RIGHT_MM = 20.0
-MARGIN_LEFT_MM = 30.0
-MARGIN_BOTTOM_MM = 10.0
-CONTENT_WIDTH_MM = PAGE_WIDTH_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM
-# The lower part of page 1 is reserved for the signatures and the footer, which have fixed
-# places: the flowing text must end above them (checked on every render), so a long address
-# can never push a signature box away from where the signing step puts the signature field.
-SIGNATURE_TOP_MM = 217.0
-SIGNATURE_HEIGHT_MM = 20.0
-SIGNATURE_MAX_WIDTH_MM = 66.0
-FLOW_BOTTOM_MM = SIGNATURE_TOP_MM - 3.0
-FOOTER_TOP_MM = 258.0
-QR_SIZE_MM = 22.0
-BODY_SIZES_PT = (16.0, 15.0, 14.0, 13.0, 12.0, 11.0)  # tried in turn until the text fits on one page
-# Where a box may be off by rounding before the renderer calls it a template bug.
-BOX_TOLERANCE_PT = 0.5
-
-
-@dataclass(frozen=True)
-class SignatureSlot:
-    """Where one signer signs on page 1: an empty box, and under it the name and position.
-
-    Millimetres from the page's top-left corner; the block is the signer's column (the text
-    under the box may be as wide as it), the box is centred in it.
-    """
-
-    index: int
-    role: str
-    position: Text
-    block_left_mm: float
-    block_width_mm: float
-    left_mm: float
-    top_mm: float
-    width_mm: float
-    height_mm: float
-
-    @property
-    def field_name(self) -> str:
-        """A stable name for the PDF signature field of this slot, e.g. ``sig1-engineer``."""
-        return f"sig{self.index + 1}-{self.role}"
-
-    @property
-    def rect(self) -> tuple[float, float, float, float]:
-        """``(x1, y1, x2, y2)`` in PDF points, origin at the bottom-left of the page (as pyHanko wants)."""
-        x1 = self.left_mm * MM_TO_PT
-        x2 = (self.left_mm + self.width_mm) * MM_TO_PT
-        y2 = (PAGE_HEIGHT_MM - self.top_mm) * MM_TO_PT
-        y1 = (PAGE_HEIGHT_MM - self.top_mm - self.height_mm) * MM_TO_PT
-        return (round(x1, 2), round(y1, 2), round(x2, 2), round(y2, 2))
-
-    @property
-    def style(self) -> str:
-        """Inline CSS placing the signer's block, relative to the page's content area."""
-        return (
-            f"left: {self.block_left_mm - MARGIN_LEFT_MM:.2f}mm; top: {self.top_mm - MARGIN_TOP_MM:.2f}mm; "
-            f"width: {self.block_width_mm:.2f}mm"
-        )
-
-    @property
-    def box_style(self) -> str:
-        """Inline CSS sizing the box inside the block."""
-        return (
-            f"margin-left: {self.left_mm - self.block_left_mm:.2f}mm; width: {self.width_mm:.2f}mm; "
-            f"height: {self.height_mm:.2f}mm"
-        )
-
-
-def _slots(signers: Sequence[Signer]) -> list[SignatureSlot]:
-    """Signers side by side; a lone signer signs right of centre, as on Thai official forms."""
-    count = len(signers)
-    if count == 0:
-        return []
-    if count == 1:
-        columns = [(MARGIN_LEFT_MM + CONTENT_WIDTH_MM * 0.45, CONTENT_WIDTH_MM * 0.55)]
-    else:
-        width = CONTENT_WIDTH_MM / count
-        columns = [(MARGIN_LEFT_MM + i * width, width) for i in range(count)]
-    slots = []
-    for index, (signer, (column_left, column_width)) in enumerate(zip(signers, columns, strict=True)):
-        box_width = min(SIGNATURE_MAX_WIDTH_MM, column_width - 6.0)
-        slots.append(
-            SignatureSlot(
-                index=index,
-                role=signer.role,
-                position=signer.position,
-                block_left_mm=round(column_left, 2),
-                block_width_mm=round(column_width, 2),
-                left_mm=round(column_left + (column_width - box_width) / 2, 2),
-                top_mm=SIGNATURE_TOP_MM,
-                width_mm=box_width,
-                height_mm=SIGNATURE_HEIGHT_MM,
-            )
-        )
-    return slots
-
-
-def document_spec(definition: ServiceDefinition, document_id: str) -> DocumentSpec:
-    """The document ``document_id`` of ``definition``; raises :class:`UnknownDocument`."""
-    spec = definition.service.document(document_id)
-    if spec is None:
-        raise UnknownDocument(definition.id, document_id, [d.id for d in definition.service.documents])
-    return spec
-
-
-def signature_slots(definition: ServiceDefinition, document_id: str) -> list[SignatureSlot]:
-    """The signature slots of a document, in signing order; raises :class:`UnknownDocument`."""
-    return _slots(document_spec(definition, document_id).signers)
-
-
-def signature_boxes(
-    definition: ServiceDefinition, document_id: str
-) -> list[tuple[float, float, float, float]]:
-    """Each signer's box on page 1 as ``(x1, y1, x2, y2)`` PDF points, in the order of service.json.
-
-    Raises :class:`UnknownDocument`.
-    """
-    return [slot.rect for slot in signature_slots(definition, document_id)]
-
-
-RECEIPT_SIGNERS = (
-    Signer(role="finance_officer", position=Text(th="เจ้าหน้าที่การเงิน ผู้รับเงิน", en="Finance officer, cashier")),
-)
-
-
-def receipt_signature_slots() -> list[SignatureSlot]:
-    return _slots(RECEIPT_SIGNERS)
-
-
-def receipt_signature_boxes() -> list[tuple[float, float, float, float]]:
-    """The cashier's box on page 1 of a receipt, as for :func:`signature_boxes`."""
-    return [slot.rect for slot in receipt_signature_slots()]
-
-
-# --- words and numbers the Thai way -----------------------------------------------------------
-
-_DIGIT_WORDS = ("ศูนย์", "หนึ่ง", "สอง", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า")
-_PLACE_WORDS = ("", "สิบ", "ร้อย", "พัน", "หมื่น", "แสน")
-SATANG = Decimal("0.01")
-
-
-def _group_words(value: int, after_higher: bool) -> str:
-    """0 < value < 1,000,000 in words; ``after_higher`` when a higher digit of the number is not zero."""
-    digits = [int(d) for d in reversed(str(value))]
-    words = []
-    for place in range(len(digits) - 1, -1, -1):
-        digit = digits[place]
-        if digit == 0:
-            continue
-        if place == 0 and digit == 1 and (after_higher or value > 9):
-            # 11 สิบเอ็ด, 101 หนึ่งร้อยเอ็ด, 1,000,001 หนึ่งล้านเอ็ด: a final one after other digits.
-            words.append("เอ็ด")
-        elif place == 1 and digit == 1:
-            words.append("สิบ")
-        elif place == 1 and digit == 2:
-            words.append("ยี่สิบ")
-        else:
-            words.append(_DIGIT_WORDS[digit] + _PLACE_WORDS[place])
-    return "".join(words)
-
-
-def number_words(value: int) -> str:
-    """A whole number ≥ 0 in Thai words: 21 → ยี่สิบเอ็ด, 1,000,000 → หนึ่งล้าน."""
-    if value < 0:
-        raise InvalidAmount(value)
-    if value == 0:
-        return _DIGIT_WORDS[0]
-
-    def words(n: int, after_higher: bool) -> str:
-        high, low = divmod(n, 1_000_000)
-        text = (words(high, after_higher) + "ล้าน") if high else ""
-        if low:
-            text += _group_words(low, after_higher or high > 0)
-        return text
-
-    return words(value, False)
-
-
-def baht_text(amount: Decimal | int | str) -> str:
-    """An amount written out as on a Thai receipt: 120 → หนึ่งร้อยยี่สิบบาทถ้วน, 0.25 → ยี่สิบห้าสตางค์.
-
-    Rounds half-up to the satang. Raises :class:`InvalidAmount` for a negative amount or
-    something that is not a number (floats are refused: their binary value is not the
-    amount someone typed).
-    """
-    if isinstance(amount, bool | float):
-        raise InvalidAmount(amount)
-    try:
-        value = Decimal(str(amount)).quantize(SATANG, rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        raise InvalidAmount(amount) from None
-    if not value.is_finite() or value < 0:
-        raise InvalidAmount(amount)
-    baht = int(value)
-    satang = int((value - baht) * 100)
-    if baht == 0 and satang == 0:
-        return "ศูนย์บาทถ้วน"
-    text = number_words(baht) + "บาท" if baht else ""
-    # Satang are read as a number of their own: 1.01 is หนึ่งบาทหนึ่งสตางค์, not ...เอ็ดสตางค์.
-    return text + (number_words(satang) + "สตางค์" if satang else "ถ้วน")
-
-
-def format_number(value: Any, places: int | None = None) -> str:
-    """1234.5 → ``1,234.50``; whole numbers without decimals unless ``places`` asks for them."""
-    number = Decimal(str(value))
-    if places is None:
-        places = 0 if number == number.to_integral_value() else 2
-    quantum = Decimal(1).scaleb(-places)
-    return f"{number.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
-
 
 # --- what templates see -----------------------------------------------------------------------
 
