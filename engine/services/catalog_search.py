@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from engine.definitions import ServiceDefinition
 
@@ -84,7 +85,7 @@ class Match:
 
 
 @cache
-def _segmenter() -> object:
+def _segmenter() -> Any:
     from pythainlp.tokenize import Tokenizer
 
     return Tokenizer(engine="newmm")
@@ -94,7 +95,7 @@ def words(text: str) -> list[str]:
     """``ขอเลขที่บ้านใหม่`` -> ``["เลขที่", "บ้าน", "ใหม่"]``: lower-cased words, fillers dropped."""
     tokenizer = _segmenter()
     with _lock:  # the dictionary trie is shared
-        pieces = tokenizer.word_tokenize(text.lower())  # type: ignore[attr-defined]
+        pieces = tokenizer.word_tokenize(text.lower())
     return [p for p in pieces if _WORD.fullmatch(p) and p not in _FILLER]
 
 

@@ -404,7 +404,7 @@ async def _apply(connection: Any, payment: Payment) -> list[Bill]:
 async def _queue_receipt(connection: Any, bill: Bill, moment: datetime) -> None:
     submission_id = bill.submission_id
     if submission_id is None and bill.account_id is not None:
-        account = await FeeAccount.get(id=bill.account_id).using_db(connection)  # type: ignore[attr-defined]
+        account = await FeeAccount.get(id=bill.account_id, using_db=connection)
         submission_id = account.submission_id
     await EffectJob.create(
         tenant_id=bill.tenant_id,
