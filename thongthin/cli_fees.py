@@ -68,39 +68,6 @@ def qr_bill(
 
 
 @click.group()
-def db() -> None:
-    """The database named by DATABASE_URL (default: SQLite in the data folder)."""
-
-
-@db.command("upgrade")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    help="Data folder (default: $THONGTHIN_DATA or ./var).",
-)
-def db_upgrade(data_dir: Path | None) -> None:
-    """Apply every pending migration and publish the national seed's new service versions."""
-    from engine.services import access_log
-    from thongthin.platform import Platform
-    from thongthin.settings import Settings
-
-    platform = Platform.create(Settings.from_env(data_dir=data_dir))
-    try:
-        published = platform.upgrade()
-        # Applications stored before the subject index existed become findable by national ID.
-        indexed = platform.db(access_log.backfill_subjects(platform.definition))
-    finally:
-        platform.runtime.close()
-    for version in published:
-        if version.new:
-            click.echo(f"published {version.service_id} {version.version}", err=True)
-    if indexed:
-        click.echo(f"indexed the subjects of {indexed} earlier application(s)", err=True)
-    click.echo("database is up to date", err=True)
-
-
-@click.group()
 def billing() -> None:
     """Recurring fees: bill every active fee account of a municipality for a period."""
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.definitions.model import DocumentSpec, ServiceDefinition, Signer, Text
-from renderers.document_errors import UnknownDocument
+from renderers.documents.errors import UnknownDocument
 
 # --- the page and where signatures go ---------------------------------------------------------
 

@@ -53,7 +53,7 @@ class DocumentTooLong(DocumentError):
     def __init__(self, template: str | Path, pages: int, limit_mm: float):
         self.template = str(template)
         self.pages = pages
-        from renderers.document_layout import BODY_SIZES_PT
+        from renderers.documents.layout import BODY_SIZES_PT
 
         super().__init__(
             f"{template}: even at {BODY_SIZES_PT[-1]:g} pt the text does not end above the signatures"

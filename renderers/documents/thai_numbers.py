@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from renderers.document_errors import InvalidAmount
+from renderers.documents.errors import InvalidAmount
 
 # --- words and numbers the Thai way -----------------------------------------------------------
 
