@@ -4,18 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
+from api.openapi import _error, _json, _ref
 
 OPERATOR = [{"bearer": []}]
 UNAUTHORIZED = _error("No bearer token, or one that is not a national operator's")
