@@ -193,11 +193,7 @@ def _apply(service_id: str, edit: studio.Edit, anchor: str = "") -> Any:
     try:
         platform().db(studio.edit_draft(service_id, edit, platform().catalog, by=_by()))
     except edits.EditRefused as refused:
-        return _draft_page(
-            _view(service_id),
-            errors=[ErrorItem(refused.where.strip("/").replace("/", "-") or "draft", text=refused.message)],
-            status=422,
-        )
+        return _draft_page(_view(service_id), errors=[_refusal(refused)], status=422)
     return redirect(url_for("studio.draft", service_id=service_id, _anchor=anchor or None))
 
 
@@ -280,16 +276,7 @@ def _field_spec(documents: edits.Documents) -> edits.FieldSpec:
     if widget not in WIDGETS:
         raise edits.EditRefused("/widget", _t("studio.field.error.widget"))
     when_pointer = _form("when_pointer", 200) or None
-    when_equals: Any = _form("when_equals", 200)
-    if when_pointer:
-        kinds = form_fields(documents["form.json"]).get(when_pointer, ("", False))[0]
-        if kinds == "boolean":
-            when_equals = when_equals.lower() in ("true", "1", "yes", "ใช่", "จริง")
-        elif kinds in ("number", "integer"):
-            try:
-                when_equals = float(when_equals) if "." in when_equals else int(when_equals)
-            except ValueError:
-                raise edits.EditRefused("/when_equals", _t("studio.field.error.number")) from None
+    when_equals = _typed_answer(documents, when_pointer, _form("when_equals", 200)) if when_pointer else ""
     number_widget = widget == "number"
     return edits.FieldSpec(
         pointer="/" + name,
@@ -515,57 +502,265 @@ def add_document(service_id: str) -> Any:
     return _apply(service_id, change, "documents")
 
 
+def _state_spec(name: str) -> edits.StateSpec:
+    outcome = _form("outcome", 20)
+    return edits.StateSpec(
+        name=name,
+        title_th=_form("title_th", 300),
+        title_en=_form("title_en", 300),
+        message_th=_form("message_th", MAX_TEXT),
+        message_en=_form("message_en", MAX_TEXT),
+        assignees=tuple(r for r in request.form.getlist("assignees")[:20] if r),
+        outcome=outcome,
+        sla="" if outcome else _form("sla", 20),
+        pauses_sla=not outcome and request.form.get("pauses_sla") == "yes",
+    )
+
+
 @blueprint.post("/drafts/<service_id>/states")
 def add_state(service_id: str) -> Any:
     name = _form("state", 63)
-
-    def change(documents: edits.Documents) -> edits.Documents:
-        state: dict[str, Any] = {
-            "title": {"th": _form("title_th", 300), "en": _form("title_en", 300) or _form("title_th", 300)},
-            "applicant_message": {
-                "th": _form("message_th", MAX_TEXT),
-                "en": _form("message_en", MAX_TEXT) or _form("message_th", MAX_TEXT),
-            },
-        }
-        assignees = [r for r in request.form.getlist("assignees")[:20] if r]
-        if assignees:
-            state["assignees"] = assignees
-        outcome = _form("outcome", 20)
-        if outcome in ("approved", "rejected", "withdrawn"):
-            state["final"] = True
-            state["outcome"] = outcome
-        elif _form("sla", 20):
-            state["sla"] = _form("sla", 20)
-        return edits.put_state(documents, name, state)
-
-    return _apply(service_id, _documents_only(change), "workflow")
+    return _apply(
+        service_id, _documents_only(lambda d: edits.put_state(d, name, _state_spec(name))), "workflow"
+    )
 
 
-@blueprint.post("/drafts/<service_id>/states/<name>/remove")
-def remove_state(service_id: str, name: str) -> Any:
-    return _apply(service_id, _documents_only(lambda d: edits.remove_state(d, name)), "workflow")
+def _workflow_page(
+    template: str, view: studio.DraftView, values: Any, errors: list[ErrorItem], **context: Any
+) -> Any:
+    """A page of the workflow editor, with the choices its lists offer in the analyst's language."""
+    documents = view.draft.documents
+    current = platform().catalog
+    language = current_language()
+
+    def text(value: dict[str, str]) -> str:
+        return value.get(language) or value.get("th", "")
+
+    service, workflow = documents["service.json"], documents["workflow.json"]
+    none = ("", _t("studio.draft.effect.none"))
+    choices = {
+        "role_options": [
+            (r, text(spec.title)) for r, spec in sorted(current.roles.items()) if not spec.system
+        ],
+        "open_states": [(n, text(s["title"])) for n, s in workflow["states"].items() if not s.get("final")],
+        "all_states": [(n, text(s["title"])) for n, s in workflow["states"].items()],
+        "outcome_options": [
+            ("", _t("studio.draft.outcome.none")),
+            *((o, _t(f"studio.draft.outcome.{o}")) for o in edits.OUTCOMES),
+        ],
+        "quorum_options": [
+            ("", _t("studio.transition.quorum.none")),
+            *((m, _t(f"studio.transition.quorum.{m}")) for m in edits.QUORUM_MODES),
+        ],
+        "ask_options": [
+            ("", _t("studio.transition.ask.none")),
+            *((m, _t(f"studio.transition.ask.{m}")) for m in edits.ASK_MODES),
+        ],
+        "to_applicant_options": [
+            ("", _t("studio.transition.to_applicant.never")),
+            *((m, _t(f"studio.transition.to_applicant.{m}")) for m in edits.TO_APPLICANT),
+        ],
+        "answer_options": [none, *((p, p) for p in sorted(form_fields(documents["form.json"])))],
+        "document_options": [(d["id"], text(d["title"])) for d in service.get("documents", [])],
+        "fee_options": [(f["id"], text(f["title"])) for f in service.get("fees", [])],
+        "step_options": [(s["id"], text(s["title"])) for s in documents["ui.json"]["steps"]],
+    }
+    return (
+        render_template(
+            f"studio/{template}",
+            draft=view.draft,
+            service=service,
+            values=values,
+            errors=errors,
+            **choices,
+            **context,
+        ),
+        422 if errors else 200,
+    )
+
+
+def _refusal(refused: edits.EditRefused) -> ErrorItem:
+    return ErrorItem(refused.where.strip("/").replace("/", "-") or "draft", text=refused.message)
+
+
+@blueprint.route("/drafts/<service_id>/states/<name>", methods=["GET", "POST"])
+def state(service_id: str, name: str) -> Any:
+    """Change a state: titles, what the applicant is told, who works on it, its time limit,
+    whether the time counts, or the outcome of a final state."""
+    view = _view(service_id)
+    existing = view.draft.documents["workflow.json"]["states"].get(name)
+    if existing is None:
+        return Response(status=404)
+    errors: list[ErrorItem] = []
+    if request.method == "POST":
+        try:
+            platform().db(
+                studio.edit_draft(
+                    service_id,
+                    _documents_only(lambda d: edits.put_state(d, name, _state_spec(name))),
+                    platform().catalog,
+                    by=_by(),
+                )
+            )
+        except edits.EditRefused as refused:
+            errors.append(_refusal(refused))
+        else:
+            return redirect(url_for("studio.draft", service_id=service_id, _anchor="workflow"))
+    values: Any = request.form if request.method == "POST" else _state_values(existing)
+    return _workflow_page("state.html", view, values, errors, name=name)
+
+
+def _state_values(state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title_th": state["title"]["th"],
+        "title_en": state["title"].get("en", ""),
+        "message_th": state["applicant_message"]["th"],
+        "message_en": state["applicant_message"].get("en", ""),
+        "assignees": state.get("assignees", []),
+        "outcome": state.get("outcome", "") if state.get("final") else "",
+        "sla": state.get("sla", ""),
+        "pauses_sla": "yes" if state.get("pauses_sla") else "",
+    }
+
+
+def _typed_answer(documents: edits.Documents, pointer: str, text: str, field: str = "when_equals") -> Any:
+    """``text`` as the answer at ``pointer`` holds it: a yes/no, a number, or the text itself."""
+    kind = form_fields(documents["form.json"]).get(pointer, ("", False))[0]
+    if kind == "boolean":
+        return text.lower() in ("true", "1", "yes", "ใช่", "จริง")
+    if kind in ("number", "integer"):
+        try:
+            return float(text) if "." in text else int(text)
+        except ValueError:
+            raise edits.EditRefused(f"/{field}", _t("studio.field.error.number")) from None
+    return text
+
+
+def _transition_spec(documents: edits.Documents) -> edits.TransitionSpec:
+    def listed(name: str) -> tuple[str, ...]:
+        return tuple(v[:63] for v in request.form.getlist(name)[:30] if v)
+
+    effect = _form("effect", 130)  # the quick form's single choice
+    kind, _, argument = effect.partition(":")
+    guard_pointer = _form("guard_pointer", 200)
+    return edits.TransitionSpec(
+        action=_form("action", 63),
+        title_th=_form("title_th", 300),
+        title_en=_form("title_en", 300),
+        sources=listed("from"),
+        to=_form("to", 63),
+        roles=listed("roles"),
+        quorum=_form("quorum", 20),
+        quorum_count=_integer("quorum_count"),
+        ask=_form("ask", 20),
+        ask_label_th=_form("ask_label_th", 300),
+        ask_label_en=_form("ask_label_en", 300),
+        ask_min_length=_integer("ask_min_length") or 0,
+        ask_to_applicant=_form("ask_to_applicant", 20),
+        guard_paid=request.form.get("guard_paid") == "yes",
+        guard_pointer=guard_pointer,
+        guard_equals=_typed_answer(documents, guard_pointer, _form("guard_equals", 200), "guard_equals")
+        if guard_pointer
+        else None,
+        guard_message_th=_form("guard_message_th", 300),
+        guard_message_en=_form("guard_message_en", 300),
+        issue_documents=(
+            *listed("issue_documents"),
+            *((argument,) if kind == "issue_document" and argument else ()),
+        ),
+        request_fees=(
+            *listed("request_fees"),
+            *((argument,) if kind == "request_payment" and argument else ()),
+        ),
+        notify_th=_form("notify_th", MAX_TEXT),
+        notify_en=_form("notify_en", MAX_TEXT),
+        reopens=listed("reopens"),
+    )
 
 
 @blueprint.post("/drafts/<service_id>/transitions")
 def add_transition(service_id: str) -> Any:
     def change(documents: edits.Documents) -> edits.Documents:
-        sources = [s for s in request.form.getlist("from")[:20] if s]
-        transition: dict[str, Any] = {
-            "action": _form("action", 63),
-            "title": {"th": _form("title_th", 300), "en": _form("title_en", 300) or _form("title_th", 300)},
-            "from": sources[0] if len(sources) == 1 else sources,
-            "to": _form("to", 63),
-            "roles": [r for r in request.form.getlist("roles")[:20] if r],
-        }
-        effect = _form("effect", 130)
-        kind, _, argument = effect.partition(":")
-        if kind == "issue_document" and argument:
-            transition["effects"] = [{"type": "issue_document", "document": argument}]
-        elif kind == "request_payment" and argument:
-            transition["effects"] = [{"type": "request_payment", "fees": [argument]}]
-        return edits.put_transition(documents, transition)
+        return edits.put_transition(documents, _transition_spec(documents))
 
     return _apply(service_id, _documents_only(change), "workflow")
+
+
+@blueprint.route("/drafts/<service_id>/transitions/<int:index>", methods=["GET", "POST"])
+def transition(service_id: str, index: int) -> Any:
+    """Change an action: who takes it from where to where, the text the officer writes with it,
+    when it is available (paid, or an answer of the form), a vote of several roles, what it
+    issues, requests or tells the applicant, and the steps the applicant may correct."""
+    view = _view(service_id)
+    transitions = view.draft.documents["workflow.json"]["transitions"]
+    if not 0 <= index < len(transitions):
+        return Response(status=404)
+    errors: list[ErrorItem] = []
+    if request.method == "POST":
+
+        def change(documents: edits.Documents) -> edits.Documents:
+            return edits.put_transition(documents, _transition_spec(documents), index=index)
+
+        try:
+            platform().db(
+                studio.edit_draft(service_id, _documents_only(change), platform().catalog, by=_by())
+            )
+        except edits.EditRefused as refused:
+            errors.append(_refusal(refused))
+        else:
+            return redirect(url_for("studio.draft", service_id=service_id, _anchor="workflow"))
+    values: Any = request.form if request.method == "POST" else _transition_values(transitions[index])
+    return _workflow_page("transition.html", view, values, errors, index=index, existing=transitions[index])
+
+
+def _transition_values(transition: dict[str, Any]) -> dict[str, Any]:
+    """The action's form filled in from the draft (the parts the form can say)."""
+    sources = transition["from"] if isinstance(transition["from"], list) else [transition["from"]]
+    quorum = transition.get("quorum") or {}
+    field_ui = (transition.get("input_ui") or [{}])[0]
+    answer = ((transition.get("input") or {}).get("properties") or {}).get(edits.INPUT_NAME, {})
+    guard = transition.get("guard") or {}
+    parts = guard.get("allOf", [guard]) if guard else []
+    paid = any(p.get("properties", {}).get("context") for p in parts)
+    pointer, equals = next(
+        (_simple_condition(p) for p in parts if "data" in p.get("properties", {})), ("", None)
+    )
+    effects = transition.get("effects") or []
+    notify = next((e for e in effects if e["type"] == "notify"), {}).get("message", {})
+    return {
+        "action": transition["action"],
+        "title_th": transition["title"]["th"],
+        "title_en": transition["title"].get("en", ""),
+        "from": sources,
+        "to": transition["to"],
+        "roles": transition["roles"],
+        "quorum": quorum.get("mode", ""),
+        "quorum_count": str(quorum.get("count", "")),
+        "ask": (
+            ("required" if edits.INPUT_NAME in transition["input"].get("required", []) else "optional")
+            if transition.get("input")
+            else ""
+        ),
+        "ask_label_th": (field_ui.get("label") or {}).get("th", ""),
+        "ask_label_en": (field_ui.get("label") or {}).get("en", ""),
+        "ask_min_length": str(answer.get("minLength", "")) if answer.get("minLength", 0) > 1 else "",
+        "ask_to_applicant": field_ui.get("to_applicant", ""),
+        "guard_paid": "yes" if paid else "",
+        "guard_pointer": pointer.removeprefix("/data"),
+        "guard_equals": "" if equals is None else json.dumps(equals, ensure_ascii=False).strip('"'),
+        "guard_message_th": (transition.get("guard_message") or {}).get("th", ""),
+        "guard_message_en": (transition.get("guard_message") or {}).get("en", ""),
+        "issue_documents": [e["document"] for e in effects if e["type"] == "issue_document"],
+        "request_fees": [f for e in effects if e["type"] == "request_payment" for f in e.get("fees", [])],
+        "notify_th": notify.get("th", ""),
+        "notify_en": notify.get("en", ""),
+        "reopens": transition.get("reopens", []),
+    }
+
+
+@blueprint.post("/drafts/<service_id>/states/<name>/remove")
+def remove_state(service_id: str, name: str) -> Any:
+    return _apply(service_id, _documents_only(lambda d: edits.remove_state(d, name)), "workflow")
 
 
 @blueprint.post("/drafts/<service_id>/transitions/<int:index>/remove")

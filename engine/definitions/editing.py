@@ -339,11 +339,56 @@ def put_document(
 # --- workflow.json ---------------------------------------------------------------------------
 
 
-def put_state(documents: Documents, name: str, state: dict[str, Any]) -> Documents:
+@dataclass(frozen=True)
+class StateSpec:
+    """A state as the studio's form describes it."""
+
+    name: str
+    title_th: str
+    title_en: str
+    message_th: str
+    message_en: str = ""
+    assignees: tuple[str, ...] = ()
+    outcome: str = ""  # a final state's outcome (approved, rejected, …); empty for an open state
+    sla: str = ""
+    pauses_sla: bool = False
+
+
+OUTCOMES = ("approved", "rejected", "withdrawn", "completed", "cancelled")
+
+
+def state_of(spec: StateSpec) -> dict[str, Any]:
+    """The ``workflow.json`` state the studio's form describes; raises EditRefused when it cannot be one."""
+    if not spec.title_th.strip():
+        raise EditRefused("/title_th", "a state needs a Thai title")
+    if not spec.message_th.strip():
+        raise EditRefused("/message_th", "say what the applicant is told while the application is here")
+    state: dict[str, Any] = {
+        "title": _text(spec.title_th, spec.title_en),
+        "applicant_message": _text(spec.message_th, spec.message_en),
+    }
+    if spec.outcome:
+        if spec.outcome not in OUTCOMES:
+            raise EditRefused("/outcome", f"an outcome is one of {', '.join(OUTCOMES)}")
+        state["final"] = True
+        state["outcome"] = spec.outcome
+        return state
+    if not spec.assignees:
+        raise EditRefused("/assignees", "choose who works on applications in this state")
+    state["assignees"] = list(dict.fromkeys(spec.assignees))
+    if spec.sla:
+        state["sla"] = spec.sla
+    if spec.pauses_sla:
+        state["pauses_sla"] = True
+    return state
+
+
+def put_state(documents: Documents, name: str, state: dict[str, Any] | StateSpec) -> Documents:
+    """Add a state, or replace the state of the same name (its actions stay)."""
     if not _NAME.match(name):
-        raise EditRefused("/states", "a state's name is lower-case letters, digits and _")
+        raise EditRefused("/state", "a state's name is lower-case letters, digits and _")
     result = _copy(documents)
-    result["workflow.json"]["states"][name] = state
+    result["workflow.json"]["states"][name] = state_of(state) if isinstance(state, StateSpec) else state
     return result
 
 
@@ -366,15 +411,195 @@ def remove_state(documents: Documents, name: str) -> Documents:
     return result
 
 
-def put_transition(documents: Documents, transition: dict[str, Any]) -> Documents:
-    """Add an action, or replace the action with the same name from the same states."""
+QUORUM_MODES = ("all", "any", "at_least")
+ASK_MODES = ("optional", "required")
+TO_APPLICANT = ("now", "when_closed")
+INPUT_NAME = "message"  # the one answer an action asks of the officer, as the seed services name it
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """An action as the studio's form describes it: who takes it from where to where, what the
+    officer must write, when it is available, how many must agree, and what follows."""
+
+    action: str
+    title_th: str
+    title_en: str
+    sources: tuple[str, ...]
+    to: str
+    roles: tuple[str, ...]
+    quorum: str = ""  # "", all, any, at_least
+    quorum_count: int | None = None
+    ask: str = ""  # "", optional, required: a text the officer writes with the action
+    ask_label_th: str = ""
+    ask_label_en: str = ""
+    ask_min_length: int = 0
+    ask_to_applicant: str = ""  # "", now, when_closed
+    guard_paid: bool = False  # available only once the fees are paid
+    guard_pointer: str = ""  # available only when the answer here …
+    guard_equals: Any = None  # … equals this
+    guard_message_th: str = ""
+    guard_message_en: str = ""
+    issue_documents: tuple[str, ...] = ()
+    request_fees: tuple[str, ...] = ()
+    notify_th: str = ""
+    notify_en: str = ""
+    reopens: tuple[str, ...] = ()
+
+
+def transition_of(documents: Documents, spec: TransitionSpec) -> dict[str, Any]:
+    """The ``workflow.json`` transition the studio's form describes, checked against the draft's
+    states, steps, fees and documents; raises EditRefused naming the part that cannot be."""
+    if not _NAME.match(spec.action):
+        raise EditRefused("/action", "an action's name is lower-case letters, digits and _")
+    if not spec.title_th.strip():
+        raise EditRefused("/title_th", "an action needs a Thai title")
+    states = documents["workflow.json"]["states"]
+    if not spec.sources or any(s not in states for s in spec.sources):
+        raise EditRefused("/from", "choose the states the action is taken from")
+    if spec.to not in states:
+        raise EditRefused("/to", "choose the state the action leads to")
+    if not spec.roles:
+        raise EditRefused("/roles", "choose who may take the action")
+    roles = list(dict.fromkeys(spec.roles))
+    transition: dict[str, Any] = {
+        "action": spec.action,
+        "title": _text(spec.title_th, spec.title_en),
+        "from": spec.sources[0] if len(spec.sources) == 1 else list(dict.fromkeys(spec.sources)),
+        "to": spec.to,
+        "roles": roles,
+    }
+    if spec.quorum:
+        if spec.quorum not in QUORUM_MODES:
+            raise EditRefused("/quorum", f"a quorum is one of {', '.join(QUORUM_MODES)}")
+        if len(roles) < 2:
+            raise EditRefused("/quorum", "a vote needs at least two roles")
+        quorum: dict[str, Any] = {"mode": spec.quorum}
+        if spec.quorum == "at_least":
+            if spec.quorum_count is None or not 1 <= spec.quorum_count <= len(roles):
+                raise EditRefused("/quorum_count", f"how many must agree: 1 to {len(roles)}")
+            quorum["count"] = spec.quorum_count
+        transition["quorum"] = quorum
+    if spec.ask:
+        transition.update(_input_of(spec))
+    guard = _guard_of(documents, spec)
+    if guard is not None:
+        transition["guard"] = guard
+        if spec.guard_message_th.strip():
+            transition["guard_message"] = _text(spec.guard_message_th, spec.guard_message_en)
+    if spec.reopens:
+        steps = {s["id"] for s in documents["ui.json"]["steps"]}
+        if "applicant" not in roles or any(s not in steps for s in spec.reopens):
+            raise EditRefused("/reopens", "only the applicant's action reopens steps of the form")
+        transition["reopens"] = list(dict.fromkeys(spec.reopens))
+    effects = _effects_of(documents, spec)
+    if effects:
+        transition["effects"] = effects
+    return transition
+
+
+def _input_of(spec: TransitionSpec) -> dict[str, Any]:
+    if spec.ask not in ASK_MODES:
+        raise EditRefused("/ask", "the officer's text is optional or required")
+    if not spec.ask_label_th.strip():
+        raise EditRefused("/ask_label_th", "name what the officer writes")
+    if not 0 <= spec.ask_min_length <= 500:
+        raise EditRefused("/ask_min_length", "a text's minimum length is 0 to 500 characters")
+    answer: dict[str, Any] = {"type": "string", "maxLength": 2000}
+    if spec.ask_min_length:
+        answer["minLength"] = spec.ask_min_length
+    elif spec.ask == "required":
+        answer["minLength"] = 1
+    example = "ตัวอย่างข้อความของเจ้าหน้าที่"
+    example = (example + " ") * (spec.ask_min_length // len(example) + 1)
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {INPUT_NAME: answer},
+        "examples": [{INPUT_NAME: example.strip()}],
+    }
+    if spec.ask == "required":
+        schema["required"] = [INPUT_NAME]
+    field_ui: dict[str, Any] = {
+        "pointer": "/" + INPUT_NAME,
+        "widget": "textarea",
+        "label": _text(spec.ask_label_th, spec.ask_label_en),
+    }
+    if spec.ask_to_applicant:
+        if spec.ask_to_applicant not in TO_APPLICANT:
+            raise EditRefused("/ask_to_applicant", "the applicant reads it now or once the matter is closed")
+        field_ui["to_applicant"] = spec.ask_to_applicant
+    return {"input": schema, "input_ui": [field_ui]}
+
+
+def _guard_of(documents: Documents, spec: TransitionSpec) -> dict[str, Any] | None:
+    parts: list[dict[str, Any]] = []
+    if spec.guard_paid:
+        parts.append(
+            {
+                "properties": {
+                    "context": {"properties": {"payment": {"const": "paid"}}, "required": ["payment"]}
+                },
+                "required": ["context"],
+            }
+        )
+    if spec.guard_pointer:
+        if not _answer_exists(documents["form.json"], spec.guard_pointer):
+            raise EditRefused("/guard_pointer", "the condition looks at an answer of the form")
+        parts.append(condition_equals("/data" + spec.guard_pointer, spec.guard_equals))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"allOf": parts}
+
+
+def _answer_exists(form: dict[str, Any], pointer: str) -> bool:
+    node: Any = form
+    for segment in jsonpointer.split(pointer):
+        node = node.get("properties", {}).get(segment) if isinstance(node, dict) else None
+        if node is None:
+            return False
+    return True
+
+
+def _effects_of(documents: Documents, spec: TransitionSpec) -> list[dict[str, Any]]:
+    service = documents["service.json"]
+    known_documents = {d["id"] for d in service.get("documents", [])}
+    known_fees = {f["id"] for f in service.get("fees", [])}
+    if any(d not in known_documents for d in spec.issue_documents):
+        raise EditRefused("/issue_documents", "the service has no such document")
+    if any(f not in known_fees for f in spec.request_fees):
+        raise EditRefused("/request_fees", "the service has no such fee")
+    effects: list[dict[str, Any]] = []
+    if spec.request_fees:
+        effects.append({"type": "request_payment", "fees": list(dict.fromkeys(spec.request_fees))})
+    effects.extend({"type": "issue_document", "document": d} for d in dict.fromkeys(spec.issue_documents))
+    if spec.notify_th.strip():
+        effects.append(
+            {"type": "notify", "to": "applicant", "message": _text(spec.notify_th, spec.notify_en)}
+        )
+    return effects
+
+
+def put_transition(
+    documents: Documents, transition: dict[str, Any] | TransitionSpec, *, index: int | None = None
+) -> Documents:
+    """Add an action, or replace the one at ``index`` (or else the action with the same name from
+    the same states)."""
+    if isinstance(transition, TransitionSpec):
+        transition = transition_of(documents, transition)
     if not _NAME.match(str(transition.get("action", ""))):
-        raise EditRefused("/transitions/action", "an action's name is lower-case letters, digits and _")
+        raise EditRefused("/action", "an action's name is lower-case letters, digits and _")
     result = _copy(documents)
+    transitions = result["workflow.json"]["transitions"]
+    if index is not None:
+        if not 0 <= index < len(transitions):
+            raise EditRefused(f"/transitions/{index}", "there is no such action")
+        transitions[index] = transition
+        return result
     sources = transition["from"] if isinstance(transition["from"], list) else [transition["from"]]
     kept = [
         t
-        for t in result["workflow.json"]["transitions"]
+        for t in transitions
         if not (
             t["action"] == transition["action"]
             and set(t["from"] if isinstance(t["from"], list) else [t["from"]]) == set(sources)

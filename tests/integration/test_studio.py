@@ -600,3 +600,117 @@ def test_the_workflow_is_tried_as_each_role_without_storing_anything(app: Any, p
     assert platform.db(Submission.all().count()) == before, "a test run stores no application"
     again = post(client, play, play, restart="yes")
     assert 'data-state="submitted"' in again.get_data(as_text=True)
+
+
+def test_actions_and_states_are_changed_with_votes_texts_conditions_and_messages(
+    app: Any, platform: Any, analyst: str
+):
+    client = studio_client(app, analyst)
+    service_id = f"vote-{uuid.uuid4().hex[:6]}"
+    assert (
+        post(client, "/studio/drafts", "/studio/", id=service_id, copy_of="general-petition").status_code
+        == 302
+    )
+    page = f"/studio/drafts/{service_id}"
+    workflow = platform.db(_draft_documents(service_id))["workflow.json"]
+    index = next(i for i, t in enumerate(workflow["transitions"]) if t["action"] == "approve_answer")
+    edit = f"{page}/transitions/{index}"
+    form = client.get(edit).get_data(as_text=True)
+    assert 'value="approve_answer"' in form and 'option value="awaiting_approval" selected' in form
+    check_markup(Page(form))
+
+    def change(**extra: Any) -> Any:
+        return post(
+            client,
+            edit,
+            edit,
+            action="approve_answer",
+            title_th="อนุมัติคำตอบ",
+            title_en="Approve the answer",
+            **{"from": "awaiting_approval"},
+            to="answered",
+            roles=["department_head", "clerk"],
+            **extra,
+        )
+
+    # A vote needs two roles at least; the refusal is shown at its field and nothing changes.
+    refused = post(
+        client,
+        edit,
+        edit,
+        action="approve_answer",
+        title_th="อนุมัติ",
+        **{"from": "awaiting_approval"},
+        to="answered",
+        roles="department_head",
+        quorum="all",
+    )
+    refused_html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'href="#quorum"' in refused_html
+    assert 'value="อนุมัติ"' in refused_html, "what the analyst typed is kept"
+    saved = change(
+        quorum="all",
+        ask="required",
+        ask_label_th="ความเห็นประกอบการอนุมัติ",
+        ask_label_en="Reasons for approval",
+        ask_min_length="5",
+        ask_to_applicant="when_closed",
+        guard_paid="yes",
+        guard_message_th="ผู้ยื่นคำขอยังไม่ได้ชำระค่าธรรมเนียม",
+        notify_th="เทศบาลตอบคำร้องของท่านแล้ว",
+        notify_en="The municipality has answered your petition",
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[-2000:]
+    changed = platform.db(_draft_documents(service_id))["workflow.json"]["transitions"][index]
+    assert changed["quorum"] == {"mode": "all"} and changed["input"]["required"] == ["message"]
+    assert changed["input_ui"][0]["to_applicant"] == "when_closed"
+    assert changed["guard"]["properties"]["context"]["properties"]["payment"] == {"const": "paid"}
+    assert {
+        "type": "notify",
+        "to": "applicant",
+        "message": {"th": "เทศบาลตอบคำร้องของท่านแล้ว", "en": "The municipality has answered your petition"},
+    } in changed["effects"]
+    assert "data-problems-none" in client.get(page).get_data(as_text=True)
+    again = client.get(edit).get_data(as_text=True)
+    assert 'option value="all" selected' in again and 'option value="clerk" selected' in again
+    assert "ความเห็นประกอบการอนุมัติ" in again and 'name="guard_paid" value="yes" checked' in again
+
+    # The state where the applicant is asked for more no longer counts towards the time limit.
+    state = f"{page}/states/needs_info"
+    assert "needs_info" in client.get(state).get_data(as_text=True)
+    kept = workflow["states"]["needs_info"]
+    assert (
+        post(
+            client,
+            state,
+            state,
+            title_th=kept["title"]["th"],
+            title_en=kept["title"]["en"],
+            message_th=kept["applicant_message"]["th"],
+            assignees=kept["assignees"],
+            sla="P15D",
+            pauses_sla="yes",
+        ).status_code
+        == 302
+    )
+    needs_info = platform.db(_draft_documents(service_id))["workflow.json"]["states"]["needs_info"]
+    assert needs_info["pauses_sla"] is True and needs_info["sla"] == "P15D"
+
+    # Played: unpaid, the head is told why; paid, the head's vote waits for the clerk's.
+    play = f"{page}/play"
+    for role, action in (("clerk", "route"), ("department_officer", "draft_answer")):
+        assert post(client, play, play, role=role, action=action).status_code == 200
+    unpaid = post(client, play, play, role="department_head", action="approve_answer")
+    assert unpaid.status_code == 422 and "ผู้ยื่นคำขอยังไม่ได้ชำระค่าธรรมเนียม" in unpaid.get_data(as_text=True)
+    post(client, play, play, paid="yes")
+    voted = post(client, play, play, role="department_head", action="approve_answer").get_data(as_text=True)
+    assert 'data-state="awaiting_approval"' in voted
+    answered = post(client, play, play, role="clerk", action="approve_answer").get_data(as_text=True)
+    assert 'data-state="answered"' in answered and "notify" in answered
+
+
+async def _draft_documents(service_id: str) -> dict[str, Any]:
+    from engine.store.models import ServiceDraft
+
+    draft = await ServiceDraft.get(service_id=service_id)
+    return dict(draft.documents)
