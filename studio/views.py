@@ -35,6 +35,7 @@ WIDGETS = (
     "national-id",
     "thai-address",
     "map-pin",
+    "repeat",
 )
 CATEGORIES = ("petition", "permit", "certificate", "fee", "welfare", "complaint", "registration")
 MAX_TEXT = 2000
@@ -270,12 +271,12 @@ def _integer(name: str) -> int | None:
     return int(value) if value is not None else None
 
 
-def _field_spec(documents: edits.Documents) -> edits.FieldSpec:
+def _field_spec(documents: edits.Documents, *, item: bool = False) -> edits.FieldSpec:
     name = _form("name", 200).strip("/")
     widget = _form("widget", 30)
-    if widget not in WIDGETS:
+    if widget not in (edits.ITEM_WIDGETS if item else WIDGETS):
         raise edits.EditRefused("/widget", _t("studio.field.error.widget"))
-    when_pointer = _form("when_pointer", 200) or None
+    when_pointer = None if item else (_form("when_pointer", 200) or None)
     when_equals = _typed_answer(documents, when_pointer, _form("when_equals", 200)) if when_pointer else ""
     number_widget = widget == "number"
     return edits.FieldSpec(
@@ -294,37 +295,65 @@ def _field_spec(documents: edits.Documents) -> edits.FieldSpec:
         options=_options(request.form.get("options", "")[:8000]),
         when_pointer=when_pointer,
         when_equals=when_equals,
+        item_label_th=_form("item_label_th", 300),
+        item_label_en=_form("item_label_en", 300),
+        min_items=_integer("min_items") if widget == edits.REPEAT else None,
+        max_items=_integer("max_items") if widget == edits.REPEAT else None,
+    )
+
+
+def _group_field(documents: edits.Documents, group: str) -> tuple[str, dict[str, Any]] | None:
+    """(step id, ui field) of the repeatable group at ``group``."""
+    return next(
+        (
+            (s["id"], f)
+            for s in documents["ui.json"]["steps"]
+            for f in s["fields"]
+            if f["pointer"] == group and f.get("widget") == edits.REPEAT
+        ),
+        None,
     )
 
 
 @blueprint.route("/drafts/<service_id>/fields", methods=["GET", "POST"])
 def field(service_id: str) -> Any:
-    """Add a field to a step, or change one (``pointer``): widget, labels, help, rules, options, condition."""
+    """Add a field to a step, or change one (``pointer``): widget, labels, help, rules, options,
+    condition. With ``group``, the field is a question of each item of that repeatable group."""
     view = _view(service_id)
     documents = view.draft.documents
     step_id = request.values.get("step", "")[:63]
     pointer = request.values.get("pointer", "")[:200]
-    existing = next(
-        (
-            f
-            for s in documents["ui.json"]["steps"]
-            for f in s["fields"]
-            if pointer and f["pointer"] == pointer
-        ),
-        None,
+    group = request.values.get("group", "")[:200]
+    in_group = _group_field(documents, group) if group else None
+    if group and in_group is None:
+        return Response(status=404)
+    asked = (
+        in_group[1].get("item_fields", [])
+        if in_group
+        else [f for s in documents["ui.json"]["steps"] for f in s["fields"]]
     )
-    if existing is not None:
+    existing = next((f for f in asked if pointer and f["pointer"] == pointer), None)
+    if in_group:
+        step_id = in_group[0]
+    elif existing is not None:
         step_id = next(s["id"] for s in documents["ui.json"]["steps"] if existing in s["fields"])
     errors: list[ErrorItem] = []
     if request.method == "POST":
         try:
-            spec = _field_spec(documents)
+            spec = _field_spec(documents, item=bool(in_group))
 
             def change(
                 documents: edits.Documents, files: studio.Files
             ) -> tuple[edits.Documents, studio.Files]:
                 result = documents
-                if existing is not None and existing["pointer"] != spec.pointer:
+                renamed = existing is not None and existing["pointer"] != spec.pointer
+                if in_group:
+                    if renamed:
+                        result = edits.remove_item_field(result, group, existing["pointer"])
+                        files = edits.drop_item_from_examples(files, group, existing["pointer"])
+                    result = edits.put_item_field(result, group, spec)
+                    return result, edits.fill_item_examples(files, group, spec)
+                if renamed:
                     result = edits.remove_field(result, existing["pointer"])
                 return edits.put_field(result, step_id, spec), edits.fill_examples(files, spec)
 
@@ -333,15 +362,16 @@ def field(service_id: str) -> Any:
             errors.append(ErrorItem(refused.where.strip("/") or "name", text=refused.message))
         else:
             return redirect(url_for("studio.draft", service_id=service_id, _anchor=f"step-{step_id}"))
-    values = _field_values(existing, documents) if request.method == "GET" else request.form
+    values = _field_values(existing, documents, group) if request.method == "GET" else request.form
     return (
         render_template(
             "studio/field.html",
             draft=view.draft,
             step_id=step_id,
             pointer=pointer if existing else "",
+            group=in_group[1] if in_group else None,
             values=values,
-            widgets=WIDGETS,
+            widgets=edits.ITEM_WIDGETS if in_group else WIDGETS,
             pointers=[p for p in sorted(form_fields(documents["form.json"])) if p != pointer],
             errors=errors,
         ),
@@ -349,14 +379,17 @@ def field(service_id: str) -> Any:
     )
 
 
-def _field_values(existing: dict[str, Any] | None, documents: edits.Documents) -> dict[str, str]:
-    """The field form filled in from a field of the draft."""
+def _field_values(
+    existing: dict[str, Any] | None, documents: edits.Documents, group: str = ""
+) -> dict[str, str]:
+    """The field form filled in from a field of the draft (of an item of ``group`` if given)."""
     if existing is None:
         return {"widget": "text"}
     from engine.definitions import schemas
 
-    schema = next(iter(schemas.schemas_at(documents["form.json"], existing["pointer"])), {})
-    parent, _, name = existing["pointer"].rpartition("/")
+    absolute = f"{group}/*{existing['pointer']}" if group else existing["pointer"]
+    schema = next(iter(schemas.schemas_at(documents["form.json"], absolute)), {})
+    parent, _, name = absolute.rpartition("/")
     parent_schema = (
         next(iter(schemas.schemas_at(documents["form.json"], parent)), documents["form.json"])
         if parent
@@ -383,6 +416,10 @@ def _field_values(existing: dict[str, Any] | None, documents: edits.Documents) -
         ),
         "when_pointer": when_pointer,
         "when_equals": "" if when_equals is None else json.dumps(when_equals, ensure_ascii=False).strip('"'),
+        "item_label_th": (existing.get("item_label") or {}).get("th", ""),
+        "item_label_en": (existing.get("item_label") or {}).get("en", ""),
+        "min_items": str(schema.get("minItems", "")) if existing["widget"] == edits.REPEAT else "",
+        "max_items": str(schema.get("maxItems", "")) if existing["widget"] == edits.REPEAT else "",
     }
 
 
@@ -410,6 +447,15 @@ def move_field(service_id: str) -> Any:
 @blueprint.post("/drafts/<service_id>/fields/remove")
 def remove_field(service_id: str) -> Any:
     pointer = _form("pointer", 200)
+    group = _form("group", 200)
+    if group:
+        return _apply(
+            service_id,
+            lambda d, files: (
+                edits.remove_item_field(d, group, pointer),
+                edits.drop_item_from_examples(files, group, pointer),
+            ),
+        )
     return _apply(
         service_id,
         lambda d, files: (edits.remove_field(d, pointer), edits.drop_from_examples(files, pointer)),

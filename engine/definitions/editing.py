@@ -10,12 +10,14 @@ Refusals of an edit that cannot be made at all raise :class:`EditRefused`.
 from __future__ import annotations
 
 import copy
+import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine import jsonpointer
+from engine.definitions.schemas import schemas_at
 from engine.errors import ThongthinError
 
 Documents = dict[str, Any]
@@ -63,6 +65,11 @@ class FieldSpec:
     when_equals: Any = None
     attachment: str | None = None  # file widgets: the attachment of service.json
     extra_schema: dict[str, Any] = field(default_factory=dict)
+    # Repeatable groups: the name of one item, and how many items the applicant may give.
+    item_label_th: str = ""
+    item_label_en: str = ""
+    min_items: int | None = None
+    max_items: int | None = None
 
 
 WIDGET_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -79,6 +86,10 @@ WIDGET_SCHEMAS: dict[str, dict[str, Any]] = {
     "file": {"$ref": TYPES + "attachments"},
 }
 CHOICE_WIDGETS = ("select", "radio", "checkboxes")
+REPEAT = "repeat"
+# What one item of a repeatable group may ask: files and groups inside an item are not rendered.
+ITEM_WIDGETS = tuple(w for w in (*WIDGET_SCHEMAS, *CHOICE_WIDGETS) if w not in ("file", "map-pin"))
+MAX_ITEMS = 50
 
 
 def _copy(documents: Documents) -> Documents:
@@ -151,6 +162,8 @@ def _schema_of(spec: FieldSpec) -> dict[str, Any]:
             schema = {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True}
             if spec.required:
                 schema["minItems"] = 1
+    elif spec.widget == REPEAT:
+        return _repeat_schema(spec)
     elif spec.widget in WIDGET_SCHEMAS:
         schema = copy.deepcopy(WIDGET_SCHEMAS[spec.widget])
     else:
@@ -175,6 +188,23 @@ def _schema_of(spec: FieldSpec) -> dict[str, Any]:
     return schema
 
 
+def _repeat_schema(spec: FieldSpec) -> dict[str, Any]:
+    least = spec.min_items if spec.min_items is not None else (1 if spec.required else 0)
+    most = spec.max_items if spec.max_items is not None else 10
+    if not 0 <= least <= most <= MAX_ITEMS or most < 1:
+        raise EditRefused(
+            "/max_items", f"a group holds 0 to {MAX_ITEMS} items, at least as many as its minimum"
+        )
+    schema: dict[str, Any] = {
+        "type": "array",
+        "items": {"type": "object", "properties": {}, "required": [], "additionalProperties": False},
+        "maxItems": most,
+    }
+    if least:
+        schema["minItems"] = least
+    return schema
+
+
 def _ui_of(spec: FieldSpec) -> dict[str, Any]:
     ui: dict[str, Any] = {
         "pointer": spec.pointer,
@@ -187,6 +217,11 @@ def _ui_of(spec: FieldSpec) -> dict[str, Any]:
         ui["options"] = [{"value": o.value, "label": _text(o.th, o.en)} for o in spec.options]
     if spec.attachment:
         ui["attachment"] = spec.attachment
+    if spec.widget == REPEAT:
+        if not spec.item_label_th.strip():
+            raise EditRefused("/item_label_th", "name one item of the group, e.g. ผู้ร่วมยื่นคำขอ")
+        ui["item_label"] = _text(spec.item_label_th, spec.item_label_en)
+        ui["item_fields"] = []
     if spec.when_pointer:
         ui["when"] = condition_equals(spec.when_pointer, spec.when_equals)
     return ui
@@ -235,7 +270,11 @@ def put_field(documents: Documents, step_id: str, spec: FieldSpec) -> Documents:
     form = result["form.json"]
     parent = _parent_schema(form, segments[:-1], create=True)
     assert parent is not None
-    parent.setdefault("properties", {})[segments[-1]] = _schema_of(spec)
+    schema = _schema_of(spec)
+    before = parent.get("properties", {}).get(segments[-1])
+    if spec.widget == REPEAT and isinstance(before, dict) and isinstance(before.get("items"), dict):
+        schema["items"] = before["items"]  # changing the group keeps the questions of its items
+    parent.setdefault("properties", {})[segments[-1]] = schema
     required = [r for r in parent.get("required", []) if r != segments[-1]]
     if spec.required:
         required.append(segments[-1])
@@ -244,6 +283,8 @@ def put_field(documents: Documents, step_id: str, spec: FieldSpec) -> Documents:
     for other in result["ui.json"]["steps"]:
         for index, existing in enumerate(other["fields"]):
             if existing["pointer"] == spec.pointer:
+                if spec.widget == REPEAT and existing.get("widget") == REPEAT:
+                    ui["item_fields"] = existing.get("item_fields", [])
                 if other is step:
                     other["fields"][index] = ui
                     return result
@@ -289,6 +330,61 @@ def move_field(documents: Documents, pointer: str, delta: int) -> Documents:
             step["fields"].insert(target, step["fields"].pop(index))
             return result
     raise EditRefused(pointer, "no step asks for this field")
+
+
+# --- the questions of one item of a repeatable group ------------------------------------------
+
+
+def _group(documents: Documents, group_pointer: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The group's ui field and the schema of one of its items, in ``documents`` (not copied)."""
+    ui = next(
+        (f for s in documents["ui.json"]["steps"] for f in s["fields"] if f["pointer"] == group_pointer),
+        None,
+    )
+    schema = next(iter(schemas_at(documents["form.json"], group_pointer)), None)
+    if ui is None or ui.get("widget") != REPEAT or not isinstance(schema, dict):
+        raise EditRefused(group_pointer, "no step asks for this repeatable group")
+    items = schema.setdefault("items", {"type": "object", "properties": {}, "additionalProperties": False})
+    return ui, items
+
+
+def put_item_field(documents: Documents, group_pointer: str, spec: FieldSpec) -> Documents:
+    """Add a question to every item of a repeatable group, or replace the one at the same pointer
+    (relative to the item, e.g. ``/name``)."""
+    segments = jsonpointer.split(spec.pointer)
+    if len(segments) != 1 or not _NAME.match(segments[0]):
+        raise EditRefused("/pointer", "a question of an item is named with lower-case letters, digits and _")
+    if spec.widget not in ITEM_WIDGETS:
+        raise EditRefused("/widget", "an item of a group cannot ask for files, a map pin or another group")
+    if not spec.label_th.strip():
+        raise EditRefused("/label", "a field needs a Thai label")
+    result = _copy(documents)
+    ui, items = _group(result, group_pointer)
+    items.setdefault("properties", {})[segments[0]] = _schema_of(spec)
+    items["required"] = [r for r in items.get("required", []) if r != segments[0]] + (
+        [segments[0]] if spec.required else []
+    )
+    item_ui = _ui_of(replace(spec, when_pointer=None))
+    fields = ui.setdefault("item_fields", [])
+    for index, existing in enumerate(fields):
+        if existing["pointer"] == spec.pointer:
+            fields[index] = item_ui
+            return result
+    fields.append(item_ui)
+    return result
+
+
+def remove_item_field(documents: Documents, group_pointer: str, pointer: str) -> Documents:
+    result = _copy(documents)
+    ui, items = _group(result, group_pointer)
+    kept = [f for f in ui.get("item_fields", []) if f["pointer"] != pointer]
+    if len(kept) == len(ui.get("item_fields", [])):
+        raise EditRefused(pointer, "the group does not ask this")
+    ui["item_fields"] = kept
+    name = pointer.strip("/")
+    items.get("properties", {}).pop(name, None)
+    items["required"] = [r for r in items.get("required", []) if r != name]
+    return result
 
 
 # --- service.json: texts, fees, documents ------------------------------------------------------
@@ -652,6 +748,8 @@ def sample_value(spec: FieldSpec) -> Any:
                 "size": 1024,
             }
         ]
+    if spec.widget == REPEAT:
+        return [{} for _ in range(max(1, spec.min_items or 0))]
     if spec.widget in ("select", "radio"):
         return spec.options[0].value
     if spec.widget == "checkboxes":
@@ -666,36 +764,66 @@ def sample_value(spec: FieldSpec) -> Any:
     return value
 
 
+def _each_example(
+    files: dict[str, str], change: Callable[[dict[str, Any]], bool], *, valid_only: bool = True
+) -> dict[str, str]:
+    """The example submissions with ``change`` made to each (it says whether it changed one)."""
+    result = dict(files)
+    prefix = "examples/valid-" if valid_only else "examples/"
+    for name, text in files.items():
+        if not (name.startswith(prefix) and name.endswith(".json")):
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(data, dict) and change(data):
+            result[name] = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return result
+
+
 def fill_examples(files: dict[str, str], spec: FieldSpec) -> dict[str, str]:
     """The valid example submissions with an answer for a newly required field where they lack one,
     so that they stay valid (a field shown only under a condition is answered only where it shows)."""
-    import json
-
     from engine.forms.rules import condition_holds
 
     if not spec.required:
         return files
     value = sample_value(spec)
     when = condition_equals(spec.when_pointer, spec.when_equals) if spec.when_pointer else None
-    result = dict(files)
-    for name, text in files.items():
-        if not (name.startswith("examples/valid-") and name.endswith(".json")):
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(data, dict) or jsonpointer.resolve(data, spec.pointer, None) is not None:
-            continue
+    segments = jsonpointer.split(spec.pointer)
+
+    def answer(data: dict[str, Any]) -> bool:
+        if jsonpointer.resolve(data, spec.pointer, None) is not None:
+            return False
         if when is not None and not condition_holds(when, data):
-            continue
+            return False
         node = data
-        segments = jsonpointer.split(spec.pointer)
         for segment in segments[:-1]:
             node = node.setdefault(segment, {})
-        node[segments[-1]] = value
-        result[name] = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return result
+        node[segments[-1]] = copy.deepcopy(value)
+        return True
+
+    return _each_example(files, answer)
+
+
+def fill_item_examples(files: dict[str, str], group_pointer: str, spec: FieldSpec) -> dict[str, str]:
+    """The valid examples with an answer to a newly required question in every item of the group."""
+    if not spec.required:
+        return files
+    value = sample_value(spec)
+    name = spec.pointer.strip("/")
+
+    def answer(data: dict[str, Any]) -> bool:
+        items = jsonpointer.resolve(data, group_pointer, None)
+        missing = (
+            [i for i in items if isinstance(i, dict) and name not in i] if isinstance(items, list) else []
+        )
+        for item in missing:
+            item[name] = copy.deepcopy(value)
+        return bool(missing)
+
+    return _each_example(files, answer)
 
 
 def set_data_roles(documents: Documents, roles: dict[str, Any]) -> Documents:
@@ -768,21 +896,29 @@ def put_attachment(documents: Documents, step_id: str, rule: AttachmentRule) -> 
 
 def drop_from_examples(files: dict[str, str], pointer: str) -> dict[str, str]:
     """The example submissions without an answer at ``pointer`` (its field was removed)."""
-    import json
-
     segments = jsonpointer.split(pointer)
-    result = dict(files)
-    for name, text in files.items():
-        if not (name.startswith("examples/") and name.endswith(".json")):
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            continue
+
+    def drop(data: dict[str, Any]) -> bool:
         parent = (
             jsonpointer.resolve(data, jsonpointer.join(segments[:-1]), None) if len(segments) > 1 else data
         )
         if isinstance(parent, dict) and segments and segments[-1] in parent:
             del parent[segments[-1]]
-            result[name] = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return result
+            return True
+        return False
+
+    return _each_example(files, drop, valid_only=False)
+
+
+def drop_item_from_examples(files: dict[str, str], group_pointer: str, pointer: str) -> dict[str, str]:
+    """The example submissions without the answer at ``pointer`` in any item of the group."""
+    name = pointer.strip("/")
+
+    def drop(data: dict[str, Any]) -> bool:
+        items = jsonpointer.resolve(data, group_pointer, None)
+        holding = [i for i in items if isinstance(i, dict) and name in i] if isinstance(items, list) else []
+        for item in holding:
+            del item[name]
+        return bool(holding)
+
+    return _each_example(files, drop, valid_only=False)

@@ -714,3 +714,92 @@ async def _draft_documents(service_id: str) -> dict[str, Any]:
 
     draft = await ServiceDraft.get(service_id=service_id)
     return dict(draft.documents)
+
+
+def test_a_repeated_group_is_built_question_by_question_and_taken_by_the_api(
+    app: Any, platform: Any, analyst: str, town: Any
+):
+    client = studio_client(app, analyst)
+    service_id = f"group-{uuid.uuid4().hex[:6]}"
+    assert (
+        post(client, "/studio/drafts", "/studio/", id=service_id, copy_of="general-petition").status_code
+        == 302
+    )
+    page = f"/studio/drafts/{service_id}"
+    fields = f"{page}/fields"
+    assert (
+        post(
+            client, f"{page}/steps", page, step_id="co", title_th="ผู้ร่วมยื่น", title_en="Co-applicants"
+        ).status_code
+        == 302
+    )
+
+    def group(**extra: Any) -> Any:
+        return post(
+            client,
+            fields,
+            f"{fields}?step=co",
+            step="co",
+            name="co_applicants",
+            widget="repeat",
+            label_th="ผู้ร่วมยื่นคำร้อง",
+            label_en="Co-applicants",
+            item_label_th="ผู้ร่วมยื่นคำร้อง",
+            item_label_en="Co-applicant",
+            required="yes",
+            **extra,
+        )
+
+    assert group(min_items="1", max_items="5").status_code == 302
+    add = f"{fields}?group=/co_applicants"
+    assert "ผู้ร่วมยื่นคำร้อง" in client.get(add).get_data(as_text=True)
+    refused = post(client, fields, add, group="/co_applicants", name="id_card", widget="file", label_th="บัตร")
+    assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
+    for name, widget, label, required in (
+        ("name", "text", "ชื่อและนามสกุล", "yes"),
+        ("phone", "phone", "หมายเลขโทรศัพท์", ""),
+    ):
+        response = post(
+            client,
+            fields,
+            add,
+            group="/co_applicants",
+            name=name,
+            widget=widget,
+            label_th=label,
+            required=required,
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    html = client.get(page).get_data(as_text=True)
+    assert "data-problems-none" in html, re.findall(r"<li><code>.*?</li>", html)[:5]
+    assert 'data-field="/co_applicants/*/name"' in html
+    # Changing the group keeps its questions; removing a question takes it out of the examples too.
+    assert group(min_items="1", max_items="3").status_code == 302
+    documents = platform.db(_draft_documents(service_id))
+    schema = documents["form.json"]["properties"]["co_applicants"]
+    assert schema["maxItems"] == 3 and schema["items"]["required"] == ["name"]
+    assert (
+        post(client, f"{page}/fields/remove", page, group="/co_applicants", pointer="/phone").status_code
+        == 302
+    )
+    documents = platform.db(_draft_documents(service_id))
+    assert "phone" not in documents["form.json"]["properties"]["co_applicants"]["items"]["properties"]
+    edit = client.get(f"{fields}?group=/co_applicants&pointer=/name").get_data(as_text=True)
+    assert 'value="name"' in edit and 'name="required" value="yes" checked' in edit
+
+    preview = f"{page}/preview/co"
+    assert "ผู้ร่วมยื่นคำร้อง" in client.get(preview).get_data(as_text=True)
+    assert post(client, f"{page}/publish", page, version="1.0.0", changelog="ผู้ร่วมยื่นคำร้อง").status_code == 302
+
+    tenant, _ = town
+    definition = platform.definition(service_id, "1.0.0")
+    platform.db(tenants.enable_version(tenant, definition))
+    example = json.loads(
+        platform.db(catalog.find_version(service_id)).files["examples/valid-information-pickup-minimal.json"]
+    )
+    url = f"/api/v1/tenants/{tenant.slug}/services/{service_id}/submissions"
+    example["co_applicants"] = [{"name": f"ผู้ร่วม {i}"} for i in range(4)]
+    too_many = app.test_client().post(url, json=example)
+    assert too_many.status_code == 422 and "/co_applicants" in json.dumps(too_many.json)
+    example["co_applicants"] = [{"name": "นางสาวสมใจ ใจดี"}, {"name": "นายสมชาย ใจดี"}]
+    assert app.test_client().post(url, json=example).status_code == 201
