@@ -148,8 +148,23 @@ async def verify(tenant: Tenant, *, batch: int = 1000) -> Verified:
             previous, expected_seq, count = row.hash, row.seq + 1, count + 1
 
 
-async def index_subjects(submission: Submission, national_ids: Iterable[str], connection: Any = None) -> None:
-    """Remember whose application this is (by national ID hash), for subject requests."""
+async def index_subjects(
+    submission: Submission, national_ids: Iterable[str], connection: Any = None, *, new: bool = False
+) -> None:
+    """Remember whose application this is (by national ID hash), for subject requests.
+
+    ``new``: the submission was just created, so none is indexed yet and one insert does.
+    """
+    if new:
+        rows = [
+            SubjectIndex(
+                tenant_id=submission.tenant_id, submission_id=submission.id, subject_hash=subject_hash(n)
+            )
+            for n in set(national_ids)
+        ]
+        if rows:
+            await SubjectIndex.bulk_create(rows, using_db=connection)
+        return
     for national_id in set(national_ids):
         await SubjectIndex.get_or_create(
             tenant_id=submission.tenant_id,

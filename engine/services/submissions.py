@@ -296,7 +296,7 @@ async def submit(
             state_due_at=state_due_at,
             using_db=connection,
         )
-        await access_log.index_subjects(submission, national_ids(definition, data), connection)
+        await access_log.index_subjects(submission, national_ids(definition, data), connection, new=True)
         await AuditEntry.create(
             tenant=tenant,
             submission=submission,
