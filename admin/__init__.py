@@ -18,8 +18,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import ThongthinError, http_status
-from engine.services import accounts, desk, tenants
-from engine.services.errors import NotFound
+from engine.services import desk
 from renderers.web import error_message_key
 from thongthin.app import platform
 
@@ -91,22 +90,24 @@ def add_tenant(endpoint: str, values: dict[str, Any]) -> None:
 @blueprint.before_request
 def load_officer() -> Any:
     """Tenant, officer and roles of the request; redirects to login or refuses (403)."""
-    g.tenant = platform().db(tenants.get_tenant(g.tenant_slug or ""))
-    g.user, g.roles = None, frozenset()
     view = current_app.view_functions.get(request.endpoint or "")
-    if view is None or getattr(view, "admin_public", False):
+    public_page = view is None or getattr(view, "admin_public", False)
+    user_id = None if public_page else session.get(SESSION_USER)
+    # One call: the tenant, and the officer with their roles when someone is signed in to it.
+    duty = platform().db(
+        desk.on_duty(g.tenant_slug or "", user_id if session.get(SESSION_TENANT) is not None else None)
+    )
+    g.duty, g.tenant, g.user, g.roles = duty, duty.tenant, None, frozenset()
+    if public_page:
         return None
-    user_id = session.get(SESSION_USER)
     if user_id is None:
         return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
     if session.get(SESSION_TENANT) != g.tenant.id:
         abort(403)  # logged in to another municipality: nothing of this one is theirs to see
-    try:
-        g.user = platform().db(desk.officer(g.tenant, user_id, active_only=True))
-    except NotFound:
+    if duty.user is None:
         session.pop(SESSION_USER, None)  # the account was deactivated or removed meanwhile
         return redirect(url_for("admin.login"))
-    g.roles = frozenset(platform().db(accounts.roles_of(g.user)))
+    g.user, g.roles = duty.user, duty.roles
     if getattr(view, "admin_only", False) and ADMIN_ROLE not in g.roles:
         abort(403)
     return None

@@ -11,9 +11,9 @@ from flask import g, redirect, render_template, request, url_for
 from admin import blueprint
 from admin.forms import ErrorItem, flash_key
 from engine.blobs import BlobNotFound
-from engine.definitions import ServiceDefinition
+from engine.definitions import ServiceDefinition, UnknownService
 from engine.definitions.model import Transition
-from engine.services import access_log, desk, documents, messages, privacy, submissions
+from engine.services import access_log, desk, documents, privacy, submissions
 from engine.services.errors import StaleSubmission, SubmissionNotFound
 from engine.store.models import AuditEntry, Submission
 from engine.workflow import (
@@ -173,8 +173,7 @@ def _record(found: Submission, action: str, object_id: str = "") -> None:
 
 
 def _render_detail(
-    found: Submission,
-    definition: ServiceDefinition,
+    page: desk.SubmissionPage,
     *,
     failed_action: str | None = None,
     given: dict[str, Any] | None = None,
@@ -183,7 +182,7 @@ def _render_detail(
     status: int = 200,
 ) -> Any:
     language = current_language()
-    actions = platform().db(submissions.actions_for(definition, found, g.roles))
+    found, definition = page.submission, page.definition
     forms = [
         (
             transition,
@@ -195,7 +194,7 @@ def _render_detail(
                 data=found.data,
             ),
         )
-        for transition in actions
+        for transition in page.actions
     ]
     state = definition.workflow.states[found.state]
     return render_template(
@@ -206,22 +205,37 @@ def _render_detail(
         state=state,
         sla=desk.sla_of(found.due_at, datetime.now(UTC)) if not found.closed else None,
         steps=answers(definition, found.data, language),
-        files=platform().db(desk.attachments_of(found)),
-        issued=platform().db(documents.of_submission(found)),
-        history=_history(definition, platform().db(submissions.history(found))),
-        deliveries=platform().db(messages.deliveries_of(found)),
+        files=page.files,
+        issued=page.issued,
+        history=_history(definition, page.history),
+        deliveries=page.deliveries,
         forms=forms,
         votes=[v.role for v in submissions.votes_of(found)],
         errors=errors or [],
     ), status
 
 
+def _application_page(reference: str, *, record_view: bool = False) -> desk.SubmissionPage:
+    """The application's page in one call; the catalog is read again once when the application
+    is of a version published since this node read it."""
+    viewed_from = client_address() if record_view else None
+
+    def read() -> desk.SubmissionPage:
+        return platform().db(
+            desk.submission_page(g.duty, reference, platform().catalog, viewed_from=viewed_from)
+        )
+
+    try:
+        return read()
+    except UnknownService:
+        platform().db(platform().load_published())
+        return read()
+
+
 @blueprint.get("/submissions/<reference>")
 def submission(reference: str) -> Any:
     """The submission read-only, its files and history, and a form per action I may take now."""
-    found, definition = _load(reference)
-    _record(found, access_log.VIEW)
-    return _render_detail(found, definition)
+    return _render_detail(_application_page(reference, record_view=True))
 
 
 def _problem(
@@ -276,13 +290,12 @@ def act(reference: str) -> Any:
             )
         )  # fmt: skip
     except (WorkflowError, StaleSubmission) as error:
-        current, _ = _load(reference)
-        available = {t.action for t in platform().db(submissions.actions_for(definition, current, g.roles))}
+        page = _application_page(reference)
+        available = {t.action for t in page.actions}
         status, items, messages = _problem(error, transition, available)
         return _render_detail(
-            current, definition,
-            failed_action=action, given=given, field_errors=messages, errors=items, status=status,
-        )  # fmt: skip
+            page, failed_action=action, given=given, field_errors=messages, errors=items, status=status
+        )
     language = current_language()
     flash_key(
         "admin.detail.done" if result.fired else "admin.detail.voted",

@@ -20,8 +20,9 @@ import pyotp
 from tortoise.expressions import Q
 
 from engine.definitions import ServiceDefinition
-from engine.services import access_log, accounts
-from engine.services.errors import NotFound
+from engine.services import access_log, accounts, documents, messages, privacy, submissions
+from engine.services.errors import NotFound, SubmissionNotFound
+from engine.services.tenants import get_tenant
 from engine.store.models import Attachment, RoleGrant, SubjectIndex, Submission, Tenant, User
 
 DUE_SOON = timedelta(days=2)
@@ -356,3 +357,76 @@ def roles_named(definitions: Iterable[ServiceDefinition], not_for_officers: Coll
         for state in definition.workflow.states.values():
             found.update(state.assignees)
     return found - set(not_for_officers)
+
+
+# --- read models: one call per officers' page ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    """Who is asking, for every page of the officers' desk: the municipality, and the signed-in
+    officer with their roles (``None`` and none when nobody is signed in, or the account was
+    deactivated meanwhile)."""
+
+    tenant: Tenant
+    user: User | None
+    roles: frozenset[str]
+
+
+async def on_duty(tenant_slug: str, user_id: int | None) -> OnDuty:
+    """The tenant, and the active officer ``user_id`` of it with their roles, in one call.
+
+    Raises :class:`TenantNotFound`. An officer of another municipality is not found here.
+    """
+    tenant = await get_tenant(tenant_slug)
+    if user_id is None:
+        return OnDuty(tenant, None, frozenset())
+    user = await User.get_or_none(tenant_id=tenant.id, id=user_id, active=True)
+    if user is None:
+        return OnDuty(tenant, None, frozenset())
+    return OnDuty(tenant, user, frozenset(await accounts.roles_of(user)))
+
+
+@dataclass(frozen=True)
+class SubmissionPage:
+    """Everything the officer's page of one application shows, read in one call."""
+
+    submission: Submission
+    definition: ServiceDefinition
+    actions: list[Any]  # the transitions these roles may take now
+    files: list[Attachment]
+    issued: list[Any]  # IssuedDocument
+    history: list[Any]  # AuditEntry, oldest first
+    deliveries: list[Any]  # Delivery, oldest first
+
+
+async def submission_page(
+    duty: OnDuty,
+    reference: str,
+    catalog: Any,
+    *,
+    viewed_from: str | None = None,
+) -> SubmissionPage:
+    """The application ``reference`` as this officer may see it, with its files, issued documents,
+    history, deliveries and the actions open to them; ``viewed_from`` (the client's address)
+    records the look in the access log.
+
+    Raises :class:`SubmissionNotFound` when the tenant has no such application or the officer's
+    roles have no need to know it, and :class:`UnknownService` for a version published since
+    ``catalog`` was read (read the catalog again and retry).
+    """
+    found = await submissions.find(duty.tenant, reference)
+    definition = catalog.get(found.service_id, found.service_version)
+    if not privacy.sees_service(definition, duty.roles, catalog.roles):
+        raise SubmissionNotFound(found.reference)
+    if viewed_from is not None:
+        await access_log.record(found, duty.user, access_log.VIEW, address=viewed_from)
+    return SubmissionPage(
+        submission=found,
+        definition=definition,
+        actions=await submissions.actions_for(definition, found, duty.roles),
+        files=await attachments_of(found),
+        issued=await documents.of_submission(found),
+        history=await submissions.history(found),
+        deliveries=await messages.deliveries_of(found),
+    )

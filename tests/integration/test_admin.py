@@ -836,3 +836,26 @@ def test_local_fee_forms_keep_only_what_differs_from_the_national_default(catalo
     posted |= {f"fee.{per_unit.id}.minimum": "100", f"fee.{per_unit.id}.maximum": "50"}
     _, errors = parameters.parse(wastewater, posted)
     assert errors == {f"fee.{per_unit.id}.maximum": "admin.params.error.min_max"}
+
+
+def test_an_application_page_is_read_in_one_call_after_the_officer_is_known(
+    app: Any, platform: Any, town: Town, monkeypatch: pytest.MonkeyPatch
+):
+    """Each trip to the database thread waits its turn behind every other request of the process:
+    the page of an application asks for the officer once and for everything it shows once."""
+    reference, _ = submit_food(platform, town)
+    clerk = officer_client(app, town, "clerk")
+    url = f"/{town.slug}/admin/submissions/{reference}"
+    assert clerk.get(url).status_code == 200
+    trips: list[str] = []
+    run = platform.runtime.run
+
+    def counted(awaitable: Any) -> Any:
+        trips.append(getattr(awaitable, "__qualname__", repr(awaitable)))
+        return run(awaitable)
+
+    monkeypatch.setattr(platform.runtime, "run", counted)
+    page = clerk.get(url)
+    assert page.status_code == 200 and 'id="action-accept_documents"' in text_of(page)
+    # The server-side session, who is asking, and the page (it was eleven trips).
+    assert trips == ["load", "on_duty", "submission_page"], trips
