@@ -359,7 +359,9 @@ def field(service_id: str) -> Any:
 
             platform().db(studio.edit_draft(service_id, change, platform().catalog, by=_by()))
         except edits.EditRefused as refused:
-            errors.append(ErrorItem(refused.where.strip("/") or "name", text=refused.message))
+            errors.append(
+                ErrorItem(refused.where.strip("/") or "name", text=refused.text(current_language()))
+            )
         else:
             return redirect(url_for("studio.draft", service_id=service_id, _anchor=f"step-{step_id}"))
     values = _field_values(existing, documents, group) if request.method == "GET" else request.form
@@ -626,7 +628,9 @@ def _workflow_page(
 
 
 def _refusal(refused: edits.EditRefused) -> ErrorItem:
-    return ErrorItem(refused.where.strip("/").replace("/", "-") or "draft", text=refused.message)
+    return ErrorItem(
+        refused.where.strip("/").replace("/", "-") or "draft", text=refused.text(current_language())
+    )
 
 
 @blueprint.route("/drafts/<service_id>/states/<name>", methods=["GET", "POST"])
@@ -960,8 +964,9 @@ def create_tenant() -> Any:
         )
     except onboarding.OnboardingError as error:
         problems = getattr(error, "problems", None) or []
-        items = [ErrorItem(p.field if getattr(p, "field", "") else "slug", text=p.message) for p in problems]
-        return _tenants_page(errors=items or [ErrorItem("slug", text=str(error))], status=422)
+        language = current_language()
+        items = [ErrorItem(p.field or "slug", text=p.text(language)) for p in problems]
+        return _tenants_page(errors=items or [ErrorItem("slug", text=error.text(language))], status=422)
     link = None
     if created.setup_token:
         link = url_for("admin.setup", tenant=created.tenant.slug, token=created.setup_token, _external=True)
@@ -979,10 +984,13 @@ def import_tenants() -> Any:
     except onboarding.OnboardingError as error:
         problems = getattr(error, "problems", None) or []
         items = [
-            ErrorItem("register", text=f"{_t('studio.tenants.line', line=str(p.line))} {p.message}")
+            ErrorItem(
+                "register", text=f"{_t('studio.tenants.line', line=str(p.line))} {p.text(current_language())}"
+            )
             for p in problems[:50]
         ]
-        return _tenants_page(errors=items or [ErrorItem("register", text=str(error))], status=422)
+        language = current_language()
+        return _tenants_page(errors=items or [ErrorItem("register", text=error.text(language))], status=422)
     flash_key("studio.tenants.imported", created=str(len(result.created)), skipped=str(len(result.skipped)))
     return redirect(url_for("studio.tenants_page"))
 

@@ -30,10 +30,15 @@ class EditRefused(ThongthinError):
 
     http_status = 422
 
-    def __init__(self, where: str, message: str):
+    def __init__(self, where: str, message: str, *, th: str = ""):
         self.where = where
         self.message = message
+        self.message_th = th or message
         super().__init__(f"{where}: {message}")
+
+    def text(self, language: str) -> str:
+        """The refusal in ``language`` (``th`` or ``en``)."""
+        return self.message_th if language == "th" else self.message
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def _step(documents: Documents, step_id: str) -> dict[str, Any]:
     for step in documents["ui.json"]["steps"]:
         if step["id"] == step_id:
             return step
-    raise EditRefused(f"/steps/{step_id}", f"there is no step {step_id!r}")
+    raise EditRefused(f"/steps/{step_id}", f"there is no step {step_id!r}", th=f"ไม่มีขั้นตอนรหัส {step_id}")
 
 
 def _text(th: str, en: str) -> dict[str, str]:
@@ -115,11 +120,15 @@ def add_step(
 ) -> Documents:
     """A new, empty step (a page of one topic); it needs a field before the form is valid."""
     if not _NAME.match(step_id):
-        raise EditRefused("/id", "a step's id is lower-case letters, digits and _")
+        raise EditRefused(
+            "/id",
+            "a step's id is lower-case letters, digits and _",
+            th="รหัสขั้นตอนใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     result = _copy(documents)
     steps = result["ui.json"]["steps"]
     if any(s["id"] == step_id for s in steps):
-        raise EditRefused("/id", f"there is already a step {step_id!r}")
+        raise EditRefused("/id", f"there is already a step {step_id!r}", th=f"มีขั้นตอนรหัส {step_id} อยู่แล้ว")
     step = {"id": step_id, "title": _text(title_th, title_en), "fields": []}
     index = next((i + 1 for i, s in enumerate(steps) if s["id"] == after), len(steps))
     steps.insert(index, step)
@@ -132,7 +141,7 @@ def move_step(documents: Documents, step_id: str, delta: int) -> Documents:
     steps = result["ui.json"]["steps"]
     index = next((i for i, s in enumerate(steps) if s["id"] == step_id), None)
     if index is None:
-        raise EditRefused(f"/steps/{step_id}", f"there is no step {step_id!r}")
+        raise EditRefused(f"/steps/{step_id}", f"there is no step {step_id!r}", th=f"ไม่มีขั้นตอนรหัส {step_id}")
     target = max(0, min(len(steps) - 1, index + delta))
     steps.insert(target, steps.pop(index))
     return result
@@ -156,7 +165,9 @@ def _schema_of(spec: FieldSpec) -> dict[str, Any]:
     if spec.widget in CHOICE_WIDGETS:
         values = [o.value for o in spec.options]
         if not values:
-            raise EditRefused("/options", "a choice needs at least one option")
+            raise EditRefused(
+                "/options", "a choice needs at least one option", th="ช่องที่ให้เลือกต้องมีตัวเลือกอย่างน้อย 1 ตัวเลือก"
+            )
         schema: dict[str, Any] = {"type": "string", "enum": values}
         if spec.widget == "checkboxes":
             schema = {"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": True}
@@ -167,7 +178,11 @@ def _schema_of(spec: FieldSpec) -> dict[str, Any]:
     elif spec.widget in WIDGET_SCHEMAS:
         schema = copy.deepcopy(WIDGET_SCHEMAS[spec.widget])
     else:
-        raise EditRefused("/widget", f"the studio cannot add a {spec.widget!r} field")
+        raise EditRefused(
+            "/widget",
+            f"the studio cannot add a {spec.widget!r} field",
+            th=f"ไม่สามารถเพิ่มช่องชนิด {spec.widget} ได้",
+        )
     if spec.widget in ("text", "textarea"):
         if spec.min_length is not None:
             schema["minLength"] = spec.min_length
@@ -177,7 +192,11 @@ def _schema_of(spec: FieldSpec) -> dict[str, Any]:
             try:
                 re.compile(spec.pattern)
             except re.error as error:
-                raise EditRefused("/pattern", f"the pattern is not a regular expression: {error}") from None
+                raise EditRefused(
+                    "/pattern",
+                    f"the pattern is not a regular expression: {error}",
+                    th=f"รูปแบบที่กำหนดไม่ใช่นิพจน์ปรกติที่ถูกต้อง: {error}",
+                ) from None
             schema["pattern"] = spec.pattern
     if spec.widget == "number":
         if spec.minimum is not None:
@@ -193,7 +212,9 @@ def _repeat_schema(spec: FieldSpec) -> dict[str, Any]:
     most = spec.max_items if spec.max_items is not None else 10
     if not 0 <= least <= most <= MAX_ITEMS or most < 1:
         raise EditRefused(
-            "/max_items", f"a group holds 0 to {MAX_ITEMS} items, at least as many as its minimum"
+            "/max_items",
+            f"a group holds 0 to {MAX_ITEMS} items, at least as many as its minimum",
+            th=f"กลุ่มข้อมูลเพิ่มได้ไม่เกิน {MAX_ITEMS} ชุด และจำนวนชุดสูงสุดต้องไม่น้อยกว่าจำนวนชุดอย่างน้อย",
         )
     schema: dict[str, Any] = {
         "type": "array",
@@ -219,7 +240,11 @@ def _ui_of(spec: FieldSpec) -> dict[str, Any]:
         ui["attachment"] = spec.attachment
     if spec.widget == REPEAT:
         if not spec.item_label_th.strip():
-            raise EditRefused("/item_label_th", "name one item of the group, e.g. ผู้ร่วมยื่นคำขอ")
+            raise EditRefused(
+                "/item_label_th",
+                "name one item of the group, e.g. ผู้ร่วมยื่นคำขอ",
+                th="กรุณาระบุชื่อเรียกข้อมูลแต่ละชุด เช่น ผู้ร่วมยื่นคำขอ",
+            )
         ui["item_label"] = _text(spec.item_label_th, spec.item_label_en)
         ui["item_fields"] = []
     if spec.when_pointer:
@@ -231,7 +256,7 @@ def condition_equals(pointer: str, value: Any) -> dict[str, Any]:
     """The ``when`` schema "the answer at ``pointer`` is ``value``"."""
     segments = jsonpointer.split(pointer)
     if not segments:
-        raise EditRefused("/when", "a condition looks at an answer")
+        raise EditRefused("/when", "a condition looks at an answer", th="เงื่อนไขต้องอ้างถึงคำตอบในแบบคำขอ")
     node: dict[str, Any] = {"const": value}
     for segment in reversed(segments):
         node = {"properties": {segment: node}, "required": [segment]}
@@ -251,7 +276,11 @@ def _parent_schema(form: dict[str, Any], segments: Sequence[str], *, create: boo
             if segment not in node["required"]:
                 node["required"].append(segment)
         if "$ref" in child or child.get("type") not in (None, "object"):
-            raise EditRefused("/pointer", f"{segment!r} is an answer, not a group of answers")
+            raise EditRefused(
+                "/pointer",
+                f"{segment!r} is an answer, not a group of answers",
+                th=f"{segment} เป็นคำตอบ ไม่ใช่กลุ่มของคำตอบ",
+            )
         node = child
     return node
 
@@ -261,10 +290,12 @@ def put_field(documents: Documents, step_id: str, spec: FieldSpec) -> Documents:
     segments = jsonpointer.split(spec.pointer)
     if not segments or not all(_NAME.match(s) for s in segments):
         raise EditRefused(
-            "/pointer", "a field's name is lower-case letters, digits and _ (groups joined by /)"
+            "/pointer",
+            "a field's name is lower-case letters, digits and _ (groups joined by /)",
+            th="ชื่อช่องใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _ และคั่นกลุ่มด้วยเครื่องหมาย /",
         )
     if not spec.label_th.strip():
-        raise EditRefused("/label", "a field needs a Thai label")
+        raise EditRefused("/label", "a field needs a Thai label", th="กรุณาระบุชื่อช่องภาษาไทย")
     result = _copy(documents)
     step = _step(result, step_id)
     form = result["form.json"]
@@ -307,7 +338,7 @@ def remove_field(documents: Documents, pointer: str) -> Documents:
         found = found or len(kept) != len(step["fields"])
         step["fields"] = kept
     if not found:
-        raise EditRefused(pointer, "no step asks for this field")
+        raise EditRefused(pointer, "no step asks for this field", th="ไม่มีขั้นตอนใดถามช่องนี้")
     if attachments:  # the files the field asked for go with it
         service = result["service.json"]
         service["attachments"] = [a for a in service.get("attachments", []) if a["id"] not in attachments]
@@ -329,7 +360,7 @@ def move_field(documents: Documents, pointer: str, delta: int) -> Documents:
             target = max(0, min(len(pointers) - 1, index + delta))
             step["fields"].insert(target, step["fields"].pop(index))
             return result
-    raise EditRefused(pointer, "no step asks for this field")
+    raise EditRefused(pointer, "no step asks for this field", th="ไม่มีขั้นตอนใดถามช่องนี้")
 
 
 # --- the questions of one item of a repeatable group ------------------------------------------
@@ -343,7 +374,7 @@ def _group(documents: Documents, group_pointer: str) -> tuple[dict[str, Any], di
     )
     schema = next(iter(schemas_at(documents["form.json"], group_pointer)), None)
     if ui is None or ui.get("widget") != REPEAT or not isinstance(schema, dict):
-        raise EditRefused(group_pointer, "no step asks for this repeatable group")
+        raise EditRefused(group_pointer, "no step asks for this repeatable group", th="ไม่มีขั้นตอนใดถามกลุ่มข้อมูลนี้")
     items = schema.setdefault("items", {"type": "object", "properties": {}, "additionalProperties": False})
     return ui, items
 
@@ -353,11 +384,19 @@ def put_item_field(documents: Documents, group_pointer: str, spec: FieldSpec) ->
     (relative to the item, e.g. ``/name``)."""
     segments = jsonpointer.split(spec.pointer)
     if len(segments) != 1 or not _NAME.match(segments[0]):
-        raise EditRefused("/pointer", "a question of an item is named with lower-case letters, digits and _")
+        raise EditRefused(
+            "/pointer",
+            "a question of an item is named with lower-case letters, digits and _",
+            th="ชื่อคำถามของข้อมูลแต่ละชุดใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     if spec.widget not in ITEM_WIDGETS:
-        raise EditRefused("/widget", "an item of a group cannot ask for files, a map pin or another group")
+        raise EditRefused(
+            "/widget",
+            "an item of a group cannot ask for files, a map pin or another group",
+            th="ข้อมูลแต่ละชุดถามไฟล์แนบ ตำแหน่งบนแผนที่ หรือกลุ่มข้อมูลอีกชั้นหนึ่งไม่ได้",
+        )
     if not spec.label_th.strip():
-        raise EditRefused("/label", "a field needs a Thai label")
+        raise EditRefused("/label", "a field needs a Thai label", th="กรุณาระบุชื่อช่องภาษาไทย")
     result = _copy(documents)
     ui, items = _group(result, group_pointer)
     items.setdefault("properties", {})[segments[0]] = _schema_of(spec)
@@ -379,7 +418,7 @@ def remove_item_field(documents: Documents, group_pointer: str, pointer: str) ->
     ui, items = _group(result, group_pointer)
     kept = [f for f in ui.get("item_fields", []) if f["pointer"] != pointer]
     if len(kept) == len(ui.get("item_fields", [])):
-        raise EditRefused(pointer, "the group does not ask this")
+        raise EditRefused(pointer, "the group does not ask this", th="กลุ่มข้อมูลนี้ไม่มีคำถามดังกล่าว")
     ui["item_fields"] = kept
     name = pointer.strip("/")
     items.get("properties", {}).pop(name, None)
@@ -405,7 +444,11 @@ def set_service_texts(
 def put_fee(documents: Documents, fee: dict[str, Any]) -> Documents:
     """Add a fee, or replace the fee with the same id."""
     if not _NAME.match(str(fee.get("id", ""))):
-        raise EditRefused("/fees/id", "a fee's id is lower-case letters, digits and _")
+        raise EditRefused(
+            "/fees/id",
+            "a fee's id is lower-case letters, digits and _",
+            th="รหัสค่าธรรมเนียมใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     result = _copy(documents)
     fees = [f for f in result["service.json"].get("fees", []) if f["id"] != fee["id"]]
     result["service.json"]["fees"] = [*fees, fee]
@@ -423,7 +466,11 @@ def put_document(
 ) -> tuple[Documents, dict[str, str]]:
     """Add (or replace) an issued document and its template ``templates/<id>.html.j2``."""
     if not _NAME.match(str(document.get("id", ""))):
-        raise EditRefused("/documents/id", "a document's id is lower-case letters, digits and _")
+        raise EditRefused(
+            "/documents/id",
+            "a document's id is lower-case letters, digits and _",
+            th="รหัสเอกสารใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     result = _copy(documents)
     name = f"templates/{document['id']}.html.j2"
     document = {**document, "template": name}
@@ -456,21 +503,31 @@ OUTCOMES = ("approved", "rejected", "withdrawn", "completed", "cancelled")
 def state_of(spec: StateSpec) -> dict[str, Any]:
     """The ``workflow.json`` state the studio's form describes; raises EditRefused when it cannot be one."""
     if not spec.title_th.strip():
-        raise EditRefused("/title_th", "a state needs a Thai title")
+        raise EditRefused("/title_th", "a state needs a Thai title", th="กรุณาระบุชื่อสถานะภาษาไทย")
     if not spec.message_th.strip():
-        raise EditRefused("/message_th", "say what the applicant is told while the application is here")
+        raise EditRefused(
+            "/message_th",
+            "say what the applicant is told while the application is here",
+            th="กรุณาระบุข้อความที่แจ้งผู้ยื่นคำขอขณะที่คำขออยู่ในสถานะนี้",
+        )
     state: dict[str, Any] = {
         "title": _text(spec.title_th, spec.title_en),
         "applicant_message": _text(spec.message_th, spec.message_en),
     }
     if spec.outcome:
         if spec.outcome not in OUTCOMES:
-            raise EditRefused("/outcome", f"an outcome is one of {', '.join(OUTCOMES)}")
+            raise EditRefused(
+                "/outcome",
+                f"an outcome is one of {', '.join(OUTCOMES)}",
+                th="กรุณาเลือกผลของสถานะสุดท้ายจากรายการ",
+            )
         state["final"] = True
         state["outcome"] = spec.outcome
         return state
     if not spec.assignees:
-        raise EditRefused("/assignees", "choose who works on applications in this state")
+        raise EditRefused(
+            "/assignees", "choose who works on applications in this state", th="กรุณาเลือกผู้รับผิดชอบคำขอในสถานะนี้"
+        )
     state["assignees"] = list(dict.fromkeys(spec.assignees))
     if spec.sla:
         state["sla"] = spec.sla
@@ -482,7 +539,11 @@ def state_of(spec: StateSpec) -> dict[str, Any]:
 def put_state(documents: Documents, name: str, state: dict[str, Any] | StateSpec) -> Documents:
     """Add a state, or replace the state of the same name (its actions stay)."""
     if not _NAME.match(name):
-        raise EditRefused("/state", "a state's name is lower-case letters, digits and _")
+        raise EditRefused(
+            "/state",
+            "a state's name is lower-case letters, digits and _",
+            th="รหัสสถานะใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     result = _copy(documents)
     result["workflow.json"]["states"][name] = state_of(state) if isinstance(state, StateSpec) else state
     return result
@@ -493,7 +554,7 @@ def remove_state(documents: Documents, name: str) -> Documents:
     result = _copy(documents)
     workflow = result["workflow.json"]
     if name == workflow.get("initial"):
-        raise EditRefused(f"/states/{name}", "the first state cannot be removed")
+        raise EditRefused(f"/states/{name}", "the first state cannot be removed", th="ลบสถานะแรกของคำขอไม่ได้")
     workflow["states"].pop(name, None)
     kept = []
     for transition in workflow["transitions"]:
@@ -547,16 +608,22 @@ def transition_of(documents: Documents, spec: TransitionSpec) -> dict[str, Any]:
     """The ``workflow.json`` transition the studio's form describes, checked against the draft's
     states, steps, fees and documents; raises EditRefused naming the part that cannot be."""
     if not _NAME.match(spec.action):
-        raise EditRefused("/action", "an action's name is lower-case letters, digits and _")
+        raise EditRefused(
+            "/action",
+            "an action's name is lower-case letters, digits and _",
+            th="รหัสการดำเนินการใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     if not spec.title_th.strip():
-        raise EditRefused("/title_th", "an action needs a Thai title")
+        raise EditRefused("/title_th", "an action needs a Thai title", th="กรุณาระบุชื่อการดำเนินการภาษาไทย")
     states = documents["workflow.json"]["states"]
     if not spec.sources or any(s not in states for s in spec.sources):
-        raise EditRefused("/from", "choose the states the action is taken from")
+        raise EditRefused(
+            "/from", "choose the states the action is taken from", th="กรุณาเลือกสถานะที่ดำเนินการนี้ได้"
+        )
     if spec.to not in states:
-        raise EditRefused("/to", "choose the state the action leads to")
+        raise EditRefused("/to", "choose the state the action leads to", th="กรุณาเลือกสถานะหลังดำเนินการ")
     if not spec.roles:
-        raise EditRefused("/roles", "choose who may take the action")
+        raise EditRefused("/roles", "choose who may take the action", th="กรุณาเลือกผู้มีสิทธิ์ดำเนินการ")
     roles = list(dict.fromkeys(spec.roles))
     transition: dict[str, Any] = {
         "action": spec.action,
@@ -567,13 +634,23 @@ def transition_of(documents: Documents, spec: TransitionSpec) -> dict[str, Any]:
     }
     if spec.quorum:
         if spec.quorum not in QUORUM_MODES:
-            raise EditRefused("/quorum", f"a quorum is one of {', '.join(QUORUM_MODES)}")
+            raise EditRefused(
+                "/quorum",
+                f"a quorum is one of {', '.join(QUORUM_MODES)}",
+                th="กรุณาเลือกเงื่อนไขการลงมติจากรายการ",
+            )
         if len(roles) < 2:
-            raise EditRefused("/quorum", "a vote needs at least two roles")
+            raise EditRefused(
+                "/quorum", "a vote needs at least two roles", th="การลงมติต้องมีผู้มีสิทธิ์ดำเนินการอย่างน้อย 2 ตำแหน่ง"
+            )
         quorum: dict[str, Any] = {"mode": spec.quorum}
         if spec.quorum == "at_least":
             if spec.quorum_count is None or not 1 <= spec.quorum_count <= len(roles):
-                raise EditRefused("/quorum_count", f"how many must agree: 1 to {len(roles)}")
+                raise EditRefused(
+                    "/quorum_count",
+                    f"how many must agree: 1 to {len(roles)}",
+                    th=f"กรุณาระบุจำนวนตำแหน่งที่ต้องลงมติตั้งแต่ 1 ถึง {len(roles)}",
+                )
             quorum["count"] = spec.quorum_count
         transition["quorum"] = quorum
     if spec.ask:
@@ -586,7 +663,11 @@ def transition_of(documents: Documents, spec: TransitionSpec) -> dict[str, Any]:
     if spec.reopens:
         steps = {s["id"] for s in documents["ui.json"]["steps"]}
         if "applicant" not in roles or any(s not in steps for s in spec.reopens):
-            raise EditRefused("/reopens", "only the applicant's action reopens steps of the form")
+            raise EditRefused(
+                "/reopens",
+                "only the applicant's action reopens steps of the form",
+                th="เฉพาะการดำเนินการของผู้ยื่นคำขอเท่านั้นที่เปิดให้แก้ไขขั้นตอนของแบบคำขอได้",
+            )
         transition["reopens"] = list(dict.fromkeys(spec.reopens))
     effects = _effects_of(documents, spec)
     if effects:
@@ -596,11 +677,21 @@ def transition_of(documents: Documents, spec: TransitionSpec) -> dict[str, Any]:
 
 def _input_of(spec: TransitionSpec) -> dict[str, Any]:
     if spec.ask not in ASK_MODES:
-        raise EditRefused("/ask", "the officer's text is optional or required")
+        raise EditRefused(
+            "/ask",
+            "the officer's text is optional or required",
+            th="กรุณาเลือกว่าข้อความของเจ้าหน้าที่เป็นข้อความที่ไม่บังคับหรือบังคับ",
+        )
     if not spec.ask_label_th.strip():
-        raise EditRefused("/ask_label_th", "name what the officer writes")
+        raise EditRefused(
+            "/ask_label_th", "name what the officer writes", th="กรุณาระบุชื่อช่องข้อความที่เจ้าหน้าที่ต้องระบุ"
+        )
     if not 0 <= spec.ask_min_length <= 500:
-        raise EditRefused("/ask_min_length", "a text's minimum length is 0 to 500 characters")
+        raise EditRefused(
+            "/ask_min_length",
+            "a text's minimum length is 0 to 500 characters",
+            th="จำนวนตัวอักษรอย่างน้อยต้องอยู่ระหว่าง 0 ถึง 500 ตัวอักษร",
+        )
     answer: dict[str, Any] = {"type": "string", "maxLength": 2000}
     if spec.ask_min_length:
         answer["minLength"] = spec.ask_min_length
@@ -623,7 +714,11 @@ def _input_of(spec: TransitionSpec) -> dict[str, Any]:
     }
     if spec.ask_to_applicant:
         if spec.ask_to_applicant not in TO_APPLICANT:
-            raise EditRefused("/ask_to_applicant", "the applicant reads it now or once the matter is closed")
+            raise EditRefused(
+                "/ask_to_applicant",
+                "the applicant reads it now or once the matter is closed",
+                th="กรุณาเลือกการแสดงข้อความแก่ผู้ยื่นคำขอจากรายการ",
+            )
         field_ui["to_applicant"] = spec.ask_to_applicant
     return {"input": schema, "input_ui": [field_ui]}
 
@@ -641,7 +736,11 @@ def _guard_of(documents: Documents, spec: TransitionSpec) -> dict[str, Any] | No
         )
     if spec.guard_pointer:
         if not _answer_exists(documents["form.json"], spec.guard_pointer):
-            raise EditRefused("/guard_pointer", "the condition looks at an answer of the form")
+            raise EditRefused(
+                "/guard_pointer",
+                "the condition looks at an answer of the form",
+                th="เงื่อนไขต้องอ้างถึงคำตอบในแบบคำขอ",
+            )
         parts.append(condition_equals("/data" + spec.guard_pointer, spec.guard_equals))
     if not parts:
         return None
@@ -662,9 +761,9 @@ def _effects_of(documents: Documents, spec: TransitionSpec) -> list[dict[str, An
     known_documents = {d["id"] for d in service.get("documents", [])}
     known_fees = {f["id"] for f in service.get("fees", [])}
     if any(d not in known_documents for d in spec.issue_documents):
-        raise EditRefused("/issue_documents", "the service has no such document")
+        raise EditRefused("/issue_documents", "the service has no such document", th="บริการนี้ไม่มีเอกสารดังกล่าว")
     if any(f not in known_fees for f in spec.request_fees):
-        raise EditRefused("/request_fees", "the service has no such fee")
+        raise EditRefused("/request_fees", "the service has no such fee", th="บริการนี้ไม่มีค่าธรรมเนียมดังกล่าว")
     effects: list[dict[str, Any]] = []
     if spec.request_fees:
         effects.append({"type": "request_payment", "fees": list(dict.fromkeys(spec.request_fees))})
@@ -684,12 +783,16 @@ def put_transition(
     if isinstance(transition, TransitionSpec):
         transition = transition_of(documents, transition)
     if not _NAME.match(str(transition.get("action", ""))):
-        raise EditRefused("/action", "an action's name is lower-case letters, digits and _")
+        raise EditRefused(
+            "/action",
+            "an action's name is lower-case letters, digits and _",
+            th="รหัสการดำเนินการใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     result = _copy(documents)
     transitions = result["workflow.json"]["transitions"]
     if index is not None:
         if not 0 <= index < len(transitions):
-            raise EditRefused(f"/transitions/{index}", "there is no such action")
+            raise EditRefused(f"/transitions/{index}", "there is no such action", th="ไม่มีการดำเนินการนี้")
         transitions[index] = transition
         return result
     sources = transition["from"] if isinstance(transition["from"], list) else [transition["from"]]
@@ -709,7 +812,7 @@ def remove_transition(documents: Documents, index: int) -> Documents:
     result = _copy(documents)
     transitions = result["workflow.json"]["transitions"]
     if not 0 <= index < len(transitions):
-        raise EditRefused(f"/transitions/{index}", "there is no such action")
+        raise EditRefused(f"/transitions/{index}", "there is no such action", th="ไม่มีการดำเนินการนี้")
     del transitions[index]
     return result
 
@@ -856,14 +959,18 @@ class AttachmentRule:
 def put_attachment(documents: Documents, step_id: str, rule: AttachmentRule) -> Documents:
     """Add (or replace) an attachment of service.json and the file field that asks for it."""
     if not _NAME.match(rule.id):
-        raise EditRefused("/attachment_id", "an attachment's id is lower-case letters, digits and _")
+        raise EditRefused(
+            "/attachment_id",
+            "an attachment's id is lower-case letters, digits and _",
+            th="รหัสเอกสารแนบใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
+        )
     accept = [t for t in rule.accept if t in ATTACHMENT_TYPES]
     if not accept:
-        raise EditRefused("/accept", "choose at least one kind of file")
+        raise EditRefused("/accept", "choose at least one kind of file", th="กรุณาเลือกชนิดไฟล์อย่างน้อย 1 ชนิด")
     if not 1 <= rule.max_megabytes <= 20:
-        raise EditRefused("/max_megabytes", "a file may be 1 to 20 MB")
+        raise EditRefused("/max_megabytes", "a file may be 1 to 20 MB", th="ขนาดไฟล์ต้องอยู่ระหว่าง 1 ถึง 20 MB")
     if not 1 <= rule.max_files <= 20:
-        raise EditRefused("/max_files", "allow 1 to 20 files")
+        raise EditRefused("/max_files", "allow 1 to 20 files", th="จำนวนไฟล์ต้องอยู่ระหว่าง 1 ถึง 20 ไฟล์")
     kinds = "/".join({"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}[t] for t in accept)
     spec = FieldSpec(
         pointer=rule.pointer,

@@ -94,6 +94,11 @@ _MAX_LENGTHS = {"name_th": 200, "name_en": 200, "province": 100, "district": 100
 
 class OnboardingError(ServiceError):
     code = "onboarding_error"
+    message_th = ""
+
+    def text(self, language: str) -> str:
+        """The refusal in ``language``: Thai when there is a Thai sentence for it."""
+        return self.message_th if language == "th" and self.message_th else str(self)
 
 
 @dataclass(frozen=True)
@@ -103,9 +108,32 @@ class Problem:
     field: str
     message: str
     line: int = 0
+    message_th: str = ""  # the same, as a whole Thai sentence for the studio's pages
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+    def text(self, language: str) -> str:
+        """The problem in ``language``: a Thai sentence, or the field's name with the English message."""
+        return self.message_th if language == "th" and self.message_th else str(self)
+
+
+# The Thai names of a tenant's fields, as the problems name them.
+FIELD_NAMES_TH = {
+    "slug": "ชื่อย่อในที่อยู่เว็บ",
+    "kind": "ประเภทหน่วยงาน",
+    "name_th": "ชื่อหน่วยงาน",
+    "name_en": "ชื่อหน่วยงานภาษาอังกฤษ",
+    "province": "จังหวัด",
+    "district": "อำเภอ",
+    "address_th": "ที่อยู่",
+    "code": "รหัสหน่วยงานตามทะเบียน",
+    "postcode": "รหัสไปรษณีย์",
+}
+USERNAME_RULE = (
+    "use 3–80 lower-case English letters, digits, dots, hyphens and underscores",
+    "ชื่อผู้ใช้ของผู้ดูแลระบบต้องมี 3 ถึง 80 ตัวอักษร ใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย . - หรือ _",
+)
 
 
 class InvalidTenant(OnboardingError):
@@ -123,6 +151,7 @@ class TenantExists(OnboardingError):
 
     def __init__(self, slug: str):
         self.slug = slug
+        self.message_th = f"มีหน่วยงานที่ใช้ชื่อย่อ {slug} อยู่แล้ว"
         super().__init__(f"a tenant {slug!r} already exists")
 
 
@@ -132,6 +161,7 @@ class TenantCodeExists(OnboardingError):
     def __init__(self, code: str, slug: str):
         self.register_code = code
         self.slug = slug
+        self.message_th = f"รหัสหน่วยงานตามทะเบียน {code} เป็นของหน่วยงาน {slug} อยู่แล้ว"
         super().__init__(f"the register code {code!r} already belongs to tenant {slug!r}")
 
 
@@ -143,6 +173,7 @@ class AdminExists(OnboardingError):
     def __init__(self, slug: str, username: str):
         self.slug = slug
         self.username = username
+        self.message_th = f"หน่วยงาน {slug} มีบัญชี {username} ที่ตั้งรหัสผ่านแล้ว จึงสร้างลิงก์ตั้งรหัสผ่านให้บัญชีนี้ไม่ได้"
         super().__init__(f"{slug!r} already has an account {username!r} with a password of its own")
 
 
@@ -153,6 +184,7 @@ class RegisterInvalid(OnboardingError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: p.line)
+        self.message_th = f"ทะเบียนมีข้อผิดพลาด {len(problems)} รายการ ระบบจึงยังไม่ได้นำเข้าข้อมูลใด"
         super().__init__(f"{len(problems)} problem(s) in the register; nothing was imported")
 
 
@@ -160,6 +192,10 @@ class RegisterTooLarge(OnboardingError):
     code = "register_too_large"
 
     def __init__(self, what: str):
+        self.message_th = (
+            f"ไฟล์ทะเบียนมีได้ไม่เกิน {MAX_REGISTER_ROWS:,} แถว และไม่เกิน {MAX_REGISTER_BYTES // (1024 * 1024)} MB "
+            "กรุณาแบ่งไฟล์แล้วนำเข้าทีละไฟล์"
+        )
         super().__init__(
             f"a register file holds at most {MAX_REGISTER_ROWS:,} rows "
             f"and {MAX_REGISTER_BYTES // (1024 * 1024)} MB; this one has {what}; split it"
@@ -172,6 +208,7 @@ class RegisterConflict(OnboardingError):
     code = "register_conflict"
 
     def __init__(self) -> None:
+        self.message_th = "มีการเพิ่มหน่วยงานระหว่างนำเข้า ระบบจึงยังไม่ได้นำเข้าข้อมูลใด กรุณานำเข้าอีกครั้ง"
         super().__init__("tenants were added meanwhile; nothing was imported, run the import again")
 
 
@@ -249,12 +286,16 @@ def thai_kind(text: str) -> str | None:
     return None
 
 
-def slug_problem(slug: str) -> str | None:
-    """Why ``slug`` cannot name a tenant, None when it can."""
+def slug_problem(slug: str) -> tuple[str, str] | None:
+    """Why ``slug`` cannot name a tenant (in English and in Thai), None when it can."""
     if not _SLUG.fullmatch(slug):
-        return "use 2–40 lower-case English letters, digits and hyphens, not starting or ending with a hyphen"
+        return (
+            "use 2–40 lower-case English letters, digits and hyphens, not starting or ending with a hyphen",
+            "ชื่อย่อในที่อยู่เว็บต้องมี 2 ถึง 40 ตัวอักษร ใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข "
+            "และเครื่องหมาย - ซึ่งต้องไม่อยู่ต้นหรือท้าย",
+        )
     if slug in RESERVED_SLUGS:
-        return f"{slug!r} is a path of the platform itself"
+        return f"{slug!r} is a path of the platform itself", f"ชื่อย่อ {slug} เป็นที่อยู่ที่ระบบใช้เอง กรุณาใช้ชื่ออื่น"
     return None
 
 
@@ -267,20 +308,24 @@ def _check(values: Mapping[str, Any], *, line: int = 0) -> tuple[dict[str, str],
     problems: list[Problem] = []
     cleaned = {name: _clean(values.get(name)) for name in (*_MAX_LENGTHS, "slug", "kind", "code", "postcode")}
 
-    def problem(name: str, message: str) -> None:
-        problems.append(Problem(name, message, line))
+    def problem(name: str, message: str, th: str) -> None:
+        problems.append(Problem(name, message, line, th))
 
     for name, value in cleaned.items():
         # PostgreSQL stores no NUL, and no register holds control characters on purpose.
         if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-            problem(name, "holds control characters")
+            problem(name, "holds control characters", f"{FIELD_NAMES_TH[name]}มีอักขระควบคุมที่ใช้ไม่ได้")
     if why := slug_problem(cleaned["slug"]):
-        problem("slug", why)
+        problem("slug", *why)
     kind = thai_kind(cleaned["kind"])
     if not cleaned["kind"]:
-        problem("kind", "is empty")
+        problem("kind", "is empty", "กรุณาระบุประเภทหน่วยงาน")
     elif kind is None:
-        problem("kind", f"{cleaned['kind']!r} is not one of " + ", ".join(KINDS))
+        problem(
+            "kind",
+            f"{cleaned['kind']!r} is not one of " + ", ".join(KINDS),
+            f"ประเภท {cleaned['kind']} ไม่ใช่ประเภทที่รู้จัก ประเภทที่ใช้ได้คือ " + " ".join(KINDS),
+        )
     cleaned["kind"] = kind or ""
     province = cleaned["province"]
     for prefix in _PROVINCE_PREFIXES:
@@ -288,17 +333,23 @@ def _check(values: Mapping[str, Any], *, line: int = 0) -> tuple[dict[str, str],
     cleaned["province"] = province
     for name in ("name_th", "province"):
         if not cleaned[name]:
-            problem(name, "is empty")
+            problem(name, "is empty", f"กรุณาระบุ{FIELD_NAMES_TH[name]}")
     for name, limit in _MAX_LENGTHS.items():
         if len(cleaned[name]) > limit:
-            problem(name, f"is longer than {limit} characters")
-    for name, pattern, shape in (
-        ("code", _CODE, "up to 20 letters and digits"),
-        ("postcode", _POSTCODE, "five digits"),
+            problem(
+                name, f"is longer than {limit} characters", f"{FIELD_NAMES_TH[name]}ยาวเกิน {limit} ตัวอักษร"
+            )
+    for name, pattern, shape, shape_th in (
+        ("code", _CODE, "up to 20 letters and digits", "ตัวอักษรหรือตัวเลขไม่เกิน 20 ตัว"),
+        ("postcode", _POSTCODE, "five digits", "ตัวเลข 5 หลัก"),
     ):
         cleaned[name] = cleaned[name].translate(_THAI_DIGITS)
         if cleaned[name] and not pattern.fullmatch(cleaned[name]):
-            problem(name, f"{cleaned[name]!r} is not {shape}")
+            problem(
+                name,
+                f"{cleaned[name]!r} is not {shape}",
+                f"{FIELD_NAMES_TH[name]} {cleaned[name]} ไม่ถูกต้อง ต้องเป็น{shape_th}",
+            )
     return cleaned, problems
 
 
@@ -365,9 +416,7 @@ async def create_tenant(
         }
     )
     if admin_username is not None and not _USERNAME.fullmatch(admin_username):
-        problems.append(
-            Problem("admin", "use 3–80 lower-case English letters, digits, dots, hyphens and underscores")
-        )
+        problems.append(Problem("admin", USERNAME_RULE[0], message_th=USERNAME_RULE[1]))
     if problems:
         raise InvalidTenant(problems)
     if await Tenant.exists(slug=cleaned["slug"]):
@@ -441,9 +490,7 @@ async def invite_admin(slug: str, username: str) -> Invitation:
     """
     tenant = await tenants.get_tenant(slug)
     if not _USERNAME.fullmatch(username):
-        raise InvalidTenant(
-            [Problem("admin", "use 3–80 lower-case English letters, digits, dots, hyphens and underscores")]
-        )
+        raise InvalidTenant([Problem("admin", USERNAME_RULE[0], message_th=USERNAME_RULE[1])])
     async with in_transaction():
         user = await User.get_or_none(tenant=tenant, username=username)
         if user is None:
@@ -477,7 +524,16 @@ def read_register_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
         try:
             text = data.decode("cp874")
         except UnicodeDecodeError:
-            raise RegisterInvalid([Problem("file", "is neither UTF-8 nor Windows-874 text", 1)]) from None
+            raise RegisterInvalid(
+                [
+                    Problem(
+                        "file",
+                        "is neither UTF-8 nor Windows-874 text",
+                        1,
+                        "ไฟล์ไม่ใช่ข้อความแบบ UTF-8 หรือ Windows-874 กรุณาบันทึกไฟล์เป็น CSV แบบ UTF-8",
+                    )
+                ]
+            ) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows: list[tuple[int, dict[str, str]]] = []
     start = 2
@@ -488,7 +544,9 @@ def read_register_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
             rows.append((start, row))
             start = reader.line_num + 1
     except csv.Error as error:
-        raise RegisterInvalid([Problem("file", f"is not CSV: {error}", reader.line_num)]) from None
+        raise RegisterInvalid(
+            [Problem("file", f"is not CSV: {error}", reader.line_num, f"ไฟล์ไม่ใช่ CSV ที่ถูกต้อง: {error}")]
+        ) from None
     return rows
 
 
@@ -537,23 +595,48 @@ async def import_tenants(
         ignored.update(dict.fromkeys(unknown))
         if index == 0 and (missing := [c for c in _REQUIRED_COLUMNS if c not in columns]):
             names = ", ".join(" or ".join(k for k, v in REGISTER_COLUMNS.items() if v == c) for c in missing)
-            raise RegisterInvalid([Problem("header", f"missing column(s): {names}", max(line - 1, 1))])
+            raise RegisterInvalid(
+                [
+                    Problem(
+                        "header",
+                        f"missing column(s): {names}",
+                        max(line - 1, 1),
+                        f"แถวหัวตารางไม่มีคอลัมน์ {names}",
+                    )
+                ]
+            )
         values = {name: row.get(key) for name, key in columns.items()}
         if not any(_clean(v) for v in values.values()):
             continue  # an empty line of a spreadsheet
         if row.get(None):
-            problems.append(Problem("row", "has more cells than the header has columns", line))
+            problems.append(
+                Problem(
+                    "row",
+                    "has more cells than the header has columns",
+                    line,
+                    "แถวนี้มีข้อมูลมากกว่าจำนวนคอลัมน์ในแถวหัวตาราง",
+                )
+            )
         code = _clean(values.get("code")).translate(_THAI_DIGITS)
         if not code:
-            problems.append(Problem("code", "is empty", line))
+            problems.append(Problem("code", "is empty", line, "กรุณาระบุรหัสหน่วยงานตามทะเบียน"))
         values["slug"] = _clean(values.get("slug")) or f"t{code.lower()}"
         cleaned, found = _check(values, line=line)
         # Named by the file's own headers (ชื่อ, not name_th): that is what the operator corrects.
-        problems.extend(Problem(str(columns.get(p.field, p.field)), p.message, p.line) for p in found)
+        problems.extend(
+            Problem(str(columns.get(p.field, p.field)), p.message, p.line, p.message_th) for p in found
+        )
         if not code:
             continue
         if code in seen_codes:
-            problems.append(Problem("code", f"{code!r} is also on line {seen_codes[code]}", line))
+            problems.append(
+                Problem(
+                    "code",
+                    f"{code!r} is also on line {seen_codes[code]}",
+                    line,
+                    f"รหัส {code} ซ้ำกับบรรทัดที่ {seen_codes[code]}",
+                )
+            )
             continue
         seen_codes[code] = line
         if code in codes_held:
@@ -561,9 +644,23 @@ async def import_tenants(
             continue
         slug = cleaned["slug"]
         if slug in seen_slugs:
-            problems.append(Problem("slug", f"{slug!r} is also on line {seen_slugs[slug]}", line))
+            problems.append(
+                Problem(
+                    "slug",
+                    f"{slug!r} is also on line {seen_slugs[slug]}",
+                    line,
+                    f"ชื่อย่อ {slug} ซ้ำกับบรรทัดที่ {seen_slugs[slug]}",
+                )
+            )
         elif slug in existing:
-            problems.append(Problem("slug", f"{slug!r} belongs to a tenant with another code", line))
+            problems.append(
+                Problem(
+                    "slug",
+                    f"{slug!r} belongs to a tenant with another code",
+                    line,
+                    f"ชื่อย่อ {slug} เป็นของหน่วยงานที่มีรหัสอื่น",
+                )
+            )
         seen_slugs[slug] = line
         new.append(cleaned)
     if problems:

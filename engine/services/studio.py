@@ -281,7 +281,11 @@ async def create_draft(
     from engine.definitions.editing import _NAME, EditRefused
 
     if not _NAME.match(service_id.replace("-", "_")):
-        raise EditRefused("/id", "a service's id is lower-case letters, digits, - and _")
+        raise EditRefused(
+            "/id",
+            "a service's id is lower-case letters, digits, - and _",
+            th="รหัสบริการใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย - หรือ _",
+        )
     if await ServiceDraft.exists(service_id=service_id):
         raise DraftExists(service_id)
     base_version = ""

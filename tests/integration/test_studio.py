@@ -494,6 +494,11 @@ def test_the_operator_adds_imports_and_equips_municipalities_in_the_studio(
     assert link and f"/{slug}/admin/setup/" in link.group(1)
     refused = post(client, page, page, slug=slug, name_th="ซ้ำ", province="เชียงใหม่", kind="เทศบาลตำบล")
     assert refused.status_code == 422 and "error-summary" in refused.get_data(as_text=True)
+    assert f"มีหน่วยงานที่ใช้ชื่อย่อ {slug} อยู่แล้ว" in refused.get_data(as_text=True)
+    unnamed = post(client, page, page, slug="Bad Slug", province="เชียงใหม่", kind="อบต.").get_data(
+        as_text=True
+    )
+    assert "กรุณาระบุชื่อหน่วยงาน" in unnamed and "ชื่อย่อในที่อยู่เว็บต้องมี 2 ถึง 40 ตัวอักษร" in unnamed
 
     rows = three_rows()
     imported = client.post(
@@ -567,7 +572,7 @@ def test_attachments_are_added_with_their_rules_and_removed_with_their_field(app
     refused = post(
         client, f"{page}/attachments", page, step="request", attachment_id="x", name="request/x", title_th="x"
     )
-    assert refused.status_code == 422 and "choose at least one kind of file" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "กรุณาเลือกชนิดไฟล์อย่างน้อย 1 ชนิด" in refused.get_data(as_text=True)
     assert post(client, f"{page}/fields/remove", page, pointer="/request/floor_plan").status_code == 302
     html = client.get(page).get_data(as_text=True)
     assert "data-problems-none" in html and "data-attachments" not in html
