@@ -6,6 +6,8 @@ The public surface; see the modules for the details:
 - :mod:`signing.verify`: :func:`verify_pdf` / :func:`async_verify_pdf` -> :class:`VerificationReport`.
 - :mod:`signing.pki`: the development PKI (certomancer) and its TSA/OCSP/CRL service.
 - :mod:`signing.services`: a tenant's signing profile, and signing a rendered document.
+- :mod:`signing.keys`: checking a key a municipality's administrator uploads (PKCS#12) or names
+  (a token label), and signing with the stored ones.
 """
 
 # asn1crypto.pdf renames the Adobe PDF-signing key purpose in KeyPurposeId's OID map but not

@@ -1,11 +1,13 @@
 """Where a tenant's signing set-up comes from, and signing a rendered document with it.
 
-For now the signing keys come from the development PKI in the data folder (``var/pki``,
+The platform's own signing keys come from the development PKI in the data folder (``var/pki``,
 or ``THONGTHIN_PKI_DIR``): one PKCS#12 file per (tenant, role), its password from
 ``THONGTHIN_P12_PASSWORD`` or the PKI's password file. The platform's trust roots are
 ``THONGTHIN_TRUST_ROOTS`` (a certificate file or a folder of them) or else the development
-root. Production (a PKCS#12 per officer from the tenant's configuration, or a PKCS#11
-token) plugs in at :func:`load_profile`.
+root. A municipality's administrator sets its own key per role in the console (a PKCS#12
+file, or a key label on the platform's token: :mod:`engine.services.signing_keys`,
+:mod:`signing.keys`); :func:`load_profile` takes those ``stored`` keys over every other key
+of their role.
 
 PKCS#11 (an HSM or a smart card; see :mod:`signing.pkcs11`): a (tenant, role) listed in
 ``THONGTHIN_PKCS11_KEYS`` signs with that key on the token instead of its PKCS#12 file;
@@ -34,7 +36,8 @@ from pathlib import Path
 
 from asn1crypto import x509
 
-from signing.errors import PkiError, SignerConfigError
+from engine.services.signing_keys import StoredKey
+from signing.errors import PkiError, SignerConfigError, SigningError
 from signing.pkcs11 import Pkcs11Key
 from signing.pki import DevPki, load_trust_roots
 from signing.signer import (
@@ -121,21 +124,43 @@ def platform_trust_roots(data_dir: Path, environ: Mapping[str, str] | None = Non
     return load_trust_roots(folder)
 
 
-def load_profile(data_dir: Path, tenant: str, environ: Mapping[str, str] | None = None) -> SigningProfile:
-    """The signing profile of ``tenant``: the development PKI's keys, and PKCS#11 keys over them.
+def load_profile(
+    data_dir: Path,
+    tenant: str,
+    environ: Mapping[str, str] | None = None,
+    stored: Sequence[StoredKey] = (),
+) -> SigningProfile:
+    """The signing profile of ``tenant``: the development PKI's keys, PKCS#11 keys over them, and
+    the keys its administrator set (``stored``, from :func:`engine.services.signing_keys.for_signing`)
+    over both, role by role.
 
-    Raises PkiError (no PKI) or SignerConfigError (no password, bad PKCS#11 settings).
+    Raises PkiError (no PKI) or SignerConfigError (no password, bad PKCS#11 settings, a stored
+    token key without a configured token).
     """
-    pki = DevPki.load(pki_dir(data_dir, environ))
-    token_keys = pkcs11_keys(tenant, environ)
+    from signing.keys import stored_signing_keys
+
+    env = os.environ if environ is None else environ
+    pki = DevPki.load(pki_dir(data_dir, env))
+    token_keys = pkcs11_keys(tenant, env)
+    own_keys = stored_signing_keys(tenant, stored, env)
     try:
-        profile = dev_profile(pki, tenant, environ)
+        profile = dev_profile(pki, tenant, env)
     except SignerConfigError:
-        if not token_keys:
+        if not (token_keys or own_keys):
             raise
-        # Every role of the tenant is on the token: the PKI only gives the TSA and roots.
+        # Every role of the tenant has a key elsewhere: the PKI only gives the TSA and roots.
         profile = SigningProfile(tenant, pki.tsa_url, tuple(pki.trust_roots()))
-    return replace(profile, keys={**profile.keys, **token_keys})
+    return replace(profile, keys={**profile.keys, **token_keys, **own_keys})
+
+
+def platform_signing_roles(
+    data_dir: Path, tenant: str, environ: Mapping[str, str] | None = None
+) -> frozenset[str]:
+    """The roles of ``tenant`` the platform's own keys sign for (none when there is no PKI or token)."""
+    try:
+        return frozenset(load_profile(data_dir, tenant, environ).keys)
+    except (SigningError, PkiError):
+        return frozenset()
 
 
 def pkcs11_keys(tenant: str, environ: Mapping[str, str] | None = None) -> dict[str, Pkcs11Key]:

@@ -87,23 +87,31 @@ class Pkcs12Key:
 
     def load(self) -> Any:
         """A pyHanko ``SimpleSigner``; raises SignerConfigError for a missing file or wrong password."""
-        from pyhanko.sign.signers import SimpleSigner
-
         try:
             data = Path(self.path).read_bytes()
         except OSError as error:
             raise SignerConfigError(
                 f"{self.path}: cannot read the PKCS#12 file ({error.strerror or error})"
             ) from None
-        try:
-            signer = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=self.password)
-        except ValueError:
-            raise SignerConfigError(
-                f"{self.path}: cannot open the PKCS#12 file (wrong password, or not a PKCS#12 file)"
-            ) from None
-        if signer.signing_cert is None:
-            raise SignerConfigError(f"{self.path}: the PKCS#12 file holds no certificate")
-        return signer
+        return signer_from_pkcs12(data, self.password, str(self.path))
+
+
+def signer_from_pkcs12(data: bytes, password: bytes | None, where: str) -> Any:
+    """A pyHanko ``SimpleSigner`` from the bytes of a PKCS#12 file (``where`` names it in errors).
+
+    Raises SignerConfigError for a wrong password, a file that is not PKCS#12, or one without a certificate.
+    """
+    from pyhanko.sign.signers import SimpleSigner
+
+    try:
+        signer = SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=password)
+    except ValueError:
+        raise SignerConfigError(
+            f"{where}: cannot open the PKCS#12 file (wrong password, or not a PKCS#12 file)"
+        ) from None
+    if signer.signing_cert is None:
+        raise SignerConfigError(f"{where}: the PKCS#12 file holds no certificate")
+    return signer
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,7 @@ from thongthin.cli_documents import document, pki  # noqa: E402 (groups of their
 from thongthin.cli_fees import billing, payments_group, qr  # noqa: E402
 from thongthin.cli_messages import messages_group  # noqa: E402
 from thongthin.cli_serving import demo, serve, worker  # noqa: E402
+from thongthin.cli_signing import signing_group  # noqa: E402
 from thongthin.cli_tenants import tenant as _tenant_group  # noqa: E402
 
 for _command in (
@@ -215,5 +216,6 @@ for _command in (
     document,
     messages_group,
     _tenant_group,
+    signing_group,
 ):
     main.add_command(_command)

@@ -30,8 +30,10 @@ from engine.services import (
     payments,
     retention,
     sessions,
+    signing_keys,
     statements,
     studio,
+    tenants,
     throttle,
     uploads,
 )
@@ -104,8 +106,9 @@ class DocumentIssuer:
             return
         tenant = await Tenant.get(id=job.tenant_id)
         names = await signer_names(submission)
+        own_keys = await signing_keys.for_signing(tenant, self.platform.settings.secret_key)
         signed, level = await asyncio.to_thread(
-            self.render_and_sign, definition, submission, tenant, record, names
+            self.render_and_sign, definition, submission, tenant, record, names, own_keys
         )
         await store_issued(self.platform, tenant, record, signed, level)
 
@@ -116,8 +119,12 @@ class DocumentIssuer:
         tenant: Tenant,
         record: IssuedDocument,
         names: dict[str, str],
+        own_keys: list[signing_keys.StoredKey] | None = None,
     ) -> tuple[Any, str]:
-        """Blocking work (WeasyPrint, pyHanko's sync API): runs on a worker thread, never the ORM loop."""
+        """Blocking work (WeasyPrint, pyHanko's sync API): runs on a worker thread, never the ORM loop.
+
+        ``own_keys``: the keys the municipality's administrator set, over the platform's for their roles.
+        """
         from renderers.documents import render_document, signature_boxes
         from signing.services import SignerSlot, load_profile, sign_document
 
@@ -137,7 +144,7 @@ class DocumentIssuer:
             submitted_on=submission.submitted_at.astimezone(BANGKOK).date(),
             signer_names=names,
         )
-        profile = load_profile(settings.data_dir, tenant.slug, settings.environ)
+        profile = load_profile(settings.data_dir, tenant.slug, settings.environ, own_keys or ())
         slots = [
             SignerSlot(signer.role, names.get(signer.role, ""), signer.position.th, box)
             for signer, box in zip(spec.signers, signature_boxes(definition, record.document_id), strict=True)
@@ -173,8 +180,9 @@ class ReceiptIssuer:
             return
         tenant = await Tenant.get(id=job.tenant_id)
         paid_by = await Payment.filter(allocations__bill_id=bill.id).order_by("paid_at").distinct()
+        own_keys = await signing_keys.for_signing(tenant, self.platform.settings.secret_key)
         signed, level = await asyncio.to_thread(
-            self.render_and_sign, definition, bill, account, submission, tenant, record, paid_by
+            self.render_and_sign, definition, bill, account, submission, tenant, record, paid_by, own_keys
         )
         await store_issued(self.platform, tenant, record, signed, level)
 
@@ -187,8 +195,9 @@ class ReceiptIssuer:
         tenant: Tenant,
         record: IssuedDocument,
         paid_by: list[Payment],
+        own_keys: list[signing_keys.StoredKey] | None = None,
     ) -> tuple[Any, str]:
-        """Blocking work, on a worker thread."""
+        """Blocking work, on a worker thread (``own_keys`` as for :meth:`DocumentIssuer.render_and_sign`)."""
         from renderers.documents import (
             RECEIPT_SIGNERS,
             Payer,
@@ -211,7 +220,8 @@ class ReceiptIssuer:
             payment_method=payment_method(paid_by),
             thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
         )
-        profile = load_profile(self.platform.settings.data_dir, tenant.slug, self.platform.settings.environ)
+        settings = self.platform.settings
+        profile = load_profile(settings.data_dir, tenant.slug, settings.environ, own_keys or ())
         slots = [
             SignerSlot(signer.role, "", signer.position.th, box)
             for signer, box in zip(RECEIPT_SIGNERS, receipt_signature_boxes(), strict=True)
@@ -220,6 +230,22 @@ class ReceiptIssuer:
 
 
 RECEIPT_LEVEL = "B-LT"
+
+
+def signing_roles_of(platform: Any, tenant: Tenant) -> list[str]:
+    """The roles that sign documents (and e-receipts) in the services ``tenant`` offers, at their versions.
+
+    Off the ORM loop (a request, a command): reading a definition may read the catalog first.
+    """
+    from renderers.documents import RECEIPT_SIGNERS
+
+    enabled = platform.db(tenants.enabled_services(tenant))
+    return signing_keys.document_signers(
+        (platform.definition(e.service_id, e.version) for e in enabled),
+        receipt_roles=[signer.role for signer in RECEIPT_SIGNERS],
+    )
+
+
 SOURCE_WORDS = {
     "notify": "โอนผ่าน Thai QR / พร้อมเพย์",
     "statement": "ชำระผ่านธนาคาร (ตามรายการเดินบัญชี)",

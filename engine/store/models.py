@@ -890,3 +890,39 @@ class SetupToken(Model):
     class Meta:
         table = "setup_token"
         indexes = (("tenant_id", "user_id"),)
+
+
+class TenantSigningKey(Model):
+    """A municipality's own signing key for one role, set by its administrator in the console.
+
+    ``pkcs12``: the .p12 file and its password, each sealed with the platform key
+    (:mod:`engine.services.sealing`, bound to the tenant and role) and never shown again;
+    ``pkcs11``: the label of a key on the platform's configured token. The certificate's
+    name, serial and validity are kept in the clear for the console. It wins over the
+    platform's own key (environment or development PKI) for its role.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="signing_keys", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    role = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=8)  # pkcs12 | pkcs11
+    sealed_p12 = fields.TextField(default="")  # base64 of the file, sealed
+    sealed_password = fields.TextField(default="")
+    token_label = fields.CharField(max_length=200, default="")
+    subject_cn = fields.CharField(max_length=200)
+    serial = fields.CharField(max_length=64)  # hexadecimal, upper case
+    not_before = fields.DatetimeField()
+    not_after = fields.DatetimeField()
+    set_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="signing_keys_set", null=True, on_delete=fields.SET_NULL
+    )
+    set_by_id: int | None
+    set_by_name = fields.CharField(max_length=150, default="")  # the username, or who ran the command
+    set_at = fields.DatetimeField()
+
+    class Meta:
+        table = "tenant_signing_key"
+        unique_together = (("tenant", "role"),)
