@@ -8,7 +8,8 @@ or a storage fault told as an error of the field.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from flask import g
 from werkzeug.datastructures import FileStorage
@@ -18,7 +19,6 @@ from engine.definitions import ServiceDefinition
 from engine.definitions.model import AttachmentSpec
 from engine.forms import FieldError
 from engine.services import uploads
-from engine.store.models import Draft
 from renderers import forms
 from thongthin.app import client_address, platform
 
@@ -29,28 +29,14 @@ STORE_FAILED = (
 )
 
 
-def store_upload(
-    definition: ServiceDefinition,
-    spec: AttachmentSpec,
-    file: FileStorage,
-    pointer: str,
-    *,
-    draft: Draft | None = None,
-) -> dict[str, Any] | FieldError:
-    """The stored file's description for the answers, or the field's error saying why not."""
+T = TypeVar("T")
+
+
+def _stored_or_problem(
+    definition: ServiceDefinition, pointer: str, call: Coroutine[Any, Any, T]
+) -> T | FieldError:
     try:
-        return platform().db(
-            uploads.upload(
-                g.tenant,
-                definition,
-                spec.id,
-                file.read(),
-                file.filename,
-                blobs=platform().blobs,
-                draft=draft,
-                client=client_address(),
-            )
-        )
+        return platform().db(call)
     except UploadRejected as rejected:
         return forms.upload_problem(
             pointer,
@@ -60,3 +46,36 @@ def store_upload(
     except BlobError:
         log.exception("storing an upload of %s failed", definition.id)
         return forms.upload_problem(pointer, *STORE_FAILED)
+
+
+def store_upload(
+    definition: ServiceDefinition, spec: AttachmentSpec, file: FileStorage, pointer: str
+) -> dict[str, Any] | FieldError:
+    """The stored and recorded file's description for the answers, or the field's error saying why not."""
+    call = uploads.upload(
+        g.tenant,
+        definition,
+        spec.id,
+        file.read(),
+        file.filename,
+        blobs=platform().blobs,
+        client=client_address(),
+    )
+    return _stored_or_problem(definition, pointer, call)
+
+
+def keep_upload(
+    definition: ServiceDefinition, spec: AttachmentSpec, file: FileStorage, pointer: str
+) -> uploads.StoredUpload | FieldError:
+    """The file checked and its bytes stored, to be recorded with the draft's answers
+    (:func:`engine.services.drafts.save`); or the field's error saying why not."""
+    call = uploads.store(
+        g.tenant,
+        definition,
+        spec.id,
+        file.read(),
+        file.filename,
+        blobs=platform().blobs,
+        client=client_address(),
+    )
+    return _stored_or_problem(definition, pointer, call)

@@ -35,7 +35,7 @@ from engine.services.errors import NotFound, SubmissionInvalid, SubmissionNotFou
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, EnabledService
 from portal import blueprint, present, replies
-from portal.uploading import store_upload
+from portal.uploading import keep_upload
 from renderers import forms
 from renderers.answers import answers
 from renderers.documents import format_number, qr_svg
@@ -252,7 +252,8 @@ def _post_step(
     action = forms.parse_action(request.form.get(forms.ACTION))
     parsed = forms.parse_step(definition, current, request.form, data)
     problems = list(parsed.problems)
-    problems += _take_uploads(definition, draft, current, parsed.data)
+    kept, refused = _take_uploads(definition, current, parsed.data)
+    problems += refused
     if action.verb == forms.REMOVE_FILE:
         _remove_upload(draft, parsed.data, action)
     elif action.verb == forms.ADD_ITEM:
@@ -262,7 +263,9 @@ def _post_step(
     if action.verb in (forms.CONTINUE, forms.SAVE, forms.SWITCH_LANGUAGE):
         forms.drop_empty_items(definition, current, parsed.data)
     data = forms.prune_hidden(definition, parsed.data)
-    platform().db(drafts.save(draft, data, current.id, version=definition.version))
+    platform().db(
+        drafts.save(draft, data, current.id, version=definition.version, uploads=kept, blobs=platform().blobs)
+    )
     if action.verb == forms.SAVE:
         return redirect(url_for("portal.saved", service_id=definition.id))
     if action.verb == forms.SWITCH_LANGUAGE:
@@ -299,9 +302,11 @@ def _next_url(definition: ServiceDefinition, current: Step, data: dict[str, Any]
 
 
 def _take_uploads(
-    definition: ServiceDefinition, draft: Draft, current: Step, data: dict[str, Any]
-) -> list[FieldError]:
-    """Store the files chosen on this page at once; the refusals, as errors of their fields."""
+    definition: ServiceDefinition, current: Step, data: dict[str, Any]
+) -> tuple[list[uploads.StoredUpload], list[FieldError]]:
+    """Store the bytes of the files chosen on this page and list them in the answers (their rows
+    are written with the draft); the refusals, as errors of their fields."""
+    kept: list[uploads.StoredUpload] = []
     problems: list[FieldError] = []
     for ui_field in forms.asked_fields(current, data):
         if ui_field.widget != "file" or not ui_field.attachment:
@@ -314,12 +319,13 @@ def _take_uploads(
             if len(forms.files_of(data, ui_field.pointer)) >= spec.max_files:
                 problems.append(forms.too_many_files(ui_field.pointer, spec))
                 break
-            described = store_upload(definition, spec, file, ui_field.pointer, draft=draft)
-            if isinstance(described, FieldError):
-                problems.append(described)
+            stored = keep_upload(definition, spec, file, ui_field.pointer)
+            if isinstance(stored, FieldError):
+                problems.append(stored)
                 continue
-            forms.add_file(data, ui_field.pointer, described)
-    return problems
+            kept.append(stored)
+            forms.add_file(data, ui_field.pointer, stored.description())
+    return kept, problems
 
 
 def _remove_upload(draft: Draft, data: dict[str, Any], action: forms.Action) -> None:

@@ -9,14 +9,18 @@ nothing in another.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from engine.definitions import ServiceDefinition
 from engine.services import secrets
+from engine.services import uploads as uploads_service
 from engine.services.errors import NotFound
+from engine.services.uploads import StoredUpload
 from engine.store.models import Attachment, Draft, Tenant
 
 # A draft nobody touched for this long is gone (it holds personal data; PDPA asks us not to hoard it).
@@ -78,15 +82,34 @@ async def load(
     return draft
 
 
-async def save(draft: Draft, data: dict[str, Any], step: str, *, version: str | None = None) -> Draft:
-    """Store the answers so far and the step the citizen was on (``version``: the definition's)."""
+async def save(
+    draft: Draft,
+    data: dict[str, Any],
+    step: str,
+    *,
+    version: str | None = None,
+    uploads: Sequence[StoredUpload] = (),
+    blobs: Any = None,
+) -> Draft:
+    """Store the answers so far and the step the citizen was on (``version``: the definition's),
+    with the rows of the files uploaded on that page, in one transaction: the answers never
+    list a file without its row, nor a file its row without the answers. When it fails the
+    uploaded bytes are deleted (``blobs``) and the error propagates.
+    """
     draft.data = data
     draft.step = step
     fields = ["data", "step", "updated_at"]
     if version is not None:
         draft.service_version = version
         fields.append("service_version")
-    await draft.save(update_fields=fields)
+    try:
+        async with in_transaction() as connection:
+            await uploads_service.record(uploads, draft=draft, connection=connection)
+            await draft.save(update_fields=fields, using_db=connection)
+    except BaseException:
+        if uploads and blobs is not None:
+            await uploads_service.discard(uploads, blobs=blobs)
+        raise
     return draft
 
 

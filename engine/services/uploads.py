@@ -17,6 +17,8 @@ import contextlib
 import hashlib
 import os
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,6 +121,106 @@ def describe(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class StoredUpload:
+    """A file checked and put in the blob store, not yet recorded: :func:`record` writes its row
+    (in the caller's transaction), :func:`discard` takes the bytes back when that fails."""
+
+    tenant_id: int
+    id: str
+    blob_key: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+    def description(self) -> dict[str, Any]:
+        """What the form data keeps of the file (the shared ``attachment`` type)."""
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+async def store(
+    tenant: Tenant,
+    definition: ServiceDefinition,
+    attachment_id: str,
+    data: bytes,
+    filename: str | None,
+    *,
+    blobs: Any,
+    client: str | None = None,
+) -> StoredUpload:
+    """Check one uploaded file and put its bytes in the blob store, without recording it.
+
+    ``client`` is the sender's address: files and bytes from one address are limited per
+    hour (:data:`~engine.services.throttle.UPLOAD_FILES`, :data:`~engine.services.throttle.UPLOAD_BYTES`),
+    counted before anything is stored.
+
+    Raises :class:`UnknownAttachment` (no such attachment in the service),
+    :class:`~engine.blobs.UploadRejected` (empty, too large, a type the service does not
+    take, an absurd image; its messages are for the citizen), :class:`UploadQuotaExceeded`
+    (too many uploads from ``client``) and :class:`~engine.blobs.BlobError` when the store
+    fails.
+    """
+    spec = spec_for(definition, attachment_id)
+    shown = clean_filename(filename)
+    content_type = check_upload(data, shown, spec.accept, spec.max_bytes)
+    if client is not None:
+        try:
+            await throttle.take(throttle.UPLOAD_FILES, client)
+            await throttle.take(throttle.UPLOAD_BYTES, client, amount=len(data))
+        except throttle.TooManyAttempts as refusal:
+            raise UploadQuotaExceeded(refusal, filename=shown) from None
+    attachment_key = secrets.new_token(18)
+    key = blob_key(tenant, attachment_key)
+    await asyncio.to_thread(blobs.put, key, data, content_type)
+    return StoredUpload(
+        tenant_id=tenant.id,
+        id=attachment_key,
+        blob_key=key,
+        filename=clean_filename(filename, content_type),
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+async def record(
+    stored: Sequence[StoredUpload], *, draft: Draft | None = None, connection: Any = None
+) -> None:
+    """Write the rows of stored files (uploaded to ``draft`` if given), in one statement."""
+    if stored:
+        await Attachment.bulk_create(
+            [
+                Attachment(
+                    id=s.id,
+                    tenant_id=s.tenant_id,
+                    draft_id=draft.id if draft is not None else None,
+                    blob_key=s.blob_key,
+                    filename=s.filename,
+                    content_type=s.content_type,
+                    size=s.size,
+                    sha256=s.sha256,
+                )
+                for s in stored
+            ],
+            using_db=connection,
+        )
+
+
+async def discard(stored: Sequence[StoredUpload], *, blobs: Any) -> None:
+    """Delete the bytes of files no row points at (their recording failed): personal data
+    nobody could find is not kept."""
+    for s in stored:
+        with contextlib.suppress(BlobError, OSError):
+            await asyncio.to_thread(blobs.delete, s.blob_key)
+
+
 async def upload(
     tenant: Tenant,
     definition: ServiceDefinition,
@@ -132,46 +234,15 @@ async def upload(
 ) -> dict[str, Any]:
     """Check, store and record one uploaded file; returns its description for the form data.
 
-    ``client`` is the sender's address: files and bytes from one address are limited per
-    hour (:data:`~engine.services.throttle.UPLOAD_FILES`, :data:`~engine.services.throttle.UPLOAD_BYTES`),
-    counted before anything is stored.
-
-    Raises :class:`UnknownAttachment` (no such attachment in the service),
-    :class:`~engine.blobs.UploadRejected` (empty, too large, a type the service does not
-    take, an absurd image; its messages are for the citizen), :class:`UploadQuotaExceeded`
-    (too many uploads from ``client``) and :class:`~engine.blobs.BlobError` when the store
-    fails (nothing is recorded then).
+    Raises what :func:`store` raises.
     """
-    spec = spec_for(definition, attachment_id)
-    shown = clean_filename(filename)
-    content_type = check_upload(data, shown, spec.accept, spec.max_bytes)
-    if client is not None:
-        try:
-            await throttle.take(throttle.UPLOAD_FILES, client)
-            await throttle.take(throttle.UPLOAD_BYTES, client, amount=len(data))
-        except throttle.TooManyAttempts as refusal:
-            raise UploadQuotaExceeded(refusal, filename=shown) from None
-    name = clean_filename(filename, content_type)
-    attachment_key = secrets.new_token(18)
-    key = blob_key(tenant, attachment_key)
-    await asyncio.to_thread(blobs.put, key, data, content_type)
+    stored = await store(tenant, definition, attachment_id, data, filename, blobs=blobs, client=client)
     try:
-        attachment = await Attachment.create(
-            id=attachment_key,
-            tenant=tenant,
-            draft=draft,
-            blob_key=key,
-            filename=name,
-            content_type=content_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
+        await record([stored], draft=draft)
     except BaseException:
-        # No row points at the blob: remove it rather than leave personal data nobody can find.
-        with contextlib.suppress(BlobError, OSError):
-            await asyncio.to_thread(blobs.delete, key)
+        await discard([stored], blobs=blobs)
         raise
-    return describe(attachment)
+    return stored.description()
 
 
 async def remove(tenant: Tenant, attachment_id: str, *, blobs: Any, draft: Draft | None = None) -> None:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tortoise.exceptions import IntegrityError
 
 from engine.services import drafts, tenants
 from engine.services.uploads import ORPHAN_LIFETIME
-from engine.store.models import Attachment
+from engine.store.models import Attachment, Draft
 from tests.conftest import example_files, read
 from tests.integration.test_api import Municipality, make_municipality
 from tests.unit.test_image_headers import png_declaring
@@ -146,3 +147,38 @@ def test_one_file_goes_to_one_application_under_concurrency(app: Any, platform: 
     for thread in threads:
         thread.join(60)
     assert sorted(statuses) == [201, 422, 422, 422]
+
+
+def test_a_page_of_answers_and_its_files_are_saved_together_or_not_at_all(platform: Any, town: Municipality):
+    from engine.services import uploads
+
+    tenant = platform.db(tenants.get_tenant(town.slug))
+    definition = platform.catalog.get("building-permit")
+    attachment = definition.service.form_attachments()[0]
+
+    async def page(files: int) -> tuple[Any, list[Any]]:
+        _, draft = await drafts.create(tenant, definition)
+        stored = [
+            await uploads.store(tenant, definition, attachment.id, TINY_PDF, f"{i}.pdf", blobs=platform.blobs)
+            for i in range(files)
+        ]
+        return draft, stored
+
+    draft, stored = platform.db(page(2))
+    answers = {"files": [s.description() for s in stored]}
+    platform.db(drafts.save(draft, answers, "attachments", uploads=stored, blobs=platform.blobs))
+    rows = platform.db(Attachment.filter(id__in=[s.id for s in stored]))
+    assert {r.draft_id for r in rows} == {draft.id} and len(rows) == 2
+
+    # A second page whose save fails (one of its files collides with a recorded one) keeps
+    # neither its answers nor its new file, and the new file's bytes are gone.
+    fresh, [new] = platform.db(page(1))
+    clashing = uploads.StoredUpload(**{**stored[0].__dict__, "blob_key": new.blob_key})
+    with pytest.raises(IntegrityError):
+        platform.db(
+            drafts.save(fresh, {"files": ["x"]}, "attachments", uploads=[new, clashing], blobs=platform.blobs)
+        )
+    assert not platform.db(Attachment.filter(id=new.id).exists())
+    assert not platform.blobs.exists(new.blob_key)
+    reread = platform.db(Draft.get(id=fresh.id))
+    assert reread.data != {"files": ["x"]}
