@@ -1168,6 +1168,28 @@ def add_attachment(service_id: str) -> Any:
 # --- a test run of the workflow -------------------------------------------------------------------
 
 
+def _played_effect(definition: Any, service_id: str, effect: Any) -> dict[str, str]:
+    """What an effect of a played action would do, as the test run lists it: the document's
+    specimen, the fees requested, the message the applicant is sent."""
+    language = current_language()
+    played = {"type": effect.type, "text": "", "url": ""}
+    if effect.type == "issue_document":
+        document = definition.service.document(effect.params.get("document", ""))
+        if document is not None:
+            played["text"] = _t("studio.play.effect.document", title=document.title.get(language))
+            played["url"] = url_for("studio.document_preview", service_id=service_id, document_id=document.id)
+    elif effect.type == "request_payment":
+        fees = [definition.service.fee(f) for f in effect.params.get("fees", [])]
+        titles = ", ".join(f.title.get(language) for f in fees if f is not None)
+        played["text"] = _t("studio.play.effect.fees", fees=titles)
+    elif effect.type == "notify":
+        message = effect.params.get("message") or {}
+        played["text"] = _t(
+            "studio.play.effect.notify", message=message.get(language) or message.get("th", "")
+        )
+    return played
+
+
 def _play_key(service_id: str) -> str:
     return f"studio_play:{service_id}"
 
@@ -1221,7 +1243,7 @@ def play(service_id: str) -> Any:
                         "action": action,
                         "from": outcome.from_state,
                         "to": outcome.state,
-                        "effects": [e.type for e in outcome.effects],
+                        "effects": [_played_effect(definition, service_id, e) for e in outcome.effects],
                         "fired": outcome.fired,
                     },
                 ]

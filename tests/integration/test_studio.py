@@ -425,6 +425,12 @@ def test_an_analyst_builds_a_hall_booking_in_the_pages_and_a_municipality_issues
     specimen = client.get(f"{page}/documents/permit.pdf")
     assert specimen.status_code == 200 and specimen.data.startswith(b"%PDF-")
     assert "หนังสืออนุญาตให้ใช้สถานที่" in pdf_text(specimen.data)
+    # Played, the mayor's permission issues the permit: the run links to its specimen.
+    play = f"{page}/play"
+    assert post(client, play, play, role="clerk", action="propose").status_code == 200
+    permitted = post(client, play, play, role="mayor", action="permit").get_data(as_text=True)
+    link = re.search(r'data-effect="issue_document"><a href="([^"]+)"', permitted)
+    assert link and client.get(link.group(1)).data.startswith(b"%PDF-")
 
     ok(post(client, f"{page}/publish", page, version="1.0.0", changelog="บริการใหม่: ขอใช้อาคารสถานที่สาธารณะ"))
     assert platform.db(PublishedService.filter(service_id=service_id).count()) == 1
@@ -711,7 +717,8 @@ def test_actions_and_states_are_changed_with_votes_texts_conditions_and_messages
     voted = post(client, play, play, role="department_head", action="approve_answer").get_data(as_text=True)
     assert 'data-state="awaiting_approval"' in voted
     answered = post(client, play, play, role="clerk", action="approve_answer").get_data(as_text=True)
-    assert 'data-state="answered"' in answered and "notify" in answered
+    assert 'data-state="answered"' in answered
+    assert "ระบบแจ้งผู้ยื่นคำขอว่า “เทศบาลตอบคำร้องของท่านแล้ว”" in answered
 
 
 async def _draft_documents(service_id: str) -> dict[str, Any]:
