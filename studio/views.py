@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, g, redirect, render_template, request, session, url_for
 
 from admin.forms import ErrorItem, flash_key
+from engine import jsonpointer
 from engine.definitions import UnknownService
 from engine.definitions import editing as edits
 from engine.definitions.diff import form_fields
@@ -167,6 +168,9 @@ def _draft_page(view: studio.DraftView, *, errors: list[ErrorItem] | None = None
             data_roles=DATA_ROLES,
             categories=CATEGORIES,
             pointers=pointers,
+            problem_links=[
+                problem_link(view.draft.service_id, documents, str(p.file), p.pointer) for p in view.problems
+            ],
             roles=roles,
             role_titles={r: spec.title for r, spec in current.roles.items()},
             examples=sorted(
@@ -178,6 +182,60 @@ def _draft_page(view: studio.DraftView, *, errors: list[ErrorItem] | None = None
         ),
         status,
     )
+
+
+SECTIONS = {
+    "attachments": "attachments",
+    "fees": "fees",
+    "documents": "documents",
+    "data_roles": "data-roles",
+    "pdpa": "data-roles",
+}
+
+
+def problem_link(service_id: str, documents: edits.Documents, file: str, pointer: str) -> str:
+    """Where on the draft's pages a check problem can be fixed: the field's, state's or action's
+    own page, or the section of the draft page; empty when no page says it better than the list."""
+    parts = jsonpointer.split(pointer)
+    page = url_for("studio.draft", service_id=service_id)
+    workflow, steps = documents["workflow.json"], documents["ui.json"]["steps"]
+    match file, parts:
+        case "workflow.json", ["states", name, *_] if name in workflow["states"]:
+            return url_for("studio.state", service_id=service_id, name=name)
+        case "workflow.json", ["transitions", index, *_] if index.isdigit() and int(index) < len(
+            workflow["transitions"]
+        ):
+            return url_for("studio.transition", service_id=service_id, index=int(index))
+        case "workflow.json", _:
+            return f"{page}#workflow"
+        case "ui.json", ["steps", index, *rest] if index.isdigit() and int(index) < len(steps):
+            step = steps[int(index)]
+            match rest:
+                case ["fields", at, *_] if at.isdigit() and int(at) < len(step["fields"]):
+                    return url_for(
+                        "studio.field", service_id=service_id, pointer=step["fields"][int(at)]["pointer"]
+                    )
+            return f"{page}#step-{step['id']}"
+        case "form.json", _:
+            answer = jsonpointer.join(_answer_names(parts))
+            if any(f["pointer"] == answer for s in steps for f in s["fields"]):
+                return url_for("studio.field", service_id=service_id, pointer=answer)
+            return f"{page}#steps"
+        case "service.json", [section, *_] if section in SECTIONS:
+            return f"{page}#{SECTIONS[section]}"
+    return ""
+
+
+def _answer_names(parts: list[str]) -> list[str]:
+    """The answer a form.json pointer is about: the names after each ``properties``."""
+    names, index = [], 0
+    while index < len(parts) - 1:
+        if parts[index] == "properties":
+            names.append(parts[index + 1])
+            index += 2
+        else:
+            index += 1
+    return names
 
 
 def _view(service_id: str) -> studio.DraftView:

@@ -415,6 +415,9 @@ def test_an_analyst_builds_a_hall_booking_in_the_pages_and_a_municipality_issues
     ok(post(client, f"{page}/roles", page, **roles))
     html = client.get(page).get_data(as_text=True)
     assert "service.json:/data_roles/phone" in html and "phone widget" in html
+    assert re.search(r'href="[^"]*#data-roles" data-problem-link', html), (
+        "the problem links to where it is fixed"
+    )
     ok(post(client, f"{page}/roles", page, **{**roles, "phone": "/petitioner/phone"}))
     assert "data-problems-none" in client.get(page).get_data(as_text=True)
     preview = client.get(f"{page}/preview/booking")
@@ -815,3 +818,37 @@ def test_a_repeated_group_is_built_question_by_question_and_taken_by_the_api(
     assert too_many.status_code == 422 and "/co_applicants" in json.dumps(too_many.json)
     example["co_applicants"] = [{"name": "นางสาวสมใจ ใจดี"}, {"name": "นายสมชาย ใจดี"}]
     assert app.test_client().post(url, json=example).status_code == 201
+
+
+def test_check_problems_link_to_the_page_that_fixes_them(app: Any, catalog: Any):
+    from studio.views import problem_link
+
+    definition = catalog.get("general-petition")
+    documents = {
+        "service.json": definition.service.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "form.json": definition.form,
+        "ui.json": definition.ui.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "workflow.json": definition.workflow.model_dump(mode="json", by_alias=True, exclude_none=True),
+    }
+    first = documents["ui.json"]["steps"][0]
+    field = first["fields"][1]["pointer"]
+    nested = next(
+        f["pointer"]
+        for s in documents["ui.json"]["steps"]
+        for f in s["fields"]
+        if f["pointer"].count("/") > 1
+    )
+    form_pointer = "".join(f"/properties/{p}" for p in nested.strip("/").split("/")) + "/maxLength"
+    with app.test_request_context():
+
+        def link(file: str, pointer: str) -> str:
+            return problem_link("hall", documents, file, pointer)
+
+        assert link("workflow.json", "/states/needs_info/sla") == "/studio/drafts/hall/states/needs_info"
+        assert link("workflow.json", "/transitions/3/guard") == "/studio/drafts/hall/transitions/3"
+        assert link("workflow.json", "/initial") == "/studio/drafts/hall#workflow"
+        assert link("ui.json", "/steps/0/fields/1/label").endswith("pointer=" + field)
+        assert link("ui.json", "/steps/0/title") == f"/studio/drafts/hall#step-{first['id']}"
+        assert link("form.json", form_pointer).endswith("pointer=" + nested)
+        assert link("service.json", "/fees/0/amount") == "/studio/drafts/hall#fees"
+        assert link("service.json", "/title") == ""
