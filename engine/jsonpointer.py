@@ -1,4 +1,4 @@
-"""JSON Pointer (RFC 6901) helpers shared by definitions, forms and workflows."""
+"""JSON Pointer (RFC 6901) helpers shared by definitions, forms and workflows: reading, writing, removing."""
 
 from __future__ import annotations
 
@@ -47,3 +47,30 @@ def resolve(document: Any, pointer: str | Sequence[str], default: Any = _MISSING
         else:
             return default
     return node
+
+
+def set_value(data: dict[str, Any], pointer: str, value: Any) -> None:
+    """Put ``value`` at ``pointer``, creating the objects on the way."""
+    segments = split(pointer)
+    node: Any = data
+    for segment in segments[:-1]:
+        if isinstance(node, list) and segment.isdigit():
+            node = node[int(segment)]
+            continue
+        if not isinstance(node.get(segment), dict):
+            node[segment] = {}
+        node = node[segment]
+    if isinstance(node, list):
+        node[int(segments[-1])] = value
+    else:
+        node[segments[-1]] = value
+
+
+def remove_value(data: Any, pointer: str) -> bool:
+    """Remove the member at ``pointer`` of an object; False when there was none."""
+    segments = split(pointer)
+    parent = resolve(data, segments[:-1], None)
+    if isinstance(parent, dict) and segments and segments[-1] in parent:
+        del parent[segments[-1]]
+        return True
+    return False

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
-from engine.forms import FieldError
+from engine.forms import FieldError, widgets
 from engine.services import applicant, billing, documents, line, messages, submissions
 from engine.services.errors import CorrectionNotAllowed, StaleSubmission, SubmissionInvalid
 from engine.store.models import LineLink, Submission
@@ -277,7 +277,7 @@ def correct(reference: str, action: str, *, fee_view: Any) -> Any:
             working = parsed.data
             for ui_field in forms.asked_fields(step, working):
                 spec = definition.service.attachment(ui_field.attachment or "")
-                if ui_field.widget != "file" or spec is None:
+                if not widgets.get(ui_field.widget).files or spec is None:
                     continue
                 for file in [f for f in request.files.getlist(ui_field.pointer) if f and f.filename]:
                     if len(forms.files_of(working, ui_field.pointer)) >= spec.max_files:
@@ -362,5 +362,5 @@ def _correct_page(
             if f.kind != "file"
         ],
         has_map=app_settings().tile_url != "off"
-        and any(v.widget == "map-pin" for _s, vs in sections for v in vs),
+        and any(widgets.get(v.widget).uses_map for _s, vs in sections for v in vs),
     ), status

@@ -19,7 +19,7 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from engine.blobs import BlobError
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
-from engine.forms import FieldError, validate_submission
+from engine.forms import FieldError, validate_submission, widgets
 from engine.services import (
     billing,
     documents,
@@ -238,8 +238,8 @@ def _render_step(
         total=len(steps),
         back_url=back,
         action_url=_step_url(current, **({"change": 1} if change else {})),
-        multipart=any(v.widget == "file" for v in views),
-        has_map=app_settings().tile_url != "off" and any(v.widget == "map-pin" for v in views),
+        multipart=any(widgets.get(v.widget).files for v in views),
+        has_map=app_settings().tile_url != "off" and any(widgets.get(v.widget).uses_map for v in views),
         resume_url=_resume_url(token),
         last=index == len(steps) - 1,
     )
@@ -309,7 +309,7 @@ def _take_uploads(
     kept: list[uploads.StoredUpload] = []
     problems: list[FieldError] = []
     for ui_field in forms.asked_fields(current, data):
-        if ui_field.widget != "file" or not ui_field.attachment:
+        if not widgets.get(ui_field.widget).files or not ui_field.attachment:
             continue
         spec = definition.service.attachment(ui_field.attachment)
         sent = [f for f in request.files.getlist(ui_field.pointer) if f and f.filename]

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine import jsonpointer
 from engine.definitions.model import AttachmentSpec, Transition, UiField
+from engine.forms import widgets
 from engine.forms.errors import FieldError
 from engine.thaidate import BUDDHIST_ERA_OFFSET
 from renderers.forms import attachment_rules
@@ -79,19 +80,20 @@ def _ui_fields(transition: Transition) -> dict[str, UiField]:
 
 
 def kind_of(schema: Mapping[str, Any], ui: UiField | None) -> str:
-    widget = ui.widget if ui else None
-    if widget == "file":
+    """What box a property gets: its schema decides, unless its widget asks for another kind."""
+    wanted = widgets.get(ui.widget).input_kind if ui else None
+    if wanted == "file":
         return "file"
     if "enum" in schema:
-        return "radio" if widget == "radio" else "select"
+        return "radio" if wanted == "radio" else "select"
     kind = schema.get("type")
-    if kind == "boolean" or widget == "checkbox":
+    if kind == "boolean" or wanted == "checkbox":
         return "checkbox"
-    if schema.get("format") == "date" or widget == "date":
+    if schema.get("format") == "date" or wanted == "date":
         return "date"
     if kind in ("integer", "number"):
         return "number"
-    if widget == "textarea" or (widget is None and schema.get("maxLength", LONG_TEXT + 1) > LONG_TEXT):
+    if wanted == "textarea" or (ui is None and schema.get("maxLength", LONG_TEXT + 1) > LONG_TEXT):
         return "textarea"
     return "text"
 
@@ -215,7 +217,7 @@ def file_fields(transition: Transition) -> list[tuple[str, str]]:
     return [
         (FIELD_PREFIX + f.pointer[1:], f.attachment)
         for f in transition.input_ui
-        if f.widget == "file" and f.attachment and f.pointer[1:] in _properties(transition)
+        if widgets.get(f.widget).files and f.attachment and f.pointer[1:] in _properties(transition)
     ]
 
 

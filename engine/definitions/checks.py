@@ -20,27 +20,7 @@ from engine.definitions.model import Role, ServiceDefinition, UiField
 from engine.definitions.problems import Problem
 from engine.durations import Duration
 from engine.effects import Registry
-
-# Which JSON types each widget edits, and the format it requires.
-WIDGET_TYPES: dict[str, tuple[set[str], str | None]] = {
-    "text": ({"string"}, None),
-    "textarea": ({"string"}, None),
-    "number": ({"number", "integer"}, None),
-    "select": ({"string", "integer"}, None),
-    "radio": ({"string", "integer", "boolean"}, None),
-    "checkbox": ({"boolean"}, None),
-    "checkboxes": ({"array"}, None),
-    "date": ({"string"}, "date"),
-    "national-id": ({"string"}, "thai-national-id"),
-    "phone": ({"string"}, "thai-phone"),
-    "email": ({"string"}, "email"),
-    "thai-address": ({"object"}, None),
-    "map-pin": ({"object"}, None),
-    "file": ({"array"}, None),
-    "repeat": ({"array"}, None),
-}
-# Widgets that edit a whole object or list, so they also cover the fields inside it.
-COMPOSITE_WIDGETS = {"thai-address", "map-pin", "file", "repeat", "checkboxes"}
+from engine.forms import widgets
 
 
 def _schema_problems(file: Path, at: str, schema: Any) -> Iterator[Problem]:
@@ -52,16 +32,7 @@ def _schema_problems(file: Path, at: str, schema: Any) -> Iterator[Problem]:
         )
 
 
-# The widget that asks for each data role's answer (name roles take a name object or text).
-ROLE_WIDGETS = {
-    "national_id": "national-id",
-    "phone": "phone",
-    "email": "email",
-    "address": "thai-address",
-    "premises_address": "thai-address",
-    "location": "map-pin",
-    "start_month": "date",
-}
+# Name roles take a name object or text, whatever widget asks for them.
 NAME_ROLES = ("applicant_name", "account_holder", "document_subject")
 
 
@@ -96,7 +67,7 @@ class ServiceChecker:
 
     def check_data_roles(self) -> Iterator[Problem]:
         """Each data role points at a field of the form that holds what the role says."""
-        widgets = {f.pointer: f.widget for f in self.d.ui.fields()}
+        asked = {f.pointer: f.widget for f in self.d.ui.fields()}
         for role, pointers in self.d.service.data_roles.pointers().items():
             for i, pointer in enumerate(pointers):
                 at = f"/data_roles/{role}" + (f"/{i}" if len(pointers) > 1 else "")
@@ -113,12 +84,12 @@ class ServiceChecker:
                             f"{pointer} is neither a name (prefix, first_name, last_name) nor text",
                         )
                     continue
-                wanted = ROLE_WIDGETS[role]
-                if widgets.get(pointer) != wanted:
+                wanted = [w.name for w in widgets.registry.for_role(role)]
+                if asked.get(pointer) not in wanted:
                     yield Problem(
                         self.service_file,
                         at,
-                        f"{pointer} must be asked with the {wanted} widget to be the {role}",
+                        f"{pointer} must be asked with the {' or '.join(wanted)} widget to be the {role}",
                     )
 
     def check_service(self) -> Iterator[Problem]:
@@ -141,12 +112,12 @@ class ServiceChecker:
                 )
             for j, signer in enumerate(document.signers):
                 yield from self.role_problem(file, f"/documents/{i}/signers/{j}/role", signer.role)
-        ui_files = {f.pointer: f for f in self.d.ui.fields() if f.widget == "file"}
+        ui_files = {f.pointer: f for f in self.d.ui.fields() if _takes_files(f)}
         for i, attachment in enumerate(service.attachments):
             at = f"/attachments/{i}/field"
             if attachment.field is None:
                 if not any(
-                    f.widget == "file" and f.attachment == attachment.id
+                    _takes_files(f) and f.attachment == attachment.id
                     for t in self.d.workflow.transitions
                     for f in t.input_ui
                 ):
@@ -260,25 +231,17 @@ class ServiceChecker:
         if not found:
             yield Problem(file, at + "/pointer", f"{pointer} is not a field of the schema")
             return
-        accepted, required_format = WIDGET_TYPES[ui_field.widget]
-        types = schemas.types_of(found)
-        if types and not types & accepted:
-            yield Problem(
-                file,
-                at + "/widget",
-                f"widget {ui_field.widget!r} cannot edit a value of type {'/'.join(sorted(types))}",
-            )
-        if required_format and required_format not in {n.get("format") for n in found}:
-            yield Problem(
-                file,
-                at + "/widget",
-                f"widget {ui_field.widget!r} needs a field with format {required_format!r}",
-            )
+        widget = widgets.find(ui_field.widget)
+        if widget is None:
+            known = ", ".join(widgets.registry.names())
+            yield Problem(file, at + "/widget", f"unknown widget {ui_field.widget!r}; registered: {known}")
+            return
+        yield from self.check_widget(file, at, widget, root, found)
         if ui_field.when is not None:
             yield from _schema_problems(file, at + "/when", ui_field.when)
         if ui_field.options:
             yield from self.check_options(file, at, ui_field, found, root, pointer)
-        if ui_field.widget == "file":
+        if widget.files:
             attachment = self.d.service.attachment(ui_field.attachment or "")
             if attachment is None:
                 yield Problem(
@@ -311,6 +274,30 @@ class ServiceChecker:
                 file, f"{at}/item_fields/{k}", item, root, pointer + "/*", in_form=in_form
             )
 
+    def check_widget(
+        self, file: Path, at: str, widget: widgets.Widget, root: dict[str, Any], found: list[dict[str, Any]]
+    ) -> Iterator[Problem]:
+        """The widget can edit the field's answer: its type, its format, its shared type."""
+        accepts = widget.accepts
+        types = schemas.types_of(found)
+        if types and not types & accepts.types:
+            yield Problem(
+                file,
+                at + "/widget",
+                f"widget {widget.name!r} cannot edit a value of type {'/'.join(sorted(types))}",
+            )
+        if accepts.format and accepts.format not in {n.get("format") for n in found}:
+            yield Problem(
+                file,
+                at + "/widget",
+                f"widget {widget.name!r} needs a field with format {accepts.format!r}",
+            )
+        shared = schemas.shared_types_of(root, found)
+        if accepts.refs and shared and not shared & accepts.refs:
+            made_for = " or ".join(schemas.TYPES_PREFIX + name for name in sorted(accepts.refs))
+            given = " and ".join(schemas.TYPES_PREFIX + name for name in sorted(shared))
+            yield Problem(file, at + "/widget", f"widget {widget.name!r} edits {made_for}, not {given}")
+
     def check_options(
         self,
         file: Path,
@@ -320,7 +307,8 @@ class ServiceChecker:
         root: dict[str, Any],
         pointer: str,
     ) -> Iterator[Problem]:
-        nodes = schemas.schemas_at(root, pointer + "/*") if ui_field.widget == "checkboxes" else found
+        # A list of choices: the options label its items.
+        nodes = schemas.schemas_at(root, pointer + "/*") if widgets.get(ui_field.widget).multiple else found
         allowed = schemas.enum_of(nodes)
         if allowed is None and "boolean" in schemas.types_of(nodes):
             allowed = [True, False]
@@ -342,7 +330,7 @@ class ServiceChecker:
     def check_coverage(self) -> Iterator[Problem]:
         asked = [f for f in self.d.ui.fields()]
         covered = {f.pointer for f in asked}
-        composite = [f.pointer for f in asked if f.widget in COMPOSITE_WIDGETS]
+        composite = [f.pointer for f in asked if widgets.get(f.widget).composite]
         for pointer in schemas.required_pointers(self.d.form):
             parents = [pointer[:i] for i in range(len(pointer)) if pointer[i] == "/"]
             if pointer in covered or any(p in composite for p in parents):
@@ -486,6 +474,11 @@ class ServiceChecker:
                 yield Problem(
                     file, at, f"state {name!r} cannot reach any final state: submissions would be stuck there"
                 )
+
+
+def _takes_files(ui_field: UiField) -> bool:
+    widget = widgets.find(ui_field.widget)
+    return widget is not None and widget.files
 
 
 def _closure(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:

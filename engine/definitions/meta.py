@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from typing import Any
@@ -37,17 +38,51 @@ def documents() -> dict[str, dict[str, Any]]:
     return found
 
 
+# Where ui.json's meta-schema lists the widgets (its built-in ones, for people and editors).
+WIDGET_ENUM = ("$defs", "field", "properties", "widget", "enum")
+
+
+def widget_enum() -> list[str]:
+    """The widgets ui.json's meta-schema lists."""
+    node: Any = documents()[UI]
+    for key in WIDGET_ENUM:
+        node = node[key]
+    return list(node)
+
+
 @cache
-def registry() -> Registry:
+def _registry(widgets: tuple[str, ...]) -> Registry:
+    found = dict(documents())
+    ui = copy.deepcopy(found[UI])
+    node = ui
+    for key in WIDGET_ENUM[:-1]:
+        node = node[key]
+    node[WIDGET_ENUM[-1]] = list(widgets)
+    found[UI] = ui
     return Registry().with_resources(
-        (uri, Resource.from_contents(document)) for uri, document in documents().items()
+        (uri, Resource.from_contents(document)) for uri, document in found.items()
     )
 
 
 @cache
+def _validator(meta_id: str, widgets: tuple[str, ...]) -> Draft202012Validator:
+    registry = _registry(widgets)
+    return Draft202012Validator(registry.contents(meta_id), registry=registry)
+
+
 def validator(meta_id: str) -> Draft202012Validator:
-    """A validator of definition files against the meta-schema ``meta_id``."""
-    return Draft202012Validator(documents()[meta_id], registry=registry())
+    """A validator of definition files against the meta-schema ``meta_id``.
+
+    A field may name any registered widget, and no other: the meta-schema's list gives the
+    order of the built-in ones in messages, those registered later follow.
+    """
+    from engine.forms.widgets import registry  # on use: loading the widgets loads this package
+
+    listed = widget_enum()
+    registered = registry.names()
+    widgets = [name for name in listed if name in registered]
+    widgets += [name for name in registered if name not in listed]
+    return _validator(meta_id, tuple(widgets))
 
 
 def shared_type(name: str) -> dict[str, Any]:

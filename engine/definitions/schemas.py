@@ -140,6 +140,14 @@ def types_of(nodes: list[dict[str, Any]]) -> set[str]:
     return found
 
 
+def shared_types_of(root: dict[str, Any], nodes: list[dict[str, Any]]) -> set[str]:
+    """The shared types (``thai-address``, ``geo-point``, …) among ``nodes`` of the bundled ``root``."""
+    defs = root.get("$defs", {})
+    shared = meta.documents()[meta.TYPES]["$defs"]
+    # Bundling copies each shared type into $defs under its name; the nodes are those very objects.
+    return {name for name in shared if any(defs.get(name) is node for node in nodes)}
+
+
 def enum_of(nodes: list[dict[str, Any]]) -> list[Any] | None:
     """The allowed values when the subschemas restrict them with ``enum`` (or items' ``enum``)."""
     for node in nodes:

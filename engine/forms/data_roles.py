@@ -7,10 +7,13 @@ applicant's phone number, and ``thongthin check`` makes sure the answer is one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import jsonpointer
-from engine.definitions import ServiceDefinition
+
+if TYPE_CHECKING:
+    # Only named in annotations: the widgets (imported while engine.definitions loads) read addresses here.
+    from engine.definitions import ServiceDefinition
 
 # A title chosen as "other" is not printed before the name.
 _NO_TITLE = ("", "อื่น ๆ", "อื่นๆ", "other")

@@ -7,6 +7,7 @@ with ``x-messages`` on the field's schema.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine import thaidate
@@ -73,7 +74,6 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 DEFAULT_LABEL = ("ข้อมูลนี้", "This answer")
-CHOICE_WIDGETS = {"select", "radio", "checkboxes"}
 
 
 def _is_thai(char: str) -> bool:
@@ -111,25 +111,20 @@ def lower_first(text: str) -> str:
     return text
 
 
-def template_key(keyword: str, value: Any, widget: str | None, instance: Any, schema: dict[str, Any]) -> str:
-    """Which of :data:`TEMPLATES` fits this failure."""
+def template_key(
+    keyword: str, value: Any, widget_keys: Mapping[str, str], instance: Any, schema: dict[str, Any]
+) -> str:
+    """Which of :data:`TEMPLATES` fits this failure; ``widget_keys`` are the field's widget's own
+    wordings (a choice left out asks to select, a missing file to upload)."""
     if keyword == "required":
-        if widget in CHOICE_WIDGETS:
-            return "required.choice"
-        if widget == "file":
-            return "required.file"
-        if widget == "checkbox":
-            return "required.confirm"
-        if widget == "map-pin":
-            return "required.map"
-        return "required"
+        return widget_keys.get("required", "required")
     if keyword == "type":
         declared = value if isinstance(value, str) else None
         return f"type.{declared}" if declared in ("number", "integer") else "type"
     if keyword == "minLength" and value == 1:
         return "required"
     if keyword == "minItems":
-        return "minItems.file" if widget == "file" else "minItems"
+        return widget_keys.get("minItems", "minItems")
     if keyword == "const" and value is True:
         return "const.true"
     if keyword == "format":
@@ -144,7 +139,7 @@ def render(
     value: Any,
     *,
     label: tuple[str, str] | None,
-    widget: str | None,
+    widget_keys: Mapping[str, str] | None = None,
     instance: Any,
     schema: dict[str, Any],
     override: dict[str, str] | None = None,
@@ -163,5 +158,5 @@ def render(
         on_day = age_reference_day(value.get("on", "today"), today())
         fields["on_th"] = thaidate.format_date(on_day)
         fields["on_en"] = thaidate.format_date(on_day, "en")
-    th, en = TEMPLATES[template_key(keyword, value, widget, instance, schema)]
+    th, en = TEMPLATES[template_key(keyword, value, widget_keys or {}, instance, schema)]
     return thai_with_label(th, label_th).format(**fields), en.format(label=label_en, **fields)

@@ -22,6 +22,7 @@ from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step, UiField
 from engine.forms.errors import FieldError
 from engine.forms.validation import validate_submission
+from engine.jsonpointer import remove_value, set_value
 
 # Compiled ``when`` conditions by the identity of the (immutable, long-lived) condition object;
 # the entry keeps the object alive so its id is never reused for another.
@@ -97,15 +98,6 @@ def asked_fields(step: Step, data: Any) -> list[UiField]:
     return [f for f in step.fields if condition_holds(f.when, data)]
 
 
-def remove_value(data: Any, pointer: str) -> bool:
-    segments = jsonpointer.split(pointer)
-    parent = jsonpointer.resolve(data, segments[:-1], None)
-    if isinstance(parent, dict) and segments and segments[-1] in parent:
-        del parent[segments[-1]]
-        return True
-    return False
-
-
 def drop_empty_objects(node: Any) -> Any:
     """Remove objects left empty (an address whose parts were all removed, ...) below the root."""
     if isinstance(node, dict):
@@ -146,23 +138,6 @@ def prune_hidden(definition: ServiceDefinition, data: Any) -> dict[str, Any]:
 
 
 # --- validation per step ---------------------------------------------------------------------
-
-
-def set_value(data: dict[str, Any], pointer: str, value: Any) -> None:
-    """Put ``value`` at ``pointer``, creating the objects on the way."""
-    segments = jsonpointer.split(pointer)
-    node: Any = data
-    for segment in segments[:-1]:
-        if isinstance(node, list) and segment.isdigit():
-            node = node[int(segment)]
-            continue
-        if not isinstance(node.get(segment), dict):
-            node[segment] = {}
-        node = node[segment]
-    if isinstance(node, list):
-        node[int(segments[-1])] = value
-    else:
-        node[segments[-1]] = value
 
 
 def _validate_asking(

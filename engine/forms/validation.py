@@ -14,7 +14,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from engine import jsonpointer
 from engine.definitions import schemas
-from engine.forms import messages
+from engine.forms import messages, widgets
 from engine.forms.errors import MAX_COUNTED, MAX_ERRORS, ErrorList, FieldError
 from engine.forms.formats import FORMAT_CHECKER
 from engine.forms.keywords import KEYWORDS, TODAY
@@ -103,8 +103,7 @@ class CompiledForm:
         if keyword in ("required", "dependentRequired"):
             for name in self._missing(error):
                 child = jsonpointer.child(pointer, name)
-                info = self.info(child)
-                if info is not None and info.widget == "thai-address":
+                if _by_part(self.info(child)):
                     yield from self._required(child, _schema(error))
                 else:
                     yield self._field_error(child, "required", True, None, _schema(error))
@@ -112,7 +111,7 @@ class CompiledForm:
         if keyword in ("additionalProperties", "unevaluatedProperties"):
             for name in self._unexpected(error):
                 th, en = messages.render(
-                    "additionalProperties", None, label=None, widget=None, instance=None, schema={}, name=name
+                    "additionalProperties", None, label=None, instance=None, schema={}, name=name
                 )
                 yield FieldError(jsonpointer.child(pointer, name), th, en, "additionalProperties")
             return
@@ -124,8 +123,7 @@ class CompiledForm:
         children = [jsonpointer.child(pointer, name) for name in own.get("required", [])]
         info = self.info(pointer)
         # An address left empty: one message per part it needs (the optional parts say nothing).
-        by_part = info is not None and info.widget == "thai-address"
-        if children and (by_part or (info is None and any(self.info(c) for c in children))):
+        if children and (_by_part(info) or (info is None and any(self.info(c) for c in children))):
             for child_pointer in children:
                 yield from self._required(child_pointer, own)
             return
@@ -139,12 +137,12 @@ class CompiledForm:
         override = (own.get("x-messages") or {}).get(keyword)
         if override is None and keyword != "required":
             override = (parent_schema.get("x-messages") or {}).get(keyword)
-        widget = info.widget if info else _implied_widget(own)
+        widget = widgets.find(info.widget if info else _implied_widget(own))
         th, en = messages.render(
             keyword,
             value,
             label=self.label(pointer),
-            widget=widget,
+            widget_keys=widget.message_keys if widget else None,
             instance=instance,
             schema=own,
             override=override,
@@ -201,6 +199,11 @@ class CompiledForm:
             if not pointer:
                 return 1_000_000
             pointer = pointer.rsplit("/", 1)[0]
+
+
+def _by_part(info: FieldInfo | None) -> bool:
+    widget = widgets.find(info.widget) if info else None
+    return widget is not None and widget.missing_by_part
 
 
 def _implied_widget(schema: Mapping[str, Any]) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Text, Transition, UiField
+from engine.forms import widgets
 from engine.store.models import AuditEntry
 
 APPLICANT = "applicant"
@@ -29,7 +30,7 @@ class Said:
 
     @property
     def is_files(self) -> bool:
-        return self.field.widget == "file"
+        return widgets.get(self.field.widget).files
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from engine import jsonpointer
 from engine.definitions import Catalog, ServiceDefinition
 from engine.definitions.model import Transition
-from engine.forms import data_roles
+from engine.forms import data_roles, widgets
 from engine.forms.errors import FieldError
 from engine.forms.rules import check_whole
 from engine.services import access_log, secrets
@@ -68,10 +68,10 @@ def contact_values(definition: ServiceDefinition, data: Any) -> list[str]:
 
 
 def national_ids(definition: ServiceDefinition, data: Any) -> list[str]:
-    """The national ID numbers given in ``data`` (by the fields that ask for one)."""
+    """The national ID numbers given in ``data`` (by the fields whose widget asks for one)."""
     found = []
     for ui_field in definition.ui.fields():
-        if ui_field.widget == "national-id":
+        if "national_id" in widgets.get(ui_field.widget).roles:
             value = jsonpointer.resolve(data, ui_field.pointer, None)
             if isinstance(value, str) and value:
                 found.append(value)
@@ -87,7 +87,7 @@ def attachment_entries(definition: ServiceDefinition, data: Any) -> list[tuple[s
 
 def input_file_entries(transition: Transition, input: Any) -> list[tuple[str, dict[str, Any]]]:
     """(pointer, entry) of every file an action's input lists, e.g. ``("/documents/0", {...})``."""
-    return _file_entries(input, [f.pointer for f in transition.input_ui if f.widget == "file"])
+    return _file_entries(input, [f.pointer for f in transition.input_ui if widgets.get(f.widget).files])
 
 
 def _file_entries(data: Any, pointers: list[str]) -> list[tuple[str, dict[str, Any]]]:
