@@ -28,6 +28,7 @@ from typing import Literal
 from tortoise.transactions import in_transaction
 
 from engine.definitions import ServiceDefinition
+from engine.errors import ThongthinError
 from engine.services import sealing
 from engine.services.errors import ServiceError
 from engine.store.models import Tenant, TenantSigningKey, User
@@ -177,10 +178,12 @@ class TokenKeyNotFound(SigningKeyRefused):
     message_en = "No key and certificate with this label were found on the platform's token."
 
 
-class SigningKeyUnusable(SigningKeyError):
+class SigningKeyUnusable(ThongthinError):
     """A stored key cannot be unsealed with this platform key (the key changed, or the row was altered).
 
-    Raised by :func:`for_signing`: documents are then not signed with another key instead.
+    Raised by :func:`for_signing`: documents are then not signed with another key instead. A fault
+    of the installation, not of whoever asked (hence not a :class:`SigningKeyError`): the job that
+    signs fails and is retried once an administrator sets the key again.
     """
 
     code = "signing_key_unusable"
