@@ -22,22 +22,6 @@ from renderers.web import current_language, translate
 from studio import SESSION_OPERATOR, blueprint, public
 from thongthin.app import client_address, platform
 
-WIDGETS = (
-    "text",
-    "textarea",
-    "number",
-    "date",
-    "radio",
-    "select",
-    "checkbox",
-    "checkboxes",
-    "email",
-    "phone",
-    "national-id",
-    "thai-address",
-    "map-pin",
-    "repeat",
-)
 CATEGORIES = ("petition", "permit", "certificate", "fee", "welfare", "complaint", "registration")
 MAX_TEXT = 2000
 
@@ -164,7 +148,7 @@ def _draft_page(view: studio.DraftView, *, errors: list[ErrorItem] | None = None
             changes=changes,
             suggested=studio.suggested_version(view, current),
             diagram=to_svg(view.definition.workflow, current_language()) if view.definition else "",
-            widgets=WIDGETS,
+            widgets=edits.addable_widgets(),
             data_roles=DATA_ROLES,
             categories=CATEGORIES,
             pointers=pointers,
@@ -332,7 +316,7 @@ def _integer(name: str) -> int | None:
 def _field_spec(documents: edits.Documents, *, item: bool = False) -> edits.FieldSpec:
     name = _form("name", 200).strip("/")
     widget = _form("widget", 30)
-    if widget not in (edits.ITEM_WIDGETS if item else WIDGETS):
+    if widget not in edits.addable_widgets(in_items=item):
         raise edits.EditRefused("/widget", _t("studio.field.error.widget"))
     when_pointer = None if item else (_form("when_pointer", 200) or None)
     when_equals = _typed_answer(documents, when_pointer, _form("when_equals", 200)) if when_pointer else ""
@@ -431,7 +415,7 @@ def field(service_id: str) -> Any:
             pointer=pointer if existing else "",
             group=in_group[1] if in_group else None,
             values=values,
-            widgets=edits.ITEM_WIDGETS if in_group else WIDGETS,
+            widgets=edits.addable_widgets(in_items=in_group is not None),
             pointers=[p for p in sorted(form_fields(documents["form.json"])) if p != pointer],
             errors=errors,
         ),

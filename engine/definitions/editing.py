@@ -17,12 +17,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine import jsonpointer
+from engine.definitions.model import UiField
 from engine.definitions.schemas import schemas_at
 from engine.errors import ThongthinError
+from engine.forms import widgets
 
 Documents = dict[str, Any]
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-TYPES = "urn:thongthin:types#/$defs/"
 
 
 class EditRefused(ThongthinError):
@@ -77,23 +78,22 @@ class FieldSpec:
     max_items: int | None = None
 
 
-WIDGET_SCHEMAS: dict[str, dict[str, Any]] = {
-    "text": {"type": "string", "minLength": 1, "maxLength": 200},
-    "textarea": {"type": "string", "minLength": 1, "maxLength": 2000},
-    "number": {"type": "number"},
-    "date": {"type": "string", "format": "date"},
-    "checkbox": {"type": "boolean"},
-    "email": {"type": "string", "format": "email", "maxLength": 254},
-    "phone": {"type": "string", "format": "thai-phone"},
-    "national-id": {"type": "string", "format": "thai-national-id"},
-    "thai-address": {"$ref": TYPES + "thai-address"},
-    "map-pin": {"$ref": TYPES + "geo-point"},
-    "file": {"$ref": TYPES + "attachments"},
-}
-CHOICE_WIDGETS = ("select", "radio", "checkboxes")
-REPEAT = "repeat"
-# What one item of a repeatable group may ask: files and groups inside an item are not rendered.
-ITEM_WIDGETS = tuple(w for w in (*WIDGET_SCHEMAS, *CHOICE_WIDGETS) if w not in ("file", "map-pin"))
+CHOICE_WIDGETS = ("select", "radio", "checkboxes")  # built from their options
+REPEAT = "repeat"  # built from its item's name and limits; its questions are added one by one
+
+
+def addable_widgets(*, in_items: bool = False) -> tuple[str, ...]:
+    """The widgets the studio adds fields of (those of the registry it can build a schema for),
+    or, ``in_items``, those one item of a repeated group may ask. Files come with an attachment."""
+    return tuple(
+        w.name
+        for w in widgets.registry
+        if (w.new_field is not None or w.name in CHOICE_WIDGETS or w.repeats)
+        and not w.files
+        and (w.in_items or not in_items)
+    )
+
+
 MAX_ITEMS = 50
 
 
@@ -175,8 +175,8 @@ def _schema_of(spec: FieldSpec) -> dict[str, Any]:
                 schema["minItems"] = 1
     elif spec.widget == REPEAT:
         return _repeat_schema(spec)
-    elif spec.widget in WIDGET_SCHEMAS:
-        schema = copy.deepcopy(WIDGET_SCHEMAS[spec.widget])
+    elif (widget := widgets.find(spec.widget)) is not None and widget.new_field is not None:
+        schema = copy.deepcopy(dict(widget.new_field))
     else:
         raise EditRefused(
             "/widget",
@@ -389,7 +389,7 @@ def put_item_field(documents: Documents, group_pointer: str, spec: FieldSpec) ->
             "a question of an item is named with lower-case letters, digits and _",
             th="ชื่อคำถามของข้อมูลแต่ละชุดใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _",
         )
-    if spec.widget not in ITEM_WIDGETS:
+    if spec.widget not in addable_widgets(in_items=True):
         raise EditRefused(
             "/widget",
             "an item of a group cannot ask for files, a map pin or another group",
@@ -819,47 +819,15 @@ def remove_transition(documents: Documents, index: int) -> Documents:
 
 # --- example submissions -------------------------------------------------------------------
 
-SAMPLE_VALUES: dict[str, Any] = {
-    "text": "ตัวอย่าง",
-    "textarea": "ข้อความตัวอย่างสำหรับทดสอบแบบคำขอ",
-    "number": 1,
-    "date": "2027-01-15",
-    "checkbox": True,
-    "email": "name@example.com",
-    "phone": "0812345678",
-    "national-id": "1101700230708",
-    "thai-address": {
-        "house_no": "99",
-        "moo": 1,
-        "subdistrict": "แม่เหียะ",
-        "district": "เมืองเชียงใหม่",
-        "province": "เชียงใหม่",
-        "postcode": "50100",
-    },
-    "map-pin": {"type": "Point", "coordinates": [98.96, 18.74]},
-}
-
 
 def sample_value(spec: FieldSpec) -> Any:
-    """A value the field accepts, for example submissions and the preview."""
-    if spec.widget == "file":  # one file as the platform describes what it stored
-        return [
-            {
-                "id": "blob_example0001",
-                "filename": "ตัวอย่าง.pdf",
-                "content_type": "application/pdf",
-                "size": 1024,
-            }
-        ]
+    """A value the field accepts, for example submissions and the preview: the widget's own
+    sample, fitted to the field's limits."""
     if spec.widget == REPEAT:
         return [{} for _ in range(max(1, spec.min_items or 0))]
-    if spec.widget in ("select", "radio"):
-        return spec.options[0].value
-    if spec.widget == "checkboxes":
-        return [spec.options[0].value]
     if spec.widget == "number" and spec.minimum is not None:
         return spec.minimum
-    value = copy.deepcopy(SAMPLE_VALUES.get(spec.widget))
+    value = widgets.get(spec.widget).sample(UiField.model_validate(_ui_of(spec)))
     if isinstance(value, str) and spec.min_length is not None and len(value) < spec.min_length:
         value = (value + " ") * (spec.min_length // len(value) + 1)
     if isinstance(value, str) and spec.max_length is not None:

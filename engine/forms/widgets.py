@@ -358,6 +358,9 @@ class Widget:
     # How an action's input form (renderers.inputs) draws it; None follows the input's schema.
     input_kind: str | None = None
     example: Any = "ตัวอย่าง"
+    # The schema of a new field of this widget as the studio adds it (None: the studio builds it
+    # from more than the widget, e.g. a choice's options or a group's items).
+    new_field: Mapping[str, Any] | None = None
 
     def parse(self, given: FieldInput) -> Reading | None:
         """The answer ``given`` posts; None when a post does not carry it (files come on their own)."""
@@ -503,11 +506,13 @@ def _decode_option(ui_field: UiField, text: str) -> Any:
 @registry.register
 class Text(Widget):
     name = "text"
+    new_field = MappingProxyType({"type": "string", "minLength": 1, "maxLength": 200})
 
 
 @registry.register
 class Textarea(Widget):
     name = "textarea"
+    new_field = MappingProxyType({"type": "string", "minLength": 1, "maxLength": 2000})
     macro = "textarea"
     input_kind = "textarea"
     example = "ข้อความตัวอย่างสำหรับทดสอบแบบคำขอ"
@@ -521,6 +526,7 @@ class Textarea(Widget):
 @registry.register
 class Number(Widget):
     name = "number"
+    new_field = MappingProxyType({"type": "number"})
     accepts = Accepts(frozenset({"number", "integer"}))
     numeric = True
     example = 1
@@ -564,6 +570,7 @@ class Checkbox(Widget):
     """One box to tick: ticked is true, anything else false (an unticked box sends nothing)."""
 
     name = "checkbox"
+    new_field = MappingProxyType({"type": "boolean"})
     accepts = Accepts(frozenset({"boolean"}))
     macro = "checkbox"
     message_keys = MappingProxyType({"required": "required.confirm"})
@@ -607,6 +614,7 @@ class Date(Widget):
     """Day, month and Buddhist-Era year in three boxes; stored as an ISO date."""
 
     name = "date"
+    new_field = MappingProxyType({"type": "string", "format": "date"})
     accepts = Accepts(frozenset({"string"}), "date")
     macro = "date_input"
     fieldset = True
@@ -635,6 +643,7 @@ class Date(Widget):
 @registry.register
 class NationalId(Widget):
     name = "national-id"
+    new_field = MappingProxyType({"type": "string", "format": "thai-national-id"})
     accepts = Accepts(frozenset({"string"}), "thai-national-id")
     roles = frozenset({"national_id"})
     example = "1101700230708"
@@ -649,6 +658,7 @@ class NationalId(Widget):
 @registry.register
 class Phone(Widget):
     name = "phone"
+    new_field = MappingProxyType({"type": "string", "format": "thai-phone"})
     accepts = Accepts(frozenset({"string"}), "thai-phone")
     roles = frozenset({"phone"})
     example = "0812345678"
@@ -663,6 +673,7 @@ class Phone(Widget):
 @registry.register
 class Email(Widget):
     name = "email"
+    new_field = MappingProxyType({"type": "string", "format": "email", "maxLength": 254})
     accepts = Accepts(frozenset({"string"}), "email")
     roles = frozenset({"email"})
     example = "name@example.com"
@@ -673,6 +684,7 @@ class ThaiAddress(Widget):
     """A Thai address part by part (house number, moo, …, postcode)."""
 
     name = "thai-address"
+    new_field = MappingProxyType({"$ref": "urn:thongthin:types#/$defs/thai-address"})
     accepts = Accepts(frozenset({"object"}), refs=frozenset({"thai-address"}))
     macro = "address"
     fieldset = True
@@ -721,6 +733,7 @@ class MapPin(Widget):
     """A point on the map (GeoJSON), or its latitude and longitude typed in."""
 
     name = "map-pin"
+    new_field = MappingProxyType({"$ref": "urn:thongthin:types#/$defs/geo-point"})
     accepts = Accepts(frozenset({"object"}), refs=frozenset({"geo-point"}))
     macro = "map_pin"
     fieldset = True
@@ -773,6 +786,7 @@ class File(Widget):
     """Files of the field's attachment (service.json), each stored the moment it is uploaded."""
 
     name = "file"
+    new_field = MappingProxyType({"$ref": "urn:thongthin:types#/$defs/attachments"})
     accepts = Accepts(frozenset({"array"}), refs=frozenset({"attachments"}))
     macro = "file_upload"
     composite = True

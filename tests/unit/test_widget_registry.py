@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -249,3 +250,24 @@ def test_each_widget_writes_its_answers_for_people() -> None:
     assert text("text", "") == "ไม่ได้ระบุ" and text("repeat", [{}, {}]) == "2"
     address = {"house_no": "9", "moo": 3, "province": "เชียงใหม่", "postcode": "50100"}
     assert text("thai-address", address) == "9 หมู่ 3 จังหวัดเชียงใหม่ 50100"
+
+
+def test_the_studio_offers_a_registered_widget_that_says_how_to_start_a_field(rating: type[Rating]) -> None:
+    from engine.definitions import editing
+
+    assert "rating" not in editing.addable_widgets(), "no schema for a new field, so not offered"
+    rating.new_field = MappingProxyType({"type": "integer", "minimum": 1, "maximum": 5})
+    try:
+        assert "rating" in editing.addable_widgets() and "rating" in editing.addable_widgets(in_items=True)
+        documents = {
+            "service.json": {},
+            "form.json": {"type": "object", "properties": {}},
+            "ui.json": {"steps": [{"id": "opinion", "title": {"th": "ความเห็น"}, "fields": []}]},
+            "workflow.json": {},
+        }
+        spec = editing.FieldSpec(pointer="/stars", widget="rating", label_th="ความพึงพอใจ", label_en="Stars")
+        changed = editing.put_field(documents, "opinion", spec)
+        assert changed["form.json"]["properties"]["stars"] == {"type": "integer", "minimum": 1, "maximum": 5}
+        assert editing.sample_value(spec) == Rating.example
+    finally:
+        del rating.new_field
