@@ -18,7 +18,9 @@ from engine.store.models import User
 from renderers.web import error_message_key
 from thongthin.app import platform
 
-blueprint = Blueprint("studio", __name__, url_prefix="/studio", template_folder="templates")
+blueprint = Blueprint(
+    "studio", __name__, url_prefix="/studio", template_folder="templates", static_folder="static"
+)
 BLUEPRINTS = (blueprint,)
 SESSION_OPERATOR = "operator_id"
 

@@ -278,6 +278,22 @@ def move_step(service_id: str, step_id: str) -> Any:
     )
 
 
+@blueprint.post("/drafts/<service_id>/steps/order")
+def order_steps(service_id: str) -> Any:
+    """The steps in a new order (the page's drag and drop posts it; the buttons move one at a time)."""
+    order = [v[:63] for v in request.form.getlist("order")[:100]]
+    return _apply(service_id, _documents_only(lambda d: edits.order_steps(d, order)), "steps")
+
+
+@blueprint.post("/drafts/<service_id>/steps/<step_id>/fields/order")
+def order_fields(service_id: str, step_id: str) -> Any:
+    """A step's fields in a new order (posted by dragging them into place)."""
+    order = [v[:200] for v in request.form.getlist("order")[:200]]
+    return _apply(
+        service_id, _documents_only(lambda d: edits.order_fields(d, step_id, order)), f"step-{step_id}"
+    )
+
+
 @blueprint.post("/drafts/<service_id>/steps/<step_id>/remove")
 def remove_step(service_id: str, step_id: str) -> Any:
     def change(documents: edits.Documents, files: studio.Files) -> tuple[edits.Documents, studio.Files]:

@@ -147,6 +147,18 @@ def move_step(documents: Documents, step_id: str, delta: int) -> Documents:
     return result
 
 
+def order_steps(documents: Documents, step_ids: Sequence[str]) -> Documents:
+    """The steps in the order ``step_ids`` gives (every step once, as dragging them into place does)."""
+    result = _copy(documents)
+    steps = {s["id"]: s for s in result["ui.json"]["steps"]}
+    if sorted(step_ids) != sorted(steps):
+        raise EditRefused(
+            "/steps", "name every step once, in the new order", th="กรุณาระบุทุกขั้นตอนครั้งละหนึ่งครั้งตามลำดับใหม่"
+        )
+    result["ui.json"]["steps"] = [steps[i] for i in step_ids]
+    return result
+
+
 def remove_step(documents: Documents, step_id: str) -> Documents:
     """Remove a step with its fields and their answers in the form schema."""
     step = _step(documents, step_id)
@@ -361,6 +373,21 @@ def move_field(documents: Documents, pointer: str, delta: int) -> Documents:
             step["fields"].insert(target, step["fields"].pop(index))
             return result
     raise EditRefused(pointer, "no step asks for this field", th="ไม่มีขั้นตอนใดถามช่องนี้")
+
+
+def order_fields(documents: Documents, step_id: str, pointers: Sequence[str]) -> Documents:
+    """The fields of a step in the order ``pointers`` gives (every field of the step once)."""
+    result = _copy(documents)
+    step = _step(result, step_id)
+    fields = {f["pointer"]: f for f in step["fields"]}
+    if sorted(pointers) != sorted(fields):
+        raise EditRefused(
+            f"/steps/{step_id}",
+            "name every field of the step once, in the new order",
+            th="กรุณาระบุทุกช่องของขั้นตอนนี้ครั้งละหนึ่งครั้งตามลำดับใหม่",
+        )
+    step["fields"] = [fields[p] for p in pointers]
+    return result
 
 
 # --- the questions of one item of a repeatable group ------------------------------------------

@@ -106,6 +106,47 @@ def build_hall_booking(page: Any, live_server: str, service_id: str) -> None:
     )
     no_problems(page)
 
+    # Dragged into place: the hall before the date, then the booking page first of all.
+    def field_order() -> list[str]:
+        return page.locator("#step-booking tbody > tr[data-field]").evaluate_all(
+            "rows => rows.map(r => r.dataset.field)"
+        )
+
+    assert field_order() == ["/booking/date", "/booking/hall", "/booking/lights"]
+    with page.expect_navigation():
+        page.drag_and_drop(
+            '#step-booking tr[data-field="/booking/hall"]',
+            '#step-booking tr[data-field="/booking/date"]',
+            target_position={"x": 20, "y": 3},
+        )
+    page.wait_for_load_state("domcontentloaded")
+    assert field_order() == ["/booking/hall", "/booking/date", "/booking/lights"]
+
+    def step_order() -> list[str]:
+        return page.locator("#steps > [data-step]").evaluate_all("panels => panels.map(p => p.dataset.step)")
+
+    before = step_order()
+    assert before[-1] == "booking"
+    viewport = page.viewport_size
+    # Both places in view at once: a page that scrolls mid-drag picks up whatever is then under the mouse.
+    page.set_viewport_size({"width": 1280, "height": 12000})
+    page.evaluate("window.scrollTo(0, 0)")
+    source = page.locator("#step-booking h3").bounding_box()
+    target = page.locator(f"#step-{before[-2]} h3").bounding_box()
+    with page.expect_navigation():
+        page.mouse.move(source["x"] + 20, source["y"] + source["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(target["x"] + 20, target["y"] + 2, steps=8)
+        page.mouse.up()
+    page.wait_for_load_state("domcontentloaded")
+    page.set_viewport_size(viewport)
+    assert step_order() == [*before[:-2], "booking", before[-2]]
+    # Without dragging, the buttons move it back one place.
+    page.locator("#step-booking").get_by_role("button", name=re.compile("เลื่อนหน้านี้ลง")).click()
+    page.wait_for_load_state("domcontentloaded")
+    assert step_order() == before
+    no_problems(page)
+
     page.fill("#fee_id", "hall_fee")
     page.fill("#fee_title_th", "ค่าธรรมเนียมการใช้สถานที่")
     page.fill("#fee_title_en", "Hall fee")

@@ -852,3 +852,25 @@ def test_check_problems_link_to_the_page_that_fixes_them(app: Any, catalog: Any)
         assert link("form.json", form_pointer).endswith("pointer=" + nested)
         assert link("service.json", "/fees/0/amount") == "/studio/drafts/hall#fees"
         assert link("service.json", "/title") == ""
+
+
+def test_a_new_order_names_every_step_or_field_once(app: Any, platform: Any, analyst: str):
+    client = studio_client(app, analyst)
+    service_id = f"order-{uuid.uuid4().hex[:6]}"
+    post(client, "/studio/drafts", "/studio/", id=service_id, copy_of="general-petition")
+    page = f"/studio/drafts/{service_id}"
+    steps = [s["id"] for s in platform.db(_draft_documents(service_id))["ui.json"]["steps"]]
+    refused = post(client, f"{page}/steps/order", page, order=steps[1:])
+    assert refused.status_code == 422 and "กรุณาระบุทุกขั้นตอนครั้งละหนึ่งครั้งตามลำดับใหม่" in refused.get_data(
+        as_text=True
+    )
+    assert post(client, f"{page}/steps/order", page, order=[*reversed(steps)]).status_code == 302
+    documents = platform.db(_draft_documents(service_id))
+    assert [s["id"] for s in documents["ui.json"]["steps"]] == [*reversed(steps)]
+    first = documents["ui.json"]["steps"][0]
+    pointers = [f["pointer"] for f in first["fields"]]
+    url = f"{page}/steps/{first['id']}/fields/order"
+    assert post(client, url, page, order=[*pointers, pointers[0]]).status_code == 422
+    assert post(client, url, page, order=[*reversed(pointers)]).status_code == 302
+    after = platform.db(_draft_documents(service_id))["ui.json"]["steps"][0]["fields"]
+    assert [f["pointer"] for f in after] == [*reversed(pointers)]
