@@ -48,22 +48,6 @@ def _stored_or_problem(
         return forms.upload_problem(pointer, *STORE_FAILED)
 
 
-def store_upload(
-    definition: ServiceDefinition, spec: AttachmentSpec, file: FileStorage, pointer: str
-) -> dict[str, Any] | FieldError:
-    """The stored and recorded file's description for the answers, or the field's error saying why not."""
-    call = uploads.upload(
-        g.tenant,
-        definition,
-        spec.id,
-        file.read(),
-        file.filename,
-        blobs=platform().blobs,
-        client=client_address(),
-    )
-    return _stored_or_problem(definition, pointer, call)
-
-
 def keep_upload(
     definition: ServiceDefinition, spec: AttachmentSpec, file: FileStorage, pointer: str
 ) -> uploads.StoredUpload | FieldError:
@@ -79,3 +63,14 @@ def keep_upload(
         client=client_address(),
     )
     return _stored_or_problem(definition, pointer, call)
+
+
+def store_upload(
+    definition: ServiceDefinition, spec: AttachmentSpec, file: FileStorage, pointer: str
+) -> dict[str, Any] | FieldError:
+    """The stored and recorded file's description for the answers, or the field's error saying why not."""
+    stored = keep_upload(definition, spec, file, pointer)
+    if isinstance(stored, FieldError):
+        return stored
+    recorded = _stored_or_problem(definition, pointer, uploads.keep([stored], blobs=platform().blobs))
+    return recorded if isinstance(recorded, FieldError) else stored.description()

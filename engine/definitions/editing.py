@@ -297,6 +297,11 @@ def _parent_schema(form: dict[str, Any], segments: Sequence[str], *, create: boo
     return node
 
 
+def _check_label(spec: FieldSpec) -> None:
+    if not spec.label_th.strip():
+        raise EditRefused("/label", "a field needs a Thai label", th="กรุณาระบุชื่อช่องภาษาไทย")
+
+
 def put_field(documents: Documents, step_id: str, spec: FieldSpec) -> Documents:
     """Add a field to a step, or replace the field at the same pointer where it stands."""
     segments = jsonpointer.split(spec.pointer)
@@ -306,8 +311,7 @@ def put_field(documents: Documents, step_id: str, spec: FieldSpec) -> Documents:
             "a field's name is lower-case letters, digits and _ (groups joined by /)",
             th="ชื่อช่องใช้ได้เฉพาะอักษรภาษาอังกฤษตัวพิมพ์เล็ก ตัวเลข และเครื่องหมาย _ และคั่นกลุ่มด้วยเครื่องหมาย /",
         )
-    if not spec.label_th.strip():
-        raise EditRefused("/label", "a field needs a Thai label", th="กรุณาระบุชื่อช่องภาษาไทย")
+    _check_label(spec)
     result = _copy(documents)
     step = _step(result, step_id)
     form = result["form.json"]
@@ -422,8 +426,7 @@ def put_item_field(documents: Documents, group_pointer: str, spec: FieldSpec) ->
             "an item of a group cannot ask for files, a map pin or another group",
             th="ข้อมูลแต่ละชุดถามไฟล์แนบ ตำแหน่งบนแผนที่ หรือกลุ่มข้อมูลอีกชั้นหนึ่งไม่ได้",
         )
-    if not spec.label_th.strip():
-        raise EditRefused("/label", "a field needs a Thai label", th="กรุณาระบุชื่อช่องภาษาไทย")
+    _check_label(spec)
     result = _copy(documents)
     ui, items = _group(result, group_pointer)
     items.setdefault("properties", {})[segments[0]] = _schema_of(spec)

@@ -237,12 +237,17 @@ async def upload(
     Raises what :func:`store` raises.
     """
     stored = await store(tenant, definition, attachment_id, data, filename, blobs=blobs, client=client)
-    try:
-        await record([stored], draft=draft)
-    except BaseException:
-        await discard([stored], blobs=blobs)
-        raise
+    await keep([stored], blobs=blobs, draft=draft)
     return stored.description()
+
+
+async def keep(stored: Sequence[StoredUpload], *, blobs: Any, draft: Draft | None = None) -> None:
+    """Record stored files on their own (see :func:`record`); their bytes are deleted when that fails."""
+    try:
+        await record(stored, draft=draft)
+    except BaseException:
+        await discard(stored, blobs=blobs)
+        raise
 
 
 async def remove(tenant: Tenant, attachment_id: str, *, blobs: Any, draft: Draft | None = None) -> None:
