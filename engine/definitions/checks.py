@@ -16,7 +16,7 @@ from jsonschema.exceptions import SchemaError
 
 from engine import jsonpointer
 from engine.definitions import schemas
-from engine.definitions.model import Role, ServiceDefinition, UiField
+from engine.definitions.model import Role, ServiceDefinition, UiField, message_label
 from engine.definitions.problems import Problem
 from engine.durations import Duration
 from engine.effects import Registry
@@ -94,6 +94,7 @@ class ServiceChecker:
 
     def check_service(self) -> Iterator[Problem]:
         service, file = self.d.service, self.service_file
+        yield from check_purpose(file, service.pdpa.purpose.th, service.pdpa.purpose.en)
         if service.id != self.d.folder.name:
             yield Problem(
                 file, "/id", f"id {service.id!r} differs from the folder name {self.d.folder.name!r}"
@@ -237,6 +238,7 @@ class ServiceChecker:
             yield Problem(file, at + "/widget", f"unknown widget {ui_field.widget!r}; registered: {known}")
             return
         yield from self.check_widget(file, at, widget, root, found)
+        yield from check_message_label(file, at, ui_field, found)
         if ui_field.when is not None:
             yield from _schema_problems(file, at + "/when", ui_field.when)
         if ui_field.options:
@@ -526,3 +528,41 @@ def check_examples(definition: ServiceDefinition, folder: Path | None) -> Iterat
     for kind, count in kinds.items():
         if count == 0:
             yield Problem(folder, "", f"no {kind}-*.json example")
+
+
+# Thai labels ending so do not read inside a message ("กรุณาเลือกผู้แจ้งเป็น", "กรุณาเลือกท่านเป็น…หรือไม่").
+UNREADABLE_LABEL_ENDINGS = ("เป็น", "โดย", "ทาง", "ภายใน", "หรือไม่")
+
+
+def check_message_label(
+    file: Path, at: str, ui_field: UiField, found: list[dict[str, Any]]
+) -> Iterator[Problem]:
+    """A field whose label would not read inside the generated messages needs a ``short_label``
+    (a noun) or messages of its own (``x-messages`` on its schema)."""
+    if ui_field.short_label is not None or any(node.get("x-messages") for node in found):
+        return
+    label = message_label(ui_field)[0]
+    if label.endswith(UNREADABLE_LABEL_ENDINGS):
+        yield Problem(
+            file,
+            at + "/label",
+            f"{label!r} does not read inside a message such as 'กรุณาเลือก{label}': give the field a "
+            "short_label (a noun, e.g. ช่องทางรับใบแจ้งหนี้) or x-messages of its own",
+        )
+
+
+def check_purpose(file: Path, th: str, en: str) -> Iterator[Problem]:
+    """The privacy purpose completes the sentence "เราเก็บและใช้ข้อมูลส่วนบุคคลของท่าน…" /
+    "We collect and use your personal data …", so it starts with เพื่อ / To."""
+    if not th.strip().startswith("เพื่อ"):
+        yield Problem(
+            file,
+            "/pdpa/purpose/th",
+            "start the purpose with 'เพื่อ': it completes 'เราเก็บและใช้ข้อมูลส่วนบุคคลของท่าน…'",
+        )
+    if not en.strip().lower().startswith("to "):
+        yield Problem(
+            file,
+            "/pdpa/purpose/en",
+            "start the purpose with 'To': it completes 'We collect and use your personal data …'",
+        )

@@ -188,6 +188,9 @@ class UiField(Spec):
     pointer: str
     widget: str
     label: Text
+    # A noun for messages ("กรุณาเลือก…") when the label does not read inside one, e.g. a question
+    # ("ท่านเป็นเจ้าของที่ดินหรือไม่") or a phrase ending in เป็น/โดย/ทาง/ภายใน.
+    short_label: Text | None = None
     help: Text | None = None
     suffix: Text | None = None
     options: tuple[Option, ...] = ()
@@ -201,6 +204,20 @@ class UiField(Spec):
     # only once the application is closed ("when_closed", e.g. an answer drafted for approval).
     to_applicant: str | None = None
     prefill: str | None = None  # for an action's input: filled in from the application's data here
+
+
+OPTIONAL_MARKS = ("(ถ้ามี)", "(if any)", "(optional)")
+
+
+def message_label(ui_field: UiField) -> tuple[str, str]:
+    """What messages call the field (Thai, English): its short label, else its label without
+    the "(ถ้ามี)" that marks it optional on the page."""
+    if ui_field.short_label is not None:
+        return ui_field.short_label.th, ui_field.short_label.en
+    th, en = ui_field.label.th, ui_field.label.en
+    for mark in OPTIONAL_MARKS:
+        th, en = th.replace(mark, ""), en.replace(mark, "")
+    return " ".join(th.split()), " ".join(en.split())
 
 
 class Step(Spec):

@@ -60,7 +60,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "format.thai-postcode": ("{label}ต้องเป็นตัวเลข 5 หลัก เช่น 50100", "{label} must be 5 digits, like 50100"),
     "format.email": (
-        "{label}ไม่ถูกต้อง ตัวอย่างที่ถูกต้อง name@example.com",
+        "กรุณากรอก{label}ในรูปแบบที่ถูกต้อง เช่น name@example.com",
         "Enter {label_lower} in the correct format, like name@example.com",
     ),
     "format.date": ("{label}ต้องเป็นวันที่ที่มีอยู่จริง", "{label} must be a real date"),

@@ -216,12 +216,12 @@ def _implied_widget(schema: Mapping[str, Any]) -> str | None:
 
 
 def _field_infos(fields: Iterable[UiField], prefix: str = "", start: int = 0) -> dict[str, FieldInfo]:
+    from engine.definitions.model import message_label  # the definitions package imports this module
+
     infos: dict[str, FieldInfo] = {}
     for ui_field in fields:
         pointer = prefix + ui_field.pointer
-        infos[pointer] = FieldInfo(
-            (ui_field.label.th, ui_field.label.en), ui_field.widget, start + len(infos)
-        )
+        infos[pointer] = FieldInfo(message_label(ui_field), ui_field.widget, start + len(infos))
         if ui_field.item_fields:
             infos.update(_field_infos(ui_field.item_fields, pointer + "/*", start + len(infos)))
     return infos

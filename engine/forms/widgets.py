@@ -273,7 +273,9 @@ class FieldInput:
 
     @property
     def label(self) -> tuple[str, str]:
-        return self.field.label.th, self.field.label.en
+        from engine.definitions.model import message_label  # the definitions package imports this module
+
+        return message_label(self.field)
 
     def text(self, name: str | None = None) -> str:
         """What was typed into the input ``name`` (the field's own by default), trimmed."""

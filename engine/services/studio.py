@@ -122,8 +122,8 @@ def blank_documents(service_id: str) -> Documents:
             "sla": {"legal_maximum": "P15D", "target": "P7D", "days": "working"},
             "pdpa": {
                 "purpose": {
-                    "th": "ใช้ข้อมูลส่วนบุคคลเพื่อพิจารณาคำขอของท่านและติดต่อกลับ",
-                    "en": "Your personal data is used to consider your application and to contact you.",
+                    "th": "เพื่อพิจารณาคำขอของท่านและติดต่อกลับ",
+                    "en": "To consider your application and to contact you.",
                 },
                 "lawful_basis": "public_task",
                 "retention": "P1Y",

@@ -50,7 +50,7 @@ def test_a_citizen_applies_on_a_phone_and_tracks_it(page: Any, live_server: str,
     assert page.title().startswith("ข้อผิดพลาด:")
     shot(page, "portal-step-errors")
     # ... and its link moves the focus to the question.
-    summary.get_by_role("link", name="กรุณาเลือกผู้แจ้งเป็น").click()
+    summary.get_by_role("link", name="กรุณาเลือกประเภทผู้แจ้ง").click()
     assert page.evaluate("document.activeElement.id") == "f-operator-kind"
     page.get_by_label("บุคคลธรรมดา").check()
     continue_(page)

@@ -332,6 +332,9 @@ def test_the_service_page_says_what_is_needed_before_starting(app: Any, platform
     assert any(f.kind == "per_unit" for f in wastewater.service.fees)
     english = citizen.get(f"/{town.slug}/services/{FOOD}?lang=en").page.text
     assert "7 working days" in english and "Documents you need" in english
+    # The privacy notice is one sentence in each language.
+    assert "เราเก็บและใช้ข้อมูลส่วนบุคคลของท่านเพื่อรับแจ้งและออกหนังสือรับรอง" in text
+    assert "We collect and use your personal data to receive the notification" in english
 
 
 def test_a_local_fee_rate_is_shown(app: Any, platform: Any):

@@ -251,3 +251,53 @@ def test_a_date_error_marks_only_the_wrong_box():
     assert wrong_date_parts("15", "13", "2568") == ("month",)
     # No such day in that month, or a date the question does not allow: the whole date.
     assert wrong_date_parts("31", "2", "2568") == ("day", "month", "year")
+
+
+def test_messages_read_as_sentences_with_the_short_label_and_without_the_optional_mark(catalog):
+    import json
+
+    from engine.forms.validation import compile_form
+    from tests.conftest import example_files
+
+    definition = catalog.get("food-premises-notification")
+    data = json.loads(example_files("food-premises-notification", "valid")[0].read_text(encoding="utf-8"))
+    data["operator"]["email"] = "somchai.example.com"
+    del data["operator"]["kind"]
+    errors = {e.pointer: e for e in compile_form(definition).errors(data, today=TODAY)}
+    assert errors["/operator/kind"].message_th == "กรุณาเลือกประเภทผู้แจ้ง"
+    assert errors["/operator/kind"].message_en == "Select who is notifying"
+    email = errors["/operator/email"]
+    assert email.message_th == "กรุณากรอกอีเมลในรูปแบบที่ถูกต้อง เช่น name@example.com"
+    assert "ถ้ามี" not in email.message_th and "if any" not in email.message_en
+
+
+def test_a_label_that_does_not_read_inside_a_message_is_a_check_problem():
+    from pathlib import Path
+
+    from engine.definitions.checks import check_message_label
+
+    def problems(**field):
+        ui_field = UiField.model_validate({"pointer": "/kind", "widget": "radio", **field})
+        return [str(p) for p in check_message_label(Path("ui.json"), "/steps/0/fields/0", ui_field, [{}])]
+
+    glued = problems(label={"th": "ผู้แจ้งเป็น", "en": "Notifying as"})
+    assert glued and glued[0].startswith("ui.json:/steps/0/fields/0/label: 'ผู้แจ้งเป็น'")
+    assert problems(label={"th": "ผู้แจ้งเป็น", "en": "x"}, short_label={"th": "ประเภทผู้แจ้ง", "en": "y"}) == []
+    assert problems(label={"th": "ประเภทผู้แจ้ง (ถ้ามี)", "en": "Kind"}) == []
+
+
+def test_a_privacy_purpose_completes_the_notice_sentence():
+    from pathlib import Path
+
+    from engine.definitions.checks import check_purpose
+
+    def problems(th, en):
+        return [str(p) for p in check_purpose(Path("service.json"), th, en)]
+
+    assert problems("เพื่อพิจารณาคำขอ", "To consider the application") == []
+    assert problems("ใช้ข้อมูลเพื่อพิจารณาคำขอ", "Your data is used to consider it") == [
+        "service.json:/pdpa/purpose/th: start the purpose with 'เพื่อ': it completes "
+        "'เราเก็บและใช้ข้อมูลส่วนบุคคลของท่าน…'",
+        "service.json:/pdpa/purpose/en: start the purpose with 'To': it completes "
+        "'We collect and use your personal data …'",
+    ]
