@@ -175,7 +175,7 @@ def test_each_unpaid_bill_has_its_own_qr_and_one_qr_pays_all_arrears(platform: A
     # The QR images are the payloads' own, drawn on the server, and the page needs no inline style.
     for payload in PAYLOAD.findall(html):
         assert str(qr_svg(payload)) in html
-    assert "สแกนจ่ายด้วยแอปธนาคารใดก็ได้ (Thai QR Payment)" in html and "style=" not in html
+    assert "สแกนเพื่อชำระเงินด้วยแอปธนาคารใดก็ได้ (Thai QR Payment)" in html and "style=" not in html
     english = page(client, town, town.household.number, lang="en")
     assert "For January 2027" in english and "Unpaid bills: 3 · total 65.00 baht" in english
 
@@ -323,6 +323,8 @@ def test_the_printable_bill_carries_the_arrears_qr_and_the_bank_barcode(
     flat = re.sub(r"\s+", "", text)
     assert town.household.number in text and "65.00" in text
     assert "หกสิบห้าบาทถ้วน" in flat  # the total in Thai words
+    words = flat.replace("\u0e4d\u0e32", "\u0e33")  # pdftotext writes ำ as ํ + า
+    assert "หากท่านชำระแล้วขออภัยมาณ" in words and "โปรดละเว้น" not in words
     assert "นางสมพรใ…" in flat and "ใจดี" not in flat and "89/12" not in text
     ref1 = town.household.number.replace("-", "")
     assert f"Ref. 1) {ref1}" in text or ref1 in text
@@ -403,3 +405,21 @@ def test_a_bill_is_due_at_the_end_of_the_month_after_its_latest_period():
     assert due_date(["2569-12"]) == date(2027, 1, 31)
     assert due_date(["2571-01"]) == date(2028, 2, 29)
     assert due_date([]) is None
+
+
+def test_a_bill_without_a_due_date_does_not_promise_one(platform: Any, town: Town, tmp_path: Path):
+    import dataclasses
+    from datetime import date
+
+    from renderers import bills
+    from renderers.documents import DocumentTenant
+
+    need_tool("pdftotext")
+    statement = platform.db(billing.statement(town.tenant, town.household))
+    definition = platform.definition(town.household.service_id, town.household.service_version)
+    sheet = dataclasses.replace(bills.bill_sheet(town.tenant, statement, definition), due_on=None)
+    pdf = bills.render_bill(
+        sheet, tenant=DocumentTenant("เทศบาลทดสอบ", "Test", "-"), issued_on=date(2027, 4, 1)
+    )
+    words = re.sub(r"\s+", "", pdf_text(pdf, tmp_path)).replace("\u0e4d\u0e32", "\u0e33")
+    assert "โปรดชำระโดยสแกนQR" in words and "ภายในวันที่" not in words
