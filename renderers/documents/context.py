@@ -145,6 +145,19 @@ class _Helpers:
                 }
         return self._labels.get(pointer, {}).get(value, str(value))
 
+    def options(self, pointer: str, values: Any) -> str:
+        """The labels of several ``values`` of the field at ``pointer`` as a list reads:
+        "ก, ข และ ค" (Thai) or "a, b and c" (English)."""
+        labels = [self.option(pointer, v) for v in (values or [])]
+        if len(labels) < 2:
+            return "".join(labels)
+        last = " และ" if self.language == "th" else " and "
+        return ", ".join(labels[:-1]) + last + labels[-1]
+
+    def clock(self, value: Any) -> str:
+        """A time of day as Thai documents write it: 07.00 (digits as the document sets them)."""
+        return self.n(str(value).replace(":", "."))
+
     def baht_text(self, value: Any) -> str:
         return baht_text(value)
 
@@ -163,6 +176,8 @@ class _Helpers:
             "person_text": self.person_text,
             "address": self.address,
             "option": self.option,
+            "options": self.options,
+            "clock": self.clock,
             "baht_text": self.baht_text,
             "keep_words": self.keep_words,
         }
