@@ -39,10 +39,20 @@ NAME_ROLES = ("applicant_name", "account_holder", "document_subject")
 class ServiceChecker:
     """Checks one parsed definition against its own files, the catalog's roles and the effects."""
 
-    def __init__(self, definition: ServiceDefinition, roles: dict[str, Role], effects: Registry):
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        roles: dict[str, Role],
+        effects: Registry,
+        *,
+        authoring: bool = True,
+    ):
         self.d = definition
         self.roles = roles
         self.effects = effects
+        # The wording rules (labels that read inside messages, the privacy purpose) bind what is
+        # checked and published from now on; versions published before them still load.
+        self.authoring = authoring
         folder = definition.folder
         self.service_file = folder / "service.json"
         self.form_file = folder / "form.json"
@@ -94,7 +104,8 @@ class ServiceChecker:
 
     def check_service(self) -> Iterator[Problem]:
         service, file = self.d.service, self.service_file
-        yield from check_purpose(file, service.pdpa.purpose.th, service.pdpa.purpose.en)
+        if self.authoring:
+            yield from check_purpose(file, service.pdpa.purpose.th, service.pdpa.purpose.en)
         if service.id != self.d.folder.name:
             yield Problem(
                 file, "/id", f"id {service.id!r} differs from the folder name {self.d.folder.name!r}"
@@ -238,7 +249,8 @@ class ServiceChecker:
             yield Problem(file, at + "/widget", f"unknown widget {ui_field.widget!r}; registered: {known}")
             return
         yield from self.check_widget(file, at, widget, root, found)
-        yield from check_message_label(file, at, ui_field, found)
+        if self.authoring:
+            yield from check_message_label(file, at, ui_field, found)
         if ui_field.when is not None:
             yield from _schema_problems(file, at + "/when", ui_field.when)
         if ui_field.options:

@@ -134,8 +134,12 @@ def load_service(
     effects: Registry | None = None,
     examples: Path | None = None,
     check_example_files: bool = True,
+    authoring: bool = True,
 ) -> ServiceDefinition | None:
-    """Parse and check one service folder; None (with problems recorded) when it is broken."""
+    """Parse and check one service folder; None (with problems recorded) when it is broken.
+
+    ``authoring=False`` (a version published earlier) leaves out the wording rules that bind new
+    versions only (see :class:`~engine.definitions.checks.ServiceChecker`)."""
     raw: dict[str, Any] = {}
     found: list[Problem] = []
     for name in SERVICE_FILES:
@@ -159,7 +163,9 @@ def load_service(
         ui=UiSpec.model_validate(raw["ui.json"]),
         workflow=WorkflowSpec.from_json(raw["workflow.json"]),
     )
-    found.extend(ServiceChecker(definition, roles, effects or default_registry()).problems())
+    found.extend(
+        ServiceChecker(definition, roles, effects or default_registry(), authoring=authoring).problems()
+    )
     if check_example_files and not found:
         examples_folder = folder / "examples"
         if not examples_folder.is_dir():

@@ -158,7 +158,9 @@ def _add(catalog: Catalog, bundle: ServiceBundle, cache: Path, effects: Registry
     """
     folder = bundle.materialise(cache)
     problems: list[Problem] = []
-    definition = load_service(folder, catalog.roles, problems, effects=effects, check_example_files=False)
+    definition = load_service(
+        folder, catalog.roles, problems, effects=effects, check_example_files=False, authoring=False
+    )
     if problems or definition is None:
         raise DefinitionRefused(problems)
     catalog.add(definition)

@@ -301,3 +301,25 @@ def test_a_privacy_purpose_completes_the_notice_sentence():
         "service.json:/pdpa/purpose/en: start the purpose with 'To': it completes "
         "'We collect and use your personal data …'",
     ]
+
+
+def test_a_version_published_before_the_wording_rules_still_loads(catalog_copy):
+    from engine.definitions.loader import load_roles, load_service
+    from tests.conftest import edit_json
+
+    root, _ = catalog_copy("food-premises-notification")
+    folder = root / "food-premises-notification"
+
+    def as_published_before(ui):
+        for step in ui["steps"]:
+            for field in step["fields"]:
+                field.pop("short_label", None)
+
+    edit_json(folder / "ui.json", as_published_before)
+    edit_json(folder / "service.json", lambda s: s["pdpa"]["purpose"].update(th="ใช้ข้อมูลเพื่อรับแจ้ง"))
+    problems = []
+    roles = load_roles(root, problems)
+    assert load_service(folder, roles, problems, check_example_files=False, authoring=False) is not None
+    assert problems == []
+    assert load_service(folder, roles, problems, check_example_files=False) is None
+    assert {p.pointer for p in problems} == {"/steps/0/fields/0/label", "/pdpa/purpose/th"}
