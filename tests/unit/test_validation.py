@@ -323,3 +323,18 @@ def test_a_version_published_before_the_wording_rules_still_loads(catalog_copy):
     assert problems == []
     assert load_service(folder, roles, problems, check_example_files=False) is None
     assert {p.pointer for p in problems} == {"/steps/0/fields/0/label", "/pdpa/purpose/th"}
+
+
+def test_an_adult_is_not_offered_the_prefixes_of_children(catalog):
+    import json
+
+    from engine.forms.validation import compile_form
+    from tests.conftest import example_files
+
+    definition = catalog.get("food-premises-notification")
+    prefixes = next(f for f in definition.ui.fields() if f.pointer == "/operator/name/prefix")
+    assert {o.value for o in prefixes.options} == {"นาย", "นาง", "นางสาว", "อื่น ๆ"}
+    data = json.loads(example_files("food-premises-notification", "valid")[0].read_text(encoding="utf-8"))
+    data["operator"]["name"]["prefix"] = "เด็กชาย"
+    errors = {e.pointer: e for e in compile_form(definition).errors(data, today=TODAY)}
+    assert "/operator/name/prefix" in errors
