@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from engine.definitions import UnknownService, check_path
+from engine.definitions import UnknownService, check_path, glossary
 from engine.definitions.locations import catalog_dir
 from engine.errors import ThongthinError
 from thongthin.cli_common import _read_json, _service
@@ -42,12 +42,45 @@ def check(paths: tuple[Path, ...], examples: Path | None) -> None:
         catalog, found = check_path(path, examples=examples, effects=registry)
         problems.extend(found)
         checked += len(catalog)
+    # The glossary: over the folders checked, and over the pages and documents when the whole
+    # catalog is (the installation's own texts go with it).
+    problems.extend(glossary.check_files(wording_sources(list(paths) or None)))
     for problem in problems:
         click.echo(str(problem))
     if problems:
         click.echo(f"{len(problems)} problem(s)", err=True)
         sys.exit(1)
     click.echo(f"ok: {checked} service(s) checked", err=True)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+# The platform's own texts, and whether citizens read them (the glossary's "citizen" terms).
+TEXT_SOURCES = (
+    ("portal/locales", "th.json", True),
+    ("portal/templates", "**/*.html", True),
+    ("renderers/locales", "th.json", True),
+    ("renderers/templates", "**/*.*", True),
+    ("admin/locales", "th.json", False),
+    ("admin/templates", "**/*.html", False),
+    ("studio/locales", "th.json", False),
+    ("studio/templates", "**/*.html", False),
+)
+
+
+def wording_sources(paths: list[Path] | None) -> list[tuple[Path, bool]]:
+    """The files the glossary reads: the service folders under ``paths`` (citizens read them),
+    or, without paths, the whole catalog and the platform's locale files and templates."""
+    folders = paths if paths is not None else [catalog_dir()]
+    found = [
+        (f, True)
+        for folder in folders
+        for f in sorted(Path(folder).rglob("*"))
+        if f.suffix in (".json", ".j2")
+    ]
+    if paths is None:
+        for folder, pattern, citizen in TEXT_SOURCES:
+            found.extend((f, citizen) for f in sorted((ROOT / folder).glob(pattern)) if f.is_file())
+    return found
 
 
 @main.command(context_settings={"help_option_names": ["-h", "--help"]})

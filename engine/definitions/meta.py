@@ -34,7 +34,8 @@ def documents() -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(meta_dir().glob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
-        found[document["$id"]] = document
+        if "$schema" in document:  # the schemas; the glossary lives here too but is data
+            found[document["$id"]] = document
     return found
 
 
