@@ -183,8 +183,12 @@ def _rules(form: dict[str, Any]) -> dict[str, dict[str, Any]]:
             return
         for name, child in (node.get("properties") or {}).items():
             if isinstance(child, dict):
-                rules[f"{pointer}/{name}"] = {k: child[k] for k in _RULE_KEYWORDS if k in child} | (
-                    {"$ref": child["$ref"]} if "$ref" in child else {}
+                items = child.get("items") if isinstance(child.get("items"), dict) else {}
+                rules[f"{pointer}/{name}"] = (
+                    {k: child[k] for k in _RULE_KEYWORDS if k in child}
+                    | ({"$ref": child["$ref"]} if "$ref" in child else {})
+                    # A list's items: fewer choices in a checkbox list is a change of its rules too.
+                    | ({"items": {k: items[k] for k in _RULE_KEYWORDS if k in items}} if items else {})
                 )
                 walk(child, f"{pointer}/{name}", depth + 1)
 

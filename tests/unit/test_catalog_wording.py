@@ -32,3 +32,21 @@ def test_secrecy_and_referral_are_worded_as_the_review_asks():
         for state in _workflow(service_id)["states"].values():
             if state.get("outcome") == "rejected":
                 assert "ส่งต่อ" not in state["title"]["th"], (service_id, state["title"]["th"])
+
+
+def test_fewer_choices_in_a_list_of_checkboxes_is_a_major_change(catalog):
+    """The version a change calls for: a client that still sends the removed choice is refused."""
+    import copy
+
+    from engine.definitions.diff import diff
+
+    before = catalog.get("elderly-allowance")
+    form = copy.deepcopy(before.form)
+    items = form["properties"]["welfare"]["properties"]["other_allowances"]["items"]
+    items["enum"] = items["enum"][1:]
+    after = before.model_copy(update={"form": form})
+    changes = diff(before, after)
+    assert changes.bump == "major"
+    assert [(c.name, c.detail) for c in changes.changes] == [
+        ("/welfare/other_allowances", "validation rules")
+    ]
