@@ -20,9 +20,10 @@ from tortoise.functions import Count
 
 from engine.definitions import Catalog, Problem, ServiceDefinition
 from engine.definitions.bundle import ServiceBundle, read_bundle
+from engine.definitions.diff import diff, next_version
 from engine.definitions.loader import is_service_folder, load_service, version_key
 from engine.effects import Registry
-from engine.services.errors import CatalogVersionConflict, DefinitionRefused
+from engine.services.errors import CatalogVersionConflict, CatalogVersionTooLow, DefinitionRefused
 from engine.store.models import EnabledService, PublishedService, Submission
 from engine.store.queries import flat
 
@@ -202,6 +203,7 @@ async def publish_seed(
         bundle = read_bundle(folder, problems, examples=(examples / folder.name) if examples else None)
         if bundle is None:
             raise DefinitionRefused(problems)
+        _check_version_number(catalog, folder, bundle, effects)
         published.append(
             await publish(
                 bundle,
@@ -214,6 +216,34 @@ async def publish_seed(
             )
         )
     return published
+
+
+def _check_version_number(
+    catalog: Catalog, folder: Path, bundle: ServiceBundle, effects: Registry | None
+) -> None:
+    """Raises :class:`CatalogVersionTooLow` when a new seed version is numbered lower than its
+    changes since the version before it call for (see :func:`engine.definitions.diff.diff`)."""
+    if catalog.has(bundle.service_id, bundle.version):
+        return
+    earlier = [
+        v for v in catalog.versions_of(bundle.service_id) if version_key(v) < version_key(bundle.version)
+    ]
+    if not earlier:
+        return
+    problems: list[Problem] = []
+    new = load_service(folder, catalog.roles, problems, effects=effects, check_example_files=False)
+    if new is None:
+        return  # publishing refuses it with its problems
+    previous = earlier[-1]
+    changes = diff(catalog.get(bundle.service_id, previous), new)
+    wanted = next_version(previous, changes.bump)
+    if version_key(bundle.version) < version_key(wanted):
+        reasons = "; ".join(
+            f"{c.kind} {c.area} {c.name}{f' ({c.detail})' if c.detail else ''}"
+            for c in changes.changes
+            if c.bump == changes.bump
+        )
+        raise CatalogVersionTooLow(bundle.service_id, bundle.version, previous, wanted, reasons[:500])
 
 
 async def export(service_id: str, version: str | None, folder: Path) -> PublishedVersion:

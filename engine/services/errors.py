@@ -128,6 +128,23 @@ class DefinitionRefused(CatalogError):
         super().__init__(f"{len(self.problems)} problem(s) in the service definition:\n{shown}{more}")
 
 
+class CatalogVersionTooLow(CatalogError):
+    """A new version numbered lower than its changes call for (semantic versioning: a change
+    that refuses what the previous version accepted is a new major version)."""
+
+    http_status = 422
+
+    code = "version_too_low"
+
+    def __init__(self, service_id: str, version: str, previous: str, wanted: str, reasons: str):
+        self.service_id = service_id
+        self.version = version
+        self.wanted = wanted
+        super().__init__(
+            f"{service_id} {version}: the changes since {previous} call for {wanted} at least ({reasons})"
+        )
+
+
 class CatalogVersionConflict(CatalogError):
     """This version of the service is already published with other content; publish a new version."""
 

@@ -244,3 +244,29 @@ def test_a_seed_folder_changed_without_a_new_version_is_refused(platform: Platfo
     with pytest.raises(CatalogVersionConflict) as conflict:
         platform.db(catalog.publish_seed(folder, platform.catalog, platform.catalog_cache))
     assert "give the change a new version" in str(conflict.value)
+
+
+def test_a_seed_version_numbered_lower_than_its_changes_call_for_is_refused(
+    platform: Platform, tmp_path: Path
+):
+    from engine.services.errors import CatalogVersionTooLow
+
+    service_id = f"petition-n{uuid.uuid4().hex[:6]}"
+    folder = tmp_path / service_id
+    petition_copy(service_id).write(folder)
+    platform.db(catalog.publish_seed(folder, platform.catalog, platform.catalog_cache))
+    # A new required question refuses what 1.0.0 accepted: 1.1.0 is not enough.
+    newer = tmp_path / "newer" / service_id
+    with_urgency(petition_copy(service_id)).write(newer)
+    with pytest.raises(CatalogVersionTooLow) as refused:
+        platform.db(catalog.publish_seed(newer, platform.catalog, platform.catalog_cache))
+    assert "the changes since 1.0.0 call for 2.0.0 at least" in str(refused.value)
+    assert "/petition/urgency" in str(refused.value)
+    assert platform.catalog.versions_of(service_id) == ["1.0.0"]
+    service = read(newer / "service.json")
+    service["version"] = "2.0.0"
+    import json
+
+    (newer / "service.json").write_text(json.dumps(service, ensure_ascii=False), encoding="utf-8")
+    platform.db(catalog.publish_seed(newer, platform.catalog, platform.catalog_cache))
+    assert platform.catalog.versions_of(service_id) == ["1.0.0", "2.0.0"]
