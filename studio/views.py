@@ -13,6 +13,7 @@ from engine import jsonpointer
 from engine.definitions import UnknownService
 from engine.definitions import editing as edits
 from engine.definitions.diff import form_fields
+from engine.definitions.model import POINTER_ROLES
 from engine.services import catalog, onboarding, operators, studio, tenants
 from engine.services.errors import AuthenticationFailed, CatalogError, DefinitionRefused
 from engine.services.throttle import TooManyAttempts
@@ -149,7 +150,7 @@ def _draft_page(view: studio.DraftView, *, errors: list[ErrorItem] | None = None
             suggested=studio.suggested_version(view, current),
             diagram=to_svg(view.definition.workflow, current_language()) if view.definition else "",
             widgets=edits.addable_widgets(),
-            data_roles=DATA_ROLES,
+            data_roles=POINTER_ROLES,
             categories=CATEGORIES,
             pointers=pointers,
             problem_links=[
@@ -157,11 +158,7 @@ def _draft_page(view: studio.DraftView, *, errors: list[ErrorItem] | None = None
             ],
             roles=roles,
             role_titles={r: spec.title for r, spec in current.roles.items()},
-            examples=sorted(
-                n.removeprefix("examples/")
-                for n in (view.draft.files or {})
-                if n.startswith("examples/valid-")
-            ),
+            examples=_valid_examples(view),
             errors=errors or [],
         ),
         status,
@@ -220,6 +217,20 @@ def _answer_names(parts: list[str]) -> list[str]:
         else:
             index += 1
     return names
+
+
+def _valid_examples(view: studio.DraftView) -> list[str]:
+    """The names of the draft's valid example submissions (``valid-….json``), sorted."""
+    return sorted(
+        n.removeprefix("examples/") for n in (view.draft.files or {}) if n.startswith("examples/valid-")
+    )
+
+
+def _example(view: studio.DraftView, chosen: str = "") -> tuple[str, dict[str, Any]]:
+    """The valid example named ``chosen`` (else the first) and its data; ("", {}) when there is none."""
+    names = _valid_examples(view)
+    name = chosen if chosen in names else (names[0] if names else "")
+    return name, (json.loads(view.draft.files[f"examples/{name}"]) if name else {})
 
 
 def _view(service_id: str) -> studio.DraftView:
@@ -895,14 +906,7 @@ def preview(service_id: str, step_id: str) -> Any:
     if view.definition is None:
         return _draft_page(view, errors=[ErrorItem("problems", "studio.preview.broken")], status=422)
     definition = view.definition
-    example_names = sorted(n for n in (view.draft.files or {}) if n.startswith("examples/valid-"))
-    chosen = request.values.get("example", "")
-    name = (
-        f"examples/{chosen}"
-        if f"examples/{chosen}" in example_names
-        else (example_names[0] if example_names else "")
-    )
-    data: dict[str, Any] = json.loads(view.draft.files[name]) if name else {}
+    name, data = _example(view, request.values.get("example", ""))
     steps = forms.visible_steps(definition, data) or list(definition.ui.steps)
     step = next((s for s in definition.ui.steps if s.id == step_id), steps[0])
     errors: list[Any] = []
@@ -924,8 +928,8 @@ def preview(service_id: str, step_id: str) -> Any:
             steps=definition.ui.steps,
             views=views,
             links=links,
-            example=name.removeprefix("examples/"),
-            examples=[n.removeprefix("examples/") for n in example_names],
+            example=name,
+            examples=_valid_examples(view),
         ),
         422 if errors else 200,
     )
@@ -1083,27 +1087,13 @@ def enable_for_tenants() -> Any:
     return redirect(url_for("studio.tenants_page"))
 
 
-DATA_ROLES = (
-    "applicant_name",
-    "national_id",
-    "phone",
-    "email",
-    "address",
-    "premises_address",
-    "location",
-    "account_holder",
-    "start_month",
-    "document_subject",
-)
-
-
 @blueprint.post("/drafts/<service_id>/roles")
 def edit_roles(service_id: str) -> Any:
     """Which answers are the applicant's name, phone, address, … (``thongthin check`` checks each)."""
 
     def change(documents: edits.Documents) -> edits.Documents:
         roles: dict[str, Any] = {}
-        for role in DATA_ROLES:
+        for role in POINTER_ROLES:
             pointers = [p[:200] for p in request.form.getlist(role)[:5] if p]
             if pointers:
                 roles[role] = pointers[0] if len(pointers) == 1 else pointers
@@ -1137,14 +1127,7 @@ def document_preview(service_id: str, document_id: str) -> Any:
     )
     if definition is None or definition.service.document(document_id) is None:
         return _draft_page(view, errors=[ErrorItem("documents", "studio.preview.broken")], status=422)
-    example_names = sorted(n for n in (view.draft.files or {}) if n.startswith("examples/valid-"))
-    chosen = request.args.get("example", "")
-    name = (
-        f"examples/{chosen}"
-        if f"examples/{chosen}" in example_names
-        else (example_names[0] if example_names else "")
-    )
-    data = json.loads(view.draft.files[name]) if name else {}
+    _, data = _example(view, request.args.get("example", ""))
     today = date.today()
     try:
         pdf = render_document(
@@ -1265,8 +1248,7 @@ def play(service_id: str) -> Any:
     if definition is None:
         return _draft_page(view, errors=[ErrorItem("problems", "studio.preview.broken")], status=422)
     workflow = definition.workflow
-    example_names = sorted(n for n in (view.draft.files or {}) if n.startswith("examples/valid-"))
-    data: dict[str, Any] = json.loads(view.draft.files[example_names[0]]) if example_names else {}
+    example, data = _example(view)
     run = session.get(_play_key(service_id)) or {}
     if run.get("state") not in workflow.states or request.form.get("restart"):
         run = {"state": workflow.initial, "votes": [], "log": [], "paid": False}
@@ -1326,7 +1308,7 @@ def play(service_id: str) -> Any:
             state=workflow.states[run["state"]],
             actions=actions,
             role_titles={r: spec.title for r, spec in platform().catalog.roles.items()},
-            example=example_names[0].removeprefix("examples/") if example_names else "",
+            example=example,
             errors=errors,
         ),
         422 if errors else 200,

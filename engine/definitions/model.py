@@ -104,6 +104,21 @@ def _pointers(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+# The data roles that name answers by JSON pointer (the account prefix is a text of its own).
+POINTER_ROLES = (
+    "applicant_name",
+    "national_id",
+    "phone",
+    "email",
+    "address",
+    "premises_address",
+    "location",
+    "account_holder",
+    "start_month",
+    "document_subject",
+)
+
+
 class DataRoles(Spec):
     """Where the answers billing, documents, messages and tracking rely on live in the form.
 
@@ -122,19 +137,7 @@ class DataRoles(Spec):
     document_subject: tuple[str, ...] = ()
     account_prefix: str | None = None
 
-    @field_validator(
-        "applicant_name",
-        "national_id",
-        "phone",
-        "email",
-        "address",
-        "premises_address",
-        "location",
-        "account_holder",
-        "start_month",
-        "document_subject",
-        mode="before",
-    )
+    @field_validator(*POINTER_ROLES, mode="before")
     @classmethod
     def _as_tuple(cls, value: Any) -> tuple[str, ...]:
         return _pointers(value)

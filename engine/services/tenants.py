@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from tortoise import connections
@@ -97,6 +98,7 @@ class Offered:
     version: str
 
 
+@cache
 def _offered_sql(postgres: bool) -> str:
     columns = ", ".join(f't."{column}" AS "t.{column}"' for column in Tenant._meta.db_fields)
     slug, service = ("$1", "$2") if postgres else ("?", "?")
