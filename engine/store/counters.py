@@ -24,3 +24,22 @@ async def next_number(connection: Any, table: str, tenant_id: int, year: int) ->
     sql = _NEXT.format(table=table, tenant="$1" if postgres else "?", year="$2" if postgres else "?")
     rows = await connection.execute_query_dict(sql, [tenant_id, year])
     return int(rows[0]["last_number"])
+
+
+_NEXT_IN_BOOK = (
+    "INSERT INTO saraban_counter (tenant_id, book, unit, year, last_number) VALUES ({p}, 1) "
+    "ON CONFLICT (tenant_id, book, unit, year) DO UPDATE SET last_number = saraban_counter.last_number + 1 "
+    "RETURNING last_number"
+)
+
+
+async def next_in_book(connection: Any, tenant_id: int, book: str, unit: str, year: int) -> int:
+    """The next number of a correspondence book (per tenant, book, unit or "", Buddhist-Era year).
+
+    Call it inside the transaction that writes the register row: a rollback gives the number
+    back, so the book has no gap; the row lock the upsert takes orders concurrent callers.
+    """
+    postgres = connection.capabilities.dialect == "postgres"
+    marks = ", ".join(f"${i}" if postgres else "?" for i in range(1, 5))
+    rows = await connection.execute_query_dict(_NEXT_IN_BOOK.format(p=marks), [tenant_id, book, unit, year])
+    return int(rows[0]["last_number"])

@@ -926,3 +926,319 @@ class TenantSigningKey(Model):
     class Meta:
         table = "tenant_signing_key"
         unique_together = (("tenant", "role"),)
+
+
+# --- e-Saraban: official correspondence (engine.saraban, engine.services.saraban) ---
+
+
+class OrgUnit(Model):
+    """A unit of a tenant's organisation (สำนักปลัด, กองคลัง, กองช่าง, …), possibly inside another."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="units", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    parent: fields.ForeignKeyNullableRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    parent_id: int | None
+    code = fields.CharField(max_length=40)  # stable, used in URLs and the CLI: "palad", "engineering"
+    name_th = fields.CharField(max_length=200)
+    name_en = fields.CharField(max_length=200, default="")
+    # What follows the agency's letter code on this unit's letters: "ชม 52101" + ".3" = "ชม 52101.3".
+    letter_suffix = fields.CharField(max_length=20, default="")
+    phone = fields.CharField(max_length=40, default="")
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "saraban_unit"
+        unique_together = (("tenant", "code"),)
+
+
+class UnitMember(Model):
+    """An officer working in a unit; letters routed to the unit reach every member."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="unit_members", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    unit: fields.ForeignKeyRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="members", on_delete=fields.CASCADE
+    )
+    unit_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="units", on_delete=fields.CASCADE
+    )
+    user_id: int
+    head = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "saraban_unit_member"
+        unique_together = (("unit", "user"),)
+        indexes = (("tenant_id", "user_id"),)
+
+
+class SarabanCounter(Model):
+    """The last number taken per (tenant, book, unit, Buddhist-Era calendar year), unit "" agency-wide."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="saraban_counters", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    book = fields.CharField(max_length=20)
+    unit = fields.CharField(max_length=40, default="")
+    year = fields.IntField()
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "saraban_counter"
+        unique_together = (("tenant", "book", "unit", "year"),)
+
+
+class Letter(Model):
+    """An official letter as this tenant holds it: received, or drafted here to be sent.
+
+    ``blob_key`` is its PDF as it stands: every stamp and signature is an incremental revision,
+    so ``original_sha256`` (the bytes as received or first rendered) stays provable inside it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    public_id = fields.CharField(max_length=40, unique=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="letters", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    direction = fields.CharField(max_length=8)  # in | out
+    kind = fields.CharField(max_length=20)
+    circular = fields.BooleanField(default=False)
+    status = fields.CharField(max_length=16)
+    subject = fields.CharField(max_length=500)
+    salutation = fields.CharField(max_length=300, default="")
+    sender = fields.CharField(max_length=300, default="")  # จาก
+    recipient = fields.CharField(max_length=1000, default="")  # ถึง
+    letter_number = fields.CharField(max_length=80, default="")  # ที่, as printed on the letter
+    letter_date = fields.DateField(null=True)  # ลงวันที่
+    urgency = fields.CharField(max_length=16, default="normal")
+    due_at = fields.DatetimeField(null=True)  # ด่วนภายใน, or what the urgency allows
+    secrecy = fields.CharField(max_length=16, default="normal")
+    body: Any = fields.JSONField(default=list)  # paragraphs of a drafted letter
+    references: Any = fields.JSONField(default=list)  # อ้างถึง
+    enclosures: Any = fields.JSONField(default=list)  # สิ่งที่ส่งมาด้วย
+    owner_unit: fields.ForeignKeyNullableRelation[OrgUnit] = fields.ForeignKeyField(
+        "models.OrgUnit", related_name="letters", null=True, on_delete=fields.SET_NULL
+    )
+    owner_unit_id: int | None
+    # Who holds it now: the target of the latest routing step (unit code, user id or role).
+    holder_kind = fields.CharField(max_length=8, default="")  # unit | user | role | ""
+    holder = fields.CharField(max_length=80, default="")
+    signer_name = fields.CharField(max_length=200, default="")
+    signer_position = fields.CharField(max_length=200, default="")
+    signed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="letters_signed", null=True, on_delete=fields.SET_NULL
+    )
+    signed_by_id: int | None
+    signing_method = fields.CharField(max_length=12, default="")  # pades | typed_name
+    signed_at = fields.DatetimeField(null=True)
+    blob_key = fields.CharField(max_length=255, default="")
+    content_type = fields.CharField(max_length=100, default="application/pdf")
+    size = fields.IntField(default=0)
+    sha256 = fields.CharField(max_length=64, default="")
+    original_sha256 = fields.CharField(max_length=64, default="")
+    # Where the drafted letter's blanks are, for the number and date stamped at signing.
+    layout: Any = fields.JSONField(default=dict)
+    search_text = fields.TextField(default="")  # segmented, normalised words for the full-text index
+    retention_class = fields.CharField(max_length=16, default="standard")
+    retain_until = fields.DateField(null=True)
+    legal_hold = fields.BooleanField(default=False)
+    destroyed_at = fields.DatetimeField(null=True)
+    destruction_ref = fields.CharField(max_length=80, default="")
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="letters_created", null=True, on_delete=fields.SET_NULL
+    )
+    created_by_id: int | None
+    version = fields.IntField(default=1)  # each change bumps it: two officers cannot both act on one version
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "saraban_letter"
+        indexes = (
+            ("tenant_id", "status"),
+            ("tenant_id", "holder_kind", "holder"),
+            ("tenant_id", "created_at"),
+        )
+
+
+class RegisterEntry(Model):
+    """One row of a register (ทะเบียน). Never changed: a correction is a new row with the next ``revision``.
+
+    Every number taken is a row: issued to a letter, reserved (จองเลข) until ``reserved_until``,
+    or cancelled (ยกเลิก, also when a reservation lapses), so no number is reused or skipped.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="register_entries", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    book = fields.CharField(max_length=20)
+    unit = fields.CharField(max_length=40, default="")
+    year = fields.IntField()
+    number = fields.IntField()
+    revision = fields.IntField(default=1)
+    corrects: fields.ForeignKeyNullableRelation[RegisterEntry] = fields.ForeignKeyField(
+        "models.RegisterEntry", related_name="corrections", null=True, on_delete=fields.RESTRICT
+    )
+    corrects_id: int | None
+    state = fields.CharField(max_length=12)  # issued | reserved | cancelled
+    number_text = fields.CharField(max_length=80)  # as printed: "ชม 52101/123", "12/2569", "ว 45"
+    letter: fields.ForeignKeyNullableRelation[Letter] = fields.ForeignKeyField(
+        "models.Letter", related_name="register_entries", null=True, on_delete=fields.SET_NULL
+    )
+    letter_id: int | None
+    registered_at = fields.DatetimeField()
+    letter_number = fields.CharField(max_length=80, default="")  # ที่
+    letter_date = fields.DateField(null=True)  # ลงวันที่
+    sender = fields.CharField(max_length=300, default="")  # จาก
+    recipient = fields.CharField(max_length=1000, default="")  # ถึง
+    subject = fields.CharField(max_length=500, default="")  # เรื่อง
+    action = fields.CharField(max_length=500, default="")  # การปฏิบัติ
+    remark = fields.CharField(max_length=500, default="")  # หมายเหตุ
+    reserved_until = fields.DatetimeField(null=True)
+    by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="register_entries", null=True, on_delete=fields.SET_NULL
+    )
+    by_id: int | None
+    by_name = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "saraban_register"
+        unique_together = (("tenant", "book", "unit", "year", "number", "revision"),)
+        indexes = (("tenant_id", "letter_id"), ("tenant_id", "state", "reserved_until"))
+
+
+class RoutingStep(Model):
+    """One step of a letter's endorsement chain (เกษียน / สั่งการ). Appended, never changed."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="routing_steps", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    letter: fields.ForeignKeyRelation[Letter] = fields.ForeignKeyField(
+        "models.Letter", related_name="steps", on_delete=fields.CASCADE
+    )
+    letter_id: int
+    seq = fields.IntField()
+    action = fields.CharField(max_length=24)
+    text = fields.TextField(default="")
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="routing_steps", null=True, on_delete=fields.SET_NULL
+    )
+    actor_id: int | None
+    actor_name = fields.CharField(max_length=200, default="")
+    actor_position = fields.CharField(max_length=200, default="")
+    target_kind = fields.CharField(max_length=8, default="")  # unit | user | role | ""
+    target = fields.CharField(max_length=80, default="")
+    target_label = fields.CharField(max_length=200, default="")
+    due_at = fields.DatetimeField(null=True)
+    signing_method = fields.CharField(max_length=12, default="")  # pades | typed_name
+    field_name = fields.CharField(max_length=40, default="")
+    sha256 = fields.CharField(max_length=64, default="")  # the PDF after this step
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "saraban_step"
+        unique_together = (("letter", "seq"),)
+
+
+class LetterAccess(Model):
+    """Who may open a letter beyond the registry: the named access list of a classified letter,
+    and everyone a letter has been routed to."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="letter_access", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    letter: fields.ForeignKeyRelation[Letter] = fields.ForeignKeyField(
+        "models.Letter", related_name="access", on_delete=fields.CASCADE
+    )
+    letter_id: int
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="letter_access", on_delete=fields.CASCADE
+    )
+    user_id: int
+    reason = fields.CharField(max_length=20)  # named | routed | author
+
+    class Meta:
+        table = "saraban_access"
+        unique_together = (("letter", "user"),)
+        indexes = (("tenant_id", "user_id"),)
+
+
+class SarabanChain(Model):
+    """The head of a tenant's correspondence audit chain, whose row lock orders concurrent appends."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.OneToOneRelation[Tenant] = fields.OneToOneField(
+        "models.Tenant", related_name="saraban_chain", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    last_seq = fields.IntField(default=0)
+    last_hash = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "saraban_chain"
+
+
+class SarabanAudit(Model):
+    """One event of the correspondence audit trail, chained by its hash to the one before."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="saraban_audit", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    seq = fields.IntField()
+    at = fields.DatetimeField()
+    event = fields.CharField(max_length=24)
+    letter_public_id = fields.CharField(max_length=40, default="")
+    actor_id = fields.IntField(null=True)
+    actor_label = fields.CharField(max_length=200, default="")
+    detail: Any = fields.JSONField(default=dict)
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "saraban_audit"
+        unique_together = (("tenant", "seq"),)
+        indexes = (("tenant_id", "letter_public_id"),)
+
+
+class DestructionList(Model):
+    """A บัญชีหนังสือขอทำลาย (แบบที่ 25) of one year, from survey to destruction."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="destruction_lists", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    year = fields.IntField()  # the Buddhist-Era year whose expired letters it lists
+    reference = fields.CharField(max_length=80)
+    status = fields.CharField(max_length=16)  # draft | approved | archives | destroyed
+    items: Any = fields.JSONField(default=list)  # [{letter: public_id, number, date, subject, ...}]
+    committee: Any = fields.JSONField(default=list)  # [{user, name, position, chair, approved_at}]
+    blob_key = fields.CharField(max_length=255, default="")
+    sha256 = fields.CharField(max_length=64, default="")
+    archives_sent_at = fields.DatetimeField(null=True)
+    archives_reply = fields.TextField(default="")
+    destroyed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "saraban_destruction"
+        unique_together = (("tenant", "year"),)
