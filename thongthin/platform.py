@@ -76,6 +76,15 @@ class Platform:
         """The message channels the environment sets up (see :func:`engine.messaging.registry_from_env`)."""
         return registry_from_env(self.settings.environ)
 
+    @cached_property
+    def saraban_files(self) -> Any:
+        """Where letters' PDFs are kept and how they are stamped and signed (:class:`engine.services.saraban.letters.Files`)."""
+        from engine.services.saraban.letters import Files
+        from thongthin.saraban_pdf import LetterPdfTools
+
+        tools = LetterPdfTools(self.settings.data_dir, self.settings.environ)
+        return Files(tools=tools, blobs=self.blobs, secret_key=self.settings.secret_key)
+
     def db(self, awaitable: Awaitable[T]) -> T:
         """Run a service-layer coroutine on the ORM loop thread and return its result."""
         return self.runtime.run(awaitable)

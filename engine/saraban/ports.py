@@ -103,9 +103,18 @@ class PdfTools(Protocol):
         ...
 
     def sign(
-        self, pdf: bytes, *, tenant: str, role: str, place: Place, stamp: Stamp, field_name: str
+        self,
+        pdf: bytes,
+        *,
+        tenant: str,
+        role: str,
+        place: Place,
+        stamp: Stamp,
+        field_name: str,
+        own_keys: Sequence[Any] = (),
     ) -> tuple[bytes, str]:
-        """A visible PAdES signature with the tenant's key of ``role``; returns the PDF and its level.
+        """A visible PAdES signature with the tenant's key of ``role`` (``own_keys``: the keys its
+        administrator set, over the platform's); returns the PDF and its PAdES level.
 
         Raises the signing side's errors when the key or the timestamp service is unusable.
         """

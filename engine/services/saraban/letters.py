@@ -111,10 +111,20 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Files:
-    """Where letters' PDFs are kept and how they are made."""
+    """Where letters' PDFs are kept and how they are made; ``secret_key`` unseals the tenant's own
+    signing keys."""
 
     tools: PdfTools
     blobs: Any
+    secret_key: str = ""
+
+    async def own_keys(self, tenant: Tenant, role: str) -> list[Any]:
+        """The signing keys the tenant's administrator set (read before a transaction opens)."""
+        if not role:
+            return []
+        from engine.services import signing_keys
+
+        return await signing_keys.for_signing(tenant, self.secret_key)
 
 
 # --- checks ---
@@ -687,8 +697,9 @@ async def route(
     current = await asyncio.to_thread(files.blobs.get, letter.blob_key)
     seq = await RoutingStep.filter(letter_id=letter.id).count() + 1
     layout = dict(letter.layout or {})
+    keys = await files.own_keys(tenant, role)
     new_pdf, method = await asyncio.to_thread(
-        _endorse, files.tools, tenant, letter, layout, current, stamp, role, seq, settings
+        _endorse, files.tools, tenant, letter, layout, current, stamp, role, seq, settings, keys
     )
     async with in_transaction() as connection:
         changed = (
@@ -751,6 +762,7 @@ def _endorse(
     role: str,
     seq: int,
     settings: SarabanSettings,
+    keys: list[Any],
 ) -> tuple[bytes, str]:
     """Blocking: append an endorsement sheet when the slots are used up, then stamp and sign the next slot."""
     slots = [Place.from_json(s) for s in layout.get("slots", [])]
@@ -771,7 +783,7 @@ def _endorse(
     if not role:
         return tools.typed_name(pdf, place=place, stamp=stamp), "typed_name"
     signed, _level = tools.sign(
-        pdf, tenant=tenant.slug, role=role, place=place, stamp=stamp, field_name=f"Step{seq}"
+        pdf, tenant=tenant.slug, role=role, place=place, stamp=stamp, field_name=f"Step{seq}", own_keys=keys
     )
     return signed, "pades"
 
@@ -828,6 +840,7 @@ async def sign(
     today = moment.astimezone(BANGKOK).date()
     unit = await OrgUnit.get_or_none(id=letter.owner_unit_id) if letter.owner_unit_id else None
     current = await asyncio.to_thread(files.blobs.get, letter.blob_key)
+    keys = await files.own_keys(tenant, role)
     book = book_of(letter)
     async with in_transaction() as connection:
         changed = (
@@ -849,7 +862,7 @@ async def sign(
         position = letter.signer_position or actor.user.position_th
         stamp = Stamp((), signer_name, position, moment)
         signed = await asyncio.to_thread(
-            _sign_final, files.tools, tenant, letter, current, number, today, stamp, role, settings
+            _sign_final, files.tools, tenant, letter, current, number, today, stamp, role, settings, keys
         )
         key = await _store(files, tenant, letter, signed, version + 1)
         await Letter.filter(id=letter.id).using_db(connection).update(
@@ -858,10 +871,6 @@ async def sign(
             size=len(signed), sha256=_sha(signed), holder_kind="role", holder="saraban_clerk",
             signer_name=signer_name, signer_position=position,
         )  # fmt: skip
-        # The register row of a number is never changed: the letter's own number goes in a revision.
-        from engine.services.saraban.numbers import supersede
-
-        await supersede(connection, entry, letter_number=entry.number_text)
         await audit.record(
             connection, tenant.id, "sign", letter=letter.public_id, actor_id=actor.user.id, actor_label=actor.label,
             detail={"book": book, "number": entry.number, "year": entry.year, "method": "typed_name" if typed_name else "pades", "sha256": _sha(signed)},
@@ -880,6 +889,7 @@ def _sign_final(
     stamp: Stamp,
     role: str,
     settings: SarabanSettings,
+    keys: list[Any],
 ) -> bytes:
     layout = letter.layout or {}
     with_number = tools.stamp_text(pdf, Place.from_json(layout["number"]), [number])
@@ -890,7 +900,7 @@ def _sign_final(
     if not role:
         return tools.typed_name(dated, place=place, stamp=stamp)
     signed, _level = tools.sign(
-        dated, tenant=tenant.slug, role=role, place=place, stamp=stamp, field_name="Signature"
+        dated, tenant=tenant.slug, role=role, place=place, stamp=stamp, field_name="Signature", own_keys=keys
     )
     return signed
 

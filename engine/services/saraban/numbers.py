@@ -61,6 +61,8 @@ async def take(
     year = calendar_year(at)
     number = await next_in_book(connection, tenant.id, check_book(book), unit, year)
     settings = settings_of(tenant.settings)
+    code = settings.letter_code if letter_code is None else letter_code
+    text = number_text(book, number, year, letter_code=code, circular=circular)
     return await RegisterEntry.create(
         tenant_id=tenant.id,
         book=book,
@@ -68,16 +70,11 @@ async def take(
         year=year,
         number=number,
         state=state,
-        number_text=number_text(
-            book,
-            number,
-            year,
-            letter_code=settings.letter_code if letter_code is None else letter_code,
-            circular=circular,
-        ),
+        number_text=text,
         letter_id=letter_id,
         registered_at=at,
-        letter_number=row.letter_number,
+        # A book of letters sent records the letter's own number (ที่) as its number.
+        letter_number=row.letter_number or ("" if book in ("receive", "secret_receive") else text),
         letter_date=row.letter_date,
         sender=row.sender,
         recipient=row.recipient,
