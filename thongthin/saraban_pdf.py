@@ -107,6 +107,7 @@ class LetterPdfTools:
         self, pdf: bytes, *, agency_name: str, subject: str, number_text: str, thai_numerals: bool
     ) -> tuple[bytes, list[Place]]:
         from renderers.saraban import render_routing_sheet
+
         from signing import saraban
 
         sheet = render_routing_sheet(agency_name, subject, number_text, thai_numerals)
