@@ -66,6 +66,7 @@ def _quiet_handler() -> type:
 
 def _start_demo_pki(platform: Any, port: int) -> None:
     """The demo signs documents with the development PKI, its TSA/OCSP/CRLs served on ``port``."""
+    from engine.services.saraban.organisation import SIGNING_ROLES
     from renderers.documents import RECEIPT_SIGNERS
     from signing.pki import demo_officers, ensure_dev_pki, serve_dev_pki
     from thongthin.demo import DEMO_TENANT, NOT_FOR_OFFICERS
@@ -77,6 +78,7 @@ def _start_demo_pki(platform: Any, port: int) -> None:
     }
     signers = {s.role for d in platform.catalog for doc in d.service.documents for s in doc.signers}
     signers |= {s.role for s in RECEIPT_SIGNERS}
+    signers |= set(SIGNING_ROLES)  # officers sign their endorsements and letters
     officers = demo_officers(titles, {DEMO_TENANT["slug"]: DEMO_TENANT["name_th"]}, only=sorted(signers))
     pki = ensure_dev_pki(platform.settings.data_dir / "pki", officers, url=f"http://127.0.0.1:{port}")
     serve_dev_pki(pki)

@@ -39,6 +39,7 @@ from engine.services import (
 )
 from engine.services.effects import Runners, RunReport, run_pending
 from engine.services.housekeeping import Housekeeping
+from engine.services.saraban import numbers as saraban_numbers
 from engine.services.tracking import purge_expired_links
 from engine.store.models import (
     AuditEntry,
@@ -353,6 +354,10 @@ def housekeeping_for(platform: Any) -> Housekeeping:
     chores.add("attempts", timedelta(hours=1), lambda now: throttle.purge_ended(now=now))
     chores.add("tracking_links", timedelta(hours=6), lambda now: purge_expired_links(now=now))
     chores.add("sessions", timedelta(hours=1), lambda now: sessions.purge_expired(now=now))
+    # A reserved correspondence number whose time passed stays in its book, marked ยกเลิก.
+    chores.add(
+        "number_reservations", timedelta(minutes=15), lambda now: saraban_numbers.lapse_reservations(now)
+    )
     shortest = min((retention.retention_of(d) for d in platform.catalog), default=timedelta(days=365))
     chores.add(
         "retention",
