@@ -46,6 +46,13 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
         f"--ref1 GB000007 --ref2 0 --amount <owed> --url http://{host}:{port}"
     )
     _start_demo_pki(platform, port + 1)
+    from thongthin import demo_saraban
+
+    seeded = platform.db(demo_saraban.seed(DEMO_TENANT["slug"], platform.saraban_files))
+    if seeded:
+        click.echo(
+            f"  letters:   {seeded} letters in the registers: http://{host}:{port}/{DEMO_TENANT['slug']}/admin/saraban/"
+        )
     _start_demo_worker(platform)
     from werkzeug.serving import run_simple
 
