@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import billing, documents, payments, submit, validate
+from bench import billing, documents, payments, saraban, submit, validate
 
 BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": validate.run,
@@ -13,4 +13,5 @@ BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "documents": documents.run,
     "billing": billing.run,
     "payments": payments.run,
+    "saraban": saraban.run,
 }

@@ -157,7 +157,7 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option(
     "--backend",
     type=click.Choice(["sqlite", "postgres"]),
-    help="Database of the benchmarks that store something (submit; default sqlite).",
+    help="Database of the benchmarks that store something (submit, saraban; default sqlite).",
 )
 @click.option(
     "--accounts",
