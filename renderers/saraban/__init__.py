@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from renderers.saraban.errors import InputTooLarge, InvalidSarabanInput, LayoutOverflow, SarabanPdfError
 from renderers.saraban.letters import deadline_text, letter_html, render_letter
+from renderers.saraban.routing import render_routing_sheet
+from renderers.saraban.sheets import (
+    DESTRUCTION_COLUMNS,
+    HANDOVER_COLUMNS,
+    register_csv,
+    register_xlsx,
+    render_destruction_list,
+    render_handover_list,
+    render_register,
+)
 from renderers.saraban.model import (
     CommitteeMember,
     DestructionListDocument,
@@ -21,6 +31,8 @@ from renderers.saraban.model import (
 )
 
 __all__ = [
+    "DESTRUCTION_COLUMNS",
+    "HANDOVER_COLUMNS",
     "CommitteeMember",
     "DestructionListDocument",
     "InputTooLarge",
@@ -34,5 +46,11 @@ __all__ = [
     "SarabanPdfError",
     "deadline_text",
     "letter_html",
+    "register_csv",
+    "register_xlsx",
+    "render_destruction_list",
+    "render_handover_list",
     "render_letter",
+    "render_register",
+    "render_routing_sheet",
 ]
