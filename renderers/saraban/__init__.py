@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from renderers.saraban.errors import InputTooLarge, InvalidSarabanInput, LayoutOverflow, SarabanPdfError
 from renderers.saraban.letters import deadline_text, letter_html, render_letter
+from renderers.saraban.model import (
+    CommitteeMember,
+    DestructionListDocument,
+    LetterDocument,
+    Placement,
+    RenderedLetter,
+    RenderedList,
+    RenderedSheet,
+)
 from renderers.saraban.routing import render_routing_sheet
 from renderers.saraban.sheets import (
     DESTRUCTION_COLUMNS,
@@ -19,15 +28,6 @@ from renderers.saraban.sheets import (
     render_destruction_list,
     render_handover_list,
     render_register,
-)
-from renderers.saraban.model import (
-    CommitteeMember,
-    DestructionListDocument,
-    LetterDocument,
-    Placement,
-    RenderedLetter,
-    RenderedList,
-    RenderedSheet,
 )
 
 __all__ = [
