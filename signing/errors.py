@@ -54,6 +54,36 @@ class EventLoopRunning(SigningError):
     code = "event_loop_running"
 
 
+class StampError(SigningError):
+    """A stamp, a page or a signature step could not be added to a PDF (see the subclasses)."""
+
+    code = "stamp_error"
+
+
+class UnreadablePdf(StampError):
+    """The file is not a PDF that can be read and extended (truncated, damaged, not a PDF)."""
+
+    code = "unreadable_pdf"
+
+
+class EncryptedPdf(StampError):
+    """The PDF is encrypted (password or certificate protected), so nothing can be added to it."""
+
+    code = "encrypted_pdf"
+
+
+class UnreadableImage(StampError):
+    """The scan is not an image that can be read (not JPEG/PNG/TIFF, damaged, or far too large)."""
+
+    code = "unreadable_image"
+
+
+class FieldExists(StampError):
+    """A signature step named a form field that the document already has."""
+
+    code = "field_exists"
+
+
 class PkiError(ThongthinError):
     """The development PKI could not be created, read or served."""
 

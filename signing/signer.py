@@ -125,6 +125,9 @@ class Signatory:
     page: int = 0
     field_name: str | None = None
     reason: str | None = None
+    # A pyHanko stamp style that draws this signature's appearance instead of the standard
+    # stamp (heading, name, position, time): an endorsement step shows its own text.
+    stamp_style: Any = None
 
 
 @dataclass(frozen=True)
@@ -378,7 +381,7 @@ async def _sign_once(data: bytes, step: _Step, level: PadesLevel) -> bytes:
         meta,
         signer,
         timestamper=step.timestamper if level != "B-B" else None,
-        stamp_style=_stamp_style(options),
+        stamp_style=signatory.stamp_style or _stamp_style(options),
     )
     params = stamp_text_params(signatory, datetime.now(BANGKOK), thai_numerals=options.thai_numerals)
     try:
