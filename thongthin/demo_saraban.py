@@ -73,7 +73,7 @@ def _incoming_pdf(files: Files, sender: str, number: str, day: date, subject: st
     """A letter as another agency would have sent it (rendered here; in life it arrives scanned or signed)."""
     rendered = files.tools.render_draft(
         DraftLetter(
-            kind="external", agency_name=sender, agency_address="ศาลากลางจังหวัดเชียงใหม่ ถนนโชตนา อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่ 50300",
+            kind="external", agency_name=sender, agency_address="ถนนโชตนา เชียงใหม่ 50300",
             unit_name=sender, letter_code="", circular=False, subject=subject, salutation="เรียน",
             recipient="นายกเทศมนตรีเมืองแม่เหียะ", references=(), enclosures=(), body=(body,),
             signer_name="นายวิชัย สุขใจ", signer_position=f"ผู้อำนวยการ{sender}", contact="",
