@@ -300,3 +300,31 @@ def test_another_municipality_never_finds_the_letter(
         platform.db(SarabanAudit.filter(tenant_id=there.tenant.id, letter_public_id=letter.public_id).count())
         == 0
     )
+
+
+def test_the_console_counts_each_units_overdue_letters(
+    platform: Any, offices: tuple[Office, Office, DevPki]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from engine.services.saraban import reports
+
+    here, there, _ = offices
+    files = platform.saraban_files
+    arrived = a_letter_from_outside(platform, there)
+    before = {load.unit.code: load for load in platform.db(reports.workload(here.tenant))}
+    letter = platform.db(
+        letters.receive(
+            here.tenant, here["saraban_clerk"],
+            Incoming("ชม 52102/20", date(2026, 12, 2), "อำเภอ", "นายก", "ขอข้อมูลด่วนที่สุด", urgency="most_urgent"),
+            arrived, files,
+        )
+    )  # fmt: skip
+    platform.db(
+        letters.route(here.tenant, here["saraban_clerk"], letter.public_id, files, version=1, action="assign",
+                      target_kind="unit", target="engineering")
+    )  # fmt: skip
+    later = datetime.now(UTC) + timedelta(hours=5)  # ด่วนที่สุด gives the unit four hours by default
+    after = {load.unit.code: load for load in platform.db(reports.workload(here.tenant, now=later))}
+    assert after["engineering"].held == before["engineering"].held + 1
+    assert after["engineering"].overdue >= before["engineering"].overdue + 1
