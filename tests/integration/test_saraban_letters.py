@@ -328,3 +328,44 @@ def test_the_console_counts_each_units_overdue_letters(
     after = {load.unit.code: load for load in platform.db(reports.workload(here.tenant, now=later))}
     assert after["engineering"].held == before["engineering"].held + 1
     assert after["engineering"].overdue >= before["engineering"].overdue + 1
+
+
+def test_typed_name_signing_only_where_the_municipality_allows_it(
+    platform: Any, offices: tuple[Office, Office, DevPki], tmp_path: Path
+) -> None:
+    here, there, _ = offices
+    files = platform.saraban_files
+    arrived = a_letter_from_outside(platform, there)
+    letter = platform.db(
+        letters.receive(
+            here.tenant, here["saraban_clerk"],
+            Incoming("ชม 52102/30", date(2026, 12, 2), "อำเภอ", "นายก", "แจ้งเพื่อทราบ"), arrived, files,
+        )
+    )  # fmt: skip
+    with pytest.raises(NotAllowed) as refused:
+        platform.db(
+            letters.route(here.tenant, here["saraban_clerk"], letter.public_id, files, version=1,
+                          action="for_information", target_kind="role", target="mayor", typed_name=True)
+        )  # fmt: skip
+    assert "พิมพ์ชื่อ" in refused.value.text("th")
+
+    async def allow() -> None:
+        here.tenant.settings = {
+            **here.tenant.settings,
+            "saraban": {**here.tenant.settings["saraban"], "typed_name_signing": True},
+        }
+        await here.tenant.save()
+
+    platform.db(allow())
+    step = platform.db(
+        letters.route(here.tenant, here["saraban_clerk"], letter.public_id, files, version=1,
+                      action="for_information", target_kind="role", target="mayor", typed_name=True)
+    )  # fmt: skip
+    assert step.signing_method == "typed_name"
+    pdf = platform.blobs.get(
+        platform.db(letters.visible(here.tenant, here["mayor"], letter.public_id)).blob_key
+    )
+    words = " ".join(text_of(pdf, tmp_path).split())
+    assert "ลงชื่อโดยการพิมพ์ชื่อ" in words and here["saraban_clerk"].user.display_name in words
+    trail = platform.db(audit.of_letter(here.tenant.id, letter.public_id))
+    assert trail[-1].event == "route" and trail[-1].detail["method"] == "typed_name"
