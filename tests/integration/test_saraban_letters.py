@@ -149,6 +149,13 @@ def test_the_receive_stamp_keeps_the_senders_signature_valid(
     assert (entry.book, entry.state, entry.letter_number) == ("receive", "issued", "ชม 52102/1")
     words = text_of(stamped, tmp_path)
     assert f"เลขรับ {entry.number_text}" in " ".join(words.split()), words[:400]
+    # Found by a word of its text layer only, as the clerk; not by the other municipality.
+    from engine.services.saraban import search
+
+    found = platform.db(search.search(here.tenant, here["saraban_clerk"], "ประสบภัยแล้ง"))
+    assert letter.public_id in [x.public_id for x in found]
+    theirs = platform.db(search.search(there.tenant, there["saraban_clerk"], "ประสบภัยแล้ง"))
+    assert letter.public_id not in [x.public_id for x in theirs]
 
 
 def test_a_three_step_chain_is_three_valid_signatures_in_order(

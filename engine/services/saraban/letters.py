@@ -402,6 +402,8 @@ async def receive(
     moment = now or datetime.now(UTC)
     settings = settings_of(tenant.settings)
     original = await asyncio.to_thread(_as_pdf, data, files.tools) if data else b""
+    # The text of a text PDF goes into the search index (a scan has none).
+    content = await asyncio.to_thread(search.pdf_text, original) if original else ""
     classified = incoming.secrecy in CLASSIFIED
     public_id = _public_id()
     async with in_transaction() as connection:
@@ -462,6 +464,7 @@ async def receive(
             await letter.save(
                 using_db=connection, update_fields=["blob_key", "size", "sha256", "original_sha256", "layout"]
             )
+        await search.index_letter(connection, letter, pdf_text=content)
         await audit.record(
             connection, tenant.id, "receive", letter=public_id, actor_id=actor.user.id, actor_label=actor.label,
             detail={"book": entry.book, "number": entry.number, "year": entry.year, "original_sha256": letter.original_sha256, "sha256": letter.sha256},
@@ -558,6 +561,7 @@ async def draft(
             using_db=connection, update_fields=["blob_key", "size", "sha256", "original_sha256"]
         )
         await _grant(connection, tenant, letter, [actor.user.id, *outgoing.access], "author")
+        await search.index_letter(connection, letter)
         await audit.record(
             connection,
             tenant.id,
@@ -873,6 +877,8 @@ async def sign(
             size=len(signed), sha256=_sha(signed), holder_kind="role", holder="saraban_clerk",
             signer_name=signer_name, signer_position=position,
         )  # fmt: skip
+        letter.letter_number = entry.number_text
+        await search.index_letter(connection, letter)
         await audit.record(
             connection, tenant.id, "sign", letter=letter.public_id, actor_id=actor.user.id, actor_label=actor.label,
             detail={"book": book, "number": entry.number, "year": entry.year, "method": "typed_name" if typed_name else "pades", "sha256": _sha(signed)},

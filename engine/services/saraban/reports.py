@@ -26,7 +26,9 @@ async def workload(tenant: Tenant, *, now: datetime | None = None) -> list[UnitL
     moment = now or datetime.now(UTC)
     units = await OrgUnit.filter(tenant_id=tenant.id, active=True).order_by("id")
     members: dict[str, set[str]] = {}
-    for unit_code, user_id in await UnitMember.filter(tenant_id=tenant.id).values_list("unit__code", "user_id"):
+    for unit_code, user_id in await UnitMember.filter(tenant_id=tenant.id).values_list(
+        "unit__code", "user_id"
+    ):
         members.setdefault(str(unit_code), set()).add(str(user_id))
     held = await Letter.filter(tenant_id=tenant.id, status__in=list(OPEN), holder_kind__in=["unit", "user"])
     due: dict[int, datetime | None] = {letter.id: letter.due_at for letter in held}
