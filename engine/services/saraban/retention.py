@@ -65,6 +65,7 @@ HANDOVER_AGE_YEARS = 20  # แบบที่ 21: letters over 20 years old go t
 SYSTEM_LABEL = "ระบบ (สำรวจหนังสือครบกำหนดประจำปี)"
 CHAIR_TH = "ประธานกรรมการ"
 MEMBER_TH = "กรรมการ"
+BLANK_NAME = "." * 40  # a seat not yet appointed
 OPEN_STATUSES = ("draft", "approved", "archives")
 
 
@@ -282,7 +283,9 @@ def _seats(committee: Sequence[Mapping[str, Any]], settings: SarabanSettings) ->
             for m in committee
         ]
     # Before the appointment: blank seats for a chair and the members the rules ask for.
-    return [CommitteeSeat("", "", CHAIR_TH)] + [CommitteeSeat("", "", MEMBER_TH)] * min_members(settings)
+    return [CommitteeSeat(BLANK_NAME, "", CHAIR_TH)] + [
+        CommitteeSeat(BLANK_NAME, "", MEMBER_TH)
+    ] * min_members(settings)
 
 
 async def _render(
@@ -470,9 +473,8 @@ async def appoint(
 
 
 def _decision_lines(keep: Sequence[int]) -> tuple[str, ...]:
-    if not keep:
-        return ("เห็นชอบให้ทำลายตามบัญชี",)
-    return ("เห็นชอบ ยกเว้นลำดับที่ " + ", ".join(str(n) for n in keep) + " ให้เก็บไว้",)
+    # The seat's box is small: an approval of the whole list needs no words beyond the signature.
+    return ("ให้เก็บไว้ ลำดับที่ " + ", ".join(str(n) for n in keep),) if keep else ()
 
 
 async def approve(
@@ -524,7 +526,7 @@ async def approve(
     stamp = Stamp(
         _decision_lines(keep),
         actor.user.display_name,
-        f"{CHAIR_TH if seat['chair'] else MEMBER_TH} {actor.user.position_th}".strip(),
+        CHAIR_TH if seat["chair"] else MEMBER_TH,  # the full position is printed under the box
         moment,
     )
     signed, level = await asyncio.to_thread(
