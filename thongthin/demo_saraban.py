@@ -192,6 +192,7 @@ async def seed_letters(tenant: Tenant, files: Files) -> int:
     )  # fmt: skip
     await letters.route(tenant, clerk, circular.public_id, files, version=circular.version, action="present",
                         target_kind="role", target="chief_administrator")  # fmt: skip
+    await letters.sign(tenant, palad, circular.public_id, files, version=circular.version + 1)
     made += 1
 
     await numbers.reserve(tenant, clerk, "send", subject="หนังสือตอบกรมส่งเสริมการปกครองท้องถิ่น (จองเลขไว้)")
