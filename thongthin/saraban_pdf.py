@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.saraban.errors import LetterFileRefused
-from engine.saraban.ports import DraftLetter, Place, RenderedDraft, Stamp
+from engine.saraban.ports import CommitteeSeat, DraftLetter, Place, RenderedDraft, RenderedList, Stamp
 
 
 def page_count(pdf: bytes) -> int:
@@ -173,3 +173,37 @@ class LetterPdfTools:
         from renderers.saraban import render_register
 
         return render_register(book, year, agency_name, rows)
+
+    def render_destruction_list(
+        self,
+        *,
+        agency_name: str,
+        year: int,
+        reference: str,
+        rows: Sequence[Sequence[str]],
+        committee: Sequence[CommitteeSeat],
+        thai_numerals: bool,
+    ) -> RenderedList:
+        from renderers.saraban import CommitteeMember, DestructionListDocument, render_destruction_list
+
+        rendered = render_destruction_list(
+            DestructionListDocument(
+                agency_name=agency_name,
+                be_year=year,
+                reference=reference,
+                rows=tuple(tuple(row) for row in rows),
+                committee=tuple(CommitteeMember(s.name, s.position, s.role) for s in committee),
+                thai_numerals=thai_numerals,
+            )
+        )
+        return RenderedList(
+            rendered.pdf,
+            tuple(Place(b.page, b.box) for b in rendered.signature_boxes),
+        )
+
+    def render_handover_list(
+        self, *, agency_name: str, year: int, rows: Sequence[Sequence[str]], thai_numerals: bool
+    ) -> bytes:
+        from renderers.saraban import render_handover_list
+
+        return render_handover_list(agency_name, year, rows, thai_numerals=thai_numerals)
