@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 # [GK] How long the National Archives has to object to a list before the letters may be destroyed
 # without its reply; a tenant setting (``saraban.archives_wait_days``).
-DEFAULT_ARCHIVES_WAIT_DAYS = 60
 # The floor of ฉบับที่ 3 พ.ศ. 2560: a chair and at least two members. A tenant may ask for more.
 REGULATION_MIN_MEMBERS = 2
 MAX_COMMITTEE = 15  # seats the list's page has room for
@@ -93,14 +92,7 @@ class HandoverList:
 
 def archives_wait_days(tenant: Tenant) -> int:
     """``saraban.archives_wait_days`` of the tenant (default 60); raises InvalidLetter for a wrong value."""
-    value = (tenant.settings.get("saraban") or {}).get("archives_wait_days", DEFAULT_ARCHIVES_WAIT_DAYS)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidLetter(
-            "saraban.archives_wait_days must be a whole number ≥ 0",
-            th="จำนวนวันที่รอคำตอบจากกองจดหมายเหตุแห่งชาติต้องเป็นจำนวนเต็มตั้งแต่ 0 ขึ้นไป",
-            field="archives_wait_days",
-        )
-    return value
+    return int(settings_of(tenant.settings).archives_wait_days)
 
 
 def min_members(settings: SarabanSettings) -> int:
