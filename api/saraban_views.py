@@ -18,6 +18,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Response, jsonify, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from api.auth import officer_of
 from api.body import read_json
@@ -47,6 +49,20 @@ MAX_INT = 2_147_483_647
 YEARS = (2400, 2800)  # the Buddhist-Era years a register can be asked for
 TARGET_KINDS = ("unit", "user", "role")
 STEP_IMMUTABLE_TH = "ขั้นตอนการเกษียนที่บันทึกแล้วแก้ไขหรือลบไม่ได้ หากต้องการแก้ไข โปรดเกษียนเพิ่มเป็นขั้นตอนใหม่"
+
+
+class LetterId(BaseConverter):
+    """A letter's public ID in a path: any segment but ``incoming``, which names the receiving
+    endpoint (so ``/letters/incoming`` answers only POST, and says so in ``Allow``)."""
+
+    regex = r"(?!incoming(?:/|$))[^/]+"
+
+
+def _converters(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["letter"] = LetterId
+
+
+blueprint.record_once(_converters)
 
 
 # --- who is calling ---
@@ -481,14 +497,14 @@ def _public_id(value: str) -> str:
     return value
 
 
-@blueprint.get(f"{PREFIX}/letters/<public_id>")
+@blueprint.get(f"{PREFIX}/letters/<letter:public_id>")
 def saraban_letter(tenant: str, public_id: str) -> Any:
     """The letter: its facts, its endorsement steps and its register rows (a classified one's opening is audited)."""
     found, actor = office(tenant)
     return jsonify(page_json(platform().db(letters.page(found, actor, _public_id(public_id)))))
 
 
-@blueprint.get(f"{PREFIX}/letters/<public_id>/pdf")
+@blueprint.get(f"{PREFIX}/letters/<letter:public_id>/pdf")
 def saraban_letter_pdf(tenant: str, public_id: str) -> Any:
     """The letter's PDF as it stands (a classified letter's copy carries the viewer's name)."""
     found, actor = office(tenant)
@@ -507,7 +523,7 @@ def saraban_letter_pdf(tenant: str, public_id: str) -> Any:
     )
 
 
-@blueprint.post(f"{PREFIX}/letters/<public_id>/steps")
+@blueprint.post(f"{PREFIX}/letters/<letter:public_id>/steps")
 def saraban_route(tenant: str, public_id: str) -> Any:
     """One endorsement step (เกษียน / สั่งการ), stamped and signed on the letter: 201 with the step."""
     found, actor = office(tenant)
@@ -531,7 +547,7 @@ def saraban_route(tenant: str, public_id: str) -> Any:
     )
 
 
-@blueprint.route(f"{PREFIX}/letters/<public_id>/steps/<seq>", methods=["PUT", "DELETE"])
+@blueprint.route(f"{PREFIX}/letters/<letter:public_id>/steps/<seq>", methods=["PUT", "DELETE"])
 def saraban_step_immutable(tenant: str, public_id: str, seq: str) -> Any:
     """Earlier steps never change: always 409 ``step_immutable`` (add a new step instead)."""
     office(tenant)
@@ -543,7 +559,7 @@ def saraban_step_immutable(tenant: str, public_id: str, seq: str) -> Any:
     )
 
 
-@blueprint.post(f"{PREFIX}/letters/<public_id>/sign")
+@blueprint.post(f"{PREFIX}/letters/<letter:public_id>/sign")
 def saraban_sign(tenant: str, public_id: str) -> Any:
     """Sign a drafted letter: its send number and date are printed, then the signature covers them."""
     found, actor = office(tenant)
@@ -565,7 +581,7 @@ def saraban_sign(tenant: str, public_id: str) -> Any:
     return jsonify(letter_json(letter))
 
 
-@blueprint.post(f"{PREFIX}/letters/<public_id>/close")
+@blueprint.post(f"{PREFIX}/letters/<letter:public_id>/close")
 def saraban_close(tenant: str, public_id: str) -> Any:
     """The work on the letter is done (ปฏิบัติเสร็จแล้ว); it is kept for its retention class's term."""
     found, actor = office(tenant)
@@ -579,7 +595,7 @@ def saraban_close(tenant: str, public_id: str) -> Any:
     return jsonify(letter_json(letter))
 
 
-@blueprint.post(f"{PREFIX}/letters/<public_id>/access")
+@blueprint.post(f"{PREFIX}/letters/<letter:public_id>/access")
 def saraban_grant(tenant: str, public_id: str) -> Any:
     """Name one more officer who may open a classified letter (the registry only)."""
     found, actor = office(tenant)

@@ -320,6 +320,9 @@ def test_the_openapi_document_describes_every_route_of_the_area(app: Any, client
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
     }
     assert served == documented
+    # /letters/incoming is the receiving endpoint, never a letter's ID.
+    answer = client.get("/api/v1/tenants/x/saraban/letters/incoming")
+    assert answer.status_code == 405 and set(answer.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
     from openapi_spec_validator import validate
 
     validate(spec)
