@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -326,3 +327,41 @@ def test_the_openapi_document_describes_every_route_of_the_area(app: Any, client
     from openapi_spec_validator import validate
 
     validate(spec)
+
+
+@pytest.fixture(scope="module")
+def signing_office(app: Any, platform: Any) -> Iterator[Office]:
+    """A municipality whose officers sign with keys of the development PKI served on loopback."""
+    from signing.pki import DevPkiServer, Officer, ensure_dev_pki
+
+    made = make_office(platform, app.test_client(), code="ชม 52103")
+    server = DevPkiServer(port=0)
+    officers = [
+        Officer(made.slug, role, f"สมศรี {role}", "เทศบาลทดสอบ")
+        for role in ("department_head", "saraban_clerk")
+    ]
+    pki = ensure_dev_pki(platform.settings.data_dir / "pki", officers, url=server.url)
+    server.start(pki)
+    yield made
+    server.stop()
+
+
+def test_steps_and_the_letter_are_signed_digitally(client: Any, signing_office: Office):
+    head = signing_office.auth("department_head")
+    drafted = client.post(
+        signing_office.url("letters"),
+        json={"kind": "internal", "subject": "ขออนุมัติจัดซื้อ", "recipient": "ปลัดเทศบาล", "body": ["ด้วยกองช่างขออนุมัติ"]},
+        headers=head,
+    )  # fmt: skip
+    assert drafted.status_code == 201, drafted.json
+    url = signing_office.url(f"letters/{drafted.json['public_id']}")
+    step = client.post(
+        f"{url}/steps", json={"version": 1, "action": "present", "text": "เสนอเพื่อโปรดพิจารณา"}, headers=head
+    )
+    assert step.status_code == 201, step.json
+    assert step.json["signing_method"] == "pades"
+    signed = client.post(f"{url}/sign", json={"version": 2}, headers=head)
+    assert signed.status_code == 200, signed.json
+    assert signed.json["signing_method"] == "pades" and signed.json["letter_number"].startswith("ชม 52103.3/")
+    pdf = client.get(f"{url}/pdf", headers=head).data
+    assert pdf.count(b"/ByteRange") == 2  # the step's signature, then the letter's
