@@ -84,10 +84,9 @@ class LetterPdfTools:
                 references=letter.references,
                 enclosures=letter.enclosures,
                 body=letter.body,
-                closing="ขอแสดงความนับถือ" if letter.kind == "external" else "",
                 signer_name=letter.signer_name,
                 signer_position=letter.signer_position,
-                contact=letter.contact,
+                contact=(letter.contact,) if letter.contact else (),
                 urgency=letter.urgency,
                 due_at=letter.due_at,
                 secrecy=letter.secrecy,
@@ -98,22 +97,21 @@ class LetterPdfTools:
         )
         return RenderedDraft(
             rendered.pdf,
-            Place(rendered.number_box.page, tuple(rendered.number_box.box)),  # type: ignore[arg-type]
-            Place(rendered.date_box.page, tuple(rendered.date_box.box)),  # type: ignore[arg-type]
-            Place(rendered.signature_box.page, tuple(rendered.signature_box.box)),  # type: ignore[arg-type]
+            Place(rendered.number_box.page, rendered.number_box.box) if rendered.number_box else None,
+            Place(rendered.date_box.page, rendered.date_box.box),
+            Place(rendered.signature_box.page, rendered.signature_box.box),
         )
 
     def add_routing_sheet(
         self, pdf: bytes, *, agency_name: str, subject: str, number_text: str, thai_numerals: bool
     ) -> tuple[bytes, list[Place]]:
         from renderers.saraban import render_routing_sheet
-
         from signing import saraban
 
         sheet = render_routing_sheet(agency_name, subject, number_text, thai_numerals)
         first = page_count(pdf)
         appended = saraban.append_page(pdf, sheet.pdf)
-        return appended, [Place(first + slot.page, tuple(slot.box)) for slot in sheet.slots]  # type: ignore[misc]
+        return appended, [Place(first + slot.page, slot.box) for slot in sheet.slots]
 
     def stamp_text(self, pdf: bytes, place: Place, lines: Sequence[str]) -> bytes:
         from signing import saraban

@@ -61,8 +61,10 @@ class DraftLetter:
 
 @dataclass(frozen=True)
 class RenderedDraft:
+    """The draft and its blanks; ``number`` is None for kinds whose form prints no number (ประกาศ, ระเบียบ…)."""
+
     pdf: bytes
-    number: Place
+    number: Place | None
     date: Place
     signature: Place
 

@@ -31,7 +31,7 @@ from engine.saraban.errors import (
     SecrecyRefused,
     StaleLetter,
 )
-from engine.saraban.numbering import calendar_year, printed
+from engine.saraban.numbering import calendar_year, printed, running_text
 from engine.saraban.ports import DraftLetter, PdfTools, Place, Stamp
 from engine.saraban.settings import SarabanSettings, settings_of
 from engine.saraban.vocabulary import ACTIONS, CLASSIFIED, KINDS, RETENTION_CLASSES, SECRECIES, URGENCIES
@@ -543,7 +543,7 @@ async def draft(
             signer_position=outgoing.signer_position,
             created_by_id=actor.user.id,
             layout={
-                "number": rendered.number.as_json(),
+                "number": rendered.number.as_json() if rendered.number else None,
                 "date": rendered.date.as_json(),
                 "signature": rendered.signature.as_json(),
                 "original_size": len(rendered.pdf),
@@ -857,7 +857,9 @@ async def sign(
             row=Row("", today, letter.sender, letter.recipient, letter.subject), by=actor, letter_id=letter.id,
             circular=letter.circular, letter_code=letter_code(settings, unit),
         )  # fmt: skip
-        number = printed(entry.number_text, thai_numerals=settings.thai_numerals)
+        # The blank after "ที่ <code>/" takes the running part only.
+        running = running_text(book, entry.number, entry.year, circular=letter.circular)
+        number = printed(running, thai_numerals=settings.thai_numerals)
         signer_name = letter.signer_name or actor.user.display_name
         position = letter.signer_position or actor.user.position_th
         stamp = Stamp((), signer_name, position, moment)
@@ -892,7 +894,9 @@ def _sign_final(
     keys: list[Any],
 ) -> bytes:
     layout = letter.layout or {}
-    with_number = tools.stamp_text(pdf, Place.from_json(layout["number"]), [number])
+    with_number = (
+        tools.stamp_text(pdf, Place.from_json(layout["number"]), [number]) if layout.get("number") else pdf
+    )
     dated = tools.stamp_text(
         with_number, Place.from_json(layout["date"]), [format_date(day, thai_numerals=settings.thai_numerals)]
     )
