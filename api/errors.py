@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from engine.definitions import UnknownService
 from engine.definitions.editing import EditRefused
 from engine.errors import http_status
+from engine.saraban.errors import InvalidLetter, SarabanError
 from engine.services.errors import (
     DefinitionRefused,
     ServiceError,
@@ -58,6 +59,13 @@ def _handle(error: Exception) -> Any:
         extra["message_th"] = error.message_th
     if isinstance(error, InvalidPayment):
         extra["field"] = error.field
+    if isinstance(error, SarabanError):
+        # The officer's Thai text beside the English; per field when the fields are wrong.
+        extra["message_th"] = error.message_th
+        if error.field:
+            extra["field"] = error.field
+    if isinstance(error, InvalidLetter):
+        extra["errors"] = [p.as_dict() for p in error.problems]
     if isinstance(error, UnknownService):
         code = "service_not_found"
     if isinstance(error, DefinitionRefused):

@@ -747,4 +747,12 @@ def _with_studio(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_studio(SPEC)
+def _with_saraban(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_saraban import PATHS, SCHEMAS
+
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return spec
+
+
+SPEC = _with_saraban(_with_studio(SPEC))

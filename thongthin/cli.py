@@ -187,18 +187,21 @@ def bench(name: str, seconds: float, backend: str | None, accounts: int | None) 
 
 @main.group()
 def audit() -> None:
-    """The access log: who looked at whose personal data, hash-chained per municipality."""
+    """The hash-chained trails per municipality: the access log (who looked at whose personal data)
+    and the correspondence trail."""
 
 
 @audit.command("verify")
 @click.argument("tenant_slug", metavar="TENANT")
 def audit_verify(tenant_slug: str) -> None:
-    """Check TENANT's access log chain; prints the entries checked and the head hash (last line).
+    """Check TENANT's access log chain and its correspondence chain; prints the entries checked and the
+    access log's head hash (last line).
 
     Exit status 1 names the first entry that was changed, removed or inserted after it was written.
     """
     from engine.services import access_log, tenants
     from engine.services.errors import ServiceError
+    from thongthin.cli_saraban import check_chain
     from thongthin.platform import Platform
     from thongthin.settings import Settings
 
@@ -206,6 +209,7 @@ def audit_verify(tenant_slug: str) -> None:
     try:
         tenant = platform.db(tenants.get_tenant(tenant_slug))
         verified = platform.db(access_log.verify(tenant))
+        letters = check_chain(platform, tenant)
     except access_log.ChainBroken as broken:
         click.echo(f"{tenant_slug}: {broken}", err=True)
         sys.exit(1)
@@ -214,6 +218,13 @@ def audit_verify(tenant_slug: str) -> None:
     finally:
         platform.runtime.close()
     click.echo(f"{tenant_slug}: {verified.entries} entries, chain intact", err=True)
+    if not letters.intact:
+        click.echo(
+            f"{tenant_slug}: the correspondence chain breaks at entry {letters.broken_at}: {letters.reason}",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"{tenant_slug}: {letters.entries} correspondence entries, chain intact", err=True)
     click.echo(verified.head)
 
 
@@ -234,6 +245,7 @@ def run() -> None:
 from thongthin.cli_documents import document, pki  # noqa: E402 (groups of their own modules)
 from thongthin.cli_fees import billing, payments_group, qr  # noqa: E402
 from thongthin.cli_messages import messages_group  # noqa: E402
+from thongthin.cli_saraban import saraban_group  # noqa: E402
 from thongthin.cli_serving import demo, serve, worker  # noqa: E402
 from thongthin.cli_signing import signing_group  # noqa: E402
 from thongthin.cli_tenants import tenant as _tenant_group  # noqa: E402
@@ -250,5 +262,6 @@ for _command in (
     messages_group,
     _tenant_group,
     signing_group,
+    saraban_group,
 ):
     main.add_command(_command)
