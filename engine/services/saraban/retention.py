@@ -55,8 +55,6 @@ from engine.workflow.sla import BANGKOK
 
 log = logging.getLogger(__name__)
 
-# [GK] How long the National Archives has to object to a list before the letters may be destroyed
-# without its reply; a tenant setting (``saraban.archives_wait_days``).
 # The floor of ฉบับที่ 3 พ.ศ. 2560: a chair and at least two members. A tenant may ask for more.
 REGULATION_MIN_MEMBERS = 2
 MAX_COMMITTEE = 15  # seats the list's page has room for
