@@ -229,9 +229,19 @@ def _term_text(table: str, code: str) -> str:
 
 
 def _render(template: str, *, errors: list[ErrorItem], status: int = 200, **values: Any) -> Any:
+    actor = _actor()
+    shared = {"is_clerk": actor.is_clerk, "may_compose": actor.is_clerk or bool(actor.units)}
     return render_template(
-        template, errors=errors, field_errors=errors_by_field(errors), **_terms_context(), **values
+        template, errors=errors, field_errors=errors_by_field(errors), **_terms_context(), **(shared | values)
     ), status
+
+
+def _unit_name(unit: OrgUnit) -> str:
+    return unit.name_en if current_language() == "en" and unit.name_en else unit.name_th
+
+
+def _officer_name(user: User) -> str:
+    return f"{user.display_name} ({user.position_th})" if user.position_th else user.display_name
 
 
 # --- inbox --------------------------------------------------------------------------------------
@@ -257,8 +267,6 @@ def saraban_inbox() -> Any:
         errors=[],
         rows=rows,
         drafts=drafts,
-        is_clerk=actor.is_clerk,
-        may_compose=actor.is_clerk or bool(actor.units),
         classified=CLASSIFIED,
     )
 
@@ -347,7 +355,8 @@ def _compose_page(given: Mapping[str, Any], errors: list[ErrorItem], status: int
     units = _own_units(actor)
     if not units:
         abort(403)  # no unit to draft for: the administrator has not placed this officer yet
-    return _render("admin/saraban_compose.html", errors=errors, status=status, given=given, units=units)
+    options = [(u.code, _unit_name(u)) for u in units]
+    return _render("admin/saraban_compose.html", errors=errors, status=status, given=given, units=options)
 
 
 @blueprint.get("/saraban/compose")
@@ -423,18 +432,11 @@ class Targets:
 
 
 def _targets(classified: bool, role_title: Callable[[str], str]) -> Targets:
-    officers = [
-        (f"user:{u.id}", f"{u.display_name} ({u.position_th})" if u.position_th else u.display_name)
-        for u in _officers()
-    ]
+    officers = [(f"user:{u.id}", _officer_name(u)) for u in _officers()]
     if classified:
         # The engine sends a classified letter to named officers only.
         return Targets([], officers, [])
-    units = [
-        (f"unit:{u.code}", u.name_en if current_language() == "en" and u.name_en else u.name_th)
-        for u in _units()
-        if u.active
-    ]
+    units = [(f"unit:{u.code}", _unit_name(u)) for u in _units() if u.active]
     roles = [(f"role:{r}", role_title(r)) for r in TARGET_ROLES]
     return Targets(units, officers, roles)
 
@@ -456,6 +458,7 @@ def _letter_page(
     letter = page.letter
     classified = letter.secrecy in CLASSIFIED
     settings = settings_of(g.tenant.settings)
+    listed = {u.id for u in page.access}
     return _render(
         "admin/saraban_letter.html",
         errors=errors or [],
@@ -465,10 +468,13 @@ def _letter_page(
         steps=page.steps,
         given=given or {},
         classified=classified,
-        is_clerk=actor.is_clerk,
         typed_name=settings.typed_name_signing,
         targets=_targets(classified, _role_title) if page.may_route else None,
-        officers=_officers() if actor.is_clerk and classified else [],
+        grant_options=[
+            (str(u.id), _officer_name(u))
+            for u in (_officers() if actor.is_clerk and classified else [])
+            if u.id not in listed
+        ],
         sla=desk.sla_of(letter.due_at, _now()) if letter.status not in ("closed", "destroyed") else None,
     )
 
@@ -601,7 +607,14 @@ def _registers_page(
     register = platform().db(registers.register(g.tenant, _actor(), book, year))
     current = calendar_year(_now())
     years = sorted({*range(current - YEARS_SHOWN + 1, current + 1), year}, reverse=True)
-    reserved = [e for e in register.entries if e.state == "reserved"]
+    # Every book's reservations of the year, whichever book is shown: they are what the clerk
+    # hands out and cancels (register() above has just lapsed the expired ones).
+    reserved = [
+        entry
+        for each in RESERVABLE
+        for entry in platform().db(numbers.current(g.tenant, each, year))
+        if entry.state == "reserved"
+    ]
     return _render(
         "admin/saraban_registers.html",
         errors=errors or [],
@@ -697,7 +710,9 @@ def _units_page(
         units=units,
         members=members,
         heads=heads,
-        officers=_officers(),
+        parent_options=[(u.code, _unit_name(u)) for u in units if u.code != (given or {}).get("code")],
+        unit_options=[(u.code, _unit_name(u)) for u in units],
+        officer_options=[(str(u.id), _officer_name(u)) for u in _officers()],
         given=given or {},
     )
 
