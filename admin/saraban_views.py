@@ -51,7 +51,7 @@ from engine.thaidate import ascii_digits
 from engine.workflow.sla import BANGKOK
 from renderers.inputs import parse_date
 from renderers.web import current_language, download
-from signing.errors import SigningError, TimestampUnavailable
+from signing.errors import PkiError, SigningError, TimestampUnavailable
 from thongthin.app import platform
 
 CLERK = frozenset({organisation.CLERK})
@@ -267,7 +267,6 @@ def saraban_inbox() -> Any:
         errors=[],
         rows=rows,
         drafts=drafts,
-        classified=CLASSIFIED,
     )
 
 
@@ -459,6 +458,9 @@ def _letter_page(
     classified = letter.secrecy in CLASSIFIED
     settings = settings_of(g.tenant.settings)
     listed = {u.id for u in page.access}
+    # The time the step in hand gives, as the inbox reckons it: the latest routed step's, else the letter's.
+    routed = [s for s in page.steps if s.due_at is not None]
+    due_at = routed[-1].due_at if routed else letter.due_at
     return _render(
         "admin/saraban_letter.html",
         errors=errors or [],
@@ -475,7 +477,8 @@ def _letter_page(
             for u in (_officers() if actor.is_clerk and classified else [])
             if u.id not in listed
         ],
-        sla=desk.sla_of(letter.due_at, _now()) if letter.status not in ("closed", "destroyed") else None,
+        due_at=due_at,
+        sla=desk.sla_of(due_at, _now()) if letter.status not in ("closed", "destroyed") else None,
     )
 
 
@@ -506,7 +509,7 @@ def _refused(
 ) -> Any:
     """The letter's page again with the refusal where it belongs and the officer's answers kept."""
     anchor = prefix.rstrip("-")
-    if isinstance(error, SigningError):
+    if isinstance(error, SigningError | PkiError):
         key = (
             "saraban.error.signing_retry"
             if getattr(error, "retryable", False) or isinstance(error, TimestampUnavailable)
@@ -537,7 +540,7 @@ def saraban_route(public_id: str) -> Any:
                 target_kind=kind if kind in ("unit", "user", "role") else "", target=value, typed_name=typed,
             )
         )  # fmt: skip
-    except (SarabanError, SigningError) as error:
+    except (SarabanError, SigningError, PkiError) as error:
         return _refused(public_id, error, "route-", ROUTE_FIELDS, given)
     flash_key("saraban.route.done")
     return redirect(url_for("admin.saraban_letter", public_id=public_id))
@@ -553,7 +556,7 @@ def saraban_sign(public_id: str) -> Any:
                 g.tenant, _actor(), public_id, platform().saraban_files, version=_version(), typed_name=typed
             )
         )
-    except (SarabanError, SigningError) as error:
+    except (SarabanError, SigningError, PkiError) as error:
         return _refused(public_id, error, "sign-", ("typed_name",), {"typed_name": typed})
     flash_key("saraban.sign.done", number=letter.letter_number)
     return redirect(url_for("admin.saraban_letter", public_id=public_id))
@@ -738,7 +741,8 @@ def saraban_units() -> Any:
 @blueprint.post("/saraban/units")
 @admin_only
 def saraban_put_unit() -> Any:
-    given = {name: _field(name, 300) for name in UNIT_FIELDS}
+    given: dict[str, Any] = {name: _field(name, 300) for name in UNIT_FIELDS}
+    given["editing"] = "editing" in request.form
     try:
         unit = platform().db(
             organisation.put_unit(

@@ -265,6 +265,20 @@ def test_a_draft_is_composed_with_field_messages_first(app: Any, towns: Towns, p
     assert "บันทึกร่างหนังสือเรื่อง ขอรับการสนับสนุนงบประมาณ แล้ว" in page and 'id="sign"' in page
     assert public_id in text_of(head.get(url(town))), "listed among the officer's drafts"
 
+    # Signing with a key no one set up: a clear Thai message, the letter as it was.
+    letter_url = url(town, f"letters/{public_id}")
+    version = version_on(page)
+    keyless = post_form(head, f"{letter_url}/sign", {"version": version}, page=letter_url)
+    assert keyless.status_code in (409, 503), text_of(keyless)
+    assert "ลงนามไม่ได้" in text_of(keyless) and 'id="sign"' in text_of(keyless)
+    signed = post_form(
+        head, f"{letter_url}/sign", {"version": version, "typed_name": "true"}, page=letter_url
+    )
+    assert signed.status_code == 302, text_of(signed)
+    after = text_of(head.get(letter_url))
+    assert re.search(r"ลงนามในหนังสือแล้ว เลขที่หนังสือ ชม 52101\.3/\d+", after)
+    assert "ลงนามแล้ว" in after and 'id="sign"' not in after
+
     # Drafting is for one's own units: an officer in none has no page.
     assert officer_client(app, town, "clerk").get(compose).status_code == 403
 
