@@ -24,6 +24,7 @@ from engine.saraban.errors import (
     FieldProblem,
     InvalidLetter,
     LetterFileRefused,
+    LetterNotFound,
     NotAllowed,
     NumberNotReservable,
     SarabanError,
@@ -46,7 +47,7 @@ from engine.saraban.vocabulary import (
 from engine.services import desk
 from engine.services.saraban import letters, numbers, organisation, registers
 from engine.services.saraban.letters import Incoming, Outgoing
-from engine.store.models import OrgUnit, RegisterEntry, UnitMember, User
+from engine.store.models import Letter, OrgUnit, RegisterEntry, UnitMember, User
 from engine.thaidate import ascii_digits
 from engine.workflow.sla import BANGKOK
 from renderers.inputs import parse_date
@@ -418,6 +419,16 @@ def saraban_compose() -> Any:
 
 # --- a letter -----------------------------------------------------------------------------------
 
+# The column's width: a longer id names no letter, and the ORM refuses to even look it up.
+PUBLIC_ID_MAX = Letter._meta.fields_map["public_id"].max_length
+
+
+def _letter_id(public_id: str) -> str:
+    if len(public_id) > PUBLIC_ID_MAX:
+        raise LetterNotFound(public_id[:PUBLIC_ID_MAX])
+    return public_id
+
+
 ROUTE_FIELDS = ("action", "target", "text", "typed_name")
 
 
@@ -485,12 +496,14 @@ def _letter_page(
 @blueprint.get("/saraban/letters/<public_id>")
 def saraban_letter(public_id: str) -> Any:
     """The letter's facts, its PDF, the endorsements so far and what I may do with it now."""
+    public_id = _letter_id(public_id)
     return _letter_page(public_id)
 
 
 @blueprint.get("/saraban/letters/<public_id>/pdf")
 def saraban_letter_pdf(public_id: str) -> Any:
     """The letter as it stands, shown in the browser (a classified copy carries the viewer's name)."""
+    public_id = _letter_id(public_id)
     letter, data = platform().db(letters.pdf(g.tenant, _actor(), public_id, platform().saraban_files))
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{letter.public_id}.pdf"'
@@ -528,6 +541,7 @@ def _refused(
 @blueprint.post("/saraban/letters/<public_id>/route")
 def saraban_route(public_id: str) -> Any:
     """One endorsement step (เกษียน / สั่งการ), signed, and the letter goes on to its target."""
+    public_id = _letter_id(public_id)
     target = _field("target", 200)
     kind, _, value = target.partition(":")
     action, text, typed = _field("action", 40), _field("text"), "typed_name" in request.form
@@ -549,6 +563,7 @@ def saraban_route(public_id: str) -> Any:
 @blueprint.post("/saraban/letters/<public_id>/sign")
 def saraban_sign(public_id: str) -> Any:
     """Sign a drafted letter: its send number and date are printed, then the signature covers them."""
+    public_id = _letter_id(public_id)
     typed = "typed_name" in request.form
     try:
         letter = platform().db(
@@ -565,6 +580,7 @@ def saraban_sign(public_id: str) -> Any:
 @blueprint.post("/saraban/letters/<public_id>/close")
 def saraban_close(public_id: str) -> Any:
     """The work on the letter is done: it is kept for its retention class's term."""
+    public_id = _letter_id(public_id)
     retention = _field("retention_class", 40)
     try:
         platform().db(
@@ -580,6 +596,7 @@ def saraban_close(public_id: str) -> Any:
 @any_role(CLERK)
 def saraban_grant(public_id: str) -> Any:
     """Name one more officer who may open a classified letter."""
+    public_id = _letter_id(public_id)
     raw = _field("user", 20)
     try:
         if not raw.isdigit():
