@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from time import time as time_now
 from typing import Any
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import Response, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import FileStorage
 
 from admin import admin_only, any_role, blueprint
@@ -63,6 +64,9 @@ CORRESPONDENCE_ROLES = frozenset({*organisation.SIGNING_ROLES, organisation.ADMI
 # Books a number can be reserved in: a receive number is only ever given by ลงรับ.
 RESERVABLE = tuple(b for b in BOOKS if b not in ("receive", "secret_receive"))
 YEARS_SHOWN = 6
+# The nav link's "works in a unit" answer is read again after this long (a unit just joined shows soon).
+NAV_CACHE_SECONDS = 300
+NAV_SESSION_KEY = "saraban_in_unit"
 # ด่วนภายใน given as a date only: the end of official hours that day.
 DEFAULT_DUE_TIME = time(16, 30)
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?:\s*น\.?)?")
@@ -83,16 +87,32 @@ def _actor() -> organisation.Actor:
 @blueprint.context_processor
 def saraban_context() -> dict[str, Any]:
     def show_saraban() -> bool:
-        """The nav link: for officers with a correspondence role or a place in a unit (asked only
-        when the layout draws the link, so pages without an officer cost nothing)."""
+        """The nav link: for officers with a correspondence role or a place in a unit."""
         user = g.get("user")
         if user is None:
             return False
         if g.get("roles", frozenset()) & CORRESPONDENCE_ROLES:
             return True
-        return bool(platform().db(UnitMember.exists(tenant_id=g.tenant.id, user_id=user.id)))
+        return _in_a_unit(user)
 
     return {"show_saraban": show_saraban}
+
+
+def _in_a_unit(user: User) -> bool:
+    """Whether the officer works in a unit, kept in the session for a while: every page of the
+    back office draws the link, and each trip to the database waits behind the whole process's."""
+    now = int(time_now())
+    cached = session.get(NAV_SESSION_KEY)
+    if (
+        isinstance(cached, list)
+        and len(cached) == 3
+        and cached[0] == user.id
+        and now - cached[2] < NAV_CACHE_SECONDS
+    ):
+        return bool(cached[1])
+    member = bool(platform().db(UnitMember.exists(tenant_id=g.tenant.id, user_id=user.id)))
+    session[NAV_SESSION_KEY] = [user.id, member, now]
+    return member
 
 
 # --- reading the forms --------------------------------------------------------------------------
