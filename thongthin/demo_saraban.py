@@ -73,7 +73,7 @@ def _incoming_pdf(files: Files, sender: str, number: str, day: date, subject: st
     """A letter as another agency would have sent it (rendered here; in life it arrives scanned or signed)."""
     rendered = files.tools.render_draft(
         DraftLetter(
-            kind="external", agency_name=sender, agency_address="ศาลากลางจังหวัดเชียงใหม่ ถนนโชตนา อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่ 50300",
+            kind="external", agency_name=sender, agency_address="ถนนโชตนา เชียงใหม่ 50300",
             unit_name=sender, letter_code="", circular=False, subject=subject, salutation="เรียน",
             recipient="นายกเทศมนตรีเมืองแม่เหียะ", references=(), enclosures=(), body=(body,),
             signer_name="นายวิชัย สุขใจ", signer_position=f"ผู้อำนวยการ{sender}", contact="",
@@ -192,6 +192,7 @@ async def seed_letters(tenant: Tenant, files: Files) -> int:
     )  # fmt: skip
     await letters.route(tenant, clerk, circular.public_id, files, version=circular.version, action="present",
                         target_kind="role", target="chief_administrator")  # fmt: skip
+    await letters.sign(tenant, palad, circular.public_id, files, version=circular.version + 1)
     made += 1
 
     await numbers.reserve(tenant, clerk, "send", subject="หนังสือตอบกรมส่งเสริมการปกครองท้องถิ่น (จองเลขไว้)")

@@ -40,6 +40,7 @@ from engine.services import (
 from engine.services.effects import Runners, RunReport, run_pending
 from engine.services.housekeeping import Housekeeping
 from engine.services.saraban import numbers as saraban_numbers
+from engine.services.saraban import retention as saraban_retention
 from engine.services.tracking import purge_expired_links
 from engine.store.models import (
     AuditEntry,
@@ -385,6 +386,12 @@ def housekeeping_for(platform: Any) -> Housekeeping:
         "orphan_uploads",
         timedelta(minutes=30),
         lambda now: uploads.purge_orphans(now=now, blobs=platform.blobs),
+    )
+    # บัญชีหนังสือขอทำลาย: the previous year's survey, from 1 January for the tenant's survey_days.
+    chores.add(
+        "saraban_survey",
+        timedelta(hours=6),
+        lambda now: saraban_retention.survey_due(platform.saraban_files, now=now),
     )
     return chores
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.saraban.errors import LetterFileRefused
-from engine.saraban.ports import DraftLetter, Place, RenderedDraft, Stamp
+from engine.saraban.ports import CommitteeSeat, DraftLetter, Place, RenderedDraft, RenderedList, Stamp
 
 
 def page_count(pdf: bytes) -> int:
@@ -84,10 +84,9 @@ class LetterPdfTools:
                 references=letter.references,
                 enclosures=letter.enclosures,
                 body=letter.body,
-                closing="ขอแสดงความนับถือ" if letter.kind == "external" else "",
                 signer_name=letter.signer_name,
                 signer_position=letter.signer_position,
-                contact=letter.contact,
+                contact=(letter.contact,) if letter.contact else (),
                 urgency=letter.urgency,
                 due_at=letter.due_at,
                 secrecy=letter.secrecy,
@@ -98,22 +97,21 @@ class LetterPdfTools:
         )
         return RenderedDraft(
             rendered.pdf,
-            Place(rendered.number_box.page, tuple(rendered.number_box.box)),  # type: ignore[arg-type]
-            Place(rendered.date_box.page, tuple(rendered.date_box.box)),  # type: ignore[arg-type]
-            Place(rendered.signature_box.page, tuple(rendered.signature_box.box)),  # type: ignore[arg-type]
+            Place(rendered.number_box.page, rendered.number_box.box) if rendered.number_box else None,
+            Place(rendered.date_box.page, rendered.date_box.box),
+            Place(rendered.signature_box.page, rendered.signature_box.box),
         )
 
     def add_routing_sheet(
         self, pdf: bytes, *, agency_name: str, subject: str, number_text: str, thai_numerals: bool
     ) -> tuple[bytes, list[Place]]:
         from renderers.saraban import render_routing_sheet
-
         from signing import saraban
 
         sheet = render_routing_sheet(agency_name, subject, number_text, thai_numerals)
         first = page_count(pdf)
         appended = saraban.append_page(pdf, sheet.pdf)
-        return appended, [Place(first + slot.page, tuple(slot.box)) for slot in sheet.slots]  # type: ignore[misc]
+        return appended, [Place(first + slot.page, slot.box) for slot in sheet.slots]
 
     def stamp_text(self, pdf: bytes, place: Place, lines: Sequence[str]) -> bytes:
         from signing import saraban
@@ -175,3 +173,37 @@ class LetterPdfTools:
         from renderers.saraban import render_register
 
         return render_register(book, year, agency_name, rows)
+
+    def render_destruction_list(
+        self,
+        *,
+        agency_name: str,
+        year: int,
+        reference: str,
+        rows: Sequence[Sequence[str]],
+        committee: Sequence[CommitteeSeat],
+        thai_numerals: bool,
+    ) -> RenderedList:
+        from renderers.saraban import CommitteeMember, DestructionListDocument, render_destruction_list
+
+        rendered = render_destruction_list(
+            DestructionListDocument(
+                agency_name=agency_name,
+                be_year=year,
+                reference=reference,
+                rows=tuple(tuple(row) for row in rows),
+                committee=tuple(CommitteeMember(s.name, s.position, s.role) for s in committee),
+                thai_numerals=thai_numerals,
+            )
+        )
+        return RenderedList(
+            rendered.pdf,
+            tuple(Place(b.page, b.box) for b in rendered.signature_boxes),
+        )
+
+    def render_handover_list(
+        self, *, agency_name: str, year: int, rows: Sequence[Sequence[str]], thai_numerals: bool
+    ) -> bytes:
+        from renderers.saraban import render_handover_list
+
+        return render_handover_list(agency_name, year, rows, thai_numerals=thai_numerals)

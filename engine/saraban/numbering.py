@@ -20,20 +20,23 @@ def calendar_year(moment: datetime) -> int:
     return buddhist_year(moment.astimezone(BANGKOK).date())
 
 
-def number_text(book: str, number: int, year: int, *, letter_code: str, circular: bool = False) -> str:
-    """The number as the regulation prints it.
-
-    - an order (คำสั่ง) or an announcement: ``12/2569`` (ทับเลขปีพุทธศักราช);
-    - a circular: ``ชม 52101/ว 45``;
-    - a letter sent: ``ชม 52101.3/123``;
-    - a receive number: the running number alone.
-    """
+def running_text(book: str, number: int, year: int, *, circular: bool = False) -> str:
+    """What follows the letter code and its slash: ``123``, ``ว 45``, or ``12/2569`` for an order or
+    an announcement (ทับเลขปีพุทธศักราช); a receive number alone."""
     if book in ("order", "announcement"):
         return f"{number}/{year}"
-    if book in ("receive", "secret_receive"):
-        return str(number)
-    running = f"ว {number}" if circular or book == "circular" else str(number)
-    return f"{letter_code}/{running}" if letter_code else running
+    if circular or book == "circular":
+        return f"ว {number}"
+    return str(number)
+
+
+def number_text(book: str, number: int, year: int, *, letter_code: str, circular: bool = False) -> str:
+    """The number as the regulation prints it: ``ชม 52101.3/123``, ``ชม 52101/ว 45``, ``12/2569``, or a
+    receive number alone."""
+    running = running_text(book, number, year, circular=circular)
+    if book in ("order", "announcement", "receive", "secret_receive") or not letter_code:
+        return running
+    return f"{letter_code}/{running}"
 
 
 def printed(text: str, *, thai_numerals: bool) -> str:

@@ -61,8 +61,10 @@ class DraftLetter:
 
 @dataclass(frozen=True)
 class RenderedDraft:
+    """The draft and its blanks; ``number`` is None for kinds whose form prints no number (ประกาศ, ระเบียบ…)."""
+
     pdf: bytes
-    number: Place
+    number: Place | None
     date: Place
     signature: Place
 
@@ -75,6 +77,23 @@ class Stamp:
     signer_name: str
     position: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class CommitteeSeat:
+    """A seat of the destruction committee as the list prints it under its signature box."""
+
+    name: str
+    position: str
+    role: str  # ประธานกรรมการ | กรรมการ
+
+
+@dataclass(frozen=True)
+class RenderedList:
+    """A list's PDF and, in the committee's order, the empty box where each member signs."""
+
+    pdf: bytes
+    signature_boxes: tuple[Place, ...]
 
 
 class PdfTools(Protocol):
@@ -130,4 +149,26 @@ class PdfTools(Protocol):
 
     def render_register(self, book: str, year: int, agency_name: str, rows: Sequence[Sequence[str]]) -> bytes:
         """The register of ``book`` and ``year`` as PDF in the official layout."""
+        ...
+
+    def render_destruction_list(
+        self,
+        *,
+        agency_name: str,
+        year: int,
+        reference: str,
+        rows: Sequence[Sequence[str]],
+        committee: Sequence[CommitteeSeat],
+        thai_numerals: bool,
+    ) -> RenderedList:
+        """บัญชีหนังสือขอทำลาย (แบบที่ 25) of Buddhist-Era ``year``; each row holds ที่, ลงวันที่, เรื่อง,
+        รหัสแฟ้ม, การพิจารณา, หมายเหตุ. ``committee`` is the chair first, then the members (at least
+        three seats); their signature boxes come back in that order."""
+        ...
+
+    def render_handover_list(
+        self, *, agency_name: str, year: int, rows: Sequence[Sequence[str]], thai_numerals: bool
+    ) -> bytes:
+        """บัญชีส่งมอบหนังสือครบ 20 ปี (แบบที่ 21) of Buddhist-Era ``year``; each row holds รหัสแฟ้ม, ที่,
+        ลงวันที่, เรื่อง, หมายเหตุ."""
         ...

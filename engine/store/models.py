@@ -957,7 +957,7 @@ class OrgUnit(Model):
 
 
 class UnitMember(Model):
-    """An officer working in a unit; letters routed to the unit reach every member."""
+    """An officer working in a unit: letters routed to the unit reach every member."""
 
     id = fields.IntField(primary_key=True)
     tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(

@@ -98,3 +98,8 @@ def test_demo_serves_the_municipality_and_is_idempotent(tmp_path: Path):
     assert sorted(usernames) == sorted([*(a.username for a in accounts), OPERATOR_USERNAME])
     grants = rows(database, "SELECT user_id, role FROM role_grant")
     assert len(grants) == len(set(grants)) == sum(len(a.roles) for a in accounts) + 1
+    # Correspondence in every book, seeded once through the officers' own service calls.
+    books = {r[0] for r in rows(database, "SELECT DISTINCT book FROM saraban_register")}
+    assert books == {"receive", "secret_receive", "send", "order", "announcement", "circular"}
+    assert rows(database, "SELECT count(*) FROM saraban_letter") == [(7,)]
+    assert rows(database, "SELECT count(*) FROM saraban_step") == [(7,)]

@@ -149,6 +149,13 @@ def test_the_receive_stamp_keeps_the_senders_signature_valid(
     assert (entry.book, entry.state, entry.letter_number) == ("receive", "issued", "ชม 52102/1")
     words = text_of(stamped, tmp_path)
     assert f"เลขรับ {entry.number_text}" in " ".join(words.split()), words[:400]
+    # Found by a word of its text layer only, as the clerk; not by the other municipality.
+    from engine.services.saraban import search
+
+    found = platform.db(search.search(here.tenant, here["saraban_clerk"], "ประสบภัยแล้ง"))
+    assert letter.public_id in [x.public_id for x in found]
+    theirs = platform.db(search.search(there.tenant, there["saraban_clerk"], "ประสบภัยแล้ง"))
+    assert letter.public_id not in [x.public_id for x in theirs]
 
 
 def test_a_three_step_chain_is_three_valid_signatures_in_order(
@@ -229,8 +236,8 @@ def test_the_send_number_is_printed_before_the_final_signature(
     assert checked.count("Signature is Valid.") == 2, checked
     last = checked.split("Signature #2")[-1]
     assert "Total document signed" in last or "The signature form field is signed" in last, last
-    words = " ".join(text_of(pdf, tmp_path).split())
-    assert signed.letter_number in words
+    words = "".join(text_of(pdf, tmp_path).split())
+    assert signed.letter_number.replace(" ", "") in words  # the number stamped into the draft's blank
     entries = platform.db(RegisterEntry.filter(letter_id=signed.id))
     assert [(e.book, e.number_text) for e in entries] == [("send", signed.letter_number)]
 
@@ -300,3 +307,72 @@ def test_another_municipality_never_finds_the_letter(
         platform.db(SarabanAudit.filter(tenant_id=there.tenant.id, letter_public_id=letter.public_id).count())
         == 0
     )
+
+
+def test_the_console_counts_each_units_overdue_letters(
+    platform: Any, offices: tuple[Office, Office, DevPki]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from engine.services.saraban import reports
+
+    here, there, _ = offices
+    files = platform.saraban_files
+    arrived = a_letter_from_outside(platform, there)
+    before = {load.unit.code: load for load in platform.db(reports.workload(here.tenant))}
+    letter = platform.db(
+        letters.receive(
+            here.tenant, here["saraban_clerk"],
+            Incoming("ชม 52102/20", date(2026, 12, 2), "อำเภอ", "นายก", "ขอข้อมูลด่วนที่สุด", urgency="most_urgent"),
+            arrived, files,
+        )
+    )  # fmt: skip
+    platform.db(
+        letters.route(here.tenant, here["saraban_clerk"], letter.public_id, files, version=1, action="assign",
+                      target_kind="unit", target="engineering")
+    )  # fmt: skip
+    later = datetime.now(UTC) + timedelta(hours=5)  # ด่วนที่สุด gives the unit four hours by default
+    after = {load.unit.code: load for load in platform.db(reports.workload(here.tenant, now=later))}
+    assert after["engineering"].held == before["engineering"].held + 1
+    assert after["engineering"].overdue >= before["engineering"].overdue + 1
+
+
+def test_typed_name_signing_only_where_the_municipality_allows_it(
+    platform: Any, offices: tuple[Office, Office, DevPki], tmp_path: Path
+) -> None:
+    here, there, _ = offices
+    files = platform.saraban_files
+    arrived = a_letter_from_outside(platform, there)
+    letter = platform.db(
+        letters.receive(
+            here.tenant, here["saraban_clerk"],
+            Incoming("ชม 52102/30", date(2026, 12, 2), "อำเภอ", "นายก", "แจ้งเพื่อทราบ"), arrived, files,
+        )
+    )  # fmt: skip
+    with pytest.raises(NotAllowed) as refused:
+        platform.db(
+            letters.route(here.tenant, here["saraban_clerk"], letter.public_id, files, version=1,
+                          action="for_information", target_kind="role", target="mayor", typed_name=True)
+        )  # fmt: skip
+    assert "พิมพ์ชื่อ" in refused.value.text("th")
+
+    async def allow() -> None:
+        here.tenant.settings = {
+            **here.tenant.settings,
+            "saraban": {**here.tenant.settings["saraban"], "typed_name_signing": True},
+        }
+        await here.tenant.save()
+
+    platform.db(allow())
+    step = platform.db(
+        letters.route(here.tenant, here["saraban_clerk"], letter.public_id, files, version=1,
+                      action="for_information", target_kind="role", target="mayor", typed_name=True)
+    )  # fmt: skip
+    assert step.signing_method == "typed_name"
+    pdf = platform.blobs.get(
+        platform.db(letters.visible(here.tenant, here["mayor"], letter.public_id)).blob_key
+    )
+    words = " ".join(text_of(pdf, tmp_path).split())
+    assert "ลงชื่อโดยการพิมพ์ชื่อ" in words and here["saraban_clerk"].user.display_name in words
+    trail = platform.db(audit.of_letter(here.tenant.id, letter.public_id))
+    assert trail[-1].event == "route" and trail[-1].detail["method"] == "typed_name"

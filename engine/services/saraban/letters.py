@@ -31,7 +31,7 @@ from engine.saraban.errors import (
     SecrecyRefused,
     StaleLetter,
 )
-from engine.saraban.numbering import calendar_year, printed
+from engine.saraban.numbering import calendar_year, printed, running_text
 from engine.saraban.ports import DraftLetter, PdfTools, Place, Stamp
 from engine.saraban.settings import SarabanSettings, settings_of
 from engine.saraban.vocabulary import ACTIONS, CLASSIFIED, KINDS, RETENTION_CLASSES, SECRECIES, URGENCIES
@@ -402,6 +402,8 @@ async def receive(
     moment = now or datetime.now(UTC)
     settings = settings_of(tenant.settings)
     original = await asyncio.to_thread(_as_pdf, data, files.tools) if data else b""
+    # The text of a text PDF goes into the search index (a scan has none).
+    content = await asyncio.to_thread(search.pdf_text, original) if original else ""
     classified = incoming.secrecy in CLASSIFIED
     public_id = _public_id()
     async with in_transaction() as connection:
@@ -462,6 +464,7 @@ async def receive(
             await letter.save(
                 using_db=connection, update_fields=["blob_key", "size", "sha256", "original_sha256", "layout"]
             )
+        await search.index_letter(connection, letter, pdf_text=content)
         await audit.record(
             connection, tenant.id, "receive", letter=public_id, actor_id=actor.user.id, actor_label=actor.label,
             detail={"book": entry.book, "number": entry.number, "year": entry.year, "original_sha256": letter.original_sha256, "sha256": letter.sha256},
@@ -543,7 +546,7 @@ async def draft(
             signer_position=outgoing.signer_position,
             created_by_id=actor.user.id,
             layout={
-                "number": rendered.number.as_json(),
+                "number": rendered.number.as_json() if rendered.number else None,
                 "date": rendered.date.as_json(),
                 "signature": rendered.signature.as_json(),
                 "original_size": len(rendered.pdf),
@@ -558,6 +561,7 @@ async def draft(
             using_db=connection, update_fields=["blob_key", "size", "sha256", "original_sha256"]
         )
         await _grant(connection, tenant, letter, [actor.user.id, *outgoing.access], "author")
+        await search.index_letter(connection, letter)
         await audit.record(
             connection,
             tenant.id,
@@ -857,7 +861,9 @@ async def sign(
             row=Row("", today, letter.sender, letter.recipient, letter.subject), by=actor, letter_id=letter.id,
             circular=letter.circular, letter_code=letter_code(settings, unit),
         )  # fmt: skip
-        number = printed(entry.number_text, thai_numerals=settings.thai_numerals)
+        # The blank after "ที่ <code>/" takes the running part only.
+        running = running_text(book, entry.number, entry.year, circular=letter.circular)
+        number = printed(running, thai_numerals=settings.thai_numerals)
         signer_name = letter.signer_name or actor.user.display_name
         position = letter.signer_position or actor.user.position_th
         stamp = Stamp((), signer_name, position, moment)
@@ -871,6 +877,8 @@ async def sign(
             size=len(signed), sha256=_sha(signed), holder_kind="role", holder="saraban_clerk",
             signer_name=signer_name, signer_position=position,
         )  # fmt: skip
+        letter.letter_number = entry.number_text
+        await search.index_letter(connection, letter)
         await audit.record(
             connection, tenant.id, "sign", letter=letter.public_id, actor_id=actor.user.id, actor_label=actor.label,
             detail={"book": book, "number": entry.number, "year": entry.year, "method": "typed_name" if typed_name else "pades", "sha256": _sha(signed)},
@@ -892,7 +900,9 @@ def _sign_final(
     keys: list[Any],
 ) -> bytes:
     layout = letter.layout or {}
-    with_number = tools.stamp_text(pdf, Place.from_json(layout["number"]), [number])
+    with_number = (
+        tools.stamp_text(pdf, Place.from_json(layout["number"]), [number]) if layout.get("number") else pdf
+    )
     dated = tools.stamp_text(
         with_number, Place.from_json(layout["date"]), [format_date(day, thai_numerals=settings.thai_numerals)]
     )

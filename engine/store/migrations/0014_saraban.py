@@ -192,7 +192,7 @@ class Migration(migrations.Migration):
                 ('last_seq', fields.IntField(default=0)),
                 ('last_hash', fields.CharField(default='', max_length=64)),
             ],
-            options={'table': 'saraban_chain', 'app': 'models', 'pk_attr': 'id', 'table_description': "The head of a tenant's correspondence audit chain, its row lock orders concurrent appends."},
+            options={'table': 'saraban_chain', 'app': 'models', 'pk_attr': 'id', 'table_description': "The head of a tenant's correspondence audit chain, whose row lock orders concurrent appends."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -205,7 +205,7 @@ class Migration(migrations.Migration):
                 ('year', fields.IntField()),
                 ('last_number', fields.IntField(default=0)),
             ],
-            options={'table': 'saraban_counter', 'app': 'models', 'unique_together': (('tenant', 'book', 'unit', 'year'),), 'pk_attr': 'id', 'table_description': 'The last number taken per (tenant, book, unit, Buddhist-Era calendar year), ``unit`` is "" agency-wide.'},
+            options={'table': 'saraban_counter', 'app': 'models', 'unique_together': (('tenant', 'book', 'unit', 'year'),), 'pk_attr': 'id', 'table_description': 'The last number taken per (tenant, book, unit, Buddhist-Era calendar year), unit "" agency-wide.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -217,7 +217,7 @@ class Migration(migrations.Migration):
                 ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='units', on_delete=OnDelete.CASCADE)),
                 ('head', fields.BooleanField(default=False)),
             ],
-            options={'table': 'saraban_unit_member', 'app': 'models', 'unique_together': (('unit', 'user'),), 'indexes': [Index(fields=['tenant_id', 'user_id'])], 'pk_attr': 'id', 'table_description': 'An officer working in a unit, letters routed to the unit reach every member.'},
+            options={'table': 'saraban_unit_member', 'app': 'models', 'unique_together': (('unit', 'user'),), 'indexes': [Index(fields=['tenant_id', 'user_id'])], 'pk_attr': 'id', 'table_description': 'An officer working in a unit: letters routed to the unit reach every member.'},
             bases=['Model'],
         ),
     ]
