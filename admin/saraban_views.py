@@ -382,7 +382,6 @@ def _compose_page(given: Mapping[str, Any], errors: list[ErrorItem], status: int
 @blueprint.get("/saraban/compose")
 def saraban_compose_form() -> Any:
     actor = _actor()
-    user = actor.user
     return _compose_page(
         {
             "kind": "external",
@@ -391,7 +390,6 @@ def saraban_compose_form() -> Any:
             "unit": sorted(actor.units)[0] if len(actor.units) == 1 else "",
             "signer_name": "",
             "signer_position": "",
-            "placeholder_name": user.display_name,
         },
         [],
     )

@@ -221,6 +221,9 @@ def test_a_letter_endorsed_to_a_unit_reaches_its_members_and_no_one_else(app: An
     assert "ขอความร่วมมือสำรวจถนนชำรุด" in inbox and 'data-urgency="very_urgent"' in inbox
     assert engineer.get(letter_url).status_code == 200
     assert engineer.get(f"{letter_url}/pdf").status_code == 200
+    english = text_of(engineer.get(url(town) + "?lang=en"))
+    assert "Letters to act on" in english and "Very urgent" in english
+    engineer.get(url(town) + "?lang=th")
 
     # An officer of the same town outside the unit and the registry: not found, as if it did not exist.
     outsider = officer_client(app, town, "clerk")
