@@ -690,7 +690,10 @@ def saraban_register_csv(book: str, year: int) -> Any:
 @any_role(CLERK)
 def saraban_register_pdf(book: str, year: int) -> Any:
     register = platform().db(registers.register(g.tenant, _actor(), book, year))
-    content = platform().saraban_files.tools.render_register(book, year, g.tenant.name_th, register.rows)
+    thai = settings_of(g.tenant.settings).thai_numerals
+    content = platform().saraban_files.tools.render_register(
+        book, year, g.tenant.name_th, register.rows, thai_numerals=thai
+    )
     return download(content, f"register-{book}-{year}.pdf", "application/pdf")
 
 

@@ -119,9 +119,14 @@ class LetterPdfTools:
         return saraban.stamp_text(pdf, page=place.page, box=place.box, lines=lines)
 
     def _key_and_options(self, tenant: str, role: str, own_keys: Sequence[Any]) -> tuple[Any, Any]:
+        """Raises SignerConfigError when the tenant has no usable key (a missing PKI included)."""
+        from signing.errors import PkiError, SignerConfigError
         from signing.services import load_profile
 
-        profile = load_profile(self.data_dir, tenant, self.environ, own_keys)
+        try:
+            profile = load_profile(self.data_dir, tenant, self.environ, own_keys)
+        except PkiError as error:
+            raise SignerConfigError(f"{tenant}: no signing keys ({error})") from None
         return profile.key_for(role), profile.options(self.level, certify=False)  # type: ignore[arg-type]
 
     def sign(
@@ -169,10 +174,18 @@ class LetterPdfTools:
 
         return saraban.watermark(pdf, text=text)
 
-    def render_register(self, book: str, year: int, agency_name: str, rows: Sequence[Sequence[str]]) -> bytes:
+    def render_register(
+        self,
+        book: str,
+        year: int,
+        agency_name: str,
+        rows: Sequence[Sequence[str]],
+        *,
+        thai_numerals: bool = False,
+    ) -> bytes:
         from renderers.saraban import render_register
 
-        return render_register(book, year, agency_name, rows)
+        return render_register(book, year, agency_name, rows, thai_numerals=thai_numerals)
 
     def render_destruction_list(
         self,

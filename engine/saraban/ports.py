@@ -147,7 +147,15 @@ class PdfTools(Protocol):
         """``text`` across every page (the viewer and the time, for a classified letter's download)."""
         ...
 
-    def render_register(self, book: str, year: int, agency_name: str, rows: Sequence[Sequence[str]]) -> bytes:
+    def render_register(
+        self,
+        book: str,
+        year: int,
+        agency_name: str,
+        rows: Sequence[Sequence[str]],
+        *,
+        thai_numerals: bool = False,
+    ) -> bytes:
         """The register of ``book`` and ``year`` as PDF in the official layout."""
         ...
 

@@ -38,6 +38,7 @@ from engine.saraban.vocabulary import ACTIONS, CLASSIFIED, KINDS, RETENTION_CLAS
 from engine.services.saraban import audit, search
 from engine.services.saraban.numbers import Row, take
 from engine.services.saraban.organisation import Actor
+from engine.store.bounds import could_be_key
 from engine.store.models import (
     Letter,
     LetterAccess,
@@ -227,6 +228,8 @@ def _public_id() -> str:
 
 
 async def _letter(tenant: Tenant, public_id: str, connection: Any = None) -> Letter:
+    if not could_be_key(public_id, Letter, "public_id"):
+        raise LetterNotFound(str(public_id)[:40])
     query = Letter.filter(tenant_id=tenant.id, public_id=public_id)
     found = await (query.using_db(connection) if connection is not None else query).first()
     if found is None:
