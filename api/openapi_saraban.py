@@ -589,3 +589,362 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+# --- search, workload, keeping and destroying letters ---
+
+LIST_ID = _path_parameter("list_id", 12, "The destruction list's id", "3")
+REFUSED = _error(
+    "The rules of keeping and destroying letters do not allow this now (retention_refused: the year is "
+    "not over, the committee is too small or has begun signing, the list is not at that stage, the "
+    "National Archives' time still runs), or someone acted meanwhile (letter_changed); message_th says why"
+)
+LIST_NOT_FOUND = _error(
+    "No such municipality, or no such list here, or one the caller may not see (destruction_list_not_found)"
+)
+PDF = {
+    "description": "The PDF",
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+def _list_operation(
+    summary: str, responses: dict[str, Any], body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return _operation(summary, {"404": LIST_NOT_FOUND, "409": REFUSED, **responses}, body)
+
+
+PATHS.update(
+    {
+        f"{BASE}/search": {
+            "parameters": [
+                TENANT,
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "description": "The words to find (Thai is cut into words; Thai or ASCII digits)",
+                    "example": "ประชุม",
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
+            ],
+            "get": _operation(
+                "Full-text search of the letters the caller may open, best match first",
+                {"200": _json(_ref("SearchResult"), "The letters found (none is an empty list)")},
+            ),
+        },
+        f"{BASE}/workload": {
+            "parameters": [TENANT],
+            "get": _operation(
+                "Per unit: the open letters it holds, how many are overdue or due soon "
+                "(the registry or an administrator)",
+                {"200": _json(_ref("Workload"), "The units' load")},
+            ),
+        },
+        f"{BASE}/letters/{{public_id}}/hold": {
+            "parameters": [TENANT, LETTER_ID],
+            "post": _operation(
+                "Put a letter on legal hold, or release it: a held letter is never listed nor destroyed "
+                "(the registry only)",
+                {
+                    "200": _json(_ref("Hold"), "The letter's hold now"),
+                    "409": _error("The letter is destroyed already (retention_refused)"),
+                },
+                _body("HoldRequest"),
+            ),
+        },
+        f"{BASE}/retention/lists": {
+            "parameters": [TENANT],
+            "get": _operation(
+                "The destruction lists, newest year first (all for the registry and administrators, "
+                "the caller's own committees' for others)",
+                {"200": _json(_ref("DestructionLists"), "The lists")},
+            ),
+            "post": _operation(
+                "Survey a Buddhist-Era year that is over: its บัญชีหนังสือขอทำลาย (แบบที่ 25), made once "
+                "(asking again answers the same list); the registry only",
+                {
+                    "201": {
+                        **_json(_ref("DestructionList"), "The year's list (made now or before)"),
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                    },
+                    "200": _json(_ref("NothingExpired"), "No letter's retention ended in that year: no list"),
+                    "409": REFUSED,
+                    "503": SIGNING,
+                },
+                _body("SurveyRequest"),
+            ),
+        },
+        f"{BASE}/retention/lists/{{list_id}}": {
+            "parameters": [TENANT, LIST_ID],
+            "get": _operation(
+                "A destruction list: its letters, committee and status",
+                {"200": _json(_ref("DestructionList"), "The list"), "404": LIST_NOT_FOUND},
+            ),
+        },
+        f"{BASE}/retention/lists/{{list_id}}/pdf": {
+            "parameters": [TENANT, LIST_ID],
+            "get": _operation(
+                "The list's PDF as it stands, with the committee's signatures so far",
+                {"200": PDF, "404": LIST_NOT_FOUND},
+            ),
+        },
+        f"{BASE}/retention/lists/{{list_id}}/committee": {
+            "parameters": [TENANT, LIST_ID],
+            "post": _list_operation(
+                "Appoint the committee: a chair and at least two other members with a role that signs "
+                "(ฉบับที่ 3 พ.ศ. 2560); the registry only",
+                {
+                    "200": _json(_ref("DestructionList"), "The list with the committee's names"),
+                    "503": SIGNING,
+                },
+                _body("CommitteeRequest"),
+            ),
+        },
+        f"{BASE}/retention/lists/{{list_id}}/approve": {
+            "parameters": [TENANT, LIST_ID],
+            "post": _list_operation(
+                "A committee member signs the list in their box (PAdES); decisions keep letters. When the "
+                "chair and every member have signed the list is approved",
+                {"200": _json(_ref("DestructionList"), "The list after the signature"), "503": SIGNING},
+                {"required": False, "content": {"application/json": {"schema": _ref("ApprovalRequest")}}},
+            ),
+        },
+        f"{BASE}/retention/lists/{{list_id}}/archives": {
+            "parameters": [TENANT, LIST_ID],
+            "post": _list_operation(
+                "Record that the approved list went to the National Archives (the registry only)",
+                {"200": _json(_ref("DestructionList"), "The list, sent")},
+            ),
+        },
+        f"{BASE}/retention/lists/{{list_id}}/archives-reply": {
+            "parameters": [TENANT, LIST_ID],
+            "post": _list_operation(
+                "Record the National Archives' reply; the letters it objects to are kept permanently "
+                "(the registry only)",
+                {"200": _json(_ref("DestructionList"), "The list with the reply")},
+                _body("ArchivesReply"),
+            ),
+        },
+        f"{BASE}/retention/lists/{{list_id}}/destroy": {
+            "parameters": [TENANT, LIST_ID],
+            "post": _list_operation(
+                "Destroy the listed letters after the Archives' reply or its waiting time: the files are "
+                "deleted, the letters and register rows stay marked ทำลายแล้ว (the registry only)",
+                {"200": _json(_ref("DestructionList"), "The list with each letter's outcome")},
+            ),
+        },
+        f"{BASE}/retention/handover/{{year}}": {
+            "parameters": [
+                TENANT,
+                {
+                    "name": "year",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 2400, "maximum": 2800},
+                    "description": "The Buddhist-Era year of the handover",
+                    "example": 2569,
+                },
+            ],
+            "get": _operation(
+                "บัญชีส่งมอบหนังสือครบ 20 ปี (แบบที่ 21): the letters kept permanently, 20 years old or more "
+                "(the registry only)",
+                {
+                    "200": {
+                        **PDF,
+                        "headers": {
+                            "X-Letters": {
+                                "schema": {"type": "integer", "minimum": 0},
+                                "description": "How many letters the list holds",
+                            }
+                        },
+                    },
+                    "503": SIGNING,
+                },
+            ),
+        },
+    }
+)
+
+LIST_SUMMARY: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "year": {"type": "integer", "description": "The Buddhist-Era year whose expired letters it lists"},
+    "reference": {"type": "string"},
+    "status": {"type": "string", "enum": ["draft", "approved", "archives", "destroyed"]},
+    "status_th": {"type": "string"},
+    "letters": {"type": "integer", "description": "How many letters are listed"},
+    "committee_size": {"type": "integer"},
+    "approvals": {"type": "integer", "description": "How many of the committee have signed"},
+    "sha256": {"type": "string", "description": "Of the list's PDF as it stands"},
+    "archives_sent_at": NULLABLE_MOMENT,
+    "archives_reply": NULLABLE_TEXT,
+    "destroyed_at": NULLABLE_MOMENT,
+    "created_at": NULLABLE_MOMENT,
+}
+LIST_REQUIRED = ["id", "year", "reference", "status", "letters", "approvals"]
+LIST_ITEM = {
+    "type": "object",
+    "required": ["seq", "public_id", "keep", "objected"],
+    "properties": {
+        "seq": {"type": "integer", "description": "ลำดับที่ on the list"},
+        "public_id": {"type": "string"},
+        "number": {"type": "string"},
+        "date": {"type": ["string", "null"], "format": "date"},
+        "subject": {"type": "string", "description": "A classified letter's subject is not shown"},
+        "retention_class": {"type": "string"},
+        "retain_until": {"type": ["string", "null"], "format": "date"},
+        "register": {"type": "string"},
+        "keep": {"type": "boolean", "description": "A committee member keeps it"},
+        "kept_by": {"type": "array", "items": {"type": "integer"}},
+        "objected": {"type": "boolean", "description": "The National Archives asked to keep it"},
+        "outcome": {
+            "type": ["string", "null"],
+            "enum": ["destroyed", "kept", "objected", "held", "gone", None],
+            "description": "After destruction: what became of the letter",
+        },
+    },
+}
+SEAT = {
+    "type": "object",
+    "required": ["user", "name", "chair", "approved_at"],
+    "properties": {
+        "user": {"type": "integer"},
+        "name": {"type": "string"},
+        "position": {"type": "string"},
+        "chair": {"type": "boolean"},
+        "approved_at": NULLABLE_MOMENT,
+        "decisions": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "enum": ["keep", "destroy"]},
+        },
+    },
+}
+
+SCHEMAS.update(
+    {
+        "SearchResult": {
+            "type": "object",
+            "required": ["query", "letters"],
+            "properties": {"query": {"type": "string"}, "letters": {"type": "array", "items": LETTER}},
+        },
+        "Workload": {
+            "type": "object",
+            "required": ["at", "units"],
+            "properties": {
+                "at": {"type": "string", "format": "date-time"},
+                "units": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["code", "held", "overdue", "due_soon"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "name_th": {"type": "string"},
+                            "held": {"type": "integer", "minimum": 0},
+                            "overdue": {"type": "integer", "minimum": 0},
+                            "due_soon": {"type": "integer", "minimum": 0},
+                        },
+                    },
+                },
+            },
+        },
+        "HoldRequest": {
+            "type": "object",
+            "required": ["hold", "reason"],
+            "properties": {
+                "hold": {"type": "boolean", "description": "true holds the letter, false releases it"},
+                "reason": _text(500, "Why (a case in court, an audit)", minLength=1),
+            },
+        },
+        "Hold": {
+            "type": "object",
+            "required": ["public_id", "legal_hold", "reason"],
+            "properties": {
+                "public_id": {"type": "string"},
+                "legal_hold": {"type": "boolean"},
+                "reason": {"type": "string"},
+            },
+        },
+        "SurveyRequest": {
+            "type": "object",
+            "required": ["year"],
+            "properties": {
+                "year": {
+                    "type": "integer",
+                    "minimum": 2400,
+                    "maximum": 2800,
+                    "description": "The Buddhist-Era year whose expired letters to list; it must be over",
+                }
+            },
+        },
+        "NothingExpired": {
+            "type": "object",
+            "required": ["year", "expired", "message", "message_th"],
+            "properties": {
+                "year": {"type": "integer"},
+                "expired": {"const": 0},
+                "message": {"type": "string"},
+                "message_th": {"type": "string"},
+            },
+        },
+        "DestructionLists": {
+            "type": "object",
+            "required": ["lists"],
+            "properties": {
+                "lists": {
+                    "type": "array",
+                    "items": {"type": "object", "required": LIST_REQUIRED, "properties": LIST_SUMMARY},
+                }
+            },
+        },
+        "DestructionList": {
+            "type": "object",
+            "required": [*LIST_REQUIRED, "items", "committee"],
+            "properties": {
+                **LIST_SUMMARY,
+                "items": {"type": "array", "items": LIST_ITEM},
+                "committee": {"type": "array", "items": SEAT, "description": "The chair first"},
+            },
+        },
+        "CommitteeRequest": {
+            "type": "object",
+            "required": ["chair", "members"],
+            "properties": {
+                "chair": OFFICER_REF,
+                "members": {
+                    "type": "array",
+                    "maxItems": 15,
+                    "items": OFFICER_REF,
+                    "description": "At least two besides the chair (or the municipality's minimum)",
+                },
+            },
+        },
+        "ApprovalRequest": {
+            "type": "object",
+            "properties": {
+                "decisions": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "enum": ["keep", "destroy"]},
+                    "description": "A listed letter's public ID to keep or destroy (the default)",
+                }
+            },
+        },
+        "ArchivesReply": {
+            "type": "object",
+            "required": ["text"],
+            "properties": {
+                "text": _text(2000, "What the reply says", minLength=1),
+                "objected": {
+                    "type": "array",
+                    "items": {"type": "string", "maxLength": 40},
+                    "description": "Public IDs of listed letters the Archives asks to keep",
+                },
+            },
+        },
+    }
+)

@@ -14,7 +14,7 @@ import binascii
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -34,10 +34,19 @@ from engine.saraban.vocabulary import (
     RETENTION_CLASSES,
     STATUSES,
 )
-from engine.services.saraban import audit, letters, numbers, organisation, registers
+from engine.services.saraban import (
+    audit,
+    letters,
+    numbers,
+    organisation,
+    registers,
+    reports,
+    retention,
+    search,
+)
 from engine.services.saraban.letters import Incoming, Outgoing
 from engine.services.saraban.organisation import Actor
-from engine.store.models import Letter, OrgUnit, RegisterEntry, RoutingStep, Tenant, User
+from engine.store.models import DestructionList, Letter, OrgUnit, RegisterEntry, RoutingStep, Tenant, User
 from thongthin.app import platform
 
 PREFIX = "/tenants/<tenant>/saraban"
@@ -100,6 +109,17 @@ def _bounded(limit: int) -> bytes:
 def body_of(limit: int = MAX_BODY) -> dict[str, Any]:
     """The JSON object of the request, at most ``limit`` bytes; raises ApiError 413 or 400."""
     body = read_json(_bounded(limit))
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    return body
+
+
+def optional_body(limit: int = MAX_BODY) -> dict[str, Any]:
+    """The JSON object of the request, or ``{}`` without a body; raises ApiError 413 or 400."""
+    raw = _bounded(limit)
+    if not raw.strip():
+        return {}
+    body = read_json(raw)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
     return body
@@ -730,4 +750,348 @@ def saraban_audit_verify(tenant: str) -> Any:
     )
 
 
-__all__ = ["entry_json", "letter_json", "office", "page_json", "step_json"]
+# --- search and workload ---
+
+MAX_QUERY = 200
+LIST_STATUSES = {
+    "draft": "รอคณะกรรมการทำลายหนังสือลงนาม",
+    "approved": "คณะกรรมการลงนามครบแล้ว",
+    "archives": "ส่งกองจดหมายเหตุแห่งชาติแล้ว",
+    "destroyed": "ทำลายแล้ว",
+}
+
+
+def _bounded_int(value: str | None, name: str, low: int, high: int, default: int) -> int:
+    """A query parameter as an integer in ``low``–``high``; raises InvalidLetter otherwise."""
+    if value is None:
+        return default
+    if not value.isascii() or not value.isdigit() or not low <= int(value[:12]) <= high:
+        raise InvalidLetter(
+            f"{name} is a whole number {low}–{high}", th=f"{name} ต้องเป็นจำนวนเต็ม {low}–{high}", field=name
+        )
+    return int(value)
+
+
+@blueprint.get(f"{PREFIX}/search")
+def saraban_search(tenant: str) -> Any:
+    """The letters the caller may open whose words hold every word of ``q``, best match first.
+
+    Raises InvalidLetter (422) without ``q``, with a longer one, or with a wrong ``limit``."""
+    found, actor = office(tenant)
+    text = request.args.get("q")
+    if text is None or not text.strip() or len(text) > MAX_QUERY or "\x00" in text:
+        raise InvalidLetter(
+            f"q is the text to find, 1–{MAX_QUERY} characters",
+            th=f"กรุณาระบุคำค้น (ไม่เกิน {MAX_QUERY} ตัวอักษร)",
+            field="q",
+        )
+    limit = _bounded_int(request.args.get("limit"), "limit", 1, search.MAX_LIMIT, 50)
+    found_letters = platform().db(search.search(found, actor, text, limit=limit))
+    return jsonify({"query": text, "letters": [letter_json(x) for x in found_letters]})
+
+
+def _registry_or_admin(actor: Actor, en: str, th: str) -> None:
+    """Raises NotAllowed unless the caller is the registry (สารบรรณกลาง) or an administrator."""
+    if not actor.is_clerk and organisation.ADMIN not in actor.roles:
+        raise NotAllowed(en, th=th)
+
+
+@blueprint.get(f"{PREFIX}/workload")
+def saraban_workload(tenant: str) -> Any:
+    """Per unit: the open letters it holds, how many are overdue and how many are due soon.
+
+    The registry and administrators only (NotAllowed, 403, otherwise)."""
+    found, actor = office(tenant)
+    _registry_or_admin(
+        actor,
+        "only the registry or an administrator sees the workload",
+        "ดูภาระงานได้เฉพาะเจ้าหน้าที่สารบรรณกลางหรือผู้ดูแลระบบ",
+    )
+    moment = datetime.now(UTC)
+    loads = platform().db(reports.workload(found, now=moment))
+    return jsonify(
+        {
+            "at": moment.isoformat(),
+            "units": [
+                {
+                    "code": x.unit.code,
+                    "name_th": x.unit.name_th,
+                    "held": x.held,
+                    "overdue": x.overdue,
+                    "due_soon": x.due_soon,
+                }
+                for x in loads
+            ],
+        }
+    )
+
+
+# --- keeping and destroying letters ---
+
+
+@blueprint.post(f"{PREFIX}/letters/<letter:public_id>/hold")
+def saraban_hold(tenant: str, public_id: str) -> Any:
+    """Put a letter on legal hold (``hold`` true) or release it: a held letter is never destroyed.
+
+    The registry only; the answer names the letter and its hold, not its content (a classified
+    letter is held without being opened)."""
+    found, actor = office(tenant)
+    fields = Fields(body_of())
+    if "hold" not in fields.body:
+        fields.wrong("hold", "hold is required: true or false", "กรุณาระบุ hold เป็น true หรือ false")
+    hold = fields.flag("hold")
+    reason = fields.text("reason", required=True)
+    fields.done()
+    letter = platform().db(retention.set_hold(found, actor, _public_id(public_id), hold, reason))
+    return jsonify({"public_id": letter.public_id, "legal_hold": letter.legal_hold, "reason": reason.strip()})
+
+
+def list_json(found: DestructionList, *, brief: bool = False) -> dict[str, Any]:
+    """What a program sees of a บัญชีหนังสือขอทำลาย: its status, its letters and its committee."""
+    items = found.items or []
+    committee = found.committee or []
+    answer: dict[str, Any] = {
+        "id": found.id,
+        "year": found.year,
+        "reference": found.reference,
+        "status": found.status,
+        "status_th": LIST_STATUSES.get(found.status, found.status),
+        "letters": len(items),
+        "committee_size": len(committee),
+        "approvals": sum(1 for m in committee if m.get("approved_at")),
+        "sha256": found.sha256,
+        "archives_sent_at": _iso(found.archives_sent_at),
+        "archives_reply": found.archives_reply or None,
+        "destroyed_at": _iso(found.destroyed_at),
+        "created_at": _iso(found.created_at),
+    }
+    if brief:
+        return answer
+    answer["items"] = [
+        {
+            "seq": seq,
+            "public_id": str(item.get("letter", "")),
+            "number": item.get("number") or "",
+            "date": item.get("date"),
+            "subject": item.get("subject", ""),
+            "retention_class": item.get("retention_class", ""),
+            "retain_until": item.get("retain_until"),
+            "register": item.get("register", ""),
+            "keep": bool(item.get("keep")),
+            "kept_by": list(item.get("kept_by") or []),
+            "objected": bool(item.get("objected")),
+            "outcome": item.get("outcome") or None,
+        }
+        for seq, item in enumerate(items, start=1)
+    ]
+    answer["committee"] = [
+        {
+            "user": int(m["user"]),
+            "name": m.get("name", ""),
+            "position": m.get("position", ""),
+            "chair": bool(m.get("chair")),
+            "approved_at": m.get("approved_at"),
+            "decisions": dict(m.get("decisions") or {}),
+        }
+        for m in committee
+    ]
+    return answer
+
+
+def _list_id(value: str) -> int:
+    """A list's id from the path; an id that cannot be one is 404, like a missing list."""
+    if not value.isascii() or not value.isdigit() or not 0 < int(value[:12]) <= MAX_INT:
+        raise ApiError(
+            404,
+            "destruction_list_not_found",
+            f"no destruction list {value[:20]!r}",
+            message_th="ไม่พบบัญชีหนังสือขอทำลายนี้",
+        )
+    return int(value)
+
+
+def _may_see(actor: Actor, found: DestructionList) -> bool:
+    return (
+        actor.is_clerk
+        or organisation.ADMIN in actor.roles
+        or any(int(m["user"]) == actor.user.id for m in found.committee or [])
+    )
+
+
+def _visible_list(tenant: Tenant, actor: Actor, value: str) -> DestructionList:
+    """The list, when the caller is the registry, an administrator or on its committee; raises
+    ApiError or DestructionListNotFound (404) otherwise."""
+    list_id = _list_id(value)
+    found: DestructionList = platform().db(retention.get_list(tenant, list_id))
+    if not _may_see(actor, found):
+        raise retention.DestructionListNotFound(list_id)
+    return found
+
+
+@blueprint.get(f"{PREFIX}/retention/lists")
+def saraban_retention_lists(tenant: str) -> Any:
+    """The destruction lists, newest year first: all of them for the registry and administrators,
+    those whose committee the caller sits on for anyone else."""
+    found, actor = office(tenant)
+    every = platform().db(retention.lists(found))
+    return jsonify({"lists": [list_json(x, brief=True) for x in every if _may_see(actor, x)]})
+
+
+@blueprint.post(f"{PREFIX}/retention/lists")
+def saraban_retention_survey(tenant: str) -> Any:
+    """Survey a Buddhist-Era year that is over: 201 with its บัญชีหนังสือขอทำลาย (the one made before
+    when there is one), or 200 ``{year, expired: 0, message, message_th}`` when no letter expired.
+
+    Raises InvalidLetter (422: no year), NotAllowed (403: not the registry), RetentionRefused (409:
+    the year is not over)."""
+    found, actor = office(tenant)
+    body = body_of()
+    year = body.get("year")
+    if not isinstance(year, int) or isinstance(year, bool) or not YEARS[0] <= year <= YEARS[1]:
+        raise InvalidLetter(
+            f"year is a Buddhist-Era year {YEARS[0]}–{YEARS[1]}",
+            th=f"ปีต้องเป็นปีพุทธศักราช {YEARS[0]}–{YEARS[1]}",
+            field="year",
+        )
+    with pdf_side():
+        made = platform().db(retention.survey(found, actor, year, platform().saraban_files))
+    if made is None:
+        return jsonify(
+            {
+                "year": year,
+                "expired": 0,
+                "message": f"no letter's retention ended in {year}",
+                "message_th": f"ไม่มีหนังสือที่ครบกำหนดเก็บในปี พ.ศ. {year}",
+            }
+        )
+    return created(list_json(made), f"/api/v1/tenants/{found.slug}/saraban/retention/lists/{made.id}")
+
+
+@blueprint.get(f"{PREFIX}/retention/lists/<list_id>")
+def saraban_retention_list(tenant: str, list_id: str) -> Any:
+    """A destruction list: its letters, its committee and where it stands."""
+    found, actor = office(tenant)
+    return jsonify(list_json(_visible_list(found, actor, list_id)))
+
+
+@blueprint.get(f"{PREFIX}/retention/lists/<list_id>/pdf")
+def saraban_retention_list_pdf(tenant: str, list_id: str) -> Any:
+    """The list's PDF (แบบที่ 25) as it stands, with the committee's signatures so far."""
+    found, actor = office(tenant)
+    chosen = _visible_list(found, actor, list_id)
+    data = platform().blobs.get(chosen.blob_key)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="destruction-{chosen.year}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@blueprint.post(f"{PREFIX}/retention/lists/<list_id>/committee")
+def saraban_retention_committee(tenant: str, list_id: str) -> Any:
+    """Appoint the committee (a chair and members, by username or id) and print their names.
+
+    Raises InvalidLetter (422), NotAllowed (403), RetentionRefused (409: too few members, or the
+    committee has begun signing)."""
+    found, actor = office(tenant)
+    wanted = _list_id(list_id)
+    body = body_of()
+    given = body.get("members")
+    if not isinstance(given, list) or len(given) > retention.MAX_COMMITTEE:
+        raise InvalidLetter(
+            f"members is a list of at most {retention.MAX_COMMITTEE} officers",
+            th=f"กรุณาระบุกรรมการเป็นรายชื่อเจ้าหน้าที่ ไม่เกิน {retention.MAX_COMMITTEE} คน",
+            field="members",
+        )
+    if "chair" not in body:
+        raise InvalidLetter("chair is required", th="กรุณาระบุประธานกรรมการ", field="chair")
+    chair = user_id_of(found, body["chair"], "chair")
+    members = [user_id_of(found, who, "members") for who in given]
+    with pdf_side():
+        done = platform().db(
+            retention.appoint(found, actor, wanted, platform().saraban_files, chair=chair, members=members)
+        )
+    return jsonify(list_json(done))
+
+
+@blueprint.post(f"{PREFIX}/retention/lists/<list_id>/approve")
+def saraban_retention_approve(tenant: str, list_id: str) -> Any:
+    """A committee member signs the list (PAdES, in their box); ``decisions`` keeps letters.
+
+    Raises InvalidLetter (422), NotAllowed (403: not on the committee), RetentionRefused (409),
+    and answers 503 ``signing_unavailable`` when the signing key or timestamp service fails."""
+    found, actor = office(tenant)
+    wanted = _list_id(list_id)
+    decisions = optional_body().get("decisions")
+    if decisions is not None and (
+        not isinstance(decisions, dict)
+        or len(decisions) > 10_000
+        or not all(isinstance(v, str) for v in decisions.values())
+    ):
+        raise InvalidLetter(
+            "decisions maps a letter's public ID to keep or destroy",
+            th="การพิจารณาต้องระบุเป็น {public_id: keep หรือ destroy}",
+            field="decisions",
+        )
+    with pdf_side():
+        done = platform().db(
+            retention.approve(found, actor, wanted, platform().saraban_files, decisions=decisions)
+        )
+    return jsonify(list_json(done))
+
+
+@blueprint.post(f"{PREFIX}/retention/lists/<list_id>/archives")
+def saraban_retention_archives(tenant: str, list_id: str) -> Any:
+    """Record that the approved list went to the National Archives; raises RetentionRefused (409)."""
+    found, actor = office(tenant)
+    return jsonify(list_json(platform().db(retention.send_to_archives(found, actor, _list_id(list_id)))))
+
+
+@blueprint.post(f"{PREFIX}/retention/lists/<list_id>/archives-reply")
+def saraban_retention_archives_reply(tenant: str, list_id: str) -> Any:
+    """Record the National Archives' reply; the letters it objects to are kept permanently.
+
+    Raises InvalidLetter (422), RetentionRefused (409: the list is not with the Archives)."""
+    found, actor = office(tenant)
+    wanted = _list_id(list_id)
+    fields = Fields(body_of())
+    text = fields.text("text", required=True)
+    objected = fields.lines("objected", limit=10_000)
+    fields.done()
+    done = platform().db(retention.archives_reply(found, actor, wanted, text, objected=objected))
+    return jsonify(list_json(done))
+
+
+@blueprint.post(f"{PREFIX}/retention/lists/<list_id>/destroy")
+def saraban_retention_destroy(tenant: str, list_id: str) -> Any:
+    """Destroy the listed letters' files; their rows stay, marked ทำลายแล้ว.
+
+    Raises RetentionRefused (409: not approved, not sent, or the Archives' time still runs)."""
+    found, actor = office(tenant)
+    wanted = _list_id(list_id)
+    done = platform().db(retention.destroy(found, actor, wanted, platform().saraban_files))
+    return jsonify(list_json(done))
+
+
+@blueprint.get(f"{PREFIX}/retention/handover/<year>")
+def saraban_retention_handover(tenant: str, year: str) -> Any:
+    """บัญชีส่งมอบหนังสือครบ 20 ปี (แบบที่ 21) of a Buddhist-Era year, as a PDF (the registry only)."""
+    found, actor = office(tenant)
+    wanted = _year(year)
+    with pdf_side():
+        made = platform().db(retention.handover_list(found, actor, wanted, platform().saraban_files))
+    return Response(
+        made.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="handover-{made.year}.pdf"',
+            "Cache-Control": "no-store",
+            "X-Letters": str(len(made.letters)),
+        },
+    )
+
+
+__all__ = ["entry_json", "letter_json", "list_json", "office", "page_json", "step_json"]

@@ -592,3 +592,357 @@ def verify(slug: str, data_dir: Path | None, as_json: bool) -> None:
         sys.exit(1)
     if not as_json:
         click.echo(f"{slug}: {report.entries} correspondence entries, chain intact")
+
+
+# --- search, workload, keeping and destroying letters ---
+
+
+def _list_json(found: Any) -> dict[str, Any]:
+    from api.saraban_views import list_json
+
+    return list_json(found)
+
+
+def _list_line(found: Any) -> str:
+    """One line of a destruction list: its id, year, status, letters and signatures."""
+    committee = found.committee or []
+    signed = sum(1 for m in committee if m.get("approved_at"))
+    return (
+        f"{found.id}\t{found.year}\t{found.status}\t{len(found.items or [])} letters"
+        f"\t{signed}/{len(committee)} signed"
+    )
+
+
+async def _officer_id(tenant: Any, username: str, option: str) -> int:
+    """An active officer's id by username; raises ClickException naming the option otherwise."""
+    from engine.store.models import User
+
+    user = await User.get_or_none(tenant_id=tenant.id, username=username, active=True)
+    if user is None:
+        raise click.ClickException(f"{option} {username}: no active officer of that name")
+    return int(user.id)
+
+
+def _be_year(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """``--year`` as a Buddhist-Era year 2400–2800; raises ClickException (one line, exit 1) otherwise."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or not 2400 <= int(text[:5]) <= 2800:
+        hint = (
+            " (that is a Christian-era year: add 543)"
+            if text.isdigit() and 1900 <= int(text[:5]) < 2400
+            else ""
+        )
+        raise click.ClickException(f"--year {value!r}: give a Buddhist-Era year 2400–2800, e.g. 2568{hint}")
+    return int(text)
+
+
+BE_YEAR = {"callback": _be_year, "required": True, "help": "Buddhist-Era year (พ.ศ.), e.g. 2568."}
+
+
+@saraban_group.command("search")
+@click.argument("slug", metavar="TENANT")
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True)
+@_as
+@_options
+def search_command(
+    slug: str, text: str, limit: int, username: str | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """The letters the officer may open whose words hold every word of TEXT, best match first."""
+    from engine.services.saraban import search
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> list[Any]:
+            tenant, actor = await _office(slug, username)
+            return await search.search(tenant, actor, text, limit=limit)
+
+        found = platform.db(run())
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"query": text, "letters": [_letter_json(x) for x in found]}, ensure_ascii=False, indent=2
+            )
+        )
+        return
+    for letter in found:
+        click.echo(f"{letter.public_id}\t{letter.status}\t{letter.letter_number or '-'}\t{letter.subject}")
+
+
+@saraban_group.command("workload")
+@click.argument("slug", metavar="TENANT")
+@_as
+@_options
+def workload_command(slug: str, username: str | None, data_dir: Path | None, as_json: bool) -> None:
+    """Per unit: the open letters it holds, how many are overdue and how many are due soon
+    (the registry or an administrator)."""
+    from engine.saraban.errors import NotAllowed
+    from engine.services.saraban import organisation, reports
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> list[Any]:
+            tenant, actor = await _office(slug, username)
+            if not actor.is_clerk and organisation.ADMIN not in actor.roles:
+                raise NotAllowed(
+                    "only the registry or an administrator sees the workload",
+                    th="ดูภาระงานได้เฉพาะเจ้าหน้าที่สารบรรณกลางหรือผู้ดูแลระบบ",
+                )
+            return await reports.workload(tenant)
+
+        loads = platform.db(run())
+    units = [
+        {
+            "code": x.unit.code,
+            "name_th": x.unit.name_th,
+            "held": x.held,
+            "overdue": x.overdue,
+            "due_soon": x.due_soon,
+        }
+        for x in loads
+    ]
+    if as_json:
+        click.echo(json.dumps({"units": units}, ensure_ascii=False, indent=2))
+        return
+    for u in units:
+        click.echo(
+            f"{u['code']}\t{u['held']} held\t{u['overdue']} overdue\t{u['due_soon']} due soon\t{u['name_th']}"
+        )
+
+
+@saraban_group.command("hold")
+@click.argument("slug", metavar="TENANT")
+@click.argument("public_id", metavar="LETTER")
+@click.option("--reason", required=True, help="Why the letter is held (or released).")
+@click.option("--release", is_flag=True, help="Release the hold instead.")
+@_as
+@_options
+def hold_command(
+    slug: str,
+    public_id: str,
+    reason: str,
+    release: bool,
+    username: str | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Put LETTER on legal hold (never listed nor destroyed), or --release it."""
+    from engine.services.saraban import retention
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username)
+            return await retention.set_hold(tenant, actor, public_id, not release, reason)
+
+        letter = platform.db(run())
+    _emit(
+        as_json,
+        {"public_id": letter.public_id, "legal_hold": letter.legal_hold, "reason": reason.strip()},
+        f"{letter.public_id}\t{'on hold' if letter.legal_hold else 'released'}",
+    )
+
+
+@saraban_group.group("retention")
+def retention_group() -> None:
+    """Keeping and destroying letters: the yearly survey, the committee, the Archives, the handover."""
+
+
+@retention_group.command("lists")
+@click.argument("slug", metavar="TENANT")
+@_options
+def retention_lists(slug: str, data_dir: Path | None, as_json: bool) -> None:
+    """TENANT's destruction lists, newest year first: id, year, status, letters, signatures."""
+    from api.saraban_views import list_json
+    from engine.services import tenants
+    from engine.services.saraban import retention
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> list[Any]:
+            return await retention.lists(await tenants.get_tenant(slug))
+
+        found = platform.db(run())
+    if as_json:
+        click.echo(
+            json.dumps({"lists": [list_json(x, brief=True) for x in found]}, ensure_ascii=False, indent=2)
+        )
+        return
+    for item in found:
+        click.echo(_list_line(item))
+
+
+@retention_group.command("survey")
+@click.argument("slug", metavar="TENANT")
+@click.option("--year", **BE_YEAR)
+@_as
+@_options
+def retention_survey(
+    slug: str, year: int, username: str | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """List the letters whose retention ended in --year on its บัญชีหนังสือขอทำลาย (once per year)."""
+    from engine.services.saraban import retention
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username)
+            return await retention.survey(tenant, actor, year, platform.saraban_files)
+
+        made = platform.db(run())
+    if made is None:
+        _emit(
+            as_json,
+            {"year": year, "expired": 0, "message_th": f"ไม่มีหนังสือที่ครบกำหนดเก็บในปี พ.ศ. {year}"},
+            f"{year}: no letter's retention ended that year",
+        )
+        return
+    _emit(as_json, _list_json(made), _list_line(made))
+
+
+@retention_group.command("committee")
+@click.argument("slug", metavar="TENANT")
+@click.argument("list_id", metavar="LIST", type=click.IntRange(1, 2_147_483_647))
+@click.option("--chair", required=True, help="The chair's username.")
+@click.option("--member", "members", multiple=True, help="A member's username (repeat; at least two).")
+@_as
+@_options
+def retention_committee(
+    slug: str,
+    list_id: int,
+    chair: str,
+    members: tuple[str, ...],
+    username: str | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Appoint LIST's committee (a chair and at least two members) and print their names on it."""
+    from engine.services.saraban import retention
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username)
+            chair_id = await _officer_id(tenant, chair, "--chair")
+            member_ids = [await _officer_id(tenant, m, "--member") for m in members]
+            return await retention.appoint(
+                tenant, actor, list_id, platform.saraban_files, chair=chair_id, members=member_ids
+            )
+
+        found = platform.db(run())
+    _emit(as_json, _list_json(found), _list_line(found))
+
+
+@retention_group.command("approve")
+@click.argument("slug", metavar="TENANT")
+@click.argument("list_id", metavar="LIST", type=click.IntRange(1, 2_147_483_647))
+@click.option("--as", "username", required=True, help="The committee member who signs.")
+@click.option("--keep", "keep", multiple=True, help="A listed letter to keep (repeat for more).")
+@_options
+def retention_approve(
+    slug: str, list_id: int, username: str, keep: tuple[str, ...], data_dir: Path | None, as_json: bool
+) -> None:
+    """Sign LIST as a committee member (PAdES), keeping the --keep letters."""
+    from engine.services.saraban import retention
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username)
+            return await retention.approve(
+                tenant, actor, list_id, platform.saraban_files, decisions=dict.fromkeys(keep, "keep")
+            )
+
+        found = platform.db(run())
+    _emit(as_json, _list_json(found), _list_line(found))
+
+
+@retention_group.command("archives")
+@click.argument("slug", metavar="TENANT")
+@click.argument("list_id", metavar="LIST", type=click.IntRange(1, 2_147_483_647))
+@click.option("--reply", "reply", help="Record the National Archives' reply (instead of sending).")
+@click.option("--objected", multiple=True, help="A letter the Archives asks to keep (with --reply).")
+@_as
+@_options
+def retention_archives(
+    slug: str,
+    list_id: int,
+    reply: str | None,
+    objected: tuple[str, ...],
+    username: str | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Record that LIST went to the National Archives, or with --reply what the Archives answered."""
+    from engine.services.saraban import retention
+
+    if objected and reply is None:
+        raise click.ClickException("--objected goes with --reply TEXT")
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username)
+            if reply is None:
+                return await retention.send_to_archives(tenant, actor, list_id)
+            return await retention.archives_reply(tenant, actor, list_id, reply, objected=objected)
+
+        found = platform.db(run())
+    _emit(as_json, _list_json(found), _list_line(found))
+
+
+@retention_group.command("destroy")
+@click.argument("slug", metavar="TENANT")
+@click.argument("list_id", metavar="LIST", type=click.IntRange(1, 2_147_483_647))
+@_as
+@_options
+def retention_destroy(
+    slug: str, list_id: int, username: str | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Destroy LIST's letters (after the Archives' reply or its waiting time); their rows stay."""
+    from engine.services.saraban import retention
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username)
+            return await retention.destroy(tenant, actor, list_id, platform.saraban_files)
+
+        found = platform.db(run())
+    outcomes = ", ".join(f"{i['letter']} {i.get('outcome') or '-'}" for i in found.items or [])
+    _emit(as_json, _list_json(found), f"{_list_line(found)}\t{outcomes}")
+
+
+@retention_group.command("handover")
+@click.argument("slug", metavar="TENANT")
+@click.option("--year", **BE_YEAR)
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Write the PDF here."
+)
+@_as
+@_options
+def retention_handover(
+    slug: str, year: int, out: Path, username: str | None, data_dir: Path | None, as_json: bool
+) -> None:
+    """Write the บัญชีส่งมอบหนังสือครบ 20 ปี (แบบที่ 21) of --year: letters kept permanently, 20 years old."""
+    from engine.services.saraban import retention
+
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username)
+            return await retention.handover_list(tenant, actor, year, platform.saraban_files)
+
+        made = platform.db(run())
+    _write(out, made.pdf)
+    _emit(
+        as_json,
+        {
+            "year": made.year,
+            "letters": [x.public_id for x in made.letters],
+            "out": str(out),
+            "bytes": len(made.pdf),
+        },
+        f"{made.year}\t{len(made.letters)} letters\t{out}",
+    )
