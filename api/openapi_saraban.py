@@ -217,8 +217,9 @@ PATHS: dict[str, Any] = {
                 "name": "format",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
-                "description": "csv: the official columns as a UTF-8 CSV header, then the rows",
+                "schema": {"type": "string", "enum": ["json", "csv", "xlsx", "pdf"], "default": "json"},
+                "description": "csv or xlsx: the official columns as the header row, then the rows; "
+                "pdf: the register in the official layout",
             },
         ],
         "get": _operation(
@@ -229,6 +230,10 @@ PATHS: dict[str, Any] = {
                     "content": {
                         "application/json": {"schema": _ref("Register")},
                         "text/csv": {"schema": {"type": "string"}},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {"type": "string", "format": "binary"}
+                        },
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                     },
                 }
             },

@@ -642,12 +642,15 @@ def _year(value: str) -> int:
 
 @blueprint.get(f"{PREFIX}/registers/<book>/<year>")
 def saraban_register(tenant: str, book: str, year: str) -> Any:
-    """A book's rows for a Buddhist-Era year in the official columns (JSON, or ``?format=csv``)."""
+    """A book's rows for a Buddhist-Era year in the official columns (JSON, or ``?format=csv|xlsx|pdf``)."""
     found, actor = office(tenant)
     wanted = request.args.get("format", "json")
-    if wanted not in ("json", "csv"):
+    if wanted not in ("json", "csv", "xlsx", "pdf"):
         raise ApiError(
-            400, "invalid_request", "format is json or csv", message_th="format ต้องเป็น json หรือ csv"
+            400,
+            "invalid_request",
+            "format is json, csv, xlsx or pdf",
+            message_th="format ต้องเป็น json, csv, xlsx หรือ pdf",
         )
     if book not in BOOKS:
         raise InvalidLetter(f"no book {book[:40]!r}", th="ไม่มีทะเบียนนี้", field="book")
@@ -660,6 +663,8 @@ def saraban_register(tenant: str, book: str, year: str) -> Any:
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{book}-{book_of_year.year}.csv"'},
         )
+    if wanted in ("xlsx", "pdf"):
+        return _register_file(found, book, book_of_year, wanted)
     return jsonify(
         {
             "book": book,
@@ -669,6 +674,29 @@ def saraban_register(tenant: str, book: str, year: str) -> Any:
             "rows": [list(r) for r in book_of_year.rows],
             "entries": [entry_json(e) for e in book_of_year.entries],
         }
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _register_file(found: Any, book: str, book_of_year: Any, kind: str) -> Response:
+    """The register as a spreadsheet or as PDF in the official layout."""
+    from engine.saraban.settings import settings_of
+    from renderers.saraban import register_xlsx
+
+    if kind == "xlsx":
+        content, mimetype = register_xlsx(book, book_of_year.year, found.name_th, book_of_year.rows), XLSX
+    else:
+        thai = settings_of(found.settings).thai_numerals
+        tools = platform().saraban_files.tools
+        content = tools.render_register(
+            book, book_of_year.year, found.name_th, book_of_year.rows, thai_numerals=thai
+        )
+        mimetype = "application/pdf"
+    name = f"{book}-{book_of_year.year}.{kind}"
+    return Response(
+        content, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 

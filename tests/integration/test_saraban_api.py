@@ -274,6 +274,14 @@ def test_registers_numbers_units_and_the_audit_chain(client: Any, office: Office
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     header = next(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
     assert header == list(register_columns("receive"))
+    sheet = client.get(office.url(f"registers/receive/{year}?format=xlsx"), headers=clerk)
+    assert sheet.status_code == 200 and sheet.mimetype.endswith("spreadsheetml.sheet")
+    from openpyxl import load_workbook
+
+    cells = [[c.value for c in row] for row in load_workbook(io.BytesIO(sheet.data)).active.iter_rows()]
+    assert list(register_columns("receive")) in cells  # the official header row, under the title
+    printed = client.get(office.url(f"registers/receive/{year}?format=pdf"), headers=clerk)
+    assert printed.status_code == 200 and printed.data.startswith(b"%PDF-")
     assert (
         client.get(office.url(f"registers/receive/{year}"), headers=office.auth("engineer")).status_code
         == 403
