@@ -818,25 +818,14 @@ def saraban_search(tenant: str) -> Any:
     return jsonify({"query": text, "letters": [letter_json(x) for x in found_letters]})
 
 
-def _registry_or_admin(actor: Actor, en: str, th: str) -> None:
-    """Raises NotAllowed unless the caller is the registry (สารบรรณกลาง) or an administrator."""
-    if not actor.is_clerk and organisation.ADMIN not in actor.roles:
-        raise NotAllowed(en, th=th)
-
-
 @blueprint.get(f"{PREFIX}/workload")
 def saraban_workload(tenant: str) -> Any:
     """Per unit: the open letters it holds, how many are overdue and how many are due soon.
 
     The registry and administrators only (NotAllowed, 403, otherwise)."""
     found, actor = office(tenant)
-    _registry_or_admin(
-        actor,
-        "only the registry or an administrator sees the workload",
-        "ดูภาระงานได้เฉพาะเจ้าหน้าที่สารบรรณกลางหรือผู้ดูแลระบบ",
-    )
     moment = datetime.now(UTC)
-    loads = platform().db(reports.workload(found, now=moment))
+    loads = platform().db(reports.workload_for(found, actor, now=moment))
     return jsonify(
         {
             "at": moment.isoformat(),
@@ -938,21 +927,11 @@ def _list_id(value: str) -> int:
     return int(value)
 
 
-def _may_see(actor: Actor, found: DestructionList) -> bool:
-    return (
-        actor.is_clerk
-        or organisation.ADMIN in actor.roles
-        or any(int(m["user"]) == actor.user.id for m in found.committee or [])
-    )
-
-
 def _visible_list(tenant: Tenant, actor: Actor, value: str) -> DestructionList:
     """The list, when the caller is the registry, an administrator or on its committee; raises
     ApiError or DestructionListNotFound (404) otherwise."""
     list_id = _list_id(value)
-    found: DestructionList = platform().db(retention.get_list(tenant, list_id))
-    if not _may_see(actor, found):
-        raise retention.DestructionListNotFound(list_id)
+    found: DestructionList = platform().db(retention.readable_list(tenant, actor, list_id))
     return found
 
 
@@ -961,8 +940,8 @@ def saraban_retention_lists(tenant: str) -> Any:
     """The destruction lists, newest year first: all of them for the registry and administrators,
     those whose committee the caller sits on for anyone else."""
     found, actor = office(tenant)
-    every = platform().db(retention.lists(found))
-    return jsonify({"lists": [list_json(x, brief=True) for x in every if _may_see(actor, x)]})
+    every = platform().db(retention.readable_lists(found, actor))
+    return jsonify({"lists": [list_json(x, brief=True) for x in every]})
 
 
 @blueprint.post(f"{PREFIX}/retention/lists")

@@ -678,19 +678,13 @@ def search_command(
 def workload_command(slug: str, username: str | None, data_dir: Path | None, as_json: bool) -> None:
     """Per unit: the open letters it holds, how many are overdue and how many are due soon
     (the registry or an administrator)."""
-    from engine.saraban.errors import NotAllowed
-    from engine.services.saraban import organisation, reports
+    from engine.services.saraban import reports
 
     with platform_of(data_dir) as platform:
 
         async def run() -> list[Any]:
             tenant, actor = await _office(slug, username)
-            if not actor.is_clerk and organisation.ADMIN not in actor.roles:
-                raise NotAllowed(
-                    "only the registry or an administrator sees the workload",
-                    th="ดูภาระงานได้เฉพาะเจ้าหน้าที่สารบรรณกลางหรือผู้ดูแลระบบ",
-                )
-            return await reports.workload(tenant)
+            return await reports.workload_for(tenant, actor)
 
         loads = platform.db(run())
     units = [

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from engine.saraban.errors import NotAllowed
 from engine.services.desk import Sla, sla_of
+from engine.services.saraban.organisation import ADMIN, Actor
 from engine.store.models import Letter, OrgUnit, RoutingStep, Tenant, UnitMember
 
 OPEN = ("received", "in_progress", "draft", "signed")
@@ -17,6 +19,16 @@ class UnitLoad:
     held: int
     overdue: int
     due_soon: int
+
+
+async def workload_for(tenant: Tenant, actor: Actor, *, now: datetime | None = None) -> list[UnitLoad]:
+    """:func:`workload`, for the registry and administrators; raises NotAllowed for anyone else."""
+    if not (actor.is_clerk or ADMIN in actor.roles):
+        raise NotAllowed(
+            "only the registry or an administrator sees the workload",
+            th="ดูภาระงานได้เฉพาะเจ้าหน้าที่สารบรรณกลางหรือผู้ดูแลระบบ",
+        )
+    return await workload(tenant, now=now)
 
 
 async def workload(tenant: Tenant, *, now: datetime | None = None) -> list[UnitLoad]:

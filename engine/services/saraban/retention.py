@@ -48,7 +48,7 @@ from engine.saraban.settings import SarabanSettings, settings_of
 from engine.saraban.vocabulary import CLASSIFIED, SECRECIES
 from engine.services.saraban import audit, letters
 from engine.services.saraban.numbers import supersede
-from engine.services.saraban.organisation import SIGNING_ROLES, Actor
+from engine.services.saraban.organisation import ADMIN, SIGNING_ROLES, Actor
 from engine.store.models import DestructionList, Letter, RegisterEntry, RoleGrant, Tenant, User
 from engine.thaidate import format_date
 from engine.workflow.sla import BANGKOK
@@ -139,6 +139,29 @@ async def get_list(tenant: Tenant, list_id: int) -> DestructionList:
 async def lists(tenant: Tenant) -> list[DestructionList]:
     """The tenant's destruction lists, the newest year first."""
     return await DestructionList.filter(tenant_id=tenant.id).order_by("-year")
+
+
+def may_read(actor: Actor, found: DestructionList) -> bool:
+    """The registry and administrators read every list; a committee member reads the lists they sit on."""
+    return (
+        actor.is_clerk
+        or ADMIN in actor.roles
+        or any(int(member["user"]) == actor.user.id for member in found.committee or [])
+    )
+
+
+async def readable_lists(tenant: Tenant, actor: Actor) -> list[DestructionList]:
+    """The lists this officer may read (see :func:`may_read`), the newest year first."""
+    return [found for found in await lists(tenant) if may_read(actor, found)]
+
+
+async def readable_list(tenant: Tenant, actor: Actor, list_id: int) -> DestructionList:
+    """The list, if this officer may read it; raises DestructionListNotFound otherwise (the two are
+    not told apart)."""
+    found = await get_list(tenant, list_id)
+    if not may_read(actor, found):
+        raise DestructionListNotFound(list_id)
+    return found
 
 
 def _stale() -> StaleLetter:
