@@ -405,7 +405,7 @@ def parse(
     try:
         envelope = Envelope.model_validate(data)
     except ValidationError as exc:
-        raise _validation(exc) from None
+        raise validation_fault(exc) from None
     check(envelope, max_bytes=max_bytes)
     if recipients is not None and envelope.recipient.agency_code not in recipients:
         raise InvalidAddressee(envelope.recipient.agency_code)
@@ -456,7 +456,7 @@ def _check_protocol(value: Any) -> None:
         )
 
 
-def _validation(exc: ValidationError) -> Validation:
+def validation_fault(exc: ValidationError) -> Validation:
     first = exc.errors(include_url=False, include_input=False)[0]
     field = ".".join(str(part) for part in first["loc"])
     message = f"{field}: {first['msg']}" if field else first["msg"]
