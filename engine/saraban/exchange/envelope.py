@@ -72,8 +72,8 @@ NOTICE_TYPES: Final = frozenset(
 )
 
 BUDDHIST_ERA_OFFSET: Final = 543
-_BE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_PROTOCOL = re.compile(r"th-saraban/(\d{1,4})\.(\d{1,4})")
+_BE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_PROTOCOL = re.compile(r"th-saraban/([0-9]{1,4})\.([0-9]{1,4})")
 # Characters XML 1.0 cannot carry, nor UTF-8 (lone surrogates): refused in every text.
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
@@ -259,7 +259,7 @@ class Document(_Model):
 
     def decoded_size_bound(self) -> int:
         """The most bytes ``content_b64`` can decode to, without decoding it."""
-        return len(self.content_b64) // 4 * 3 + 3
+        return len(self.content_b64) * 3 // 4
 
 
 # Which of the optional parts each type of message has: (required, allowed).
@@ -356,7 +356,7 @@ def check(envelope: Envelope, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         raise SecrecyNotAllowed()
     declared = sum(document.size for document in envelope.documents)
     bound = sum(document.decoded_size_bound() for document in envelope.documents)
-    if declared > max_bytes or bound > max_bytes + 3 * len(envelope.documents):
+    if declared > max_bytes or bound > max_bytes + 2 * len(envelope.documents):
         raise _too_large(max(declared, bound), max_bytes)
     for document in envelope.documents:
         document.content()
