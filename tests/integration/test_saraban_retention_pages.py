@@ -24,6 +24,7 @@ from engine.services.saraban import letters, organisation
 from engine.services.saraban.letters import Incoming
 from engine.store.models import DestructionList, Letter, RegisterEntry, Tenant, User
 from engine.workflow.sla import BANGKOK
+from signing.errors import TimestampUnavailable
 from signing.pki import DevPkiServer, Officer, ensure_dev_pki
 from tests.integration.test_admin import (
     Town,
@@ -170,6 +171,18 @@ def test_a_year_is_surveyed_approved_and_destroyed_through_the_pages(
         "retention/handover/2569.pdf",
     ):
         assert engineer.get(url(town, path)).status_code == 403, path
+
+    # The timestamp service down: the same Thai message as the letter's signing, and no 500.
+    chair_client = officer_client(app, town, "chief_administrator")
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise TimestampUnavailable("the timestamp service does not answer")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(platform.saraban_files.tools), "sign", unavailable)
+        down = post_form(chair_client, f"{list_url}/approve", {"keep": []}, page=list_url)
+    assert down.status_code == 503 and 'href="#approve"' in text_of(down)
+    assert "ลงนามไม่ได้ในขณะนี้" in text_of(down) and 'id="approve"' in text_of(down)
 
     for role, keep in (("chief_administrator", []), ("department_head", [kept.public_id]), ("mayor", [])):
         member = officer_client(app, town, role)
