@@ -1,5 +1,6 @@
 """Correspondence (งานสารบรรณ) for officers: the letters in my hands, ลงรับ, drafting, เกษียน and ลงนาม,
-the registers with จองเลข, and the organisation's units.
+search, the registers with จองเลข and the units' workload, the organisation's units, and keeping and
+destroying letters (the yearly survey, the committee, the National Archives, legal hold).
 
 Thin views: they read the form, call :mod:`engine.services.saraban` and render. Every rule (who may
 open, route, sign or close a letter; what a letter must have) is the engine's; a refusal comes back

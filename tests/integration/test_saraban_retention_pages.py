@@ -86,6 +86,15 @@ def at(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, 10, tzinfo=BANGKOK)
 
 
+def clean(html: str) -> str:
+    """The page, after checking it is safe under the Content-Security-Policy and every form has CSRF."""
+    assert not re.search(r"\sstyle=|\son[a-z]+=", html)
+    assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", html)
+    for form in re.findall(r'<form[^>]*method="post".*?</form>', html, re.S):
+        assert 'name="csrf_token"' in form, form[:80]
+    return html
+
+
 def closed_letter(platform: Any, office: Office, subject: str, closed: datetime) -> Letter:
     """A letter received the day before ``closed`` and closed then, kept one year (routine)."""
     received = closed - timedelta(days=1)
@@ -133,13 +142,13 @@ def test_a_year_is_surveyed_approved_and_destroyed_through_the_pages(
     found = LIST_ID.search(made.headers["Location"])
     assert found
     list_url = url(town, f"retention/{found.group(1)}")
-    page = text_of(clerk.get(list_url))
+    page = clean(text_of(clerk.get(list_url)))
     assert "จัดทำบัญชีหนังสือขอทำลาย ประจำปี พ.ศ. 2568 แล้ว มีหนังสือ 3 เรื่อง" in page
     assert all(x.public_id in page for x in (doomed, kept, objected))
     assert 'data-list-status="draft"' in page and ">ร่าง<" in page
     assert "2 มิถุนายน 2567" in page, "the letters' dates in the Buddhist Era"
     assert "ครบกำหนดเก็บ 31 ธันวาคม 2568" in page
-    index = text_of(clerk.get(retention))
+    index = clean(text_of(clerk.get(retention)))
     assert 'data-list="' in index and "บัญชีหนังสือขอทำลาย ประจำปี พ.ศ. 2568" in index
 
     # The committee: a chair and one member is refused next to the members, the answers kept.
@@ -188,7 +197,7 @@ def test_a_year_is_surveyed_approved_and_destroyed_through_the_pages(
         member = officer_client(app, town, role)
         assert "บัญชีหนังสือขอทำลายที่รอท่านพิจารณา" in text_of(member.get(url(town)))
         assert member.get(retention).status_code == 403
-        mine = text_of(member.get(list_url))
+        mine = clean(text_of(member.get(list_url)))
         assert 'id="approve"' in mine and 'id="committee"' not in mine
         signed = post_form(member, f"{list_url}/approve", {"keep": keep}, page=list_url)
         assert signed.status_code == 302, text_of(signed)
@@ -218,7 +227,7 @@ def test_a_year_is_surveyed_approved_and_destroyed_through_the_pages(
     # Destruction: a page that says what will happen, then the button.
     confirm_url = f"{list_url}/destroy"
     confirm = clerk.get(confirm_url)
-    html = text_of(confirm)
+    html = clean(text_of(confirm))
     assert confirm.status_code == 200 and "ยืนยันการทำลายหนังสือ" in html
     assert 'data-doomed="1"' in html and 'name="confirm" value="yes"' in html
     assert post_form(clerk, confirm_url, {}, page=confirm_url).status_code == 302  # no confirmation: back
@@ -254,7 +263,7 @@ def test_a_letter_is_held_with_a_reason_and_released(app: Any, platform: Any, of
     letter = closed_letter(platform, office, "เอกสารประกอบคดีพิพาทที่ดิน", at(2025, 8, 1))
     clerk = officer_client(app, town, "saraban_clerk")
     letter_url = url(town, f"letters/{letter.public_id}")
-    before = text_of(clerk.get(letter_url))
+    before = clean(text_of(clerk.get(letter_url)))
     assert 'id="hold"' in before and 'data-hold="off"' in before
 
     missing = post_form(clerk, f"{letter_url}/hold", {"hold": "true", "reason": ""}, page=letter_url)
