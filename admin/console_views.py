@@ -17,6 +17,7 @@ from engine.definitions import ServiceDefinition
 from engine.definitions.diff import diff
 from engine.services import accounts, dashboard, desk, tenants
 from engine.services.errors import InvalidParameters, WeakPassword
+from engine.services.saraban import reports as saraban_reports
 from renderers.web import current_language, translate
 from thongthin.app import client_address, platform
 
@@ -289,6 +290,7 @@ def console_dashboard() -> Any:
     )
     return render_template(
         "admin/console_dashboard.html",
+        saraban_workload=platform().db(saraban_reports.workload(g.tenant)),
         report=report,
         chart=chart,
         title=title,

@@ -1,5 +1,6 @@
 """Correspondence (งานสารบรรณ) for officers: the letters in my hands, ลงรับ, drafting, เกษียน and ลงนาม,
-the registers with จองเลข, and the organisation's units.
+search, the registers with จองเลข and the units' workload, the organisation's units, and keeping and
+destroying letters (the yearly survey, the committee, the National Archives, legal hold).
 
 Thin views: they read the form, call :mod:`engine.services.saraban` and render. Every rule (who may
 open, route, sign or close a letter; what a letter must have) is the engine's; a refusal comes back
@@ -28,6 +29,7 @@ from engine.saraban.errors import (
     LetterNotFound,
     NotAllowed,
     NumberNotReservable,
+    RetentionRefused,
     SarabanError,
     SecrecyRefused,
     UnitNotFound,
@@ -46,9 +48,10 @@ from engine.saraban.vocabulary import (
     URGENCIES,
 )
 from engine.services import desk
-from engine.services.saraban import letters, numbers, organisation, registers
+from engine.services.saraban import letters, numbers, organisation, registers, reports, retention, search
 from engine.services.saraban.letters import Incoming, Outgoing
-from engine.store.models import Letter, OrgUnit, RegisterEntry, UnitMember, User
+from engine.services.saraban.retention import DestructionListNotFound
+from engine.store.models import DestructionList, Letter, OrgUnit, RegisterEntry, UnitMember, User
 from engine.thaidate import ascii_digits
 from engine.workflow.sla import BANGKOK
 from renderers.inputs import parse_date
@@ -71,6 +74,7 @@ NAV_SESSION_KEY = "saraban_in_unit"
 DEFAULT_DUE_TIME = time(16, 30)
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?:\s*น\.?)?")
 _BLANK_LINE = re.compile(r"\n\s*\n")
+SEARCH_LIMIT = 50  # results shown; the service caps the query itself
 
 
 # --- who is acting ------------------------------------------------------------------------------
@@ -283,11 +287,19 @@ def saraban_inbox() -> Any:
     now = _now()
     held = [i for i in items if i.letter.status != "draft" or i.letter.created_by_id != actor.user.id]
     rows = [InboxRow(i, desk.sla_of(i.due_at, now)) for i in held]
+    # Destruction lists waiting for my signature as a committee member (one list a year: few).
+    to_approve = [
+        found
+        for found in platform().db(retention.lists(g.tenant))
+        if found.status == "draft"
+        and any(int(s["user"]) == actor.user.id and not s.get("approved_at") for s in found.committee or [])
+    ]
     return _render(
         "admin/saraban_inbox.html",
         errors=[],
         rows=rows,
         drafts=drafts,
+        to_approve=to_approve,
     )
 
 
@@ -508,7 +520,14 @@ def _letter_page(
         ],
         due_at=due_at,
         sla=desk.sla_of(due_at, _now()) if letter.status not in ("closed", "destroyed") else None,
+        hold=_hold_of(page.trail) if letter.legal_hold else None,
     )
+
+
+def _hold_of(trail: Iterable[Any]) -> Any:
+    """The audit entry that put the letter on hold (its reason, who and when), from the registry's trail."""
+    holds = [e for e in trail if e.event == "legal_hold" and (e.detail or {}).get("hold")]
+    return holds[-1] if holds else None
 
 
 @blueprint.get("/saraban/letters/<public_id>")
@@ -535,19 +554,23 @@ def _version() -> int:
     return int(raw) if raw.isdigit() else -1
 
 
+def _signing_refused(error: SigningError | PkiError, anchor: str) -> tuple[list[ErrorItem], int]:
+    """A signature that could not be made: no usable key (409), or a service down for now (503)."""
+    key = (
+        "saraban.error.signing_retry"
+        if getattr(error, "retryable", False) or isinstance(error, TimestampUnavailable)
+        else "saraban.error.signing_key"
+    )
+    return [ErrorItem(anchor, key=key)], 503 if getattr(error, "retryable", False) else 409
+
+
 def _refused(
     public_id: str, error: Exception, prefix: str, known: tuple[str, ...], given: Mapping[str, Any]
 ) -> Any:
     """The letter's page again with the refusal where it belongs and the officer's answers kept."""
     anchor = prefix.rstrip("-")
     if isinstance(error, SigningError | PkiError):
-        key = (
-            "saraban.error.signing_retry"
-            if getattr(error, "retryable", False) or isinstance(error, TimestampUnavailable)
-            else "saraban.error.signing_key"
-        )
-        items = [ErrorItem(anchor, key=key)]
-        status = 503 if getattr(error, "retryable", False) else 409
+        items, status = _signing_refused(error, anchor)
     elif isinstance(error, SarabanError):
         items = _ordered(_problems(error, prefix, known, anchor), known, prefix)
         status = _status(error)
@@ -665,6 +688,7 @@ def _registers_page(
         reservable=[(b, BOOKS[b].text(current_language())) for b in RESERVABLE],
         reserved=reserved,
         given=given or {"book": book if book in RESERVABLE else "send"},
+        workload=platform().db(reports.workload(g.tenant)),
     )
 
 
@@ -810,3 +834,310 @@ def saraban_add_member() -> Any:
         return _units_page(items, given, 422)
     flash_key("saraban.units.member_added")
     return redirect(url_for("admin.saraban_units"))
+
+
+@blueprint.post("/saraban/letters/<public_id>/hold")
+@any_role(CLERK)
+def saraban_hold(public_id: str) -> Any:
+    """Put a letter on legal hold (it is never listed for destruction nor destroyed), or release it."""
+    public_id = _letter_id(public_id)
+    hold, reason = _field("hold", 8) == "true", _field("reason", 600)
+    try:
+        platform().db(retention.set_hold(g.tenant, _actor(), public_id, hold, reason))
+    except (InvalidLetter, RetentionRefused) as error:
+        return _refused(public_id, error, "hold-", ("reason",), {"hold_reason": reason})
+    flash_key("saraban.hold.done" if hold else "saraban.hold.released")
+    return redirect(url_for("admin.saraban_letter", public_id=public_id))
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+@blueprint.get("/saraban/search")
+def saraban_search() -> Any:
+    """Letters by the words of their subject, parties, numbers, text and PDF: only those I may open."""
+    asked = "q" in request.args
+    q = request.args.get("q", "")[: search.MAX_QUERY]
+    errors: list[ErrorItem] = []
+    found: list[Letter] = []
+    if asked and not q.strip():
+        errors.append(ErrorItem("q", key="saraban.search.empty"))
+    elif q.strip():
+        found = platform().db(search.search(g.tenant, _actor(), q, limit=SEARCH_LIMIT))
+    return _render(
+        "admin/saraban_search.html",
+        errors=errors,
+        q=q,
+        searched=bool(q.strip()),
+        found=found,
+        limit=SEARCH_LIMIT,
+    )
+
+
+# --- keeping and destroying letters (role saraban_clerk; the committee its list) --------------
+
+LIST_STATUSES = ("draft", "approved", "archives", "destroyed")
+# A database integer: a larger id names no list (and the ORM must not be asked).
+MAX_ID = 2**31 - 1
+
+
+def _year(raw: str, name: str, problems: list[ErrorItem]) -> int | None:
+    """A Buddhist-Era year typed as 2568 (Thai digits too, "พ.ศ." allowed)."""
+    text = ascii_digits(raw).replace("พ.ศ.", "").strip()
+    if text.isdigit() and 2400 < int(text) < 3000:
+        return int(text)
+    problems.append(ErrorItem(name, key="saraban.error.year"))
+    return None
+
+
+def _visible_list(list_id: int) -> DestructionList:
+    """The list, for the registry or a member of its committee; 403 for anyone else, 404 if none."""
+    if list_id > MAX_ID:
+        abort(404)
+    actor = _actor()
+    found = platform().db(retention.get_list(g.tenant, list_id))
+    if not actor.is_clerk and actor.user.id not in _members_of(found):
+        abort(403)
+    return found
+
+
+def _members_of(found: DestructionList) -> list[int]:
+    return [int(seat["user"]) for seat in found.committee or []]
+
+
+def _my_seat(found: DestructionList) -> dict[str, Any] | None:
+    user_id = _actor().user.id
+    return next((seat for seat in found.committee or [] if int(seat["user"]) == user_id), None)
+
+
+def _retention_page(
+    errors: list[ErrorItem] | None = None, given: Mapping[str, Any] | None = None, status: int = 200
+) -> Any:
+    current = calendar_year(_now())
+    return _render(
+        "admin/saraban_retention.html",
+        errors=errors or [],
+        status=status,
+        lists=platform().db(retention.lists(g.tenant)),
+        given=given or {"year": str(current - 1), "handover_year": str(current)},
+    )
+
+
+@blueprint.get("/saraban/retention")
+@any_role(CLERK)
+def saraban_retention() -> Any:
+    """The destruction lists by year, the yearly survey and the 20-year handover list."""
+    return _retention_page()
+
+
+@blueprint.post("/saraban/retention/survey")
+@any_role(CLERK)
+def saraban_survey() -> Any:
+    """สำรวจหนังสือครบอายุการเก็บ: the year's บัญชีหนังสือขอทำลาย (made once; the same list after)."""
+    raw = _field("year", 20)
+    problems: list[ErrorItem] = []
+    year = _year(raw, "survey-year", problems)
+    given = {"year": raw, "handover_year": str(calendar_year(_now()))}
+    if year is None:
+        return _retention_page(problems, given, 422)
+    try:
+        made = platform().db(retention.survey(g.tenant, _actor(), year, platform().saraban_files))
+    except RetentionRefused as error:
+        return _retention_page(_problems(error, "survey-", ("year",), "survey"), given, _status(error))
+    if made is None:
+        flash_key("saraban.retention.survey_none", year=str(year))
+        return redirect(url_for("admin.saraban_retention"))
+    flash_key("saraban.retention.survey_done", year=str(year), count=str(len(made.items or [])))
+    return redirect(url_for("admin.saraban_retention_list", list_id=made.id))
+
+
+@blueprint.get("/saraban/retention/handover")
+@any_role(CLERK)
+def saraban_handover_form() -> Any:
+    """The handover form (GET): on to the year's PDF, or the page again with the year refused."""
+    raw = request.args.get("year", "")[:20]
+    problems: list[ErrorItem] = []
+    year = _year(raw, "handover-year", problems)
+    if year is None:
+        return _retention_page(problems, {"year": str(calendar_year(_now()) - 1), "handover_year": raw}, 422)
+    return redirect(url_for("admin.saraban_handover_pdf", year=year))
+
+
+@blueprint.get("/saraban/retention/handover/<int:year>.pdf")
+@any_role(CLERK)
+def saraban_handover_pdf(year: int) -> Any:
+    """บัญชีส่งมอบหนังสือครบ 20 ปี (แบบที่ 21) of the year: the letters kept permanently, 20 years old."""
+    if not 2400 < year < 3000:
+        abort(404)
+    made = platform().db(retention.handover_list(g.tenant, _actor(), year, platform().saraban_files))
+    return download(made.pdf, f"handover-{year}.pdf", "application/pdf")
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One letter on a list as the page shows it."""
+
+    index: int
+    item: Mapping[str, Any]
+    kept_by: list[str]
+
+
+def _list_page(
+    found: DestructionList,
+    errors: list[ErrorItem] | None = None,
+    given: Mapping[str, Any] | None = None,
+    status: int = 200,
+    template: str = "admin/saraban_retention_list.html",
+) -> Any:
+    actor = _actor()
+    names = {int(seat["user"]): str(seat["name"]) for seat in found.committee or []}
+    rows = [
+        ListRow(index, item, [names.get(int(u), "") for u in item.get("kept_by", [])])
+        for index, item in enumerate(found.items or [], start=1)
+    ]
+    seat = _my_seat(found)
+    committee = list(found.committee or [])
+    chair = next((str(s["user"]) for s in committee if s.get("chair")), "")
+    return _render(
+        template,
+        errors=errors or [],
+        status=status,
+        found=found,
+        rows=rows,
+        committee=committee,
+        signed=sum(1 for s in committee if s.get("approved_at")),
+        may_appoint=actor.is_clerk
+        and found.status == "draft"
+        and not any(s.get("approved_at") for s in committee),
+        may_approve=found.status == "draft" and seat is not None and not seat.get("approved_at"),
+        officer_options=[(str(u.id), _officer_name(u)) for u in _officers()] if actor.is_clerk else [],
+        given=given
+        or {"chair": chair, "members": tuple(str(s["user"]) for s in committee if not s.get("chair"))},
+    )
+
+
+@blueprint.get("/saraban/retention/<int:list_id>")
+def saraban_retention_list(list_id: int) -> Any:
+    """A บัญชีหนังสือขอทำลาย: its letters, its committee, and the next step in the regulation's order."""
+    return _list_page(_visible_list(list_id))
+
+
+@blueprint.get("/saraban/retention/<int:list_id>/pdf")
+def saraban_retention_pdf(list_id: int) -> Any:
+    """The list as it stands (แบบที่ 25), with the committee's signatures so far."""
+    found = _visible_list(list_id)
+    data = platform().saraban_files.blobs.get(found.blob_key)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="destruction-{found.year}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _list_refused(found: DestructionList, error: Exception, anchor: str, **kwargs: Any) -> Any:
+    """The list's page again with the refusal at its form (or field) and the answers kept."""
+    if isinstance(error, DestructionListNotFound):
+        raise error
+    if isinstance(error, SigningError | PkiError):
+        items, status = _signing_refused(error, anchor)
+    elif isinstance(error, SarabanError):
+        known = kwargs.pop("known", ())
+        items = _ordered(_problems(error, f"{anchor}-", known, anchor), known, f"{anchor}-")
+        status = _status(error)
+    else:
+        raise error
+    return _list_page(platform().db(retention.get_list(g.tenant, found.id)), items, status=status, **kwargs)
+
+
+@blueprint.post("/saraban/retention/<int:list_id>/committee")
+@any_role(CLERK)
+def saraban_appoint(list_id: int) -> Any:
+    """แต่งตั้งคณะกรรมการทำลายหนังสือ: a chair and the members; the list is printed again with their names."""
+    found = _visible_list(list_id)
+    chair = _field("chair", 20)
+    members = _ids(request.form.getlist("members")[:100])
+    given = {"chair": chair, "members": tuple(str(m) for m in members)}
+    try:
+        if not chair.isdigit():
+            raise InvalidLetter("choose the chair", th="กรุณาเลือกประธานกรรมการ", field="chair")
+        platform().db(
+            retention.appoint(
+                g.tenant, _actor(), found.id, platform().saraban_files, chair=int(chair), members=members
+            )
+        )
+    except SarabanError as error:
+        return _list_refused(found, error, "committee", known=("chair", "members"), given=given)
+    flash_key("saraban.retention.appointed")
+    return redirect(url_for("admin.saraban_retention_list", list_id=found.id))
+
+
+@blueprint.post("/saraban/retention/<int:list_id>/approve")
+def saraban_approve(list_id: int) -> Any:
+    """A committee member signs the list, keeping the letters they tick."""
+    found = _visible_list(list_id)
+    keep = [p[:PUBLIC_ID_MAX] for p in request.form.getlist("keep")[:2000]]
+    try:
+        platform().db(
+            retention.approve(
+                g.tenant, _actor(), found.id, platform().saraban_files,
+                decisions=dict.fromkeys(keep, "keep"),
+            )
+        )  # fmt: skip
+    except (SarabanError, SigningError, PkiError) as error:
+        return _list_refused(found, error, "approve", given={"keep": tuple(keep)})
+    flash_key("saraban.retention.approved")
+    return redirect(url_for("admin.saraban_retention_list", list_id=found.id))
+
+
+@blueprint.post("/saraban/retention/<int:list_id>/archives")
+@any_role(CLERK)
+def saraban_archives_sent(list_id: int) -> Any:
+    """The approved list went to the National Archives (กองจดหมายเหตุแห่งชาติ)."""
+    found = _visible_list(list_id)
+    try:
+        platform().db(retention.send_to_archives(g.tenant, _actor(), found.id))
+    except SarabanError as error:
+        return _list_refused(found, error, "archives")
+    flash_key("saraban.retention.archives_sent")
+    return redirect(url_for("admin.saraban_retention_list", list_id=found.id))
+
+
+@blueprint.post("/saraban/retention/<int:list_id>/reply")
+@any_role(CLERK)
+def saraban_archives_reply(list_id: int) -> Any:
+    """The National Archives' answer; the letters it asks for are kept permanently."""
+    found = _visible_list(list_id)
+    text = _field("text")
+    objected = tuple(p[:PUBLIC_ID_MAX] for p in request.form.getlist("objected")[:2000])
+    try:
+        platform().db(retention.archives_reply(g.tenant, _actor(), found.id, text, objected=objected))
+    except SarabanError as error:
+        given = {"text": text, "objected": objected}
+        return _list_refused(found, error, "reply", known=("text", "objected"), given=given)
+    flash_key("saraban.retention.reply_done")
+    return redirect(url_for("admin.saraban_retention_list", list_id=found.id))
+
+
+@blueprint.get("/saraban/retention/<int:list_id>/destroy")
+@any_role(CLERK)
+def saraban_destroy_confirm(list_id: int) -> Any:
+    """What destroying the list will do, and the button that does it."""
+    found = _visible_list(list_id)
+    if found.status != "archives":
+        return redirect(url_for("admin.saraban_retention_list", list_id=found.id))
+    return _list_page(found, template="admin/saraban_retention_destroy.html")
+
+
+@blueprint.post("/saraban/retention/<int:list_id>/destroy")
+@any_role(CLERK)
+def saraban_destroy(list_id: int) -> Any:
+    """Destroy the listed letters: their files are deleted; their rows stay, marked ทำลายแล้ว."""
+    found = _visible_list(list_id)
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("admin.saraban_destroy_confirm", list_id=found.id))
+    try:
+        done = platform().db(retention.destroy(g.tenant, _actor(), found.id, platform().saraban_files))
+    except SarabanError as error:
+        return _list_refused(found, error, "destroy")
+    count = sum(1 for item in done.items or [] if item.get("outcome") == "destroyed")
+    flash_key("saraban.retention.destroyed", count=str(count))
+    return redirect(url_for("admin.saraban_retention_list", list_id=found.id))

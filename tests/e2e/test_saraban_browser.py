@@ -4,8 +4,8 @@ The clerk of เทศบาลเมืองแม่เหียะ uploads a
 page, is told the receive number, and sends it to the mayor for consideration; the mayor finds it
 in the inbox, marked ด่วนที่สุด and due, and assigns it to the engineering division with an
 order. The letter's PDF then carries the receive stamp and two signed endorsements, which
-poppler's ``pdfsig`` validates, and the receive register lists it. Both officers' pages pass
-axe-core's WCAG 2.1 AA rules.
+poppler's ``pdfsig`` validates, and the receive register lists it. Both officers' pages, the
+search results and the retention page pass axe-core's WCAG 2.1 AA rules.
 """
 
 from __future__ import annotations
@@ -136,3 +136,8 @@ def test_the_clerk_registers_a_scan_and_the_mayor_endorses_it(
     clerk.goto(f"{live_server}/{slug}/admin/saraban/registers?book=receive&year={entry.year}")
     assert SUBJECT in clerk.content() and "ส่ง กองช่าง" in clerk.content()
     accessible(clerk, "saraban-register")
+    clerk.goto(f"{live_server}/{slug}/admin/saraban/search?q=วัคซีน")
+    assert SUBJECT in clerk.locator("[data-letter]").first.inner_text()
+    accessible(clerk, "saraban-search")
+    clerk.goto(f"{live_server}/{slug}/admin/saraban/retention")
+    accessible(clerk, "saraban-retention")

@@ -698,6 +698,7 @@ def fill(rule: Rule, tenant: str, reference: str, attachment_id: str, user_id: i
             "token": "no-such-set-up-link",
             "book": "receive",
             "year": 2569,
+            "list_id": 999999,
         }[name]  # a new kind of route parameter must be added here
     url = rule.rule
     for name, value in values.items():

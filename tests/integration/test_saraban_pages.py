@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -383,3 +384,51 @@ def test_units_are_the_administrators(app: Any, towns: Towns):
     assert f'href="/{town.slug}/admin/saraban/"' in text_of(member.get(f"/{town.slug}/admin/"))
     assert member.get(url(town, "compose")).status_code == 200
     assert csrf_token(member, url(town, "compose"))
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def test_search_finds_a_letter_by_a_word_of_its_page_for_those_who_may_open_it(app: Any, towns: Towns):
+    pytest.importorskip("signing.saraban", reason="the receive stamp needs signing.saraban")
+    import weasyprint
+
+    town, there = towns.here, towns.there
+    clerk = officer_client(app, town, "saraban_clerk")
+    data = receive_form(subject="ขอความร่วมมือรณรงค์ป้องกันโรค", urgency="urgent")
+    # The page's words in Sarabun, and none with สระอำ: the subset font of a PDF made this way maps
+    # the sara-aa glyph ำ is drawn with back to ำ, so ยุงลาย would be read as ยุงลำย.
+    font = Path(__file__).resolve().parents[2] / "renderers" / "fonts" / "Sarabun-Regular.ttf"
+    html = (
+        f"<style>@font-face {{ font-family: Sarabun; src: url('{font.as_uri()}'); }} p {{ font-family: Sarabun; }}</style>"
+        "<p>ยุงลายในชุมชนเพิ่มขึ้นในฤดูฝน</p>"
+    )
+    page = weasyprint.HTML(string=html).write_pdf()
+    data["file"] = (_stream(page), "letter.pdf", "application/pdf")
+    done = post_form(clerk, url(town, "receive"), data)
+    assert done.status_code == 302, text_of(done)
+    public_id = done.headers["Location"].rsplit("/", 1)[1]
+
+    inbox = text_of(clerk.get(url(town)))
+    assert 'role="search"' in inbox and 'name="q"' in inbox
+    found = clerk.get(url(town, "search?q=ยุงลาย"))
+    html = text_of(found)
+    assert found.status_code == 200
+    assert f'data-letter="{public_id}"' in html and "ขอความร่วมมือรณรงค์ป้องกันโรค" in html
+    assert "15 มกราคม 2569" in html and 'data-urgency="urgent"' in html and "ลงรับแล้ว" in html
+    assert f'href="/{town.slug}/admin/saraban/letters/{public_id}"' in html
+
+    # An officer of the town who may not open it, and another town's registry: nothing.
+    assert public_id not in text_of(officer_client(app, town, "clerk").get(url(town, "search?q=ยุงลาย")))
+    stranger = officer_client(app, there, "saraban_clerk")
+    theirs = text_of(stranger.get(url(there, "search?q=ยุงลาย")))
+    assert public_id not in theirs and "ไม่พบหนังสือที่ตรงกับ “ยุงลาย”" in theirs
+    assert stranger.get(url(town, "search?q=ยุงลาย")).status_code == 403
+
+    nothing = text_of(clerk.get(url(town, "search?q=ช้างเผือกสามเศียร")))
+    assert "ไม่พบหนังสือที่ตรงกับ “ช้างเผือกสามเศียร”" in nothing and "data-no-results" in nothing
+    empty = text_of(clerk.get(url(town, "search?q=+")))
+    assert "กรุณาพิมพ์คำที่ต้องการค้นหา" in empty and 'href="#q"' in empty
+    assert "กรุณาพิมพ์คำที่ต้องการค้นหา" not in text_of(clerk.get(url(town, "search")))
+    long = clerk.get(url(town, "search?q=" + "ก" * 5000))
+    assert long.status_code == 200
