@@ -288,12 +288,7 @@ def saraban_inbox() -> Any:
     held = [i for i in items if i.letter.status != "draft" or i.letter.created_by_id != actor.user.id]
     rows = [InboxRow(i, desk.sla_of(i.due_at, now)) for i in held]
     # Destruction lists waiting for my signature as a committee member (one list a year: few).
-    to_approve = [
-        found
-        for found in platform().db(retention.lists(g.tenant))
-        if found.status == "draft"
-        and any(int(s["user"]) == actor.user.id and not s.get("approved_at") for s in found.committee or [])
-    ]
+    to_approve = platform().db(retention.awaiting(g.tenant, actor))
     return _render(
         "admin/saraban_inbox.html",
         errors=[],
@@ -891,18 +886,11 @@ def _year(raw: str, name: str, problems: list[ErrorItem]) -> int | None:
 
 
 def _visible_list(list_id: int) -> DestructionList:
-    """The list, for the registry or a member of its committee; 403 for anyone else, 404 if none."""
+    """The list, for the registry, an administrator or a member of its committee; 404 for anyone else."""
     if list_id > MAX_ID:
         abort(404)
-    actor = _actor()
-    found = platform().db(retention.get_list(g.tenant, list_id))
-    if not actor.is_clerk and actor.user.id not in _members_of(found):
-        abort(403)
+    found: DestructionList = platform().db(retention.readable_list(g.tenant, _actor(), list_id))
     return found
-
-
-def _members_of(found: DestructionList) -> list[int]:
-    return [int(seat["user"]) for seat in found.committee or []]
 
 
 def _my_seat(found: DestructionList) -> dict[str, Any] | None:

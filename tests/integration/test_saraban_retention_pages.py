@@ -171,15 +171,13 @@ def test_a_year_is_surveyed_approved_and_destroyed_through_the_pages(
     assert appointed.status_code == 302, text_of(appointed)
     assert "ลงนามแล้ว 0 จาก 3 คน" in text_of(clerk.get(list_url))
 
-    # Officers without the registry's role: no retention pages; a member reaches their list only.
+    # Officers without the registry's role: no retention pages; a list they do not sit on is not
+    # found (a member reaches their own list only).
     engineer = officer_client(app, town, "engineer")
-    for path in (
-        "retention",
-        f"retention/{found.group(1)}",
-        f"retention/{found.group(1)}/pdf",
-        "retention/handover/2569.pdf",
-    ):
+    for path in ("retention", "retention/handover/2569.pdf"):
         assert engineer.get(url(town, path)).status_code == 403, path
+    for path in (f"retention/{found.group(1)}", f"retention/{found.group(1)}/pdf"):
+        assert engineer.get(url(town, path)).status_code == 404, path
 
     # The timestamp service down: the same Thai message as the letter's signing, and no 500.
     chair_client = officer_client(app, town, "chief_administrator")

@@ -164,6 +164,19 @@ async def readable_list(tenant: Tenant, actor: Actor, list_id: int) -> Destructi
     return found
 
 
+async def awaiting(tenant: Tenant, actor: Actor) -> list[DestructionList]:
+    """The lists waiting for this officer's signature as a member of their committee."""
+    return [
+        found
+        for found in await lists(tenant)
+        if found.status == "draft"
+        and any(
+            int(seat["user"]) == actor.user.id and not seat.get("approved_at")
+            for seat in found.committee or []
+        )
+    ]
+
+
 def _stale() -> StaleLetter:
     return StaleLetter("the list changed meanwhile", th="มีผู้ดำเนินการกับบัญชีนี้ไปพร้อมกัน โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง")
 
