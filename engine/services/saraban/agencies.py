@@ -37,6 +37,8 @@ ADDABLE_KINDS = ("external", "ecms", "email")
 MAX_IMPORT_ROWS = 10_000
 MAX_REPORTED_PROBLEMS = 100
 MAX_LIMIT = 500
+MAX_IMPORT_BYTES = 4 * 1024 * 1024  # 10,000 rows of a few hundred bytes each
+MAX_PEM_BYTES = 64 * 1024
 
 # The CSV columns, in English and in Thai (either header row is accepted, in any order).
 COLUMNS = ("name_th", "name_en", "letter_code", "ministry_id", "department_id", "endpoint_url", "email")
@@ -138,7 +140,7 @@ async def editor_for(user: User) -> Editor:
     return Editor(user.username, tenant.slug, frozenset(await accounts.roles_of(user)))
 
 
-def _require_operator(editor: Editor) -> None:
+def require_operator(editor: Editor) -> None:
     """Raises :class:`NotAllowed` (403) unless ``editor`` is the national operator."""
     if not editor.may_change:
         raise NotAllowed(
@@ -338,7 +340,7 @@ async def add(editor: Editor, **values: Any) -> Agency:
     email, kind (default external), active. Raises :class:`NotAllowed` unless the national operator
     asks, :class:`AgencyInvalid` with a problem per wrong field.
     """
-    _require_operator(editor)
+    require_operator(editor)
     unknown = set(values) - {*TEXT_FIELDS, "letter_code", "kind", "active"}
     if unknown:
         raise TypeError(f"unknown agency fields: {', '.join(sorted(unknown))}")
@@ -373,7 +375,7 @@ async def update(editor: Editor, code_or_id: str | int, **changes: Any) -> Agenc
     :class:`AgencyInvalid` with a problem per wrong field. A municipality's own kind, letter code and
     names follow its settings (:func:`ensure_for_tenant`) and are refused here.
     """
-    _require_operator(editor)
+    require_operator(editor)
     agency = await find(code_or_id)
     cleaned = _cleaned(changes)
     problems: list[FieldProblem] = []
@@ -544,7 +546,7 @@ async def import_csv(editor: Editor, text: str, *, filename: str = "agencies.csv
     :class:`NotAllowed` unless the national operator asks, :class:`AgencyImportRefused` listing
     ``FILE:LINE: problem`` for every wrong row (nothing is imported then).
     """
-    _require_operator(editor)
+    require_operator(editor)
     rows, lines, problems = _rows(text, filename)
 
     def wrong(line: int, problem: FieldProblem) -> None:
@@ -665,7 +667,7 @@ async def add_key(
     national operator asks, :class:`AgencyInvalid` for input that is not a certificate, an expired
     one, or one registered for another agency.
     """
-    _require_operator(editor)
+    require_operator(editor)
     facts = certificate_facts(pem)
     at = now or datetime.now(UTC)
     if facts.not_after <= at:
@@ -706,7 +708,7 @@ async def retire_key(
 
     Raises :class:`NotAllowed` unless the national operator asks, :class:`AgencyKeyNotFound`.
     """
-    _require_operator(editor)
+    require_operator(editor)
     wanted = fingerprint.strip().lower().replace(":", "")
     key = await AgencyKey.get_or_none(agency_id=agency.id, fingerprint=wanted) if len(wanted) == 64 else None
     if key is None:
