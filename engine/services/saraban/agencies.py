@@ -309,13 +309,13 @@ async def directory(query: str = "", *, active_only: bool = True, limit: int = 5
         rows = rows.filter(active=True)
     text = " ".join(query.split())[:200]
     if text:
+        wanted = Q(name_th__icontains=text) | Q(name_en__icontains=text)
         code = normal_code(text)
-        rows = rows.filter(
-            Q(name_th__icontains=text)
-            | Q(name_en__icontains=text)
-            | Q(letter_code__startswith=code)
-            | Q(department_id=text)
-        )
+        if len(code) <= 40:
+            wanted |= Q(letter_code__startswith=code)
+        if re.fullmatch(r"[0-9]{5}", text):
+            wanted |= Q(department_id=text)
+        rows = rows.filter(wanted)
     return await rows.order_by("letter_code", "name_th", "id").limit(max(1, min(limit, MAX_LIMIT)))
 
 
@@ -337,7 +337,8 @@ async def add(editor: Editor, **values: Any) -> Agency:
     """A new directory entry of kind external, ecms or email.
 
     ``values``: name_th, name_en, letter_code, ministry_id, department_id, endpoint_url, ecms_url,
-    email, kind (default external), active. Raises :class:`NotAllowed` unless the national operator
+    email, kind (by default: external with an endpoint, ecms with only an e-CMS node, email with
+    only a mailbox), active. Raises :class:`NotAllowed` unless the national operator
     asks, :class:`AgencyInvalid` with a problem per wrong field.
     """
     require_operator(editor)
@@ -345,6 +346,12 @@ async def add(editor: Editor, **values: Any) -> Agency:
     if unknown:
         raise TypeError(f"unknown agency fields: {', '.join(sorted(unknown))}")
     fields_ = {**_blank(), **_cleaned(values)}
+    if not values.get("kind"):
+        # By how it is reached: its endpoint, else its e-CMS node, else its saraban@ mailbox.
+        for kind, name in (("external", "endpoint_url"), ("ecms", "ecms_url"), ("email", "email")):
+            if fields_[name]:
+                fields_["kind"] = kind
+                break
     problems = _check(fields_)
     if fields_["kind"] == "tenant":
         problems.append(
