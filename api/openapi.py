@@ -755,4 +755,12 @@ def _with_saraban(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_saraban(_with_studio(SPEC))
+def _with_agencies(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_agencies import PATHS, SCHEMAS
+
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return spec
+
+
+SPEC = _with_agencies(_with_saraban(_with_studio(SPEC)))

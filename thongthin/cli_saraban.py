@@ -940,3 +940,6 @@ def retention_handover(
         },
         f"{made.year}\t{len(made.letters)} letters\t{out}",
     )
+
+
+from thongthin import cli_saraban_agencies  # noqa: E402,F401 (thongthin saraban agency)

@@ -1242,3 +1242,56 @@ class DestructionList(Model):
     class Meta:
         table = "saraban_destruction"
         unique_together = (("tenant", "year"),)
+
+
+class Agency(Model):
+    """An agency of the platform-wide directory that letters travel between (สมุดรายชื่อหน่วยงาน).
+
+    A Thongthin tenant, another e-Saraban system, an e-CMS node or a saraban@ mailbox. Not
+    tenant-scoped: every municipality reads the same directory. Only the national operator changes it (:mod:`engine.services.saraban.agencies`). A tenant's own
+    entry follows its ``settings["saraban"]["letter_code"]`` and names.
+    """
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=16)  # tenant | external | ecms | email
+    tenant: fields.OneToOneNullableRelation[Tenant] = fields.OneToOneField(
+        "models.Tenant", related_name="agency", null=True, on_delete=fields.SET_NULL
+    )
+    tenant_id: int | None
+    name_th = fields.CharField(max_length=200)
+    name_en = fields.CharField(max_length=200, default="")
+    # รหัสตัวพยัญชนะและเลขประจำของส่วนราชการ, Arabic digits, one space: "ชม 52101". NULL when unknown.
+    letter_code = fields.CharField(max_length=40, null=True, unique=True)
+    ministry_id = fields.CharField(max_length=2, default="")  # e-CMS MinistryOrganization ID, "11"
+    department_id = fields.CharField(max_length=5, default="")  # e-CMS DepartmentOrganization ID, "11008"
+    endpoint_url = fields.CharField(max_length=500, default="")  # th-saraban/1.0 messages go here
+    ecms_url = fields.CharField(max_length=500, default="")
+    email = fields.CharField(max_length=254, default="")  # saraban@… (ระเบียบฯ ฉบับที่ 4)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "saraban_agency"
+        indexes = (("department_id",),)
+
+
+class AgencyKey(Model):
+    """A certificate whose key signs an agency's messages. Several at once while keys rotate with overlap."""
+
+    id = fields.IntField(primary_key=True)
+    agency: fields.ForeignKeyRelation[Agency] = fields.ForeignKeyField(
+        "models.Agency", related_name="keys", on_delete=fields.CASCADE
+    )
+    agency_id: int
+    certificate_pem = fields.TextField()
+    fingerprint = fields.CharField(max_length=64, unique=True)  # SHA-256 of the DER, lower-case hex
+    subject = fields.CharField(max_length=300, default="")
+    not_before = fields.DatetimeField()
+    not_after = fields.DatetimeField()
+    added_at = fields.DatetimeField(auto_now_add=True)
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "saraban_agency_key"
+        indexes = (("agency_id", "retired_at"),)
