@@ -774,7 +774,48 @@ def _units_page(
         unit_options=[(u.code, _unit_name(u)) for u in units],
         officer_options=[(str(u.id), _officer_name(u)) for u in _officers()],
         given=given or {},
+        settings=(given or {}).get("settings") or _settings_given(),
     )
+
+
+SETTING_FIELDS = ("letter_code", "numbers_per_unit", "typed_name_signing", "reservation_hours")
+
+
+def _settings_given() -> dict[str, Any]:
+    current = settings_of(g.tenant.settings)
+    return {
+        "letter_code": current.letter_code,
+        "numbers_per_unit": current.numbers_per_unit,
+        "typed_name_signing": current.typed_name_signing,
+        "reservation_hours": f"{current.reservation_hours:g}",
+    }
+
+
+@blueprint.post("/saraban/settings")
+@admin_only
+def saraban_put_settings() -> Any:
+    """The municipality's letter code and how its books and signatures work."""
+    given: dict[str, Any] = {
+        "letter_code": _field("letter_code", 40),
+        "numbers_per_unit": "numbers_per_unit" in request.form,
+        "typed_name_signing": "typed_name_signing" in request.form,
+        "reservation_hours": _field("reservation_hours", 10).strip(),
+    }
+    hours = ascii_digits(given["reservation_hours"])
+    if not hours.replace(".", "", 1).isdigit() or not 0 < float(hours) <= 24 * 30:
+        item = ErrorItem("settings-reservation_hours", key="saraban.settings.hours_invalid")
+        return _units_page([item], {"settings": given}, 422)
+    try:
+        platform().db(
+            organisation.put_settings(g.tenant, _actor(), {**given, "reservation_hours": float(hours)})
+        )
+    except InvalidLetter as error:
+        items = _ordered(
+            _problems(error, "settings-", SETTING_FIELDS, "settings"), SETTING_FIELDS, "settings-"
+        )
+        return _units_page(items, {"settings": given}, _status(error))
+    flash_key("saraban.settings.saved")
+    return redirect(url_for("admin.saraban_units"))
 
 
 @blueprint.get("/saraban/units")

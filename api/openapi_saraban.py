@@ -268,6 +268,17 @@ PATHS: dict[str, Any] = {
             {"200": _json(_ref("Units"), "The units")},
         ),
     },
+    f"{BASE}/settings": {
+        "parameters": [TENANT],
+        "get": _operation(
+            "The municipality's correspondence settings", {"200": _json(_ref("Settings"), "The settings")}
+        ),
+        "put": _operation(
+            "Change the correspondence settings (the municipality's administrator only)",
+            {"200": _json(_ref("Settings"), "The settings as saved"), "422": INVALID},
+            _body("SettingsChange"),
+        ),
+    },
     f"{BASE}/audit/verify": {
         "parameters": [TENANT],
         "get": _operation(
@@ -560,6 +571,28 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["reason"],
         "properties": {"reason": _text(400, minLength=1)},
+    },
+    "Settings": {
+        "type": "object",
+        "required": ["letter_code", "numbers_per_unit", "typed_name_signing", "reservation_hours"],
+        "properties": {
+            "letter_code": {"type": "string", "description": "รหัสหนังสือ, e.g. ชม 52101"},
+            "numbers_per_unit": {"type": "boolean"},
+            "typed_name_signing": {"type": "boolean"},
+            "reservation_hours": {"type": "number"},
+        },
+    },
+    "SettingsChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "letter_code": _text(
+                40, "รหัสหนังสือ: the province's letters and the agency's number, e.g. ชม 52101"
+            ),
+            "numbers_per_unit": {"type": "boolean"},
+            "typed_name_signing": {"type": "boolean"},
+            "reservation_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 720},
+        },
     },
     "Units": {
         "type": "object",

@@ -758,6 +758,29 @@ def saraban_units(tenant: str) -> Any:
     )
 
 
+def settings_json(tenant: Any) -> dict[str, Any]:
+    from engine.saraban.settings import settings_of
+
+    current = settings_of(tenant.settings)
+    return {name: getattr(current, name) for name in organisation.EDITABLE_SETTINGS}
+
+
+@blueprint.get(f"{PREFIX}/settings")
+def saraban_settings(tenant: str) -> Any:
+    """The municipality's letter code and how its books and signatures work."""
+    found, _ = office(tenant)
+    return jsonify(settings_json(found))
+
+
+@blueprint.put(f"{PREFIX}/settings")
+def saraban_put_settings(tenant: str) -> Any:
+    """Change the settings (the municipality's administrator only); the agency directory follows the
+    letter code. Raises NotAllowed (403) and InvalidLetter (422, naming each field)."""
+    found, actor = office(tenant)
+    platform().db(organisation.put_settings(found, actor, body_of()))
+    return jsonify(settings_json(found))
+
+
 @blueprint.get(f"{PREFIX}/audit/verify")
 def saraban_audit_verify(tenant: str) -> Any:
     """Recompute the correspondence audit chain (the registry only): where it first breaks, if it does."""

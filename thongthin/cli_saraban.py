@@ -82,8 +82,8 @@ def platform_of(data_dir: Path | None) -> Iterator[Any]:
         platform.runtime.close()
 
 
-async def _office(slug: str, username: str | None) -> tuple[Any, Any]:
-    """The municipality and the acting officer (by username, else the first registry clerk)."""
+async def _office(slug: str, username: str | None, role: str = "saraban_clerk") -> tuple[Any, Any]:
+    """The municipality and the acting officer (by username, else the first holder of ``role``)."""
     from engine.services import tenants
     from engine.services.saraban import organisation
     from engine.store.models import User
@@ -94,9 +94,9 @@ async def _office(slug: str, username: str | None) -> tuple[Any, Any]:
         if user is None:
             raise click.ClickException(f"{slug}: no active officer {username!r}")
     else:
-        clerks = sorted(await organisation.users_with_role(tenant, organisation.CLERK))
+        clerks = sorted(await organisation.users_with_role(tenant, role))
         if not clerks:
-            raise click.ClickException(f"{slug}: no officer holds the role saraban_clerk; give --as USERNAME")
+            raise click.ClickException(f"{slug}: no officer holds the role {role}; give --as USERNAME")
         user = await User.get(id=clerks[0])
     return tenant, await organisation.actor(tenant, user)
 
@@ -528,6 +528,53 @@ def unit(
         {"code": found.code, "name_th": found.name_th, "name_en": found.name_en, "letter_suffix": found.letter_suffix, "parent": parent},
         f"{found.code}\t{found.name_th}\t{found.letter_suffix}",
     )  # fmt: skip
+
+
+@saraban_group.command("settings")
+@click.argument("slug", metavar="TENANT")
+@click.option("--letter-code", default=None, help="รหัสหนังสือ, e.g. 'ชม 52101'.")
+@click.option(
+    "--numbers-per-unit/--one-send-book", default=None, help="A send book per unit, or one for the agency."
+)
+@click.option("--typed-name/--no-typed-name", "typed_name", default=None, help="Allow typed-name signing.")
+@click.option("--reservation-hours", type=float, default=None, help="How long a reserved number holds.")
+@click.option("--as", "username", default=None, help="The administrator acting (default: the first one).")
+@_options
+def settings(
+    slug: str,
+    letter_code: str | None,
+    numbers_per_unit: bool | None,
+    typed_name: bool | None,
+    reservation_hours: float | None,
+    username: str | None,
+    data_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Show TENANT's correspondence settings, or change those given (the agency directory follows)."""
+    from engine.saraban.settings import settings_of
+    from engine.services.saraban import organisation
+
+    changes = {
+        name: value
+        for name, value in (
+            ("letter_code", letter_code),
+            ("numbers_per_unit", numbers_per_unit),
+            ("typed_name_signing", typed_name),
+            ("reservation_hours", reservation_hours),
+        )
+        if value is not None
+    }
+    with platform_of(data_dir) as platform:
+
+        async def run() -> Any:
+            tenant, actor = await _office(slug, username, role="admin")
+            if changes:
+                return await organisation.put_settings(tenant, actor, changes)
+            return settings_of(tenant.settings)
+
+        current = platform.db(run())
+    shown = {name: getattr(current, name) for name in organisation.EDITABLE_SETTINGS}
+    _emit(as_json, shown, "\n".join(f"{name}\t{value}" for name, value in shown.items()))
 
 
 @saraban_group.command("member")

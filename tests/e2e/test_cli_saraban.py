@@ -38,7 +38,7 @@ async def seed():
     )
     tenant.settings = {{"saraban": {{"letter_code": "ชม 52101", "typed_name_signing": True}}}}
     await tenant.save()
-    for name, role in (("clerk", "saraban_clerk"), ("head", "department_head"), ("eng", "engineer")):
+    for name, role in (("clerk", "saraban_clerk"), ("head", "department_head"), ("eng", "engineer"), ("boss", "admin")):
         await accounts.create_user(tenant, name, "x" * 16, f"สมศรี {{name}}", [role], position_th=role)
 
 runtime = OrmRuntime(Settings.from_env().database_url)
@@ -222,3 +222,13 @@ def test_audit_verify_names_the_entry_that_was_changed(town: Town):
     assert "correspondence chain breaks at entry 2" in broken.stderr
     alone = town.saraban("verify", TENANT, "--json")
     assert alone.returncode == 1 and json.loads(alone.stdout)["broken_at"] == 2
+
+
+def test_settings_are_shown_and_changed_by_the_administrator(town: Town):
+    changed = town.saraban("settings", TENANT, "--reservation-hours", "48", "--typed-name", "--json")
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout) == {
+        "letter_code": "ชม 52101", "numbers_per_unit": False, "typed_name_signing": True, "reservation_hours": 48.0,
+    }  # fmt: skip
+    assert "รหัสหนังสือ" in one_line_error(town.saraban("settings", TENANT, "--letter-code", "52101"))
+    assert "admin" in one_line_error(town.saraban("settings", TENANT, "--as", "clerk", "--typed-name"))

@@ -24,7 +24,7 @@ from engine.services import accounts, tenants
 from engine.services.saraban import organisation
 from thongthin.demo import DEMO_PASSWORD
 
-ROLES = ("saraban_clerk", "department_head", "engineer", "chief_administrator")
+ROLES = ("saraban_clerk", "department_head", "engineer", "chief_administrator", "admin")
 
 
 @dataclass
@@ -373,3 +373,33 @@ def test_steps_and_the_letter_are_signed_digitally(client: Any, signing_office: 
     assert signed.json["signing_method"] == "pades" and signed.json["letter_number"].startswith("ชม 52103.3/")
     pdf = client.get(f"{url}/pdf", headers=head).data
     assert pdf.count(b"/ByteRange") == 2  # the step's signature, then the letter's
+
+
+def test_the_administrator_changes_the_settings_and_the_directory_follows(
+    app: Any, platform: Any, office: Office
+) -> None:
+    from engine.store.models import Agency, Tenant
+
+    client = app.test_client()
+    settings = office.url("settings")
+    shown = client.get(settings, headers=office.auth("saraban_clerk"))
+    assert shown.status_code == 200 and shown.json["letter_code"] == "ชม 52101"
+    refused = client.put(settings, json={"letter_code": "ชม 52199"}, headers=office.auth("saraban_clerk"))
+    assert refused.status_code == 403 and refused.json["message_th"]
+    bad = client.put(
+        settings, json={"letter_code": "52101", "reservation_hours": 0}, headers=office.auth("admin")
+    )
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json["errors"]} == {"letter_code", "reservation_hours"}
+    assert all(e["message_th"] for e in bad.json["errors"])
+    code = f"ชม {uuid.uuid4().int % 90000 + 10000}"
+    saved = client.put(
+        settings, json={"letter_code": code, "numbers_per_unit": True}, headers=office.auth("admin")
+    )
+    assert saved.status_code == 200 and saved.json == {
+        **shown.json,
+        "letter_code": code,
+        "numbers_per_unit": True,
+    }
+    tenant = platform.db(Tenant.get(slug=office.slug))
+    assert platform.db(Agency.get(tenant_id=tenant.id)).letter_code == code

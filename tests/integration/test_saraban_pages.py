@@ -432,3 +432,36 @@ def test_search_finds_a_letter_by_a_word_of_its_page_for_those_who_may_open_it(a
     assert "กรุณาพิมพ์คำที่ต้องการค้นหา" not in text_of(clerk.get(url(town, "search")))
     long = clerk.get(url(town, "search?q=" + "ก" * 5000))
     assert long.status_code == 200
+
+
+# --- settings (last: it changes the town's letter code) ------------------------------------------
+
+
+def test_the_administrator_sets_the_letter_code_and_the_directory_follows(
+    app: Any, towns: Towns, platform: Any
+):
+    import uuid
+
+    from engine.store.models import Agency
+
+    town = towns.here
+    units = url(town, "units")
+    settings = url(town, "settings")
+    assert officer_client(app, town, "saraban_clerk").post(settings).status_code in (400, 403)
+    admin = officer_client(app, town, "admin")
+    assert 'id="settings-letter_code"' in text_of(admin.get(units))
+
+    form = {"letter_code": "52101 ชม", "typed_name_signing": "true", "reservation_hours": "๔๘"}
+    bad = post_form(admin, settings, form, page=units)
+    assert bad.status_code == 422 and "เช่น ชม 52101" in text_of(bad)
+    assert 'value="52101 ชม"' in text_of(bad) and 'href="#settings-letter_code"' in text_of(bad)
+
+    code = f"ชม {uuid.uuid4().int % 90000 + 10000}"
+    saved = post_form(admin, settings, {**form, "letter_code": code}, page=units)
+    assert saved.status_code == 302, text_of(saved)
+    assert "บันทึกการตั้งค่างานสารบรรณแล้ว" in text_of(admin.get(units))
+    tenant = platform.db(Tenant.get(id=town.tenant.id))
+    assert tenant.settings["saraban"]["letter_code"] == code
+    assert tenant.settings["saraban"]["reservation_hours"] == 48
+    entry = platform.db(Agency.get(tenant_id=town.tenant.id))
+    assert (entry.kind, entry.letter_code, entry.name_th) == ("tenant", code, tenant.name_th)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from engine.saraban.errors import InvalidLetter, NotAllowed, UnitNotFound
+from engine.saraban.settings import SarabanSettings
 from engine.services import accounts
 from engine.store.models import OrgUnit, RoleGrant, Tenant, UnitMember, User
 from engine.store.queries import flat
@@ -124,3 +127,68 @@ async def members(tenant: Tenant, code: str) -> list[User]:
 
 async def users_with_role(tenant: Tenant, role: str) -> list[int]:
     return list(await flat(RoleGrant.filter(tenant_id=tenant.id, role=role, user__active=True), "user_id"))
+
+
+# The settings an administrator changes from the units page, the API and the CLI; the others
+# (time limits per urgency, retention terms) keep their defaults unless set in the tenant's settings.
+EDITABLE_SETTINGS = ("letter_code", "numbers_per_unit", "typed_name_signing", "reservation_hours")
+LETTER_CODE = re.compile(r"^[ก-ฮ]{1,3}\.?\s?[0-9๐-๙]{4,5}(\.[0-9๐-๙]{1,3})?$")
+
+
+async def put_settings(tenant: Tenant, actor: Actor, changes: dict[str, Any]) -> SarabanSettings:
+    """Change the municipality's correspondence settings (its administrator only), then bring its entry
+    in the agency directory in step with the letter code.
+
+    Raises NotAllowed, InvalidLetter (an unknown setting, a wrong value, a letter code that is not
+    "ชม 52101" in form or that another municipality holds)."""
+    from engine.saraban.errors import FieldProblem
+    from engine.saraban.settings import settings_of
+    from engine.services.saraban import agencies
+
+    if ADMIN not in actor.roles:
+        raise NotAllowed(
+            "only the municipality's administrator changes these settings",
+            th="การตั้งค่างานสารบรรณทำได้เฉพาะผู้ดูแลระบบของหน่วยงาน",
+        )
+    problems = [
+        FieldProblem(name, f"{name} is not a setting here", f"ไม่มีการตั้งค่า {name}")
+        for name in changes
+        if name not in EDITABLE_SETTINGS
+    ]
+    code = changes.get("letter_code")
+    if code is not None and (
+        not isinstance(code, str) or (code.strip() and not LETTER_CODE.match(code.strip()))
+    ):
+        problems.append(
+            FieldProblem(
+                "letter_code",
+                "a letter code is the province's letters and the agency's number, e.g. ชม 52101",
+                "รหัสหนังสือต้องเป็นอักษรย่อจังหวัดตามด้วยเลขประจำส่วนราชการ เช่น ชม 52101",
+            )
+        )
+    hours = changes.get("reservation_hours")
+    if hours is not None and (
+        isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 720
+    ):
+        problems.append(
+            FieldProblem(
+                "reservation_hours",
+                "the reservation time is more than 0 and at most 720 hours",
+                "กรุณาระบุระยะเวลาจองเลขเป็นจำนวนชั่วโมงมากกว่า 0 และไม่เกิน 720 ชั่วโมง",
+            )
+        )
+    if problems:
+        raise InvalidLetter.of(problems)
+    saraban = {**(tenant.settings.get("saraban") or {}), **changes}
+    if isinstance(code, str):
+        saraban["letter_code"] = " ".join(code.split())
+    merged = {**tenant.settings, "saraban": saraban}
+    settled = settings_of(merged)  # raises InvalidLetter for a value of the wrong type
+    async with in_transaction():
+        await Tenant.filter(id=tenant.id).update(settings=merged)
+        tenant.settings = merged
+        try:
+            await agencies.ensure_for_tenant(tenant)
+        except agencies.AgencyInvalid as refused:
+            raise InvalidLetter(refused.message, th=refused.message_th, field="letter_code") from None
+    return settled
