@@ -37,7 +37,6 @@ class LetterPdfTools:
 
     data_dir: Path
     environ: Any
-    level: str = "B-T"
 
     def image_to_pdf(self, data: bytes) -> bytes:
         from signing import saraban
@@ -118,7 +117,9 @@ class LetterPdfTools:
 
         return saraban.stamp_text(pdf, page=place.page, box=place.box, lines=lines)
 
-    def _key_and_options(self, tenant: str, role: str, own_keys: Sequence[Any]) -> tuple[Any, Any]:
+    def _key_and_options(
+        self, tenant: str, role: str, own_keys: Sequence[Any], level: str
+    ) -> tuple[Any, Any]:
         """Raises SignerConfigError when the tenant has no usable key (a missing PKI included)."""
         from signing.errors import PkiError, SignerConfigError
         from signing.services import load_profile
@@ -127,7 +128,7 @@ class LetterPdfTools:
             profile = load_profile(self.data_dir, tenant, self.environ, own_keys)
         except PkiError as error:
             raise SignerConfigError(f"{tenant}: no signing keys ({error})") from None
-        return profile.key_for(role), profile.options(self.level, certify=False)  # type: ignore[arg-type]
+        return profile.key_for(role), profile.options(level, certify=False)  # type: ignore[arg-type]
 
     def sign(
         self,
@@ -139,10 +140,11 @@ class LetterPdfTools:
         stamp: Stamp,
         field_name: str,
         own_keys: Sequence[Any] = (),
+        level: str = "B-T",
     ) -> tuple[bytes, str]:
         from signing import saraban
 
-        key, options = self._key_and_options(tenant, role, own_keys)
+        key, options = self._key_and_options(tenant, role, own_keys, level)
         signed = saraban.sign_step(
             pdf,
             key=key,

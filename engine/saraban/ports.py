@@ -131,9 +131,11 @@ class PdfTools(Protocol):
         stamp: Stamp,
         field_name: str,
         own_keys: Sequence[Any] = (),
+        level: str = "B-T",
     ) -> tuple[bytes, str]:
         """A visible PAdES signature with the tenant's key of ``role`` (``own_keys``: the keys its
-        administrator set, over the platform's); returns the PDF and its PAdES level.
+        administrator set, over the platform's) at PAdES ``level`` (B-LT falls back to B-T when the
+        revocation services cannot be reached); returns the PDF and the level it got.
 
         Raises the signing side's errors when the key or the timestamp service is unusable.
         """

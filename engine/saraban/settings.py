@@ -15,6 +15,9 @@ from typing import Any
 from engine.saraban.errors import InvalidLetter
 
 
+PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+
+
 def _default_due() -> dict[str, float]:
     # Hours an officer has for a step, per urgency: ด่วนที่สุด "ในทันที", ด่วนมาก "โดยเร็ว".
     return {"most_urgent": 4, "very_urgent": 24, "urgent": 72, "normal": 168}
@@ -32,7 +35,7 @@ class SarabanSettings:
     thai_numerals: bool = False
     reservation_hours: float = 24.0  # how long a reserved number (จองเลข) holds before it lapses
     typed_name_signing: bool = False  # ฉบับที่ 4: a typed name may stand for a signature
-    pades_level: str = "B-T"
+    pades_level: str = "B-T"  # B-LT embeds revocation data where the municipality wants it
     due_hours: dict[str, float] = field(default_factory=_default_due)
     retention_years: dict[str, int] = field(default_factory=_default_retention)
     survey_days: int = 60  # the survey of expired letters is due within this many days of 1 January
@@ -65,4 +68,8 @@ def settings_of(tenant_settings: dict[str, Any]) -> SarabanSettings:
         elif isinstance(default, str) and not isinstance(value, str):
             raise InvalidLetter(f"saraban.{spec.name} must be text", field=spec.name)
         changes[spec.name] = value
+    if changes.get("pades_level", base.pades_level) not in PADES_LEVELS:
+        raise InvalidLetter(
+            f"saraban.pades_level must be one of {', '.join(PADES_LEVELS)}", field="pades_level"
+        )
     return replace(base, **changes)

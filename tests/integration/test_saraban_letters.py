@@ -376,3 +376,37 @@ def test_typed_name_signing_only_where_the_municipality_allows_it(
     assert "ลงชื่อโดยการพิมพ์ชื่อ" in words and here["saraban_clerk"].user.display_name in words
     trail = platform.db(audit.of_letter(here.tenant.id, letter.public_id))
     assert trail[-1].event == "route" and trail[-1].detail["method"] == "typed_name"
+
+
+def test_where_the_municipality_asks_for_b_lt_the_steps_carry_their_revocation_data(
+    platform: Any, offices: tuple[Office, Office, DevPki]
+) -> None:
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    here, there, _ = offices
+    files = platform.saraban_files
+    arrived = a_letter_from_outside(platform, there)
+    assert "/DSS" not in PdfFileReader(BytesIO(arrived)).root  # B-T, the default
+
+    async def b_lt() -> None:
+        saraban = {**here.tenant.settings["saraban"], "pades_level": "B-LT"}
+        here.tenant.settings = {**here.tenant.settings, "saraban": saraban}
+        await here.tenant.save()
+
+    platform.db(b_lt())
+    letter = platform.db(
+        letters.receive(
+            here.tenant, here["saraban_clerk"],
+            Incoming("ชม 52102/40", date(2026, 12, 2), "อำเภอ", "นายก", "ขอข้อมูล"), arrived, files,
+        )
+    )  # fmt: skip
+    platform.db(
+        letters.route(here.tenant, here["saraban_clerk"], letter.public_id, files, version=1,
+                      action="for_information", target_kind="role", target="mayor")
+    )  # fmt: skip
+    endorsed = platform.blobs.get(
+        platform.db(letters.visible(here.tenant, here["mayor"], letter.public_id)).blob_key
+    )
+    assert "/DSS" in PdfFileReader(BytesIO(endorsed)).root  # OCSP responses and CRLs embedded

@@ -790,7 +790,14 @@ def _endorse(
     if not role:
         return tools.typed_name(pdf, place=place, stamp=stamp), "typed_name"
     signed, _level = tools.sign(
-        pdf, tenant=tenant.slug, role=role, place=place, stamp=stamp, field_name=f"Step{seq}", own_keys=keys
+        pdf,
+        tenant=tenant.slug,
+        role=role,
+        place=place,
+        stamp=stamp,
+        field_name=f"Step{seq}",
+        own_keys=keys,
+        level=settings.pades_level,
     )
     return signed, "pades"
 
@@ -913,7 +920,14 @@ def _sign_final(
     if not role:
         return tools.typed_name(dated, place=place, stamp=stamp)
     signed, _level = tools.sign(
-        dated, tenant=tenant.slug, role=role, place=place, stamp=stamp, field_name="Signature", own_keys=keys
+        dated,
+        tenant=tenant.slug,
+        role=role,
+        place=place,
+        stamp=stamp,
+        field_name="Signature",
+        own_keys=keys,
+        level=settings.pades_level,
     )
     return signed
 

@@ -558,7 +558,7 @@ async def approve(
     signed, level = await asyncio.to_thread(
         lambda: files.tools.sign(
             current, tenant=tenant.slug, role=role, place=Place.from_json(seat["place"]), stamp=stamp,
-            field_name=field_name, own_keys=keys,
+            field_name=field_name, own_keys=keys, level=settings_of(tenant.settings).pades_level,
         )
     )  # fmt: skip
     seat["approved_at"] = moment.astimezone(UTC).isoformat()
