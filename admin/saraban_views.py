@@ -620,7 +620,14 @@ def saraban_close(public_id: str) -> Any:
     retention = _field("retention_class", 40)
     try:
         platform().db(
-            letters.close(g.tenant, _actor(), public_id, version=_version(), retention_class=retention)
+            letters.close(
+                g.tenant,
+                _actor(),
+                public_id,
+                version=_version(),
+                retention_class=retention,
+                files=platform().saraban_files,
+            )
         )
     except SarabanError as error:
         return _refused(public_id, error, "close-", ("retention_class",), {"retention_class": retention})

@@ -610,7 +610,14 @@ def saraban_close(tenant: str, public_id: str) -> Any:
     retention = fields.code("retention_class", RETENTION_CLASSES, default="standard")
     fields.done()
     letter = platform().db(
-        letters.close(found, actor, _public_id(public_id), version=version, retention_class=retention)
+        letters.close(
+            found,
+            actor,
+            _public_id(public_id),
+            version=version,
+            retention_class=retention,
+            files=platform().saraban_files,
+        )
     )
     return jsonify(letter_json(letter))
 

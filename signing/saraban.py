@@ -166,6 +166,29 @@ def stamp_receive(
     return _update(pdf, add)
 
 
+def stamp_retention(pdf: bytes, *, text: str) -> bytes:
+    """The retention mark (ตรากำหนดเก็บหนังสือ, ข้อ 55.1) at the bottom-right corner of page 1, as an
+    incremental update: "เก็บถึง พ.ศ. …" or "ห้ามทำลาย", in the stamp's blue ink, smaller than 24 pt.
+
+    Raises UnreadablePdf, EncryptedPdf, or StampError.
+    """
+    paragraphs = (_Para(text, "center", keep=True),)
+    style = _BlockStyle(
+        paragraphs=paragraphs, size=RECEIVE_SIZE + 2, padding=4.0, text_color=STAMP_INK,
+        border_width=1, border_color=STAMP_INK,
+    )  # fmt: skip
+
+    def add(writer: IncrementalPdfFileWriter) -> None:
+        page_ref = _page_ref(writer, 0)
+        page = _PageGeometry.of(page_ref.get_object())
+        width = _measurer(style.font_path)(text, style.size) + 2 * style.padding + 4
+        height = _block_height(1, style.size) + 2 * style.padding
+        rect = page.visual_corner_box(width, height, RECEIVE_MARGIN, bottom=True)
+        _annotate(writer, page_ref, page, rect, style, subtype="/Stamp", contents=text)
+
+    return _update(pdf, add)
+
+
 def stamp_text(
     pdf: bytes,
     *,
@@ -561,10 +584,12 @@ class _PageGeometry:
         }[self.rotation]
         return x1 + p, y1 + q
 
-    def visual_corner_box(self, width: float, height: float, margin: float) -> Box:
-        """The user-space rectangle of a ``width`` x ``height`` box at the shown top-right corner."""
+    def visual_corner_box(self, width: float, height: float, margin: float, *, bottom: bool = False) -> Box:
+        """The user-space rectangle of a ``width`` x ``height`` box at the shown top-right corner
+        (``bottom``: the bottom-right one)."""
         shown_width, shown_height = self.visual_size
-        u2, v2 = shown_width - margin, shown_height - margin
+        u2 = shown_width - margin
+        v2 = margin + height if bottom else shown_height - margin
         corners = [self.to_user(u, v) for u in (u2 - width, u2) for v in (v2 - height, v2)]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
         return (round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys)))

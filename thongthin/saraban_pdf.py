@@ -64,6 +64,15 @@ class LetterPdfTools:
         except SigningError as error:
             raise _refused(error) from None
 
+    def stamp_retention(self, pdf: bytes, text: str) -> bytes:
+        from signing import saraban
+        from signing.errors import SigningError
+
+        try:
+            return saraban.stamp_retention(pdf, text=text)
+        except SigningError as error:
+            raise _refused(error) from None
+
     def render_draft(self, letter: DraftLetter) -> RenderedDraft:
         from renderers.saraban import LetterDocument, render_letter
 

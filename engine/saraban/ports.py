@@ -107,6 +107,10 @@ class PdfTools(Protocol):
         """The receive stamp (เลขรับ, วันที่, เวลา) at the top right of page 1; raises LetterFileRefused."""
         ...
 
+    def stamp_retention(self, pdf: bytes, text: str) -> bytes:
+        """The retention mark ("เก็บถึง พ.ศ. …" or "ห้ามทำลาย") at the bottom right of page 1."""
+        ...
+
     def render_draft(self, letter: DraftLetter) -> RenderedDraft:
         """The drafted letter as PDF, with where its number, date and signature go."""
         ...

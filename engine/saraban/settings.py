@@ -14,7 +14,6 @@ from typing import Any
 
 from engine.saraban.errors import InvalidLetter
 
-
 PADES_LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
 
 

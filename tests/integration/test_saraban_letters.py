@@ -410,3 +410,28 @@ def test_where_the_municipality_asks_for_b_lt_the_steps_carry_their_revocation_d
         platform.db(letters.visible(here.tenant, here["mayor"], letter.public_id)).blob_key
     )
     assert "/DSS" in PdfFileReader(BytesIO(endorsed)).root  # OCSP responses and CRLs embedded
+
+
+def test_closing_a_letter_stamps_how_long_it_is_kept(
+    platform: Any, offices: tuple[Office, Office, DevPki], nss: str, tmp_path: Path
+) -> None:
+    from engine.thaidate import buddhist_year
+
+    here, there, _ = offices
+    files = platform.saraban_files
+    arrived = a_letter_from_outside(platform, there)
+    letter = platform.db(
+        letters.receive(
+            here.tenant, here["saraban_clerk"],
+            Incoming("ชม 52102/50", date(2026, 12, 2), "อำเภอ", "นายก", "แจ้งผลการประชุม"), arrived, files,
+        )
+    )  # fmt: skip
+    closed = platform.db(
+        letters.close(here.tenant, here["saraban_clerk"], letter.public_id, version=1, retention_class="standard", files=files)
+    )  # fmt: skip
+    assert closed.status == "closed" and closed.retain_until is not None
+    pdf = platform.blobs.get(closed.blob_key)
+    assert pdf.startswith(platform.blobs.get(letter.blob_key))  # a revision on top of the stamped letter
+    words = " ".join(text_of(pdf, tmp_path).split())
+    assert f"เก็บถึง พ.ศ. {buddhist_year(closed.retain_until)}" in words
+    assert signatures(pdf, tmp_path, nss).count("Signature is Valid.") == 1  # the sender's, still valid

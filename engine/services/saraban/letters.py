@@ -51,7 +51,7 @@ from engine.store.models import (
     User,
 )
 from engine.store.queries import flat
-from engine.thaidate import format_date
+from engine.thaidate import buddhist_year, format_date
 from engine.workflow.sla import BANGKOK
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -942,9 +942,13 @@ async def close(
     *,
     version: int,
     retention_class: str = "standard",
+    files: Files | None = None,
     now: datetime | None = None,
 ) -> Letter:
-    """The work on the letter is done (ปฏิบัติเสร็จแล้ว): it is kept for its retention class's term."""
+    """The work on the letter is done (ปฏิบัติเสร็จแล้ว): it is kept for its retention class's term.
+
+    With ``files``, the retention mark (ตรากำหนดเก็บหนังสือ, ข้อ 55.1: "เก็บถึง พ.ศ. …" or "ห้ามทำลาย")
+    goes on page 1 as a new revision. Raises InvalidLetter, StaleLetter, NotAllowed, LetterNotFound."""
     if retention_class not in RETENTION_CLASSES:
         raise InvalidLetter(
             f"no retention class {retention_class!r}", th="อายุการเก็บหนังสือไม่ถูกต้อง", field="retention_class"
@@ -959,6 +963,11 @@ async def close(
     done = moment.astimezone(BANGKOK).date()
     # Counted from the end of the calendar year the letter was done in (the survey is yearly).
     until = date(done.year + years, 12, 31) if years else None
+    marked = b""
+    if files is not None and letter.blob_key:
+        mark = f"เก็บถึง พ.ศ. {buddhist_year(until)}" if until else "ห้ามทำลาย"
+        current = await asyncio.to_thread(files.blobs.get, letter.blob_key)
+        marked = await asyncio.to_thread(files.tools.stamp_retention, current, mark)
     async with in_transaction() as connection:
         changed = (
             await Letter.filter(id=letter.id, version=version)
@@ -975,6 +984,13 @@ async def close(
         if not changed:
             raise StaleLetter(
                 "the letter changed meanwhile", th="มีผู้ดำเนินการกับหนังสือนี้ไปแล้ว โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง"
+            )
+        if files is not None and marked:
+            key = await _store(files, tenant, letter, marked, version + 1)
+            await (
+                Letter.filter(id=letter.id)
+                .using_db(connection)
+                .update(blob_key=key, size=len(marked), sha256=_sha(marked))
             )
         await audit.record(
             connection,
