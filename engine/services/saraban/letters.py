@@ -223,6 +223,18 @@ def check_outgoing(outgoing: Outgoing) -> Outgoing:
 # --- reading ---
 
 
+def _changed(now_version: int | None = None) -> StaleLetter:
+    """Someone acted on the letter since this officer saw it (``now_version``), or at the same moment."""
+    if now_version is None:
+        return StaleLetter(
+            "the letter changed meanwhile", th="มีผู้ดำเนินการกับหนังสือนี้ไปพร้อมกัน โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง"
+        )
+    return StaleLetter(
+        f"the letter changed (now version {now_version})",
+        th="มีผู้ดำเนินการกับหนังสือนี้ไปแล้ว โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง",
+    )
+
+
 def _public_id() -> str:
     return "L" + secrets.token_hex(8)
 
@@ -685,10 +697,7 @@ async def route(
     ):
         raise NotAllowed("the letter is not in your hands", th="หนังสือนี้ไม่ได้อยู่ที่ท่าน จึงเกษียนไม่ได้")
     if letter.version != version:
-        raise StaleLetter(
-            f"the letter changed (now version {letter.version})",
-            th="มีผู้ดำเนินการกับหนังสือนี้ไปแล้ว โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง",
-        )
+        raise _changed(letter.version)
     goes_to = await target_of(tenant, target_kind, target)
     if letter.secrecy in CLASSIFIED and goes_to.kind not in ("user", ""):
         raise InvalidLetter(
@@ -721,9 +730,7 @@ async def route(
             )
         )
         if not changed:
-            raise StaleLetter(
-                "the letter changed meanwhile", th="มีผู้ดำเนินการกับหนังสือนี้ไปพร้อมกัน โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง"
-            )
+            raise _changed()
         key = await _store(files, tenant, letter, new_pdf, version + 1)
         await (
             Letter.filter(id=letter.id)
@@ -845,10 +852,7 @@ async def sign(
     if not holding:
         raise NotAllowed("the letter is not in your hands", th="หนังสือนี้ไม่ได้อยู่ที่ท่าน จึงลงนามไม่ได้")
     if letter.version != version:
-        raise StaleLetter(
-            f"the letter changed (now version {letter.version})",
-            th="มีผู้ดำเนินการกับหนังสือนี้ไปแล้ว โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง",
-        )
+        raise _changed(letter.version)
     role = "" if typed_name else actor.signing_role()
     moment = now or datetime.now(UTC)
     today = moment.astimezone(BANGKOK).date()
@@ -863,9 +867,7 @@ async def sign(
             .update(version=version + 1)
         )
         if not changed:
-            raise StaleLetter(
-                "the letter changed meanwhile", th="มีผู้ดำเนินการกับหนังสือนี้ไปพร้อมกัน โปรดเปิดหน้าใหม่แล้วลองอีกครั้ง"
-            )
+            raise _changed()
         entry = await take(
             connection, tenant, book, unit=unit.code if (unit and settings.numbers_per_unit) else "", at=moment,
             row=Row("", today, letter.sender, letter.recipient, letter.subject), by=actor, letter_id=letter.id,
