@@ -55,7 +55,8 @@ async def register(tenant: Tenant, actor: Actor, book: str, year: int, *, unit: 
     rows: list[tuple[str, ...]] = []
     for entry in entries:
         action = entry.action
-        if not action and entry.letter_id in steps:
+        # Where a letter received went; a letter sent is routed inside the office before it is signed.
+        if not action and entry.letter_id in steps and book in ("receive", "secret_receive"):
             action = f"ส่ง {steps[entry.letter_id].target_label}"
         if entry.letter_id in closed:
             action = (action + " " if action else "") + "ปฏิบัติเสร็จแล้ว"
@@ -65,7 +66,7 @@ async def register(tenant: Tenant, actor: Actor, book: str, year: int, *, unit: 
         rows.append(
             (
                 format_date(entry.registered_at.astimezone(BANGKOK).date(), thai_numerals=thai),
-                printed(entry.number_text, thai_numerals=thai),
+                printed(str(entry.number), thai_numerals=thai),  # เลขทะเบียน: the running number
                 printed(entry.letter_number, thai_numerals=thai),
                 format_date(entry.letter_date, thai_numerals=thai) if entry.letter_date else "",
                 entry.sender,
