@@ -131,6 +131,27 @@ STATUSES: Final = _index(
     Term("destroyed", "ทำลายแล้ว", "Destroyed"),
 )
 
+# How far a letter sent to one addressee went (SARABAN.md §4.4), as the sender's letter page shows it.
+DELIVERY_STATES: Final = _index(
+    Term("queued", "รอส่ง", "Queued"),
+    Term("sent", "ส่งถึงระบบปลายทางแล้ว", "Delivered to the addressee's system"),
+    Term("received", "ปลายทางตอบรับแล้ว", "Acknowledged by the addressee"),
+    Term("accepted", "ปลายทางลงรับแล้ว", "Registered by the addressee"),
+    Term("rejected", "ปลายทางปฏิเสธหนังสือ", "Rejected by the addressee"),
+    Term("invalid", "ปลายทางแจ้งว่าส่งผิด", "Reported as wrongly delivered"),
+    Term("withdrawn", "ถอนเพื่อส่งใหม่แล้ว", "Withdrawn to be sent again"),
+    Term("undeliverable", "ส่งไม่สำเร็จ", "Could not be delivered"),
+)
+
+# Where a letter that arrived from another agency stands before and after the registry acts.
+INBOUND_STATES: Final = _index(
+    Term("pending", "รอลงรับ", "Awaiting registration"),
+    Term("accepted", "ลงรับแล้ว", "Registered"),
+    Term("rejected", "ปฏิเสธแล้ว", "Rejected"),
+    Term("invalid", "แจ้งว่าส่งผิดแล้ว", "Reported as wrongly delivered"),
+    Term("withdrawn", "ผู้ส่งถอนคืนแล้ว", "Withdrawn by the sender"),
+)
+
 # The state of a register row: a number once issued or reserved is never reused nor skipped.
 ENTRY_STATES: Final = _index(
     Term("issued", "ออกเลขแล้ว", "Issued"),

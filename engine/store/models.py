@@ -1050,6 +1050,7 @@ class Letter(Model):
     # Where the drafted letter's blanks are, for the number and date stamped at signing.
     layout: Any = fields.JSONField(default=dict)
     search_text = fields.TextField(default="")  # segmented, normalised words for the full-text index
+    addressees: Any = fields.JSONField(default=list)  # letter codes of the agencies it goes to
     retention_class = fields.CharField(max_length=16, default="standard")
     retain_until = fields.DateField(null=True)
     legal_hold = fields.BooleanField(default=False)
@@ -1295,3 +1296,124 @@ class AgencyKey(Model):
     class Meta:
         table = "saraban_agency_key"
         indexes = (("agency_id", "retired_at"),)
+
+
+class ExchangeKey(Model):
+    """A tenant's key that signs its messages to other agencies (the detached JWS of th-saraban/1.0).
+
+    The private key is sealed with the platform key and never shown. Its certificate is in
+    the directory (``AgencyKey`` with the same fingerprint), so other nodes can check the
+    signatures. A new key overlaps the old one until the old one is retired.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="exchange_keys", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    fingerprint = fields.CharField(max_length=64, unique=True)
+    sealed_key = fields.TextField()
+    created_at = fields.DatetimeField()
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "saraban_exchange_key"
+        indexes = (("tenant_id", "retired_at"),)
+
+
+class Dispatch(Model):
+    """One addressee of a letter sent from here, and how far its delivery went.
+
+    Withdrawing and sending again keeps the row (state ``withdrawn``) and adds one with the next
+    ``round``, so the letter page shows the whole story.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="dispatches", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    letter: fields.ForeignKeyRelation[Letter] = fields.ForeignKeyField(
+        "models.Letter", related_name="dispatches", on_delete=fields.CASCADE
+    )
+    letter_id: int
+    agency: fields.ForeignKeyRelation[Agency] = fields.ForeignKeyField(
+        "models.Agency", related_name="dispatches", on_delete=fields.RESTRICT
+    )
+    agency_id: int
+    round = fields.IntField(default=1)
+    channel = fields.CharField(max_length=8)  # platform | http | ecms | email
+    message_id = fields.CharField(max_length=64)  # of the Letter message
+    state = fields.CharField(max_length=16)  # engine.saraban.vocabulary.DELIVERY_STATES
+    receipt_id = fields.CharField(max_length=80, default="")
+    accept_id = fields.CharField(max_length=80, default="")  # their เลขรับ
+    accepted_at = fields.DatetimeField(null=True)
+    acceptor = fields.CharField(max_length=300, default="")
+    reason = fields.TextField(default="")
+    fault = fields.CharField(max_length=40, default="")
+    fault_detail = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "saraban_dispatch"
+        unique_together = (("letter", "agency", "round"),)
+        indexes = (("tenant_id", "message_id"), ("tenant_id", "state"))
+
+
+class ExchangeMessage(Model):
+    """One message of the exchange as this tenant sent or received it, its body kept as evidence.
+
+    ``direction`` out: a message waiting for or past its delivery (``state`` queued, sent, refused).
+    ``direction`` in: a letter awaiting registration (``state`` pending, then accepted, rejected,
+    invalid or withdrawn), or a notice that was applied (``done``). The same message id from the
+    same peer is stored once.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="exchange_messages", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    direction = fields.CharField(max_length=3)  # in | out
+    message_id = fields.CharField(max_length=64)
+    type = fields.CharField(max_length=24)
+    in_reply_to = fields.CharField(max_length=64, default="")
+    peer: fields.ForeignKeyNullableRelation[Agency] = fields.ForeignKeyField(
+        "models.Agency", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    peer_id: int | None
+    peer_code = fields.CharField(max_length=40)
+    peer_name = fields.CharField(max_length=200, default="")
+    channel = fields.CharField(max_length=8)
+    letter: fields.ForeignKeyNullableRelation[Letter] = fields.ForeignKeyField(
+        "models.Letter", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    letter_id: int | None
+    dispatch: fields.ForeignKeyNullableRelation[Dispatch] = fields.ForeignKeyField(
+        "models.Dispatch", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    dispatch_id: int | None
+    subject = fields.CharField(max_length=500, default="")
+    letter_number = fields.CharField(max_length=80, default="")
+    letter_date = fields.DateField(null=True)
+    urgency = fields.CharField(max_length=16, default="normal")
+    secrecy = fields.CharField(max_length=16, default="normal")
+    blob_key = fields.CharField(max_length=255)
+    sha256 = fields.CharField(max_length=64)
+    size = fields.IntField()
+    signature = fields.TextField(default="")
+    key_id = fields.CharField(max_length=64, default="")
+    state = fields.CharField(max_length=12)
+    receipt_id = fields.CharField(max_length=80)
+    fault = fields.CharField(max_length=40, default="")
+    fault_detail = fields.CharField(max_length=500, default="")
+    attempts = fields.IntField(default=0)
+    reason = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+    done_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "saraban_message"
+        unique_together = (("tenant", "direction", "peer_code", "message_id"),)
+        indexes = (("tenant_id", "direction", "state"), ("tenant_id", "letter_id"))
