@@ -85,6 +85,14 @@ class Platform:
         tools = LetterPdfTools(self.settings.data_dir, self.settings.environ)
         return Files(tools=tools, blobs=self.blobs, secret_key=self.settings.secret_key)
 
+    @cached_property
+    def saraban_exchange(self) -> Any:
+        """Letters between agencies: the files and this installation's transports
+        (:class:`engine.services.saraban.exchange.Exchange`)."""
+        from thongthin.saraban_exchange import exchange_for
+
+        return exchange_for(self)
+
     def db(self, awaitable: Awaitable[T]) -> T:
         """Run a service-layer coroutine on the ORM loop thread and return its result."""
         return self.runtime.run(awaitable)

@@ -55,6 +55,7 @@ from engine.store.models import (
 from engine.workflow.sla import BANGKOK
 from renderers.messages import compose as compose_message
 from renderers.messages import compose_digest
+from thongthin import saraban_exchange
 
 
 def public_url(platform: Any) -> str:
@@ -332,6 +333,7 @@ IMPLEMENTATIONS: dict[str, Callable[[Any], Any]] = {
     "record_counter_payment": lambda _platform: payments.record_counter_payment,
     statements.IMPORT_JOB: lambda platform: statements.StatementImporter(platform.blobs, platform.definition),
     "billing_run": lambda platform: billing_runs.BillingRunner(platform.catalog),
+    "saraban_deliver": saraban_exchange.Deliverer,
 }
 
 

@@ -138,6 +138,15 @@ LINE_EVENTS = EffectType(
     internal=True,
 )
 
+SARABAN_DELIVER = EffectType(
+    name="saraban_deliver",
+    description="Deliver one signed message of the correspondence exchange to the agency it is addressed to.",
+    params_schema={"required": ["message"], "properties": {"message": {"type": "integer"}}},
+    # An agency's system may be down for a day: the same message is tried again for about two days.
+    retry=RetryPolicy(max_attempts=40, first_delay=timedelta(seconds=30), max_delay=timedelta(hours=1)),
+    internal=True,
+)
+
 BUILTIN = (
     ISSUE_DOCUMENT,
     REQUEST_PAYMENT,
@@ -148,4 +157,5 @@ BUILTIN = (
     BILLING_RUN,
     IMPORT_STATEMENT,
     LINE_EVENTS,
+    SARABAN_DELIVER,
 )

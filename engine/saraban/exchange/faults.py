@@ -137,6 +137,28 @@ FAULTS: dict[str, type[ExchangeFault]] = {
 }
 
 
+def from_answer(answer: Any) -> ExchangeFault:
+    """The fault a node answered with (``{"fault": …, "detail": …, "detail_th": …}``), as raised here.
+
+    An answer that names no known fault is a Validation fault carrying what it said.
+    """
+    data = answer if isinstance(answer, dict) else {}
+    code = data.get("fault")
+    detail = str(data.get("detail") or "the far side refused the message")[:500]
+    detail_th = str(data.get("detail_th") or detail)[:500]
+    field = str(data.get("field") or "")[:200]
+    if code == "Duplicate":
+        return Duplicate(str(data.get("message_id") or ""), receipt_id=str(data.get("receipt_id") or "")[:80])
+    if code == "SecrecyNotAllowed":
+        return SecrecyNotAllowed()
+    if code == "InvalidAddressee":
+        fault: ExchangeFault = InvalidAddressee("")
+        fault.message, fault.message_th = detail, detail_th
+        return fault
+    kind = FAULTS.get(code, Validation) if isinstance(code, str) else Validation
+    return kind(detail, th=detail_th, field=field)
+
+
 def as_json(fault: ExchangeFault) -> bytes:
     """The transport answer for ``fault``."""
     return fault.as_json()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -72,6 +72,9 @@ TOP_SECRET_RULE_EN = (
 
 # --- what callers send ---
 
+# Work done inside the transaction that registers a letter: (connection, letter, register row).
+Within = Callable[[Any, Letter, RegisterEntry], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -108,6 +111,7 @@ class Outgoing:
     signer_name: str = ""
     signer_position: str = ""
     access: tuple[int, ...] = ()
+    addressees: tuple[str, ...] = ()  # letter codes of agencies in the directory it is to be sent to
 
 
 @dataclass(frozen=True)
@@ -216,7 +220,7 @@ def check_outgoing(outgoing: Outgoing) -> Outgoing:
     return Outgoing(
         outgoing.kind, subject, recipient, outgoing.unit, body, salutation, references, enclosures,
         outgoing.urgency, outgoing.due_at, outgoing.secrecy, outgoing.circular, signer_name,
-        signer_position, outgoing.access,
+        signer_position, outgoing.access, tuple(code.strip() for code in outgoing.addressees if code.strip()),
     )  # fmt: skip
 
 
@@ -403,10 +407,13 @@ async def receive(
     files: Files,
     *,
     now: datetime | None = None,
+    within: Within | None = None,
 ) -> Letter:
     """Register a letter that arrived (ลงรับ): a receive number, the register row (แบบที่ 12), and
     the receive stamp on its PDF as an incremental revision. A top-secret letter is registered
-    as paper only (no file). Raises NotAllowed, InvalidLetter, SecrecyRefused, LetterFileRefused."""
+    as paper only (no file). ``within`` runs inside the same transaction, after the row is written
+    (a letter from another agency is marked registered and its answer queued with it).
+    Raises NotAllowed, InvalidLetter, SecrecyRefused, LetterFileRefused, and what ``within`` raises."""
     if not actor.is_clerk:
         raise NotAllowed("only the registry registers letters", th="การลงรับหนังสือทำได้เฉพาะเจ้าหน้าที่สารบรรณกลาง")
     incoming = check_incoming(incoming)
@@ -480,6 +487,8 @@ async def receive(
                 using_db=connection, update_fields=["blob_key", "size", "sha256", "original_sha256", "layout"]
             )
         await search.index_letter(connection, letter, pdf_text=content)
+        if within is not None:
+            await within(connection, letter, entry)
         await audit.record(
             connection, tenant.id, "receive", letter=public_id, actor_id=actor.user.id, actor_label=actor.label,
             detail={"book": entry.book, "number": entry.number, "year": entry.year, "original_sha256": letter.original_sha256, "sha256": letter.sha256},
@@ -501,8 +510,14 @@ async def draft(
 ) -> Letter:
     """Draft a letter from the template of its kind; its number and date are left blank until it is signed.
 
-    Raises InvalidLetter, SecrecyRefused (ลับที่สุด), UnitNotFound."""
+    Raises InvalidLetter (an addressee unknown or unreachable in the directory among them),
+    SecrecyRefused (ลับที่สุด), UnitNotFound."""
     outgoing = check_outgoing(outgoing)
+    addressees: list[str] = []
+    if outgoing.addressees:
+        from engine.services.saraban.exchange import check_addressees
+
+        addressees = await check_addressees(outgoing.addressees[:MAX_LIST])
     unit = await OrgUnit.get_or_none(tenant_id=tenant.id, code=outgoing.unit)
     if unit is None:
         raise InvalidLetter(f"no unit {outgoing.unit!r}", th="กรุณาเลือกส่วนราชการเจ้าของเรื่อง", field="unit")
@@ -559,6 +574,7 @@ async def draft(
             owner_unit_id=unit.id,
             signer_name=outgoing.signer_name,
             signer_position=outgoing.signer_position,
+            addressees=addressees,
             created_by_id=actor.user.id,
             layout={
                 "number": rendered.number.as_json() if rendered.number else None,
@@ -854,6 +870,11 @@ async def sign(
     if letter.version != version:
         raise _changed(letter.version)
     role = "" if typed_name else actor.signing_role()
+    if letter.addressees:
+        # An addressee that left the directory is found now, before a number is taken.
+        from engine.services.saraban.exchange import check_addressees
+
+        await check_addressees(letter.addressees)
     moment = now or datetime.now(UTC)
     today = moment.astimezone(BANGKOK).date()
     unit = await OrgUnit.get_or_none(id=letter.owner_unit_id) if letter.owner_unit_id else None

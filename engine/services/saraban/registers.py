@@ -11,12 +11,28 @@ from dataclasses import dataclass
 from engine.saraban.errors import NotAllowed
 from engine.saraban.numbering import printed
 from engine.saraban.settings import settings_of
-from engine.saraban.vocabulary import BOOKS, ENTRY_STATES, register_columns
+from engine.saraban.vocabulary import BOOKS, DELIVERY_STATES, ENTRY_STATES, register_columns
 from engine.services.saraban.numbers import check_book, current, lapse_reservations
 from engine.services.saraban.organisation import Actor
-from engine.store.models import Letter, RegisterEntry, RoutingStep, Tenant
+from engine.store.models import Agency, Dispatch, Letter, RegisterEntry, RoutingStep, Tenant
 from engine.thaidate import format_date
 from engine.workflow.sla import BANGKOK
+
+
+async def _deliveries(letter_ids: list[int]) -> dict[int, str]:
+    """Where each letter sent through the exchange stands, per addressee (their เลขรับ once registered)."""
+    latest: dict[tuple[int, int], Dispatch] = {}
+    for dispatch in await Dispatch.filter(letter_id__in=letter_ids).order_by("round"):
+        latest[(dispatch.letter_id, dispatch.agency_id)] = dispatch
+    names = {a.id: a.name_th for a in await Agency.filter(id__in=list({agency for _, agency in latest}))}
+    said: dict[int, list[str]] = {}
+    for (letter_id, agency_id), dispatch in latest.items():
+        name = names.get(agency_id, "")
+        if dispatch.state == "accepted":
+            said.setdefault(letter_id, []).append(f"{name} ลงรับเลขที่ {dispatch.accept_id}")
+        else:
+            said.setdefault(letter_id, []).append(f"{name}: {DELIVERY_STATES[dispatch.state].th}")
+    return {letter_id: "; ".join(parts) for letter_id, parts in said.items()}
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ async def register(tenant: Tenant, actor: Actor, book: str, year: int, *, unit: 
     letter_ids = [e.letter_id for e in entries if e.letter_id]
     for step in await RoutingStep.filter(letter_id__in=letter_ids, target_kind__not="").order_by("seq"):
         steps[step.letter_id] = step
+    delivered = await _deliveries(letter_ids) if book not in ("receive", "secret_receive") else {}
     closed = set(
         await Letter.filter(id__in=letter_ids, status__in=["closed", "destroyed"]).values_list(
             "id", flat=True
@@ -58,6 +75,8 @@ async def register(tenant: Tenant, actor: Actor, book: str, year: int, *, unit: 
         # Where a letter received went; a letter sent is routed inside the office before it is signed.
         if not action and entry.letter_id in steps and book in ("receive", "secret_receive"):
             action = f"ส่ง {steps[entry.letter_id].target_label}"
+        if not action and entry.letter_id in delivered:
+            action = delivered[entry.letter_id]
         if entry.letter_id in closed:
             action = (action + " " if action else "") + "ปฏิบัติเสร็จแล้ว"
         remark = entry.remark
