@@ -763,4 +763,12 @@ def _with_agencies(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_agencies(_with_saraban(_with_studio(SPEC)))
+def _with_exchange(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_exchange import PATHS, SCHEMAS
+
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return spec
+
+
+SPEC = _with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))

@@ -319,6 +319,11 @@ LETTER_PROPERTIES: dict[str, Any] = {
     "size": {"type": "integer"},
     "sha256": {"type": "string", "description": "Of the PDF as it stands"},
     "original_sha256": {"type": "string", "description": "Of the bytes as received or first rendered"},
+    "addressees": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Letter codes it is to be sent to",
+    },
     "retention_class": {"type": "string"},
     "retain_until": {"type": ["string", "null"], "format": "date"},
     "version": {"type": "integer"},
@@ -492,6 +497,13 @@ SCHEMAS: dict[str, Any] = {
             "signer_name": _text(200),
             "signer_position": _text(200),
             "access": {"type": "array", "maxItems": 50, "items": OFFICER_REF},
+            "addressees": {
+                "type": "array",
+                "maxItems": 20,
+                "items": _text(40),
+                "description": "Letter codes of the agencies in the directory it is to be sent to; an unknown, "
+                "inactive or unreachable one is refused (invalid_letter, field to) before anything is numbered",
+            },
         },
     },
     "NewStep": {

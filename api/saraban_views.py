@@ -334,6 +334,7 @@ def letter_json(letter: Letter) -> dict[str, Any]:
         "size": letter.size,
         "sha256": letter.sha256,
         "original_sha256": letter.original_sha256,
+        "addressees": list(letter.addressees or []),
         "retention_class": letter.retention_class,
         "retain_until": _iso(letter.retain_until),
         "version": letter.version,
@@ -504,6 +505,7 @@ def saraban_draft(tenant: str) -> Any:
         signer_name=fields.text("signer_name"),
         signer_position=fields.text("signer_position"),
         access=_access(found, fields),
+        addressees=fields.lines("addressees", limit=20),
     )
     fields.done()
     with pdf_side():

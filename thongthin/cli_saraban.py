@@ -989,4 +989,6 @@ def retention_handover(
     )
 
 
-from thongthin import cli_saraban_agencies  # noqa: E402,F401 (thongthin saraban agency)
+# The commands of these modules join the saraban group.
+from thongthin import cli_saraban_agencies  # noqa: E402,F401,I001
+from thongthin import cli_saraban_exchange  # noqa: E402,F401
