@@ -224,6 +224,12 @@ def receive(
 @click.option("--urgency", type=URGENCY, default="normal", show_default=True)
 @click.option("--secrecy", type=SECRECY, default="normal", show_default=True)
 @click.option("--unit", default="", help="The owner unit's code (default: the officer's only unit).")
+@click.option(
+    "--addressee",
+    "addressees",
+    multiple=True,
+    help="Letter code of an agency to send it to (repeat for more).",
+)
 @_as
 @_options
 def draft(
@@ -237,6 +243,7 @@ def draft(
     urgency: str,
     secrecy: str,
     unit: str,
+    addressees: tuple[str, ...],
     username: str | None,
     data_dir: Path | None,
     as_json: bool,
@@ -258,7 +265,7 @@ def draft(
             owner = unit or (next(iter(actor.units)) if len(actor.units) == 1 else "")
             outgoing = letters.Outgoing(
                 kind, subject, ", ".join(r.strip() for r in recipients if r.strip()), owner,
-                body=tuple(body), urgency=urgency, secrecy=secrecy, circular=circular,
+                body=tuple(body), urgency=urgency, secrecy=secrecy, circular=circular, addressees=addressees,
             )  # fmt: skip
             return await letters.draft(tenant, actor, outgoing, platform.saraban_files)
 

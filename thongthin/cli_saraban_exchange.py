@@ -6,6 +6,7 @@ MESSAGE is the receipt id a letter got when it arrived (``saraban inbox`` lists 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -240,16 +241,26 @@ def resend(
 
 
 @saraban_group.command("deliver")
+@click.option("--retry-now", is_flag=True, help="Also the messages waiting to be tried again later.")
 @_options
-def deliver(data_dir: Path | None, as_json: bool) -> None:
+def deliver(retry_now: bool, data_dir: Path | None, as_json: bool) -> None:
     """Deliver the queued messages now (what the worker does every round)."""
     from engine.effects.builtin import SARABAN_DELIVER
     from engine.services.effects import Runners, run_pending
+    from engine.store.models import EffectJob
     from thongthin.saraban_exchange import Deliverer
 
     with platform_of(data_dir) as platform:
         runners = Runners({SARABAN_DELIVER.name: (Deliverer(platform), SARABAN_DELIVER.retry)})
-        report = platform.db(run_pending(runners))
+
+        async def run() -> Any:
+            if retry_now:
+                await EffectJob.filter(type=SARABAN_DELIVER.name, status="pending").update(
+                    run_after=datetime.now(UTC)
+                )
+            return await run_pending(runners)
+
+        report = platform.db(run())
     _emit(
         as_json,
         {"delivered": report.done, "retrying": report.retried, "failed": report.failed},
