@@ -279,6 +279,7 @@ def test_an_unknown_addressee_is_refused_before_a_number_is_taken(
             )
         )  # fmt: skip
     assert "ไม่พบหน่วยงาน ชม 99999" in refused.value.problems[0].message_th
+    assert (refused.value.code, refused.value.field) == ("invalid_addressee", "to")
     assert platform.db(RegisterEntry.filter(tenant_id=maehia.tenant.id).count()) == before
     assert not platform.db(
         Dispatch.exists(tenant_id=maehia.tenant.id, state="queued", agency__letter_code="ชม 99999")

@@ -112,6 +112,13 @@ class MessageNotFound(SarabanError):
         super().__init__(f"no message {what!r}", th=f"ไม่พบข้อความ {what}")
 
 
+class AddresseeRefused(InvalidLetter):
+    """An addressee unknown to the directory, inactive, without a letter code or a way to reach it
+    (the exchange's InvalidAddressee, found before anything is numbered or queued)."""
+
+    code = "invalid_addressee"
+
+
 class DispatchRefused(SarabanError):
     """The letter cannot be sent, withdrawn or sent again in its present state."""
 
@@ -371,13 +378,13 @@ async def _addressees(codes: Sequence[str]) -> list[Agency]:
         if agency not in found:
             found.append(agency)
     if problems:
-        raise letters.InvalidLetter.of(problems)
+        raise AddresseeRefused.of(problems)
     return found
 
 
 async def check_addressees(codes: Sequence[str]) -> list[str]:
-    """The letter codes of ``codes`` as the directory has them; raises InvalidLetter for an unknown,
-    inactive or unreachable agency (before a letter to it is drafted or numbered)."""
+    """The letter codes of ``codes`` as the directory has them; raises AddresseeRefused (an InvalidLetter)
+    for an unknown, inactive or unreachable agency (before a letter to it is drafted or numbered)."""
     return [agency.letter_code or "" for agency in await _addressees(codes)]
 
 
