@@ -6,7 +6,7 @@ from typing import Any
 
 from api.openapi import TENANT, _json, _path_parameter, _ref
 from api.openapi_saraban import BASE, LETTER_ID, STALE, _body, _operation, _text
-from engine.saraban.exchange.envelope import MEDIA_TYPE, PROTOCOL
+from engine.saraban.exchange.envelope import MEDIA_TYPE, MESSAGE_TYPES, PROTOCOL
 from engine.saraban.vocabulary import DELIVERY_STATES, INBOUND_STATES
 
 RECEIPT = _path_parameter(
@@ -90,7 +90,41 @@ REFUSED = _json(
     "withdrawn before sending again",
 )
 
+AGENCY_PARTY = {
+    "type": "object",
+    "required": ["agency_code"],
+    "properties": {
+        "agency_code": _text(40, "Letter code, e.g. ชม 52101"),
+        "ministry_id": {"type": ["string", "null"], "maxLength": 40},
+        "department_id": {"type": ["string", "null"], "maxLength": 40},
+        "tenant": {"type": ["string", "null"], "maxLength": 63},
+    },
+    "additionalProperties": False,
+}
+ENVELOPE = {
+    "type": "object",
+    "description": "One message (SARABAN.md §4.4); the parts present depend on type",
+    "required": ["protocol", "message_id", "type", "created_at", "sender", "recipient"],
+    "properties": {
+        "protocol": {"type": "string", "const": PROTOCOL},
+        "message_id": {"type": "string", "format": "uuid"},
+        "type": {"type": "string", "enum": sorted(MESSAGE_TYPES)},
+        "in_reply_to": {"type": ["string", "null"], "format": "uuid"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "sender": AGENCY_PARTY,
+        "recipient": AGENCY_PARTY,
+        "letter": {"type": ["object", "null"]},
+        "documents": {"type": "array", "maxItems": 20, "items": {"type": "object"}},
+        "accept_id": {"type": ["string", "null"], "maxLength": 80},
+        "accept_date": {"type": ["string", "null"], "description": "Buddhist-Era YYYY-MM-DD"},
+        "acceptor": {"type": ["object", "null"]},
+        "reason": {"type": ["string", "null"], "maxLength": 2000},
+    },
+    "additionalProperties": False,
+}
+
 SCHEMAS: dict[str, Any] = {
+    "Envelope": ENVELOPE,
     "ExchangeFault": {
         "type": "object",
         "required": ["fault", "detail", "detail_th"],
@@ -153,7 +187,11 @@ PATHS: dict[str, Any] = {
                     "name": "X-Saraban-Signature",
                     "in": "header",
                     "required": True,
-                    "schema": {"type": "string", "maxLength": 16384},
+                    "schema": {
+                        "type": "string",
+                        "maxLength": 4096,
+                        "pattern": "^[A-Za-z0-9_-]+\\.\\.[A-Za-z0-9_-]+$",
+                    },
                     "description": "Detached compact JWS (ES256 or RS256) over the exact body; kid = the SHA-256 "
                     "fingerprint of the signing certificate",
                 },
@@ -185,6 +223,7 @@ PATHS: dict[str, Any] = {
                 "401": _fault("BadSignature: missing, malformed, unknown key, or not matching the body"),
                 "409": _fault("Duplicate: the same message id with another body"),
                 "413": _fault("SizeLimitExceeded"),
+                "431": {"description": "A header is longer than the web server reads (no JSON body)"},
                 "422": _fault("InvalidAddressee or SecrecyNotAllowed"),
             },
         }

@@ -31,6 +31,7 @@ from api.saraban_views import (
 )
 from api.views import blueprint
 from engine.saraban.exchange import envelope as env
+from engine.saraban.exchange import jws
 from engine.saraban.exchange.faults import BadSignature, ExchangeFault, SizeLimitExceeded
 from engine.saraban.vocabulary import DELIVERY_STATES, INBOUND_STATES
 from engine.services.saraban import exchange
@@ -38,7 +39,7 @@ from engine.store.models import ExchangeMessage
 from thongthin.app import platform
 from thongthin.saraban_exchange import SIGNATURE_HEADER
 
-MAX_SIGNATURE = 16 * 1024
+MAX_SIGNATURE = 4096
 
 
 def _fault(fault: ExchangeFault) -> Any:
@@ -59,6 +60,7 @@ def saraban_inbound() -> Any:
             raise BadSignature(
                 f"sign the body in {SIGNATURE_HEADER}", th="ข้อความไม่มีลายมือชื่อ หรือลายมือชื่อยาวเกินกำหนด"
             )
+        jws.check_shape(signature)
         try:
             body = _bounded(limit)
         except ApiError:

@@ -25,6 +25,9 @@ worker_class = "gthread"
 threads = 4
 preload_app = True
 keepalive = 5
+# Thai text in a query string is percent-encoded three bytes to a character: allow gunicorn's longest
+# request line, so a search too long for the application is refused by it with a reason (400), not 414.
+limit_request_line = 8190
 timeout = 60
 graceful_timeout = 30
 # Recycle workers now and then (jittered so they do not all restart at once) to bound memory growth.

@@ -109,6 +109,14 @@ def _bad(message: str, th: str = "ลายมือชื่อของข้�
     return BadSignature(message, th=th, field="X-Saraban-Signature")
 
 
+def check_shape(token: str) -> None:
+    """Raises BadSignature unless ``token`` is a detached compact JWS whose header can be read
+    (checked before the body is parsed, so a request without a usable signature costs nothing)."""
+    header = _header(token)
+    if header.get("alg") not in ALGORITHMS or not isinstance(header.get("kid"), str):
+        raise _bad("the JWS header names no accepted algorithm or no key", "ไม่ยอมรับอัลกอริทึมลายมือชื่อนี้")
+
+
 def _header(token: str) -> dict[str, Any]:
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise _bad("no signature, or not a compact JWS")
