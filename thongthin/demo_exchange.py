@@ -95,8 +95,9 @@ async def seed_organisation(tenant: Tenant) -> None:
 
 
 @dataclass
-class _Installation:
-    """What :class:`thongthin.saraban_exchange.Deliverer` reads from the platform."""
+class LocalExchange:
+    """The exchange of an installation's letter files without the rest of the platform: what
+    :class:`thongthin.saraban_exchange.Deliverer` reads from it."""
 
     saraban_files: Files
     saraban_exchange: Exchange = field(init=False)
@@ -107,16 +108,18 @@ class _Installation:
         self.saraban_exchange = exchange_for(self)
 
 
-async def _pump(installation: _Installation, rounds: int = 6) -> None:
-    """Run the due delivery jobs until none is left (each notice answered queues another)."""
+async def pump(installation: LocalExchange, *, batch: int = 50) -> int:
+    """Run the due delivery jobs until none is left (each notice answered queues another);
+    returns how many ran. A delivery that failed waits for its retry and is not run again here."""
     from engine.effects.builtin import SARABAN_DELIVER
     from engine.services.effects import Runners, run_pending
     from thongthin.saraban_exchange import Deliverer
 
     runners = Runners({SARABAN_DELIVER.name: (Deliverer(installation), SARABAN_DELIVER.retry)})
-    for _ in range(rounds):
-        if (await run_pending(runners)).done == 0:
-            return
+    ran = 0
+    while done := (await run_pending(runners, limit=batch)).done:
+        ran += done
+    return ran
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ async def seed(maehia: Tenant, files: Files) -> int:
     await agencies.ensure_for_tenant(maehia)
     if not await Agency.exists(letter_code=DISTRICT["letter_code"]):
         await agencies.add(agencies.COMMAND_LINE, **DISTRICT)
-    installation = _Installation(files)
+    installation = LocalExchange(files)
     box = installation.saraban_exchange
     here = _Town(maehia, "นายกเทศมนตรีเมืองแม่เหียะ")
     there = _Town(tenant, "นายกเทศมนตรีตำบลสุเทพ")
@@ -205,7 +208,7 @@ async def seed(maehia: Tenant, files: Files) -> int:
         await here.send(letter, box)
     for letter in (waiting, misdirected):
         await there.send(letter, box)
-    await _pump(installation)
+    await pump(installation)
 
     suthep_clerk, maehia_clerk = await there.actor("saraban_clerk"), await here.actor("saraban_clerk")
     await exchange.register(tenant, suthep_clerk, await there.arrived(box, accepted.letter_number), box)
@@ -221,9 +224,9 @@ async def seed(maehia: Tenant, files: Files) -> int:
         maehia, maehia_clerk, resent.public_id, NEIGHBOUR_CODE, box,
         reason="เทศบาลตำบลสุเทพแจ้งว่าได้รับไฟล์หนังสือไม่สมบูรณ์ จึงขอลบหนังสือเพื่อส่งใหม่",
     )  # fmt: skip
-    await _pump(installation)
+    await pump(installation)
     await exchange.resend(maehia, maehia_clerk, resent.public_id, NEIGHBOUR_CODE, box)
-    await _pump(installation)
+    await pump(installation)
 
     # Sent last and not pumped: the worker takes it up once the demo serves, and keeps trying.
     survey = await there.signed(
@@ -237,4 +240,4 @@ async def seed(maehia: Tenant, files: Files) -> int:
     return 6
 
 
-__all__ = ["NEIGHBOUR", "NEIGHBOUR_CODE", "NEIGHBOUR_ROLES", "seed", "seed_town"]
+__all__ = ["NEIGHBOUR", "NEIGHBOUR_CODE", "NEIGHBOUR_ROLES", "LocalExchange", "pump", "seed", "seed_town"]
