@@ -157,14 +157,15 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option(
     "--backend",
     type=click.Choice(["sqlite", "postgres"]),
-    help="Database of the benchmarks that store something (submit, saraban; default sqlite).",
+    help="Database of the benchmarks that store something (submit, saraban, exchange; default sqlite).",
 )
 @click.option(
     "--accounts",
     type=click.IntRange(1),
     help="Fee accounts to bill or pay (billing: default 50,000; payments: 5,000).",
 )
-def bench(name: str, seconds: float, backend: str | None, accounts: int | None) -> None:
+@click.option("--letters", type=click.IntRange(1), help="Letters to exchange (exchange: default 100).")
+def bench(name: str, seconds: float, backend: str | None, accounts: int | None, letters: int | None) -> None:
     """Run a benchmark; the last line is one JSON object (name, value, baseline, unit, ratio)."""
     import inspect
 
@@ -181,6 +182,10 @@ def bench(name: str, seconds: float, backend: str | None, accounts: int | None) 
         if "accounts" not in inspect.signature(BENCHMARKS[name]).parameters:
             raise click.UsageError(f"benchmark {name!r} bills no accounts; leave out --accounts")
         options["accounts"] = accounts
+    if letters is not None:
+        if "letters" not in inspect.signature(BENCHMARKS[name]).parameters:
+            raise click.UsageError(f"benchmark {name!r} exchanges no letters; leave out --letters")
+        options["letters"] = letters
     result = BENCHMARKS[name](seconds=seconds, echo=click.echo, **options)
     click.echo(json.dumps(result, ensure_ascii=False))
 

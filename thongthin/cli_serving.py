@@ -53,6 +53,13 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
         click.echo(
             f"  letters:   {seeded} letters in the registers: http://{host}:{port}/{DEMO_TENANT['slug']}/admin/saraban/"
         )
+    from thongthin.demo_exchange import NEIGHBOUR, NEIGHBOUR_ROLES
+
+    neighbour = NEIGHBOUR["slug"]
+    click.echo(
+        f"  neighbour: {NEIGHBOUR['name_th']} http://{host}:{port}/{neighbour}/admin/saraban/  "
+        f"({', '.join(f'{neighbour}.{role}' for role in NEIGHBOUR_ROLES)})"
+    )
     _start_demo_worker(platform)
     from werkzeug.serving import run_simple
 
@@ -77,6 +84,7 @@ def _start_demo_pki(platform: Any, port: int) -> None:
     from renderers.documents import RECEIPT_SIGNERS
     from signing.pki import demo_officers, ensure_dev_pki, serve_dev_pki
     from thongthin.demo import DEMO_TENANT, NOT_FOR_OFFICERS
+    from thongthin.demo_exchange import NEIGHBOUR, NEIGHBOUR_ROLES
 
     titles = {
         r: spec.title.th
@@ -87,6 +95,7 @@ def _start_demo_pki(platform: Any, port: int) -> None:
     signers |= {s.role for s in RECEIPT_SIGNERS}
     signers |= set(SIGNING_ROLES)  # officers sign their endorsements and letters
     officers = demo_officers(titles, {DEMO_TENANT["slug"]: DEMO_TENANT["name_th"]}, only=sorted(signers))
+    officers += demo_officers(titles, {NEIGHBOUR["slug"]: NEIGHBOUR["name_th"]}, only=NEIGHBOUR_ROLES)
     pki = ensure_dev_pki(platform.settings.data_dir / "pki", officers, url=f"http://127.0.0.1:{port}")
     serve_dev_pki(pki)
     click.echo(f"  signing:   development PKI in {pki.directory}, TSA {pki.tsa_url}")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from engine.definitions import Catalog
 from engine.services import accounts, billing, billing_runs, payments, tenants
 from engine.store.models import Bill, FeeAccount, Tenant, User
+from thongthin import demo_exchange
 
 DEMO_PASSWORD = "thongthin-demo"
 DEMO_TENANT = {
@@ -83,6 +84,7 @@ async def seed(catalog: Catalog, tenant_fields: dict[str, str] | None = None) ->
                 position_th=account.title_th,
             )
     await seed_operator()
+    await demo_exchange.seed_town(catalog)  # the neighbour the demo's letters go to and come from
     return accounts_made
 
 

@@ -202,4 +202,7 @@ async def seed_letters(tenant: Tenant, files: Files) -> int:
 async def seed(tenant_slug: str, files: Any) -> int:
     tenant = await Tenant.get(slug=tenant_slug)
     await seed_organisation(tenant)
-    return await seed_letters(tenant, files)
+    made = await seed_letters(tenant, files)
+    from thongthin import demo_exchange
+
+    return made + await demo_exchange.seed(tenant, files)
