@@ -76,7 +76,11 @@ async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None
         try:
             await run(job, submission)
         except Exception as error:  # a runner's failure must not stop the queue
-            log.exception("effect job %s (%s) failed", job.id, job.type)
+            if getattr(error, "expected", False):
+                # A far side that is down is the normal case the retries are for: one line, no traceback.
+                log.warning("effect job %s (%s) will be tried again: %s", job.id, job.type, error)
+            else:
+                log.exception("effect job %s (%s) failed", job.id, job.type)
             gave_up = retry.gives_up(job.attempts, error)
             await EffectJob.filter(id=job.id).update(
                 status="failed" if gave_up else "pending",

@@ -70,6 +70,8 @@ class TransportError(ThongthinError):
 class TransportUnavailable(TransportError):
     """The far side could not be reached, timed out, or failed; the message may be sent again."""
 
+    expected = True  # the queue logs it as one line: retrying is what it is for
+
     def __init__(self, message: str, *, th: str = ""):
         self.message_th = th or "ติดต่อปลายทางไม่ได้ในขณะนี้ ระบบจะส่งใหม่อีกครั้ง"
         super().__init__(message)
