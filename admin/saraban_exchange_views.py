@@ -93,6 +93,9 @@ def _arrival_page(
         if item.letter_id
         else None
     )
+    if not arrivals.answerable(item):
+        # Answered meanwhile: its forms are gone, so a refusal points at the section that says so.
+        errors = [ErrorItem("answers", e.key, e.text) for e in errors or []]
     return _render(
         "admin/saraban_arrival.html",
         errors=errors or [],

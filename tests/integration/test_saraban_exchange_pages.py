@@ -149,6 +149,10 @@ def test_a_letter_sent_from_its_page_is_registered_by_the_other_town(
     number = re.search(rf"ลงรับหนังสือเรื่อง {subject} จาก {towns.a.tenant.name_th} แล้ว เลขรับ (\S+)", banner)
     assert number, banner
     assert receipt not in text_of(receiver.get(url(towns.b, "arrivals")))
+    twice = post_form(receiver, f"{arrival_url}/register", {"remark": ""}, page=arrival_url)
+    assert (
+        twice.status_code == 409 and 'href="#answers"' in text_of(twice) and "data-answered" in text_of(twice)
+    )
     assert receipt in text_of(receiver.get(url(towns.b, "arrivals?state=accepted")))
 
     pump(platform)
