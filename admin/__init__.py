@@ -153,6 +153,7 @@ def http_error(error: HTTPException) -> Any:
 
 
 from admin import auth_views, billing_views, console_views, desk_views, messaging_views, privacy_views  # noqa: E402, F401 (registers the views)
+from admin import saraban_exchange_views as saraban_exchange_views  # noqa: E402 (letters between agencies)
 from admin import saraban_views as saraban_views  # noqa: E402 (registers the correspondence pages)
 from admin import setup_views as setup_views  # noqa: E402 (registers the set-up page)
 from admin import signing_views as signing_views  # noqa: E402 (registers the signing keys page)

@@ -40,7 +40,9 @@ from engine.saraban.vocabulary import (
     ACTIONS,
     BOOKS,
     CLASSIFIED,
+    DELIVERY_STATES,
     ENTRY_STATES,
+    INBOUND_STATES,
     KINDS,
     RETENTION_CLASSES,
     SECRECIES,
@@ -248,6 +250,8 @@ def _term_text(table: str, code: str) -> str:
         "book": BOOKS,
         "state": ENTRY_STATES,
         "retention": RETENTION_CLASSES,
+        "delivery": DELIVERY_STATES,
+        "inbound": INBOUND_STATES,
     }
     found = tables[table].get(code)
     return found.text(current_language()) if found else code
@@ -367,7 +371,7 @@ def _first_entry(letter_id: int) -> RegisterEntry | None:
 # --- drafting ----------------------------------------------------------------------------------
 
 COMPOSE_FIELDS = (
-    "kind", "unit", "subject", "recipient", "references", "enclosures", "body", "urgency", "due_date",
+    "kind", "unit", "subject", "recipient", "to", "references", "enclosures", "body", "urgency", "due_date",
     "due_time", "secrecy", "circular", "signer_name", "signer_position",
 )  # fmt: skip
 
@@ -414,6 +418,7 @@ def saraban_compose() -> Any:
         recipient=given["recipient"],
         unit=given["unit"],
         body=_paragraphs(given["body"]),
+        addressees=_lines(given["to"]),
         references=_lines(given["references"]),
         enclosures=_lines(given["enclosures"]),
         urgency=given["urgency"],
@@ -488,6 +493,8 @@ def _letter_page(
     given: Mapping[str, Any] | None = None,
     status: int = 200,
 ) -> Any:
+    from admin.saraban_exchange_views import letter_exchange  # registered after this module
+
     actor = _actor()
     page = platform().db(letters.page(g.tenant, actor, public_id))
     letter = page.letter
@@ -516,6 +523,7 @@ def _letter_page(
         due_at=due_at,
         sla=desk.sla_of(due_at, _now()) if letter.status not in ("closed", "destroyed") else None,
         hold=_hold_of(page.trail) if letter.legal_hold else None,
+        **letter_exchange(letter, actor),
     )
 
 

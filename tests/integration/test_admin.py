@@ -699,6 +699,8 @@ def fill(rule: Rule, tenant: str, reference: str, attachment_id: str, user_id: i
             "book": "receive",
             "year": 2569,
             "list_id": 999999,
+            "receipt": "no-such-receipt",
+            "index": 0,
         }[name]  # a new kind of route parameter must be added here
     url = rule.rule
     for name, value in values.items():
