@@ -94,6 +94,8 @@ class EcmsNode:
         item = self._item(root, kind)
         with self.lock:
             self.queues.setdefault(department_id, []).append(item)
+            if kind == "GovernmentDocument":
+                self.carried.append(item)
         return item
 
     def app(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
