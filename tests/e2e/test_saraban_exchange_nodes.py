@@ -96,11 +96,7 @@ def make_node(tmp: Path, slug: str, name: str, code: str) -> Node:
     node = Node(slug, name, code, data, free_port(), environ, tmp / f"{slug}.log")
     node.run("db", "upgrade")
     seeded = subprocess.run(
-        [sys.executable, "-c", SEED, slug, name, code],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, "-c", SEED, slug, name, code], env=environ, capture_output=True, text=True, timeout=120
     )
     assert seeded.returncode == 0, seeded.stderr
     return node
@@ -110,9 +106,7 @@ def introduce(node: Node, other: Node, tmp: Path) -> None:
     """``other`` enters ``node``'s directory with its inbound URL and its signing certificate."""
     certificate = tmp / f"{other.slug}.pem"
     certificate.write_text(other.json("saraban", "exchange-key", other.slug)["certificate"])
-    node.run(
-        "saraban", "agency", "add", "--name", other.name, "--code", other.code, "--endpoint", other.inbound
-    )
+    node.run("saraban", "agency", "add", "--name", other.name, "--code", other.code, "--endpoint", other.inbound)
     node.run("saraban", "agency", "key", "add", other.code, str(certificate))
 
 
