@@ -101,6 +101,7 @@ def import_(slug: str, path: Path, sender_code: str | None, data_dir: Path | Non
 def ecms_poll(slug: str, limit: int, data_dir: Path | None, as_json: bool) -> None:
     """Pull what TENANT's e-CMS node holds for it; what cannot be taken in stays on the node."""
     from engine.saraban.exchange.faults import ExchangeFault
+    from engine.saraban.exchange.transports import TransportUnavailable
     from engine.services import tenants
     from thongthin.saraban_ecms import poll
 
@@ -114,6 +115,10 @@ def ecms_poll(slug: str, limit: int, data_dir: Path | None, as_json: bool) -> No
             report = platform.db(run())
         except ExchangeFault as fault:
             raise _fault_line(fault) from None
+        except TransportUnavailable as error:
+            raise click.ClickException(
+                f"ติดต่อระบบ e-CMS ของหน่วยงานไม่ได้ในขณะนี้ โปรดลองใหม่ภายหลัง ({error}) [Unavailable]"
+            ) from None
     lines = [f"stored\t{r.receipt_id}{' (before)' if r.duplicate else ''}" for r in report.stored]
     lines += [f"left\t{item.process_id}\t{item.fault}\t{item.detail_th}" for item in report.left]
     lines += [f"not deleted\t{process_id}" for process_id in report.not_deleted]
