@@ -999,3 +999,4 @@ def retention_handover(
 # The commands of these modules join the saraban group.
 from thongthin import cli_saraban_agencies  # noqa: E402,F401,I001
 from thongthin import cli_saraban_exchange  # noqa: E402,F401
+from thongthin import cli_saraban_ecms  # noqa: E402,F401

@@ -76,10 +76,13 @@ def _json(raw: bytes) -> Any:
 
 
 def transports_for(platform: Any) -> TransportRegistry:
-    """Every transport this installation has (the platform's own and HTTP always)."""
+    """Every transport this installation has (the platform's own, HTTP and e-CMS always)."""
+    from thongthin.saraban_ecms import EcmsTransport
+
     registry = TransportRegistry()
     registry.register(PlatformTransport())
     registry.register(HttpTransport())
+    registry.register(EcmsTransport())
     return registry
 
 

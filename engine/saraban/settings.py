@@ -40,6 +40,7 @@ class SarabanSettings:
     survey_days: int = 60  # the survey of expired letters is due within this many days of 1 January
     min_committee_members: int = 2  # besides the chair (ฉบับที่ 3 พ.ศ. 2560)
     archives_wait_days: int = 60  # how long the National Archives may object before destruction
+    ecms_url: str = ""  # the municipality's own e-CMS node, where letters for it wait to be pulled
 
     def due_after(self, urgency: str) -> timedelta:
         return timedelta(hours=float(self.due_hours.get(urgency, self.due_hours.get("normal", 168))))

@@ -229,6 +229,7 @@ def test_settings_are_shown_and_changed_by_the_administrator(town: Town):
     assert changed.returncode == 0, changed.stderr
     assert json.loads(changed.stdout) == {
         "letter_code": "ชม 52101", "numbers_per_unit": False, "typed_name_signing": True, "reservation_hours": 48.0,
+        "ecms_url": "",
     }  # fmt: skip
     assert "รหัสหนังสือ" in one_line_error(town.saraban("settings", TENANT, "--letter-code", "52101"))
     assert "admin" in one_line_error(town.saraban("settings", TENANT, "--as", "clerk", "--typed-name"))

@@ -131,7 +131,7 @@ async def users_with_role(tenant: Tenant, role: str) -> list[int]:
 
 # The settings an administrator changes from the units page, the API and the CLI; the others
 # (time limits per urgency, retention terms) keep their defaults unless set in the tenant's settings.
-EDITABLE_SETTINGS = ("letter_code", "numbers_per_unit", "typed_name_signing", "reservation_hours")
+EDITABLE_SETTINGS = ("letter_code", "numbers_per_unit", "typed_name_signing", "reservation_hours", "ecms_url")
 LETTER_CODE = re.compile(r"^[ก-ฮ]{1,3}\.?\s?[0-9๐-๙]{4,5}(\.[0-9๐-๙]{1,3})?$")
 
 
@@ -177,9 +177,21 @@ async def put_settings(tenant: Tenant, actor: Actor, changes: dict[str, Any]) ->
                 "กรุณาระบุระยะเวลาจองเลขเป็นจำนวนชั่วโมงมากกว่า 0 และไม่เกิน 720 ชั่วโมง",
             )
         )
+    url = changes.get("ecms_url")
+    if url is not None:
+        if not isinstance(url, str) or len(url.strip()) > 500:
+            problems.append(
+                FieldProblem("ecms_url", "the e-CMS node's address is text of at most 500 characters",
+                             "ที่อยู่ระบบ e-CMS ต้องเป็นข้อความยาวไม่เกิน 500 ตัวอักษร")
+            )  # fmt: skip
+        elif url.strip() and (found := agencies._url_problem("ecms_url", url.strip(), plain_http=True)):
+            # As for an agency's e-CMS node in the directory: these nodes answer on plain http.
+            problems.append(found)
     if problems:
         raise InvalidLetter.of(problems)
     saraban = {**(tenant.settings.get("saraban") or {}), **changes}
+    if isinstance(url, str):
+        saraban["ecms_url"] = url.strip()
     if isinstance(code, str):
         saraban["letter_code"] = " ".join(code.split())
     merged = {**tenant.settings, "saraban": saraban}
