@@ -55,7 +55,7 @@ from engine.store.models import (
 from engine.workflow.sla import BANGKOK
 from renderers.messages import compose as compose_message
 from renderers.messages import compose_digest
-from thongthin import saraban_exchange
+from thongthin import saraban_ecms, saraban_exchange
 
 
 def public_url(platform: Any) -> str:
@@ -394,6 +394,12 @@ def housekeeping_for(platform: Any) -> Housekeeping:
         "saraban_survey",
         timedelta(hours=6),
         lambda now: saraban_retention.survey_due(platform.saraban_files, now=now),
+    )
+    # Letters and notices waiting on the municipalities' own e-CMS nodes.
+    chores.add(
+        "ecms_poll",
+        timedelta(minutes=5),
+        lambda now: saraban_ecms.poll_every_node(platform.saraban_exchange, now=now),
     )
     return chores
 

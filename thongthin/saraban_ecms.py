@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import urllib.error
 import urllib.request
 import uuid
@@ -54,6 +55,8 @@ _PAYLOADS: Final = frozenset({"GovernmentDocument", ecms.WITHDRAW, ecms.STATUS, 
 
 
 # --- one SOAP call ---------------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
 
 
 def _local(element: etree._Element) -> str:
@@ -559,3 +562,19 @@ __all__ = [
     "poll",
     "pull",
 ]
+
+
+async def poll_every_node(exchange: service.Exchange, *, now: datetime | None = None) -> int:
+    """:func:`poll` for every municipality that has set its e-CMS node (the worker's chore);
+    returns how many items were stored. A node that cannot be reached is tried at the next turn."""
+    stored = 0
+    for tenant in await Tenant.all().order_by("id"):
+        if not settings_of(tenant.settings or {}).ecms_url.strip():
+            continue
+        try:
+            report = await poll(tenant, exchange, now=now)
+        except TransportUnavailable as error:
+            log.warning("e-CMS node of %s unreachable: %s", tenant.slug, error)
+            continue
+        stored += sum(1 for receipt in report.stored if not receipt.duplicate)
+    return stored

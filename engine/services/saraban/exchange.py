@@ -1075,11 +1075,10 @@ async def envelope_of(message: ExchangeMessage, exchange: Exchange) -> env.Envel
 
 def _pending(message: ExchangeMessage) -> None:
     if message.state != "pending":
+        term = INBOUND_STATES.get(message.state)
         raise StaleLetter(
             f"the letter is {message.state} already",
-            th=f"หนังสือนี้{INBOUND_STATES[message.state].th}แล้ว"
-            if message.state in INBOUND_STATES
-            else "หนังสือนี้ดำเนินการไปแล้ว",
+            th=f"สถานะของหนังสือฉบับนี้คือ “{term.th}” จึงดำเนินการอีกไม่ได้" if term else "หนังสือฉบับนี้ดำเนินการไปแล้ว",
         )
 
 
