@@ -30,6 +30,8 @@ class Settings:
     # Map tiles for map pins ({z}/{x}/{y}); "off" for no map (latitude and longitude boxes only).
     tile_url: str = DEFAULT_TILE_URL
     tile_attribution: str = "© OpenStreetMap"
+    # The sender of letters mailed to other agencies' saraban@ mailboxes.
+    saraban_mail_from: str = "saraban@localhost"
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -37,7 +39,8 @@ class Settings:
         cls, environ: Mapping[str, str] | None = None, *, demo: bool = False, data_dir: Path | None = None
     ) -> Settings:
         """``DATABASE_URL`` (default: SQLite in the data folder), ``THONGTHIN_DATA`` (default ./var),
-        ``SECRET_KEY`` (kept in the data folder when not given), ``S3_*`` for S3 blobs.
+        ``SECRET_KEY`` (kept in the data folder when not given), ``S3_*`` for S3 blobs,
+        ``THONGTHIN_SARABAN_MAIL_FROM`` (default ``saraban@`` the host of ``PUBLIC_URL``).
         """
         env = dict(os.environ if environ is None else environ)
         folder = Path(data_dir or env.get("THONGTHIN_DATA", "var")).resolve()
@@ -56,6 +59,8 @@ class Settings:
             max_form_parts=_count(env.get("THONGTHIN_MAX_FORM_PARTS", "1000"), "THONGTHIN_MAX_FORM_PARTS"),
             tile_url=_tile_url(env.get("THONGTHIN_TILE_URL", DEFAULT_TILE_URL)),
             tile_attribution=env.get("THONGTHIN_TILE_ATTRIBUTION", "© OpenStreetMap"),
+            saraban_mail_from=env.get("THONGTHIN_SARABAN_MAIL_FROM")
+            or _saraban_mail_from(env.get("PUBLIC_URL", "")),
             environ=env,
         )
 
@@ -81,6 +86,14 @@ def tile_origin(tile_url: str) -> str:
         return ""
     parts = urlsplit(tile_url.replace("{", "").replace("}", ""))
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+
+
+def _saraban_mail_from(public_url: str) -> str:
+    """``saraban@`` the host the platform is reached at (ระเบียบฯ ฉบับที่ 4: the address starts with saraban)."""
+    host = (urlsplit(public_url).hostname or "").strip(".")
+    if not host or host.replace(".", "").isdigit() or ":" in host:
+        host = "localhost"  # an address literal would not do as a mail domain
+    return f"saraban@{host}"
 
 
 def _count(value: str, name: str) -> int:

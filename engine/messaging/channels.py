@@ -125,19 +125,31 @@ class SmtpChannel:
             mail.add_alternative(message.html, subtype="html")
         return mail
 
+    def connect(self, timeout: float = TIMEOUT_SECONDS) -> smtplib.SMTP:
+        """An open session with the server, TLS and login done (use it as a context manager).
+
+        Raises what smtplib raises (``SMTPException``, ``OSError``); each caller judges those.
+        """
+        context = ssl.create_default_context()
+        server: smtplib.SMTP
+        if self.implicit_tls:
+            server = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=context)
+        else:
+            server = smtplib.SMTP(self.host, self.port, timeout=timeout)
+        try:
+            if self.starttls:
+                server.starttls(context=context)
+            if self.username:
+                server.login(self.username, self.password)
+        except BaseException:
+            server.close()
+            raise
+        return server
+
     def send(self, message: Outgoing) -> str:
         mail = self._message(message)
-        context = ssl.create_default_context()
         try:
-            connect = smtplib.SMTP_SSL if self.implicit_tls else smtplib.SMTP
-            kwargs: dict[str, Any] = {"timeout": TIMEOUT_SECONDS}
-            if self.implicit_tls:
-                kwargs["context"] = context
-            with connect(self.host, self.port, **kwargs) as server:
-                if self.starttls:
-                    server.starttls(context=context)
-                if self.username:
-                    server.login(self.username, self.password)
+            with self.connect() as server:
                 server.send_message(mail)
         except smtplib.SMTPRecipientsRefused as refused:
             raise AddressRefused(f"the mail server refused the address: {refused.recipients}") from None
