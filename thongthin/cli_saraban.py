@@ -1000,3 +1000,4 @@ def retention_handover(
 from thongthin import cli_saraban_agencies  # noqa: E402,F401,I001
 from thongthin import cli_saraban_exchange  # noqa: E402,F401
 from thongthin import cli_saraban_ecms  # noqa: E402,F401
+from thongthin import cli_saraban_mail  # noqa: E402,F401
