@@ -238,12 +238,16 @@ _WHAT_EN = {
 def _text_of(envelope: env.Envelope, addressee: str, sender: str) -> str:
     part = envelope.letter
     lines = [f"เรียน {addressee}" if addressee else "เรียน เจ้าหน้าที่สารบรรณกลาง", ""]
-    lines.append(f"{sender or 'หน่วยงานผู้ส่ง'}ส่ง{subject_of(envelope)} มาทางไปรษณีย์อิเล็กทรอนิกส์")
+    lines.append(subject_of(envelope))
+    if sender:
+        lines.append(f"ข้อความนี้ส่งจาก{sender}ทางไปรษณีย์อิเล็กทรอนิกส์")
+    lines.append("")
     if envelope.type == "Letter":
         lines.append("ตัวหนังสือและสิ่งที่ส่งมาด้วยเป็นไฟล์ที่แนบมากับอีเมลนี้ โปรดลงทะเบียนรับและแจ้งเลขรับกลับมายังที่อยู่อีเมลนี้")
     if envelope.reason:
-        lines.append(f"โดยให้เหตุผลว่า {envelope.reason}")
+        lines.append(f"หน่วยงานผู้ส่งให้เหตุผลว่า {envelope.reason}")
     lines += [
+        "",
         f"ไฟล์ {ENVELOPE_FILE} คือข้อความตามรูปแบบ {env.PROTOCOL} และไฟล์ {SIGNATURE_FILE} "
         "คือลายมือชื่ออิเล็กทรอนิกส์ของหน่วยงานผู้ส่งที่ลงไว้บนข้อความนั้น "
         "ระบบสารบรรณอิเล็กทรอนิกส์ของผู้รับใช้ตรวจสอบได้ว่าข้อความมาจากหน่วยงานผู้ส่งจริงและไม่ถูกแก้ไข",
