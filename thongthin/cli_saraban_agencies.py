@@ -36,7 +36,7 @@ def _line(agency: Any) -> str:
 
 @saraban_group.group("agency")
 def agency_group() -> None:
-    """The agency directory that letters travel between: add, list, import, keys."""
+    """The agency directory that letters travel between: add, update, list, import, keys."""
 
 
 @agency_group.command("add")
@@ -60,6 +60,28 @@ def agency_add(data_dir: Path | None, as_json: bool, **values: Any) -> None:
         values.pop("kind")
     with platform_of(data_dir) as platform:
         agency = platform.db(agencies.add(agencies.COMMAND_LINE, **values))
+    _emit(as_json, _agency_json(agency), _line(agency))
+
+
+@agency_group.command("update")
+@click.argument("code_or_id", metavar="AGENCY")
+@click.option("--name", "name_th", help="ชื่อหน่วยงาน (Thai).")
+@click.option("--name-en", help="The English name.")
+@click.option("--ministry", "ministry_id", help="e-CMS ministry ID (2 digits).")
+@click.option("--department", "department_id", help="e-CMS department ID (5 digits).")
+@click.option("--endpoint", "endpoint_url", help="https:// address of its endpoint.")
+@click.option("--ecms", "ecms_url", help="Its e-CMS node.")
+@click.option("--email", help="Its saraban@ mailbox.")
+@click.option("--active/--inactive", default=None, help="Whether it takes letters.")
+@_options
+def agency_update(data_dir: Path | None, as_json: bool, code_or_id: str, **values: Any) -> None:
+    """Change AGENCY (letter code or id): only the options given; a municipality's own entry too
+    (its e-mail, e-CMS ids and addresses)."""
+    from engine.services.saraban import agencies
+
+    changes = {name: value for name, value in values.items() if value is not None}
+    with platform_of(data_dir) as platform:
+        agency = platform.db(agencies.update(agencies.COMMAND_LINE, code_or_id, **changes))
     _emit(as_json, _agency_json(agency), _line(agency))
 
 

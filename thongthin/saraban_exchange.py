@@ -20,6 +20,7 @@ from engine.saraban.exchange.faults import from_answer
 from engine.saraban.exchange.transports import Outbound, Receipt, TransportRegistry, TransportUnavailable
 from engine.services.saraban.exchange import DELIVER_JOB, Exchange, PlatformTransport, deliver
 from engine.store.models import EffectJob, Submission
+from thongthin.saraban_mail import mail_transport
 
 SIGNATURE_HEADER = "X-Saraban-Signature"
 KEY_HEADER = "X-Saraban-Key"
@@ -82,6 +83,8 @@ def transports_for(platform: Any) -> TransportRegistry:
     registry = TransportRegistry()
     registry.register(PlatformTransport())
     registry.register(HttpTransport())
+    if (mail := mail_transport(platform)) is not None:
+        registry.register(mail)
     registry.register(EcmsTransport())
     return registry
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import smtplib
@@ -671,6 +672,18 @@ async def _slug(agency: Any) -> str:
     return tenant.slug if tenant else ""
 
 
+def _addressed_code(body: bytes) -> str | None:
+    """The recipient's letter code as the envelope gives it (None when it cannot be read: the
+    service then refuses the message with its own fault)."""
+    from engine.services.saraban.agencies import normal_code
+
+    try:
+        code = json.loads(body.decode("utf-8"))["recipient"]["agency_code"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+    return normal_code(code) if isinstance(code, str) else None
+
+
 async def take_in_mail(
     mail: MailIn, rcpt_tos: Sequence[str], *, exchange: Any, now: datetime | None = None
 ) -> list[Receipt]:
@@ -684,6 +697,11 @@ async def take_in_mail(
 
     moment = now or datetime.now(UTC)
     if isinstance(mail, SignedMail):
+        # The signed envelope names its addressee; it must be a mailbox this mail was sent to.
+        served = {agency.letter_code for agency in [await tenant_agency_of(a) for a in rcpt_tos] if agency}
+        addressed = _addressed_code(mail.body)
+        if addressed is not None and addressed not in served:
+            raise InvalidAddressee(addressed[:40])
         return [
             await service.take_in(mail.body, mail.signature, channel=CHANNEL, exchange=exchange, now=moment)
         ]

@@ -1,6 +1,6 @@
 """``thongthin saraban agency``: the installed command on a temporary data folder, as the operator scripts it.
 
-add → list → import (Thai headers) → import again (nothing changes) → a wrong file (every wrong
+add → update → list → import (Thai headers) → import again (nothing changes) → a wrong file (every wrong
 line named, nothing kept) → a refused e-mail: one line and exit 1, never a traceback.
 """
 
@@ -27,6 +27,15 @@ def test_add_list_and_import(tmp_path: Path):
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["letter_code"] == "มท 0808"
+    # Only the options given change; the rest stays.
+    moved = run("saraban", "agency", "update", "มท 0808", "--ecms", "https://ecms.dla.go.th/ws", "--json")
+    assert moved.returncode == 0, moved.stderr
+    assert (json.loads(moved.stdout)["ecms_url"], json.loads(moved.stdout)["email"]) == (
+        "https://ecms.dla.go.th/ws",
+        "saraban@dla.go.th",
+    )
+    unknown = run("saraban", "agency", "update", "มท 9999", "--email", "saraban@x.go.th")
+    assert unknown.returncode == 1 and "ไม่พบหน่วยงาน มท 9999" in unknown.stderr
 
     csv_file = tmp_path / "agencies.csv"
     csv_file.write_text(

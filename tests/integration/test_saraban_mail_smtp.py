@@ -279,3 +279,30 @@ def test_a_scanned_letter_mailed_by_an_official_waits_to_be_registered(
         with smtplib.SMTP("127.0.0.1", port) as client, pytest.raises(smtplib.SMTPRecipientsRefused):
             client.send_message(plain_mail(far_mail, "saraban@nowhere.example", subject, pdf))
     assert platform.db(ExchangeMessage.filter(peer_code=code, direction="in").count()) == 1
+
+
+def test_a_signed_letter_sent_to_the_wrong_mailbox_is_refused(
+    platform: Any, towns: tuple[dict[str, Office], DevPki], smtpd: str
+) -> None:
+    offices, _ = towns
+    maehia, suthep = offices["maehia"], offices["suthep"]
+    letter = signed_letter(platform, maehia, "แจ้งกำหนดการตรวจเยี่ยมพื้นที่", [suthep])
+    envelope = platform.db(
+        exchange.letter_envelope(maehia.tenant, letter.public_id, platform.saraban_files, to_code=None)
+    )
+    body = env.canonical(envelope)
+    from engine.services.saraban import exchange_keys
+
+    key = platform.db(exchange_keys.current(maehia.tenant, platform.settings.secret_key))
+    # Addressed to suthep inside, but mailed to maehia's own mailbox.
+    wrong = Outbound(
+        envelope.message_id, "Letter", body, jws.sign(body, key.key_pem, key.key_id), key.key_id,
+        envelope.sender.agency_code, Address(envelope.recipient.agency_code, "", email=email_of(platform, maehia)),
+    )  # fmt: skip
+    from thongthin.saraban_mail import compose
+
+    port = int(smtpd.rsplit(":", 1)[1])
+    with smtplib.SMTP("127.0.0.1", port) as client, pytest.raises(smtplib.SMTPDataError) as refused:
+        client.send_message(compose(wrong, from_address=FROM))
+    assert refused.value.smtp_code == 550 and b"InvalidAddressee" in refused.value.smtp_error
+    assert not platform.db(ExchangeMessage.exists(message_id=envelope.message_id))
