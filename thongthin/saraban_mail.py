@@ -639,8 +639,10 @@ async def _sender_of(code: str) -> tuple[str, str]:
 
 
 def mail_transport(platform: Any) -> MailTransport | None:
-    """The ``email`` transport of this installation; None when ``THONGTHIN_SMTP_URL`` is not set."""
-    url = platform.settings.environ.get("THONGTHIN_SMTP_URL")
+    """The ``email`` transport of this installation; None when ``THONGTHIN_SMTP_URL`` is not set
+    (or the installation has no settings, as the demo's and the bench's letter-only exchange)."""
+    settings = getattr(platform, "settings", None)
+    url = settings.environ.get("THONGTHIN_SMTP_URL") if settings is not None else None
     if not url:
         return None
     return MailTransport.from_url(url, platform.settings.saraban_mail_from)
