@@ -587,7 +587,8 @@ def _date(view: FieldView, context: ViewContext) -> None:
 
 @shapes("thai-address")
 def _address(view: FieldView, context: ViewContext) -> None:
-    view.parts = _address_parts(context.pointer, context.value, context.raw, context.language)
+    optional = _address_optional(context.definition, context.pointer)
+    view.parts = _address_parts(context.pointer, context.value, context.raw, context.language, optional)
     view.part_errors = True
     view.anchor = view.parts[0].id  # the fieldset has the field's id; the summary leads to the first box
 
@@ -664,7 +665,22 @@ def _date_parts(
     return parts
 
 
-def _address_parts(pointer: str, value: Any, raw: Mapping[str, str], language: str) -> list[PartView]:
+def _address_optional(definition: ServiceDefinition, pointer: str) -> frozenset[str]:
+    """The parts this field's shared type does not require: a site's house number may be one of them."""
+    nodes = [node for node in schemas.schemas_at(definition.form, pointer) if "required" in node]
+    if not nodes:
+        return ADDRESS_OPTIONAL
+    required = {str(name) for node in nodes for name in node["required"]}
+    return frozenset(key for key, *_ in ADDRESS_PARTS if key not in required)
+
+
+def _address_parts(
+    pointer: str,
+    value: Any,
+    raw: Mapping[str, str],
+    language: str,
+    optional: frozenset[str] = ADDRESS_OPTIONAL,
+) -> list[PartView]:
     address = value if isinstance(value, dict) else {}
     parts = []
     for key, labels, autocomplete, width in ADDRESS_PARTS:
@@ -676,9 +692,7 @@ def _address_parts(pointer: str, value: Any, raw: Mapping[str, str], language: s
                 name=part_pointer,
                 pointer=part_pointer,
                 label=labels[1 if language == "en" else 0]
-                + (
-                    f" {OPTIONAL_MARK['en' if language == 'en' else 'th']}" if key in ADDRESS_OPTIONAL else ""
-                ),
+                + (f" {OPTIONAL_MARK['en' if language == 'en' else 'th']}" if key in optional else ""),
                 value=raw.get(part_pointer, _value_text(address.get(key))),
                 autocomplete=autocomplete,
                 inputmode="numeric" if key in ("moo", "postcode") else None,

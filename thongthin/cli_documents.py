@@ -206,7 +206,11 @@ def document_render(
             raise click.ClickException(f"{logo}: {error.strerror or error}") from None
     day = issued_on.date() if issued_on else date.today()
     tenant = DocumentTenant(
-        DEMO_TENANT["name_th"], DEMO_TENANT["name_en"], DEMO_TENANT["address_th"], logo_uri
+        DEMO_TENANT["name_th"],
+        DEMO_TENANT["name_en"],
+        DEMO_TENANT["address_th"],
+        logo_uri,
+        DEMO_TENANT["kind"],
     )
     started = time.perf_counter()
     try:

@@ -73,6 +73,28 @@ async def signer_names(submission: Submission) -> dict[str, str]:
     return {e.role: e.actor_label for e in entries if e.actor_id is not None}
 
 
+async def receipt_numbers(submission: Submission) -> list[str]:
+    """The receipts the application's one-off fees were paid by: the counter's book number, else the e-receipt's.
+
+    An e-receipt whose job has not run yet has no number: the permit then names none rather than a wrong one.
+    """
+    bills = await Bill.filter(
+        tenant_id=submission.tenant_id, submission_id=submission.id, account_id=None, status="paid"
+    ).order_by("id")
+    found: list[str] = []
+    for bill in bills:
+        counter = [
+            str(p.received.get("receipt_no", ""))
+            for p in await Payment.filter(allocations__bill_id=bill.id, source="counter").order_by("id")
+            if isinstance(p.received, dict)
+        ]
+        numbers = [n for n in counter if n] or [
+            d.number for d in await IssuedDocument.filter(tenant_id=bill.tenant_id, bill_id=bill.id)
+        ]
+        found += [n for n in numbers if n not in found]
+    return found
+
+
 def document_tenant(platform: Any, tenant: Tenant) -> Any:
     """The municipality as its documents and bills show it: names, address and logo (as a data URI)."""
     from renderers.documents import DocumentTenant
@@ -84,7 +106,7 @@ def document_tenant(platform: Any, tenant: Tenant) -> Any:
         content = platform.blobs.get(tenant.logo_blob)
         kind = sniff_content_type(content) or "image/png"
         logo = f"data:{kind};base64," + base64.b64encode(content).decode("ascii")
-    return DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, logo)
+    return DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, logo, tenant.kind)
 
 
 async def store_issued(
@@ -109,9 +131,10 @@ class DocumentIssuer:
             return
         tenant = await Tenant.get(id=job.tenant_id)
         names = await signer_names(submission)
+        receipts = await receipt_numbers(submission)
         own_keys = await signing_keys.for_signing(tenant, self.platform.settings.secret_key)
         signed, level = await asyncio.to_thread(
-            self.render_and_sign, definition, submission, tenant, record, names, own_keys
+            self.render_and_sign, definition, submission, tenant, record, names, own_keys, receipts
         )
         await store_issued(self.platform, tenant, record, signed, level)
 
@@ -123,10 +146,12 @@ class DocumentIssuer:
         record: IssuedDocument,
         names: dict[str, str],
         own_keys: list[signing_keys.StoredKey] | None = None,
+        receipts: list[str] | None = None,
     ) -> tuple[Any, str]:
         """Blocking work (WeasyPrint, pyHanko's sync API): runs on a worker thread, never the ORM loop.
 
-        ``own_keys``: the keys the municipality's administrator set, over the platform's for their roles.
+        ``own_keys``: the keys the municipality's administrator set, over the platform's for their roles;
+        ``receipts``: the numbers of the receipts the fees were paid by.
         """
         from renderers.documents import render_document, signature_boxes
         from signing.services import SignerSlot, load_profile, sign_document
@@ -146,6 +171,7 @@ class DocumentIssuer:
             reference=submission.reference,
             submitted_on=submission.submitted_at.astimezone(BANGKOK).date(),
             signer_names=names,
+            receipt_numbers=receipts or (),
         )
         profile = load_profile(settings.data_dir, tenant.slug, settings.environ, own_keys or ())
         slots = [

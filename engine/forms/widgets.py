@@ -687,7 +687,8 @@ class ThaiAddress(Widget):
 
     name = "thai-address"
     new_field = MappingProxyType({"$ref": "urn:thongthin:types#/$defs/thai-address"})
-    accepts = Accepts(frozenset({"object"}), refs=frozenset({"thai-address"}))
+    # A building site may have no house number yet (thai-site-address): same parts, one fewer required.
+    accepts = Accepts(frozenset({"object"}), refs=frozenset({"thai-address", "thai-site-address"}))
     macro = "address"
     fieldset = True
     composite = True

@@ -27,6 +27,29 @@ class DocumentTenant:
     name_en: str
     address_th: str = ""
     logo_data_uri: str | None = None  # the emblem (ตราสัญลักษณ์), e.g. data:image/png;base64,...
+    kind: str = ""  # municipality | subdistrict | provincial, as Tenant.kind
+
+    @property
+    def executive_th(self) -> str:
+        """The position of the administration's executive, written out: นายกเทศมนตรีเมืองแม่เหียะ.
+
+        A signature block states the signer's real position (Administrative Procedure Act
+        B.E. 2539, s. 36): under the Building Control Act the executive of the local
+        administration is its เจ้าพนักงานท้องถิ่น. Empty when neither the kind nor the name
+        says which executive it is.
+        """
+        name = self.name_th.strip()
+        if name.startswith("เทศบาล"):
+            return "นายกเทศมนตรี" + name.removeprefix("เทศบาล")
+        if name.startswith("องค์การบริหารส่วน"):
+            return "นายก" + name
+        if name.startswith(("อบต.", "อบจ.")):
+            return f"นายก {name}"
+        if self.kind == "municipality" and name:
+            return f"นายกเทศมนตรี{name}"
+        if self.kind in ("subdistrict", "provincial") and name:
+            return f"นายก{name}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -102,8 +125,12 @@ class _Helpers:
         """The name as :meth:`person_text`, for the page: a line may break between the names, never inside one."""
         return self.keep_words(self.person_text(name), digits=False)
 
-    def address_parts(self, value: Mapping[str, Any] | None) -> list[str]:
-        """A Thai address as its parts; Bangkok has แขวง and เขต instead of ตำบล and อำเภอ."""
+    def address_parts(self, value: Mapping[str, Any] | None, postcode: bool = True) -> list[str]:
+        """A Thai address as its parts; Bangkok has แขวง and เขต instead of ตำบล and อำเภอ.
+
+        ``postcode=False`` leaves the postcode out: a building site is placed by its land
+        title and its ตำบล, อำเภอ and จังหวัด, not by where its post is delivered.
+        """
         if not value:
             return []
         parts = [self.n(value.get("house_no", ""))]
@@ -127,12 +154,13 @@ class _Helpers:
                 f"อำเภอ{value.get('district', '')}",
                 f"จังหวัด{value.get('province', '')}",
             ]
-        parts.append(self.n(value.get("postcode", "")))
+        if postcode:
+            parts.append(self.n(value.get("postcode", "")))
         return [p for p in parts if p]
 
-    def address(self, value: Mapping[str, Any] | None) -> Markup:
+    def address(self, value: Mapping[str, Any] | None, postcode: bool = True) -> Markup:
         """The address on one line for the page, breaking between its parts (``ตำบลแม่เหียะ`` stays whole)."""
-        return Markup(" ").join(_unbroken(part) for part in self.address_parts(value))
+        return Markup(" ").join(_unbroken(part) for part in self.address_parts(value, postcode))
 
     def option(self, pointer: str, value: Any) -> str:
         """The label ui.json gives ``value`` of the field at ``pointer`` (the value itself if none)."""

@@ -41,6 +41,7 @@ def _document_context(
     submitted_on: date | None,
     local_rates: Mapping[str, Mapping[str, Any]] | None,
     signer_names: Mapping[str, str] | None,
+    receipt_numbers: Sequence[str] = (),
 ) -> tuple[DocumentSpec, list[SignatureSlot], dict[str, Any]]:
     """What a document's template sees, with its spec and signature slots (see :func:`render_document`)."""
     spec = document_spec(definition, document_id)
@@ -76,6 +77,8 @@ def _document_context(
         "data": data,
         "fees": fees,
         "fees_total": sum((f.amount for f in fees), Decimal("0.00")),
+        # The receipts the fees were paid by, so a permit can say which (empty when not known yet).
+        "receipts": [helpers.n(number) for number in receipt_numbers],
         "signers": _signer_views(slots, language, signer_names),
     }
     return spec, slots, context
@@ -96,13 +99,15 @@ def render_document(
     submitted_on: date | None = None,
     local_rates: Mapping[str, Mapping[str, Any]] | None = None,
     signer_names: Mapping[str, str] | None = None,
+    receipt_numbers: Sequence[str] = (),
 ) -> bytes:
     """The PDF (one A4 page, unsigned) of document ``document_id`` of ``definition`` for ``data``.
 
     ``number`` is the document's number as the tenant numbers them (e.g. ``15/2569``);
     ``verify_url`` the public verification page its QR code opens; ``reference`` and
     ``submitted_on`` the submission it answers; ``local_rates`` the tenant's fee rates;
-    ``signer_names`` the names under the signature boxes by role, when known; ``language``
+    ``signer_names`` the names under the signature boxes by role, when known;
+    ``receipt_numbers`` the receipts the fees were paid by, when known; ``language``
     the language of dates, titles, positions and option labels (the templates' own wording
     is Thai, as official documents are); ``thai_numerals`` writes numbers and dates in Thai
     digits. The body is set in 16 pt Sarabun, smaller by steps (down to 11 pt) only when the
@@ -127,6 +132,7 @@ def render_document(
         submitted_on=submitted_on,
         local_rates=local_rates,
         signer_names=signer_names,
+        receipt_numbers=receipt_numbers,
     )
     return _to_pdf(definition.folder, spec.template, context, slots, [definition.folder])
 
@@ -146,6 +152,7 @@ def document_html(
     submitted_on: date | None = None,
     local_rates: Mapping[str, Mapping[str, Any]] | None = None,
     signer_names: Mapping[str, str] | None = None,
+    receipt_numbers: Sequence[str] = (),
 ) -> tuple[str, str]:
     """The final HTML :func:`render_document` lays out for the same arguments, and its base URL.
 
@@ -167,6 +174,7 @@ def document_html(
         submitted_on=submitted_on,
         local_rates=local_rates,
         signer_names=signer_names,
+        receipt_numbers=receipt_numbers,
     )
     html, path = _final_html(definition.folder, spec.template, context)
     return html, _base_url(path)

@@ -11,7 +11,7 @@ import pytest
 
 from engine.services import accounts, tenants
 from engine.store.models import AuditEntry, Submission
-from tests.conftest import SERVICE_IDS, example_files, read
+from tests.conftest import EXAMPLES, SERVICE_IDS, example_files, read
 from tests.uploads import TINY_PDF, with_uploaded_files
 from tests.walks import first_input, passable, paths_to
 from thongthin.demo import DEMO_PASSWORD
@@ -379,3 +379,24 @@ def test_files_must_be_uploaded_before_they_are_submitted(client: Any, platform:
     # And the other town cannot point at this town's uploads.
     stolen = client.post(f"/api/v1/tenants/{town.slug}x/services/building-permit/submissions", json=first)
     assert stolen.status_code == 404
+
+
+def test_a_building_site_without_a_house_number_is_accepted(client: Any, platform: Any, town: Municipality):
+    definition = platform.catalog.get("building-permit")
+    data = read(EXAMPLES / "building-permit" / "valid-new-house-owner.json")
+    del data["site"]["address"]["house_no"]
+    created = submit(
+        client, town, "building-permit", with_uploaded_files(client, town.slug, definition, data)
+    )
+    assert created["reference"]
+    # The applicant's registered address still needs its house number, and "" is no house number.
+    data["applicant"]["address"].pop("house_no")
+    data["site"]["address"]["house_no"] = ""
+    response = client.post(
+        f"/api/v1/tenants/{town.slug}/services/building-permit/submissions",
+        json=with_uploaded_files(client, town.slug, definition, data),
+    )
+    assert response.status_code == 422
+    errors = {e["pointer"]: e["message_th"] for e in response.json["errors"]}
+    assert errors["/applicant/address/house_no"] == "กรุณากรอกบ้านเลขที่"
+    assert errors["/site/address/house_no"] == "หากยังไม่มีบ้านเลขที่ กรุณาเว้นช่องบ้านเลขที่ไว้ว่าง"

@@ -62,6 +62,7 @@ TENANT = DocumentTenant(
     name_en="Mae Hia Town Municipality",
     address_th="เลขที่ 222 หมู่ 3 ตำบลแม่เหียะ อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่ 50100",
     logo_data_uri="data:image/svg+xml;base64," + base64.b64encode(EMBLEM_SVG.encode()).decode(),
+    kind="municipality",
 )
 ISSUED_ON = date(2026, 1, 15)
 VERIFY_URL = "https://thongthin.example.go.th/verify/8f3c2a91-5b7e-4d0c-9a61-2e4f7b1c3d55"
@@ -191,12 +192,79 @@ def test_the_permit_states_the_site_the_fees_and_the_conditions():
         "โฉนดที่ดิน เลขที่ 45872",
         "พื้นที่รวม 128.50 ตารางเมตร",
         "แล้วเสร็จภายใน 240 วัน",
-        "ค่าธรรมเนียมใบอนุญาตก่อสร้าง 20.00 บาท",
-        "รวม 84.25 บาท",
-        "แปดสิบสี่บาทยี่สิบห้าสตางค์",
+        "ที่บ้านเลขที่ 99/5 หมู่ที่ 3",
+        "ข้อ 3 ผู้ได้รับใบอนุญาตต้องก่อสร้างอาคารให้เป็นไปตามแผนผังบริเวณ",
+        "ซึ่งนายธนพล ศรีวงศ์ ผู้ได้รับใบอนุญาตประกอบวิชาชีพเลขที่ ภย. 18734 เป็นผู้ออกแบบ",
         "พระราชบัญญัติควบคุมอาคาร พ.ศ. 2522",
+        "ตำแหน่ง นายกเทศมนตรีเมืองแม่เหียะ",
+        "เจ้าพนักงานท้องถิ่น",
     ):
         assert searchable(expected) in text, expected
+    assert searchable("นายช่างโยธา") not in text  # แบบ อ.1 is signed by the local official alone
+
+
+def permit_data(**building: Any) -> dict[str, Any]:
+    data = json.loads(
+        (EXAMPLES / "building-permit" / "valid-new-house-owner.json").read_text(encoding="utf-8")
+    )
+    data["building"].update(building)
+    return data
+
+
+def test_a_site_without_a_house_number_is_placed_by_its_title_deed_and_tambon():
+    definition = load_definition("building-permit")
+    data = permit_data()
+    del data["site"]["address"]["house_no"]
+    raw = check_pdf(render(definition, "permit", data), ARTIFACTS / "permit-no-house-number.pdf")
+    text = searchable(raw)
+    clause_1 = text[text.index(searchable("ข้อ 1")) : text.index(searchable("ข้อ 2"))]
+    assert searchable("ในที่ดินโฉนดที่ดิน เลขที่ 45872 เลขที่ดิน 312 ตั้งอยู่ หมู่ที่ 3") in clause_1
+    assert searchable("ตำบลแม่เหียะ อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่") in clause_1
+    assert searchable("บ้านเลขที่") not in clause_1 and "99/5" not in clause_1
+    assert searchable("บ้านเลขที่ 0") not in text
+    # The applicant's own address keeps its house number.
+    assert searchable("อยู่บ้านเลขที่ 99/1") in text
+
+
+def test_clause_5_lists_each_fee_with_the_total_in_figures_and_words_and_the_receipt():
+    definition = load_definition("building-permit")
+    pdf = render(definition, "permit", permit_data(), receipt_numbers=["42/2569"])
+    text = searchable(check_pdf(pdf, ARTIFACTS / "permit-fees.pdf"))
+    clause_5 = text[text.index(searchable("ข้อ 5")) : text.index(searchable("ใบอนุญาตฉบับนี้ให้ใช้ได้"))]
+    for expected in (
+        "ผู้ได้รับใบอนุญาตได้ชำระค่าธรรมเนียมแล้ว ดังนี้",
+        "(1) ค่าธรรมเนียมใบอนุญาตก่อสร้าง เป็นเงิน 20.00 บาท",
+        "(2) ค่าธรรมเนียมการตรวจแบบแปลนก่อสร้าง เป็นเงิน 64.25 บาท",
+        "รวมเป็นเงินทั้งสิ้น 84.25 บาท (แปดสิบสี่บาทยี่สิบห้าสตางค์)",
+        "ตามใบเสร็จรับเงินเลขที่ 42/2569",
+    ):
+        assert searchable(expected) in clause_5, expected
+
+
+@pytest.mark.parametrize(
+    "use,units,counted",
+    [("shop_house", 3, "จำนวน 3 คูหา"), ("row_house", 4, "จำนวน 4 คูหา"), ("detached_house", 1, "จำนวน 1 หลัง")],
+)
+def test_row_houses_are_counted_in_khuha(use, units, counted):
+    definition = load_definition("building-permit")
+    pdf = render(definition, "permit", permit_data(use=use, units=units))
+    text = searchable(check_pdf(pdf, ARTIFACTS / f"permit-{use}.pdf"))
+    assert searchable(counted) in text
+    if use != "detached_house":
+        assert searchable(f"จำนวน {units} หลัง") not in text
+
+
+@pytest.mark.parametrize(
+    "name,kind,position",
+    [
+        ("เทศบาลเมืองแม่เหียะ", "municipality", "นายกเทศมนตรีเมืองแม่เหียะ"),
+        ("เทศบาลตำบลสันผักหวาน", "municipality", "นายกเทศมนตรีตำบลสันผักหวาน"),
+        ("องค์การบริหารส่วนตำบลหนองควาย", "subdistrict", "นายกองค์การบริหารส่วนตำบลหนองควาย"),
+        ("องค์การบริหารส่วนจังหวัดเชียงใหม่", "provincial", "นายกองค์การบริหารส่วนจังหวัดเชียงใหม่"),
+    ],
+)
+def test_the_signers_position_follows_the_administration(name, kind, position):
+    assert DocumentTenant(name, "-", kind=kind).executive_th == position
 
 
 def test_thai_digits_when_the_tenant_writes_them():
@@ -301,7 +369,7 @@ def test_a_receipt_refuses_a_negative_item():
 
 @pytest.mark.parametrize(
     "service_id,document_id,signers",
-    [("building-permit", "permit", 2), ("food-premises-notification", "certificate", 1)],
+    [("building-permit", "permit", 1), ("food-premises-notification", "certificate", 1)],
 )
 def test_each_signer_has_a_box_of_its_own_low_on_page_one(service_id, document_id, signers):
     definition = load_definition(service_id)

@@ -22,11 +22,12 @@ import pytest
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step, UiField
+from engine.forms.validation import validate_submission
 from engine.services import drafts, tenants
 from engine.store.models import Attachment, Draft, Submission
 from engine.thaidate import buddhist_year
 from renderers import forms
-from tests.conftest import SERVICE_IDS, example_files, read
+from tests.conftest import EXAMPLES, SERVICE_IDS, example_files, read
 from tests.uploads import TINY_JPEG, TINY_PDF, TINY_PNG
 
 FOOD = "food-premises-notification"
@@ -1128,3 +1129,43 @@ def test_page_titles_end_with_the_municipality_and_pages_have_an_icon(app: Any, 
     officer_login = citizen.get(f"/{town.slug}/admin/login").html
     title = re.search(r"<title>(.*?)</title>", officer_login, re.S)
     assert title and title.group(1).strip().endswith(town.name_th)
+
+
+def test_a_building_site_without_a_house_number_is_accepted(app: Any, platform: Any, town: Any):
+    citizen = citizen_of(app, town)
+    citizen.start("building-permit")
+    draft = draft_of(platform, town, citizen, "building-permit")
+    platform.db(drafts.save(draft, {}, "site"))
+    site = f"/{town.slug}/services/building-permit/apply/site"
+    page = citizen.get(site).page
+    assert "บ้านเลขที่ (ถ้ามี)" in page.text  # this address's house number is optional
+    assert "บ้านใกล้เคียง" not in page.text
+    citizen.post(
+        site,
+        {
+            "/site/address/moo": "3",
+            "/site/address/province": "เชียงใหม่",
+            "/site/address/district": "เมืองเชียงใหม่",
+            "/site/address/subdistrict": "แม่เหียะ",
+            "/site/address/postcode": "50100",
+            "/site/location|lat": "18.7468",
+            "/site/location|lon": "98.9661",
+            "action": "continue",
+        },
+    )
+    assert citizen.status == 302, citizen.html[:2000]
+    assert not urlsplit(citizen.location).path.endswith("/apply/site")
+    saved = draft_of(platform, town, citizen, "building-permit").data["site"]["address"]
+    assert "house_no" not in saved and saved["subdistrict"] == "แม่เหียะ"
+    # The applicant's registered address still asks for its house number.
+    applicant = citizen.get(f"/{town.slug}/services/building-permit/apply/applicant").page
+    assert "บ้านเลขที่ (ถ้ามี)" not in applicant.text
+
+
+def test_a_permit_application_without_the_sites_house_number_validates(platform: Any):
+    definition = platform.catalog.get("building-permit")
+    data = read(EXAMPLES / "building-permit" / "valid-new-house-owner.json")
+    del data["site"]["address"]["house_no"]
+    assert validate_submission(definition, data) == []
+    del data["applicant"]["address"]["house_no"]
+    assert [e.pointer for e in validate_submission(definition, data)] == ["/applicant/address/house_no"]
