@@ -16,10 +16,11 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -173,7 +174,8 @@ def test_every_template_renders_each_valid_example_as_one_readable_page(service_
     assert searchable("ที่ 15/2569") in text
     assert searchable(definition.service.document(document_id).title.th.split(" (")[0][:20]) in text
     assert searchable("ออกให้ ณ วันที่ 15 มกราคม 2569") in text
-    assert searchable("ใช้ได้จนถึงวันที่ 14 มกราคม 2570") in text
+    until = searchable("ใช้ได้จนถึงวันที่ 14 มกราคม 2570")
+    assert (until in text) == (definition.service.document(document_id).validity is not None)
     assert searchable("ตรวจสอบความถูกต้องของเอกสารได้ที่") in text
     assert searchable(VERIFY_URL) in text
     for slot in signature_slots(definition, document_id):
@@ -284,6 +286,46 @@ def test_thai_digits_when_the_tenant_writes_them():
     assert searchable(VERIFY_URL) in text  # a URL keeps its digits
 
 
+def noodle_shop() -> dict[str, Any]:
+    path = EXAMPLES / "food-premises-notification" / "valid-noodle-shop-person.json"
+    return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_the_food_certificate_states_the_yearly_fee_and_no_term():
+    """A notification certificate under the Public Health Act has no term: the fee recurs, not the paper."""
+    definition = load_definition("food-premises-notification")
+    assert definition.service.document("certificate").validity is None
+    text = searchable(check_pdf(render(definition, "certificate", noodle_shop()), ARTIFACTS / "food-fee.pdf"))
+    assert searchable("(5) ค่าธรรมเนียมรายปีตามข้อบัญญัติท้องถิ่น ปีละ 100.00 บาท (หนึ่งร้อยบาทถ้วน)") in text
+    assert (
+        searchable("ชำระค่าธรรมเนียมรายปีตามอัตราและภายในกำหนดเวลาที่ข้อบัญญัติท้องถิ่นกำหนดทุกปีตลอดเวลาที่ดำเนินกิจการ")
+        in text
+    )
+    for term in ("ใช้ได้จนถึง", "ใช้ได้ถึง", "หมดอายุ", "มีอายุ", "ต่ออายุ", "14 มกราคม 2570"):
+        assert searchable(term) not in text, term
+
+
+@pytest.mark.parametrize(
+    "name,kind,position",
+    [
+        ("เทศบาลเมืองแม่เหียะ", "municipality", "นายกเทศมนตรีเมืองแม่เหียะ"),
+        ("องค์การบริหารส่วนตำบลหนองควาย", "subdistrict", "นายกองค์การบริหารส่วนตำบลหนองควาย"),
+    ],
+)
+def test_the_food_certificate_is_signed_by_the_local_official_in_the_executives_position(
+    name, kind, position
+):
+    definition = load_definition("food-premises-notification")
+    tenant = replace(TENANT, name_th=name, kind=kind)
+    pdf = render(definition, "certificate", noodle_shop(), tenant=tenant)
+    text = searchable(check_pdf(pdf, ARTIFACTS / f"food-signature-{kind}.pdf"))
+    signature = text[text.index(searchable("ออกให้ ณ วันที่")) : text.index(searchable("ตรวจสอบความถูกต้อง"))]
+    assert searchable(f"ตำแหน่ง {position}") in signature
+    assert signature.endswith(searchable("เจ้าพนักงานท้องถิ่น"))
+    assert searchable("เจ้าพนักงานสาธารณสุข") not in text
+    assert "/" not in signature
+
+
 def test_the_text_layer_spells_sara_am_and_sara_aa_apart():
     """One glyph draws า and the า of ำ: without care the PDF's text says อำศัย for อาศัย."""
     definition = load_definition("food-premises-notification")
@@ -320,7 +362,8 @@ def test_the_worst_case_data_still_fits_one_page_in_a_smaller_size():
     text = searchable(check_pdf(render(definition, "certificate", data), ARTIFACTS / "worst-case.pdf"))
     stats = last_render_stats()
     assert stats is not None and stats.body_size_pt < 16
-    assert searchable("ใช้ได้จนถึงวันที่ 14 มกราคม 2570") in text
+    assert searchable("ออกให้ ณ วันที่ 15 มกราคม 2569") in text
+    assert searchable("เจ้าพนักงานท้องถิ่น") in text
 
 
 def test_receipt_writes_the_total_in_words():
