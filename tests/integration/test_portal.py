@@ -31,6 +31,7 @@ from tests.conftest import EXAMPLES, SERVICE_IDS, example_files, read
 from tests.uploads import TINY_JPEG, TINY_PDF, TINY_PNG
 
 FOOD = "food-premises-notification"
+ELDERLY = "elderly-allowance"
 COMPLAINT = "complaint"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # A Windows program renamed to look like a scan: the check must look at the bytes.
@@ -1169,3 +1170,35 @@ def test_a_permit_application_without_the_sites_house_number_validates(platform:
     assert validate_submission(definition, data) == []
     del data["applicant"]["address"]["house_no"]
     assert [e.pointer for e in validate_submission(definition, data)] == ["/applicant/address/house_no"]
+
+
+def test_an_older_person_is_offered_adult_prefixes_and_no_health_question(app: Any, platform: Any, town: Any):
+    citizen = citizen_of(app, town)
+    first = citizen.start(ELDERLY)
+    assert first.endswith("/apply/applicant")
+    page = citizen.get(first).page
+    offered = {o["value"] for o in page.find("option") if o.get("value")}
+    assert {"นาย", "นาง", "นางสาว", "อื่น ๆ"} <= offered
+    assert not offered & {"เด็กชาย", "เด็กหญิง"}
+    # The benefits step no longer asks about assistance for people living with HIV/AIDS (PDPA s. 26).
+    draft = draft_of(platform, town, citizen, ELDERLY)
+    platform.db(drafts.save(draft, {}, "welfare"))
+    welfare = f"/{town.slug}/services/{ELDERLY}/apply/welfare"
+    page = citizen.get(welfare).page
+    assert "เบี้ยความพิการ" in page.text
+    assert "เอดส์" not in page.text and not page.find("input", value="hiv_allowance")
+    # An answer to the removed question is an unknown choice: the step stops at it, and so does submitting.
+    citizen.post(
+        welfare,
+        {
+            "/welfare/state_support": "none",
+            "/welfare/other_allowances": ["hiv_allowance"],
+            "action": "continue",
+        },
+    )
+    assert citizen.status == 200 and "มีข้อผิดพลาด" in citizen.page.text
+    definition = platform.catalog.get(ELDERLY)
+    data = read(EXAMPLES / ELDERLY / "valid-bank-self.json")
+    assert validate_submission(definition, data) == []
+    data["welfare"]["other_allowances"] = ["disability_allowance", "hiv_allowance"]
+    assert [e.pointer for e in validate_submission(definition, data)] == ["/welfare/other_allowances/1"]
