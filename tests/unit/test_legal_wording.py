@@ -65,3 +65,36 @@ def test_the_food_certificate_promises_no_term():
     texts = thai_texts(citizen_facing("food-premises-notification", "service.json"))
     assert [t for t in texts if "มีอายุ" in t or "ใช้ได้จนถึง" in t] == []
     assert certificate["signers"][0]["position"]["th"] == "เจ้าพนักงานท้องถิ่น"
+
+
+ALL_SERVICES = sorted(p.name for p in CATALOG.iterdir() if (p / "workflow.json").exists())
+# A refusal of these is an administrative order on the applicant's right: the message says how to appeal.
+DECIDING = {
+    "building-permit": "คณะกรรมการพิจารณาอุทธรณ์",  # the Building Control Act's own appeal
+    "elderly-allowance": "มาตรา 44 แห่งพระราชบัญญัติวิธีปฏิบัติราชการทางปกครอง พ.ศ. 2539",
+    "garbage-fee": "มาตรา 44 แห่งพระราชบัญญัติวิธีปฏิบัติราชการทางปกครอง พ.ศ. 2539",
+    "wastewater-fee": "มาตรา 44 แห่งพระราชบัญญัติวิธีปฏิบัติราชการทางปกครอง พ.ศ. 2539",
+    "food-premises-notification": "อุทธรณ์",
+}
+
+
+@pytest.mark.parametrize("service_id", ALL_SERVICES)
+def test_no_workflow_text_names_a_municipality_for_every_local_administration(service_id: str) -> None:
+    texts = thai_texts(read(service_id, "workflow.json"))
+    assert [t for t in texts if "เทศบาล" in t] == []
+
+
+@pytest.mark.parametrize(("service_id", "appeal"), sorted(DECIDING.items()))
+def test_a_refusal_tells_the_applicant_how_to_appeal(service_id: str, appeal: str) -> None:
+    refused = read(service_id, "workflow.json")["states"]["rejected"]["applicant_message"]
+    assert "อุทธรณ์" in refused["th"] and appeal in refused["th"]
+    assert "appeal" in refused["en"]
+
+
+def test_the_food_certificate_is_never_promised_a_term() -> None:
+    texts = thai_texts(read("food-premises-notification", "workflow.json"))
+    assert [t for t in texts if "มีอายุ" in t or "ใช้ได้จนถึง" in t] == []
+    issued = read("food-premises-notification", "workflow.json")["states"]["issued"]["applicant_message"][
+        "th"
+    ]
+    assert "ค่าธรรมเนียมรายปี" in issued
