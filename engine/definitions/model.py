@@ -41,6 +41,13 @@ class Sla(Spec):
     legal_maximum: str
     target: str
     days: Literal["calendar", "working"] = "calendar"
+    # Whether the maximum is set by a law (the Building Control Act's 45 days) or by the service
+    # standard of the office (คู่มือสำหรับประชาชน): citizens are told which.
+    basis: Literal["law", "service_standard"] = "service_standard"
+
+    @property
+    def maximum_is_law(self) -> bool:
+        return self.basis == "law"
 
 
 class Tier(Spec):

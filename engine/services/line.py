@@ -177,7 +177,8 @@ def describe_service(definition: ServiceDefinition, service_url: str) -> str:
     if service.fees:
         lines.append("ค่าธรรมเนียม: " + ", ".join(fee.title.th for fee in service.fees) + " (อัตราดูได้ที่ลิงก์)")
     unit = "วันทำการ" if service.sla.days == "working" else "วัน"
-    lines.append(f"ระยะเวลาดำเนินการตามกฎหมาย: ไม่เกิน {_days(service.sla.legal_maximum)} {unit}")
+    basis = "ตามที่กฎหมายกำหนด" if service.sla.maximum_is_law else "ตามมาตรฐานการให้บริการ"
+    lines.append(f"ระยะเวลาดำเนินการ{basis}: ไม่เกิน {_days(service.sla.legal_maximum)} {unit}")
     lines.append(f"ยื่นคำขอออนไลน์ได้ที่ {service_url}")
     return "\n".join(lines)
 

@@ -324,7 +324,8 @@ def test_the_service_page_says_what_is_needed_before_starting(app: Any, platform
     assert "เอกสารที่ต้องเตรียม" in text
     assert "สำเนาบัตรประจำตัวประชาชน" in text and "ขนาดไม่เกิน 5 MB" in text
     assert "ไม่เกิน 25 ตารางเมตร: 50 บาท ต่อปี" in text  # tiered fee in words
-    assert "7 วันทำการ" in text  # the legal time limit
+    # The office's own service standard sets this maximum, not a law, and the page says so.
+    assert "ไม่เกิน 7 วันทำการ ตามมาตรฐานการให้บริการ" in text and "ตามที่กฎหมายกำหนด" not in text
     assert "10 ปี" in text and "มาตรา 24 (4)" in text  # PDPA retention and basis
     assert "ระบบออกเลขที่คำขอทันที" in text  # steps for the applicant
     forms_ = citizen.page.find("form", method="post")
@@ -1202,3 +1203,9 @@ def test_an_older_person_is_offered_adult_prefixes_and_no_health_question(app: A
     assert validate_submission(definition, data) == []
     data["welfare"]["other_allowances"] = ["disability_allowance", "hiv_allowance"]
     assert [e.pointer for e in validate_submission(definition, data)] == ["/welfare/other_allowances/1"]
+
+
+def test_a_time_limit_set_by_law_is_called_so(app: Any, platform: Any, town: Any):
+    # The Building Control Act sets the permit's 45 days; the page names the law as the source.
+    text = citizen_of(app, town).get(f"/{town.slug}/services/building-permit").page.text
+    assert "ไม่เกิน 45 วัน ตามที่กฎหมายกำหนด" in text and "ตามมาตรฐานการให้บริการ" not in text
