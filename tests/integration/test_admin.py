@@ -437,7 +437,7 @@ def test_refusals_are_shown(app: Any, platform: Any, town: Town):
     assert 'id="action-assign"' not in page and 'id="action-refer_to_mayor"' in page
     guarded = act(officer, town, complaint, "assign", 1, department=department)
     assert guarded.status_code == 409
-    assert "เรื่องร้องเรียนการทุจริตหรือประพฤติมิชอบต้องเสนอนายกเทศมนตรี" in text_of(guarded)
+    assert "เรื่องร้องเรียนการทุจริตหรือประพฤติมิชอบต้องเสนอผู้บริหารท้องถิ่น" in text_of(guarded)
     sanitarian.get(f"/{town.slug}/admin/?lang=en")
     english = act(sanitarian, town, reference, "accept_documents", 1)
     assert english.status_code == 403 and "Your roles may not take this action" in text_of(english)
