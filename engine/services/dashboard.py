@@ -21,6 +21,10 @@ from engine.store.models import AuditEntry, Submission, Tenant
 from engine.workflow import StateEntry, sla_report
 
 WITHDRAWN = "withdrawn"
+IN_TIME = "in_time"
+LATE = "late"
+UNJUDGED = "unjudged"
+VERDICTS = (IN_TIME, LATE, WITHDRAWN, UNJUDGED)
 
 
 @dataclass
@@ -77,9 +81,20 @@ def closed_in_time(definition: ServiceDefinition, entries: list[StateEntry]) -> 
     return sla_report(definition.service, definition.workflow, entries).remaining >= timedelta(0)
 
 
-async def _closed_histories(tenant: Tenant) -> dict[int, list[StateEntry]]:
+def verdict(definition: ServiceDefinition | None, state: str, entries: list[StateEntry]) -> str:
+    """How a submission that closed in ``state`` after ``entries`` counts towards compliance: one of
+    :data:`VERDICTS`. Kept on the submission when it closes, so the dashboard counts instead of replaying."""
+    closing = definition.workflow.states.get(state) if definition else None
+    if closing is not None and closing.outcome == WITHDRAWN:
+        return WITHDRAWN
+    if definition is None or closing is None or not entries:
+        return UNJUDGED  # cannot be judged against a time limit we do not know
+    return IN_TIME if closed_in_time(definition, entries) else LATE
+
+
+async def _histories(tenant: Tenant, ids: list[int]) -> dict[int, list[StateEntry]]:
     rows = (
-        await AuditEntry.filter(tenant_id=tenant.id, submission__closed=True)
+        await AuditEntry.filter(tenant_id=tenant.id, submission_id__in=ids)
         .order_by("submission_id", "seq")
         .values("submission_id", "from_state", "to_state", "at")
     )
@@ -91,16 +106,43 @@ async def _closed_histories(tenant: Tenant) -> dict[int, list[StateEntry]]:
     return histories
 
 
+async def judge_closed(tenant: Tenant, definitions: Iterable[ServiceDefinition], *, batch: int = 500) -> int:
+    """Give every closed submission of ``tenant`` without a verdict its verdict (those that closed
+    before verdicts were kept); returns how many were judged. Each is judged once."""
+    definitions = list(definitions)
+    known: dict[tuple[str, str], ServiceDefinition] = {(d.id, d.version): d for d in definitions}
+    latest = {d.id: d for d in definitions}
+    judged = 0
+    while (
+        rows := await Submission.filter(tenant_id=tenant.id, closed=True, sla_verdict__isnull=True)
+        .limit(batch)
+        .values("id", "service_id", "service_version", "state")
+    ):
+        histories = await _histories(tenant, [row["id"] for row in rows])
+        found: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            definition = known.get((row["service_id"], row["service_version"])) or latest.get(
+                row["service_id"]
+            )
+            found[verdict(definition, row["state"], histories.get(row["id"], []))].append(row["id"])
+        for outcome, ids in found.items():
+            await Submission.filter(id__in=ids).update(sla_verdict=outcome)
+        judged += len(rows)
+    return judged
+
+
 async def dashboard(
     tenant: Tenant, definitions: Iterable[ServiceDefinition], *, now: datetime | None = None
 ) -> Dashboard:
     """Counts of ``tenant``'s submissions per service and state, with SLA compliance.
 
     ``definitions`` give the states and legal maxima; submissions of a service not among
-    them are counted but not judged against a time limit.
+    them are counted but not judged against a time limit. Three grouped queries, whatever
+    the number of submissions.
     """
     moment = now or datetime.now(UTC)
-    known = {d.id: d for d in definitions}
+    definitions = list(definitions)
+    await judge_closed(tenant, definitions)
     stats: dict[str, ServiceStats] = {}
 
     def of(service_id: str) -> ServiceStats:
@@ -109,14 +151,19 @@ async def dashboard(
     counts: list[dict[str, Any]] = (
         await Submission.filter(tenant_id=tenant.id)
         .annotate(n=Count("id"))
-        .group_by("service_id", "state", "closed")
-        .values("service_id", "state", "closed", "n")
+        .group_by("service_id", "state", "closed", "sla_verdict")
+        .values("service_id", "state", "closed", "sla_verdict", "n")
     )
     for row in counts:
         entry = of(row["service_id"])
         entry.by_state[row["state"]] = entry.by_state.get(row["state"], 0) + row["n"]
         if not row["closed"]:
             entry.open += row["n"]
+        elif row["sla_verdict"] == WITHDRAWN:
+            entry.withdrawn += row["n"]
+        elif row["sla_verdict"] in (IN_TIME, LATE):
+            entry.closed += row["n"]
+            entry.closed_in_time += row["n"] if row["sla_verdict"] == IN_TIME else 0
     overdue = (
         await Submission.filter(tenant_id=tenant.id, closed=False, due_at__lte=moment)
         .annotate(n=Count("id"))
@@ -125,19 +172,4 @@ async def dashboard(
     )
     for row in overdue:
         of(row["service_id"]).open_overdue = row["n"]
-    histories = await _closed_histories(tenant)
-    closed = await Submission.filter(tenant_id=tenant.id, closed=True).values("id", "service_id", "state")
-    for row in closed:
-        definition = known.get(row["service_id"])
-        entry = of(row["service_id"])
-        state = definition.workflow.states.get(row["state"]) if definition else None
-        if state is not None and state.outcome == WITHDRAWN:
-            entry.withdrawn += 1
-            continue
-        history = histories.get(row["id"])
-        if definition is None or state is None or not history:
-            continue  # cannot be judged against a time limit we do not know
-        entry.closed += 1
-        if closed_in_time(definition, history):
-            entry.closed_in_time += 1
     return Dashboard(sorted(stats.values(), key=lambda s: s.service_id))

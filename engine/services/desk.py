@@ -17,7 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 import pyotp
-from tortoise.expressions import Q
+from tortoise.expressions import Case, Q, When
+from tortoise.functions import Count
 
 from engine.definitions import ServiceDefinition
 from engine.services import access_log, accounts, documents, messages, privacy, submissions
@@ -112,11 +113,24 @@ def assigned_states(definition: ServiceDefinition, roles: Collection[str]) -> li
     ]
 
 
+def states_waiting_for(
+    definitions: Iterable[ServiceDefinition], roles: Collection[str]
+) -> dict[str, list[str]]:
+    """Service id -> the open states, in any published version, whose assignees include one of ``roles``.
+
+    Versions of one service are merged, so the inbox asks the database one condition per service.
+    """
+    found: dict[str, set[str]] = {}
+    for definition in definitions:
+        if states := assigned_states(definition, roles):
+            found.setdefault(definition.id, set()).update(states)
+    return {service: sorted(states) for service, states in sorted(found.items())}
+
+
 def _inbox_query(tenant: Tenant, definitions: Iterable[ServiceDefinition], roles: Collection[str]) -> Any:
     conditions = [
-        Q(service_id=definition.id, state__in=states)
-        for definition in definitions
-        if (states := assigned_states(definition, roles))
+        Q(service_id=service, state__in=states)
+        for service, states in states_waiting_for(definitions, roles).items()
     ]
     if not conditions:
         return None
@@ -200,10 +214,73 @@ async def _searched(query: Any, tenant: Tenant, text: str) -> Any:
     )
 
 
-def _sort_key(item: InboxItem) -> tuple[bool, datetime, datetime, str]:
-    # Most urgent first; work without a running deadline last, oldest first among equals.
-    far = datetime.max.replace(tzinfo=UTC)
-    return (item.due_at is None, item.due_at or far, item.submitted_at, item.reference)
+# Work without a running deadline: listed after all dated work, and counted as on time.
+_UNDATED = "undated"
+
+
+def _sla_condition(sla: Sla, now: datetime) -> Q:
+    """The rows whose deadline stands as ``sla`` at ``now`` (the SQL form of :func:`sla_of`)."""
+    soon = now + DUE_SOON
+    if sla is Sla.OVERDUE:
+        return Q(due_at__lte=now)
+    if sla is Sla.SOON:
+        return Q(due_at__gt=now, due_at__lte=soon)
+    return Q(Q(due_at__isnull=True), Q(due_at__gt=soon), join_type="OR")
+
+
+@dataclass(frozen=True)
+class _Group:
+    service_id: str
+    state: str
+    deadline: str  # an Sla value, or _UNDATED
+    count: int
+
+    @property
+    def sla(self) -> Sla:
+        return Sla.ON_TIME if self.deadline == _UNDATED else Sla(self.deadline)
+
+
+async def _groups(query: Any, now: datetime) -> list[_Group]:
+    """How many rows of ``query`` there are per service, state and deadline standing: one grouped query,
+    so the counts cost the same whether an office has a hundred open applications or tens of thousands."""
+    deadline = Case(
+        When(due_at__isnull=True, then=_UNDATED),
+        When(due_at__lte=now, then=Sla.OVERDUE.value),
+        When(due_at__lte=now + DUE_SOON, then=Sla.SOON.value),
+        default=Sla.ON_TIME.value,
+    )
+    rows = (
+        await query.annotate(deadline=deadline, n=Count("id"))
+        .group_by("service_id", "state", "deadline")
+        .values("service_id", "state", "deadline", "n")
+    )
+    return [_Group(row["service_id"], row["state"], row["deadline"], row["n"]) for row in rows]
+
+
+async def _page(query: Any, *, dated: int, offset: int, limit: int, now: datetime) -> list[InboxItem]:
+    """Rows ``offset`` .. ``offset + limit`` of ``query``, most urgent first: dated work by deadline,
+    then work without a running deadline; the oldest first among equals.
+
+    Two ordered queries rather than one, because SQLite and PostgreSQL sort NULLs at opposite ends.
+    """
+    rows: list[dict[str, Any]] = []
+    if offset < dated:
+        rows += (
+            await query.filter(due_at__isnull=False)
+            .order_by("due_at", "submitted_at", "reference")
+            .offset(offset)
+            .limit(limit)
+            .values(*_INBOX_COLUMNS)
+        )
+    if len(rows) < limit:
+        rows += (
+            await query.filter(due_at__isnull=True)
+            .order_by("submitted_at", "reference")
+            .offset(max(0, offset - dated))
+            .limit(limit - len(rows))
+            .values(*_INBOX_COLUMNS)
+        )
+    return [InboxItem(**row, sla=sla_of(row["due_at"], now)) for row in rows]
 
 
 async def inbox(
@@ -219,37 +296,55 @@ async def inbox(
     """The submissions of ``tenant`` waiting for ``roles``, filtered, most urgent first.
 
     ``definitions`` are the workflows to read assignees from (normally the whole catalog,
-    so work of a service the tenant stopped offering still shows). One query fetches the
-    light columns of every waiting submission; filtering, counting and paging happen here
-    because an office's open work is hundreds of rows, not millions, and the counts per
-    filter need the whole set anyway.
+    so work of a service the tenant stopped offering still shows). The counts per filter
+    come from one grouped query and the page from an ordered, limited one: a city with
+    tens of thousands of open applications reads a page of them, never all.
     """
     chosen = chosen or InboxFilter()
     moment = now or datetime.now(UTC)
     waiting_for_me = _inbox_query(tenant, definitions, roles)
-    query = waiting_for_me
-    if query is not None and chosen.search:
-        query = await _searched(query, tenant, chosen.search)
-    rows = await query.values(*_INBOX_COLUMNS) if query is not None else []
-    everything = [InboxItem(**row, sla=sla_of(row["due_at"], moment)) for row in rows]
+    if waiting_for_me is None:
+        return Inbox(items=[], total=0, waiting=0, by_sla={kind: 0 for kind in Sla})
+    query = await _searched(waiting_for_me, tenant, chosen.search) if chosen.search else waiting_for_me
+    groups = await _groups(query, moment)
     # A search narrows what is listed and counted per filter, not how much work is waiting.
-    waiting = len(everything) if query is waiting_for_me else await waiting_for_me.count()
+    waiting = sum(g.count for g in groups) if query is waiting_for_me else await waiting_for_me.count()
 
-    def keep(item: InboxItem, *, service: bool = True, state: bool = True, sla: bool = True) -> bool:
+    def keep(group: _Group, *, service: bool = True, state: bool = True, sla: bool = True) -> bool:
         return (
-            (not service or chosen.service_id is None or item.service_id == chosen.service_id)
-            and (not state or chosen.state is None or item.state == chosen.state)
-            and (not sla or chosen.sla is None or item.sla == chosen.sla)
+            (not service or chosen.service_id is None or group.service_id == chosen.service_id)
+            and (not state or chosen.state is None or group.state == chosen.state)
+            and (not sla or chosen.sla is None or group.sla == chosen.sla)
         )
 
-    matching = sorted((i for i in everything if keep(i)), key=_sort_key)
-    by_sla = Counter(i.sla for i in everything if keep(i, sla=False))
+    def tally(key: Any, **ignoring: bool) -> Counter[Any]:
+        counts: Counter[Any] = Counter()
+        for group in groups:
+            if keep(group, **ignoring):
+                counts[key(group)] += group.count
+        return counts
+
+    matching = [g for g in groups if keep(g)]
+    listed = query
+    if chosen.service_id is not None:
+        listed = listed.filter(service_id=chosen.service_id)
+    if chosen.state is not None:
+        listed = listed.filter(state=chosen.state)
+    if chosen.sla is not None:
+        listed = listed.filter(_sla_condition(chosen.sla, moment))
+    by_sla = tally(lambda g: g.sla, sla=False)
     return Inbox(
-        items=matching[offset : offset + limit],
-        total=len(matching),
+        items=await _page(
+            listed,
+            dated=sum(g.count for g in matching if g.deadline != _UNDATED),
+            offset=offset,
+            limit=limit,
+            now=moment,
+        ),
+        total=sum(g.count for g in matching),
         waiting=waiting,
-        by_service=dict(Counter(i.service_id for i in everything if keep(i, service=False))),
-        by_state=dict(Counter(i.state for i in everything if keep(i, state=False))),
+        by_service=dict(tally(lambda g: g.service_id, service=False)),
+        by_state=dict(tally(lambda g: g.state, state=False)),
         by_sla={kind: by_sla.get(kind, 0) for kind in Sla},
     )
 

@@ -22,7 +22,7 @@ from engine.definitions.model import Transition
 from engine.forms import data_roles, widgets
 from engine.forms.errors import FieldError
 from engine.forms.rules import check_whole
-from engine.services import access_log, secrets
+from engine.services import access_log, dashboard, secrets
 from engine.services.errors import (
     CorrectionNotAllowed,
     StaleSubmission,
@@ -481,6 +481,8 @@ async def transition(
                 state_due_at=state_due_at,
                 closed=definition.workflow.states[outcome.state].final,
             )
+            if changes["closed"]:
+                changes["sla_verdict"] = dashboard.verdict(definition, outcome.state, entries)
         updated = (
             await Submission.filter(id=submission.id, version=submission.version)
             .using_db(connection)

@@ -159,6 +159,8 @@ class Submission(Model):
     due_at = fields.DatetimeField(null=True)
     state_due_at = fields.DatetimeField(null=True)
     closed = fields.BooleanField(default=False)
+    # How it counts towards the time-limit compliance once closed (engine.services.dashboard.VERDICTS).
+    sla_verdict = fields.CharField(max_length=16, null=True)
     # When the personal data was removed (retention ended, or an erasure request); the register row stays.
     anonymised_at = fields.DatetimeField(null=True)
     # Channels the applicant asked us to stop sending messages on (e.g. ["sms"]).
@@ -168,7 +170,13 @@ class Submission(Model):
     class Meta:
         table = "submission"
         unique_together = (("tenant", "reference"),)
-        indexes = (("tenant_id", "state"), ("tenant_id", "service_id", "state"), ("tenant_id", "due_at"))
+        indexes = (
+            ("tenant_id", "state"),
+            # the officers' inbox: work per service and state, counted and paged by deadline
+            ("tenant_id", "service_id", "state", "closed", "due_at"),
+            ("tenant_id", "closed", "due_at"),
+            ("tenant_id", "due_at"),
+        )
 
 
 class Draft(Model):

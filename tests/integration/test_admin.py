@@ -21,7 +21,7 @@ import pytest
 from werkzeug.routing import Rule
 
 from engine.services import accounts, desk, submissions, tenants
-from engine.store.models import Attachment, EnabledService, RoleGrant, Submission, User
+from engine.store.models import Attachment, AuditEntry, EnabledService, RoleGrant, Submission, User
 from tests.conftest import EXAMPLES, read
 from tests.uploads import with_stored_files
 from thongthin.demo import DEMO_PASSWORD, NOT_FOR_OFFICERS
@@ -616,6 +616,23 @@ def test_dashboard_draws_an_svg_chart(app: Any, platform: Any):
     food = next(s for s in report.services if s.service_id == FOOD)
     assert food.by_state == {"submitted": 2, "rejected": 1} and food.closed == 1 and food.closed_in_time == 1
     assert report.open_overdue == 1 and report.compliance == 1.0
+    verdicts = platform.db(
+        Submission.filter(tenant_id=town.tenant.id, closed=True).values_list("sla_verdict", flat=True)
+    )
+    assert list(verdicts) == [dashboard.IN_TIME], "the verdict is kept when the application closes"
+
+    # Applications that closed before verdicts were kept are judged once, from their history.
+    async def forget_and_make_late() -> None:
+        await Submission.filter(tenant_id=town.tenant.id, closed=True).update(sla_verdict=None)
+        await AuditEntry.filter(tenant_id=town.tenant.id, to_state="rejected").update(
+            at=datetime.now(UTC) + timedelta(days=400)
+        )
+
+    platform.db(forget_and_make_late())
+    again = platform.db(dashboard.dashboard(town.tenant, list(platform.catalog)))
+    food = next(s for s in again.services if s.service_id == FOOD)
+    assert food.closed == 1 and food.closed_in_time == 0 and again.compliance == 0.0
+    assert platform.db(dashboard.judge_closed(town.tenant, list(platform.catalog))) == 0
 
 
 def test_two_factor_login(app: Any, platform: Any):
