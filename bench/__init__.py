@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import billing, documents, exchange, payments, saraban, submit, validate
+from bench import billing, documents, exchange, payments, saraban, scale, submit, validate
 
 BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "validate": validate.run,
@@ -15,4 +15,5 @@ BENCHMARKS: dict[str, Callable[..., dict[str, Any]]] = {
     "payments": payments.run,
     "saraban": saraban.run,
     "exchange": exchange.run,
+    "scale": scale.run,
 }

@@ -162,10 +162,32 @@ def db_upgrade(data_dir: Path | None) -> None:
 @click.option(
     "--accounts",
     type=click.IntRange(1),
-    help="Fee accounts to bill or pay (billing: default 50,000; payments: 5,000).",
+    help="Fee accounts to bill or pay (billing and scale: default 50,000; payments: 5,000).",
 )
 @click.option("--letters", type=click.IntRange(1), help="Letters to exchange (exchange: default 100).")
-def bench(name: str, seconds: float, backend: str | None, accounts: int | None, letters: int | None) -> None:
+@click.option(
+    "--tenants",
+    type=click.IntRange(2),
+    help="Administrations to seed (scale: 7,850 on postgres, 800 on sqlite).",
+)
+@click.option(
+    "--submissions",
+    type=click.IntRange(1),
+    help="Applications to seed (scale: 2,000,000 on postgres, 200,000 on sqlite).",
+)
+@click.option(
+    "--open", "open_items", type=click.IntRange(1), help="Open applications of the big city (scale: 20,000)."
+)
+def bench(
+    name: str,
+    seconds: float,
+    backend: str | None,
+    accounts: int | None,
+    letters: int | None,
+    tenants: int | None,
+    submissions: int | None,
+    open_items: int | None,
+) -> None:
     """Run a benchmark; the last line is one JSON object (name, value, baseline, unit, ratio)."""
     import inspect
 
@@ -186,6 +208,11 @@ def bench(name: str, seconds: float, backend: str | None, accounts: int | None, 
         if "letters" not in inspect.signature(BENCHMARKS[name]).parameters:
             raise click.UsageError(f"benchmark {name!r} exchanges no letters; leave out --letters")
         options["letters"] = letters
+    for option, value in (("tenants", tenants), ("submissions", submissions), ("open_items", open_items)):
+        if value is not None:
+            if option not in inspect.signature(BENCHMARKS[name]).parameters:
+                raise click.UsageError(f"benchmark {name!r} seeds no national data; leave out --{option}")
+            options[option] = value
     result = BENCHMARKS[name](seconds=seconds, echo=click.echo, **options)
     click.echo(json.dumps(result, ensure_ascii=False))
 

@@ -131,6 +131,15 @@ async def judge_closed(tenant: Tenant, definitions: Iterable[ServiceDefinition],
     return judged
 
 
+async def _counts(tenant: Tenant) -> list[dict[str, Any]]:
+    return list(
+        await Submission.filter(tenant_id=tenant.id)
+        .annotate(n=Count("id"))
+        .group_by("service_id", "state", "closed", "sla_verdict")
+        .values("service_id", "state", "closed", "sla_verdict", "n")
+    )
+
+
 async def dashboard(
     tenant: Tenant, definitions: Iterable[ServiceDefinition], *, now: datetime | None = None
 ) -> Dashboard:
@@ -142,18 +151,15 @@ async def dashboard(
     """
     moment = now or datetime.now(UTC)
     definitions = list(definitions)
-    await judge_closed(tenant, definitions)
     stats: dict[str, ServiceStats] = {}
 
     def of(service_id: str) -> ServiceStats:
         return stats.setdefault(service_id, ServiceStats(service_id))
 
-    counts: list[dict[str, Any]] = (
-        await Submission.filter(tenant_id=tenant.id)
-        .annotate(n=Count("id"))
-        .group_by("service_id", "state", "closed", "sla_verdict")
-        .values("service_id", "state", "closed", "sla_verdict", "n")
-    )
+    counts = await _counts(tenant)
+    if any(row["closed"] and row["sla_verdict"] is None for row in counts):
+        await judge_closed(tenant, definitions)
+        counts = await _counts(tenant)
     for row in counts:
         entry = of(row["service_id"])
         entry.by_state[row["state"]] = entry.by_state.get(row["state"], 0) + row["n"]

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from engine.errors import ThongthinError
 
 MODELS = "engine.store.models"
@@ -33,7 +35,11 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection: str | dict[str, Any] = database_url
     elif scheme in ("postgres", "postgresql"):
-        connection = "postgres://" + database_url.split("://", 1)[1]
+        connection = expand_db_url("postgres://" + database_url.split("://", 1)[1])
+        # Every statement is planned for its own values: a plan cached for a town with a hundred
+        # open applications reads a city's twenty thousand in full (tenants differ by orders of size).
+        settings = connection["credentials"].setdefault("server_settings", {})
+        settings.setdefault("plan_cache_mode", "force_custom_plan")
     else:
         raise UnsupportedDatabase(database_url)
     return {

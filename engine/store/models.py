@@ -172,8 +172,9 @@ class Submission(Model):
         unique_together = (("tenant", "reference"),)
         indexes = (
             ("tenant_id", "state"),
-            # the officers' inbox: work per service and state, counted and paged by deadline
-            ("tenant_id", "service_id", "state", "closed", "due_at"),
+            # the officers' inbox (work per service and state, counted and paged by deadline) and the
+            # dashboard (counts per service, state and verdict), both read from the index alone
+            ("tenant_id", "service_id", "state", "closed", "due_at", "sla_verdict"),
             ("tenant_id", "closed", "due_at"),
             ("tenant_id", "due_at"),
         )

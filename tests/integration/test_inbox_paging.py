@@ -135,8 +135,20 @@ def test_every_page_and_count_equals_the_sorted_list(
     assert all(item.sla == desk.sla_of(item.due_at, now) for item in first.items)
 
 
-def test_a_role_without_work_in_any_service_sees_an_empty_inbox(platform: Any, office: Any) -> None:
+def test_a_role_without_work_in_any_service_sees_an_empty_inbox(
+    platform: Any, office: Any, backend: str
+) -> None:
     tenant, _, now = office
+    if backend == "postgres":
+        # A plan cached for a small town would read a big city's open work in full: PostgreSQL
+        # plans each statement with its own values.
+        from tortoise import connections
+
+        async def mode() -> str:
+            rows = await connections.get("default").execute_query_dict("SHOW plan_cache_mode")
+            return str(rows[0]["plan_cache_mode"])
+
+        assert platform.db(mode()) == "force_custom_plan"
     empty = platform.db(desk.inbox(tenant, list(platform.catalog), {"no_such_role"}, now=now))
     assert (empty.items, empty.total, empty.waiting) == ([], 0, 0)
     assert empty.by_sla == {kind: 0 for kind in desk.Sla}
