@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.functions import Count
-
 from engine.definitions import ServiceDefinition
 from engine.store.models import AuditEntry, Submission, Tenant
+from engine.store.queries import COUNT_ROWS
 from engine.workflow import StateEntry, sla_report
 
 WITHDRAWN = "withdrawn"
@@ -134,7 +133,7 @@ async def judge_closed(tenant: Tenant, definitions: Iterable[ServiceDefinition],
 async def _counts(tenant: Tenant) -> list[dict[str, Any]]:
     return list(
         await Submission.filter(tenant_id=tenant.id)
-        .annotate(n=Count("id"))
+        .annotate(n=COUNT_ROWS)
         .group_by("service_id", "state", "closed", "sla_verdict")
         .values("service_id", "state", "closed", "sla_verdict", "n")
     )
@@ -172,7 +171,7 @@ async def dashboard(
             entry.closed_in_time += row["n"] if row["sla_verdict"] == IN_TIME else 0
     overdue = (
         await Submission.filter(tenant_id=tenant.id, closed=False, due_at__lte=moment)
-        .annotate(n=Count("id"))
+        .annotate(n=COUNT_ROWS)
         .group_by("service_id")
         .values("service_id", "n")
     )

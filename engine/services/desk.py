@@ -18,13 +18,13 @@ from typing import Any
 
 import pyotp
 from tortoise.expressions import Case, Q, When
-from tortoise.functions import Count
 
 from engine.definitions import ServiceDefinition
 from engine.services import access_log, accounts, documents, messages, privacy, submissions
 from engine.services.errors import NotFound, SubmissionNotFound
 from engine.services.tenants import get_tenant
 from engine.store.models import Attachment, RoleGrant, SubjectIndex, Submission, Tenant, User
+from engine.store.queries import COUNT_ROWS
 
 DUE_SOON = timedelta(days=2)
 # The light columns of an inbox row: the form data stays in the database until the detail page.
@@ -250,7 +250,7 @@ async def _groups(query: Any, now: datetime) -> list[_Group]:
         default=Sla.ON_TIME.value,
     )
     rows = (
-        await query.annotate(deadline=deadline, n=Count("id"))
+        await query.annotate(deadline=deadline, n=COUNT_ROWS)
         .group_by("service_id", "state", "deadline")
         .values("service_id", "state", "deadline", "n")
     )
