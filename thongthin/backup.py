@@ -802,9 +802,13 @@ def restore(
 
 def _restore_database(archive: tarfile.TarFile, manifest: Manifest, database: Database, source: Path) -> None:
     member = archive.getmember(manifest.data["database"]["member"])
-    folder = database.sqlite_path.parent if database.kind == "sqlite" else None
-    if folder is not None:
+    # The dump is unpacked beside the SQLite target, or beside the archive (a dump can be larger
+    # than a small /tmp) when that folder can be written to.
+    if database.kind == "sqlite":
+        folder: Path | None = database.sqlite_path.parent
         folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = source.parent if os.access(source.parent, os.W_OK) else None
     with tempfile.TemporaryDirectory(dir=folder, prefix=".thongthin-restore-") as scratch:
         copy = Path(scratch) / Path(member.name).name
         stream = archive.extractfile(member)

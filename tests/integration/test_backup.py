@@ -381,3 +381,89 @@ def test_the_commands_back_up_and_restore_and_the_audit_chain_holds(
         file.write(b"[")
     refused = runner.invoke(main, ["restore", "--check", str(damaged)])
     assert refused.exit_code == 1 and "manifest.json" in refused.output
+
+
+# --- without the platform: a small SQLite database made here (SQLite pass only) -------------------
+
+
+def small_database(path: Path, migrations: list[str]) -> Database:
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("CREATE TABLE tortoise_migrations (id INTEGER PRIMARY KEY, app TEXT, name TEXT)")
+        connection.executemany(
+            "INSERT INTO tortoise_migrations (app, name) VALUES ('models', ?)", [(m,) for m in migrations]
+        )
+        connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT)")
+        connection.execute("INSERT INTO note (text) VALUES ('สวัสดี')")
+    connection.close()
+    return Database(f"sqlite:///{path}")
+
+
+@pytest.fixture(params=["folder", "s3"])
+def store_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """A source and an empty target store of one kind."""
+    if request.param == "folder":
+        yield LocalBlobStore(tmp_path / "source-blobs"), LocalBlobStore(tmp_path / "target-blobs")
+        return
+    endpoint, key, secret, process = start_s3_server(tmp_path / "s3")
+    try:
+        yield S3BlobStore(endpoint, key, secret, "source"), S3BlobStore(endpoint, key, secret, "target")
+    finally:
+        stop_s3_server(process)
+
+
+def test_blobs_are_streamed_in_bounded_memory(tmp_path: Path, store_pair: tuple[Any, Any]) -> None:
+    import tracemalloc
+
+    source, target = store_pair
+    big = tmp_path / "big"
+    with big.open("wb") as file:  # 48 MB, written and uploaded a chunk at a time
+        for _ in range(48):
+            file.write(os.urandom(1_000_000))
+    with big.open("rb") as stream:
+        source.put_stream("tenant/1/attachments/big", stream, big.stat().st_size, "application/pdf")
+    source.put("tenant/1/attachments/small", b"%PDF-1.4 small", "application/pdf")
+    migrations = ["0001_initial"]
+    archive = tmp_path / "backup.tar"
+    tracemalloc.start()
+    try:
+        backup(archive, small_database(tmp_path / "source.sqlite3", migrations), source)
+        made_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        restored = restore(archive, Database(f"sqlite:///{tmp_path / 'target.sqlite3'}"), target)
+        restore_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert restored.objects == 2 and restored.bytes == 48_000_000 + 14
+    # A chunk at a time; an S3 upload holds a 5 MiB part and its copies (about 16 MB whatever the size).
+    assert made_peak < 24_000_000 and restore_peak < 24_000_000, (made_peak, restore_peak)
+    digest = hashlib.sha256()
+    with target.open("tenant/1/attachments/big") as copied:
+        while chunk := copied.stream.read(1_000_000):
+            digest.update(chunk)
+    assert digest.hexdigest() == hashlib.sha256(big.read_bytes()).hexdigest()
+
+
+def test_a_backup_with_migrations_this_version_lacks_is_refused(tmp_path: Path) -> None:
+    source = small_database(tmp_path / "source.sqlite3", ["0001_initial", "9999_from_the_future"])
+    archive = tmp_path / "backup.tar"
+    backup(archive, source, LocalBlobStore(tmp_path / "blobs"))
+    assert check(archive).migration == "9999_from_the_future"
+    target = Database(f"sqlite:///{tmp_path / 'target.sqlite3'}")
+    with pytest.raises(Incompatible, match="9999_from_the_future"):
+        restore(archive, target, LocalBlobStore(tmp_path / "target-blobs"))
+    assert not (tmp_path / "target.sqlite3").exists() or database_facts(target).tables == {}
+
+
+def test_an_older_backup_restores_and_asks_for_an_upgrade(tmp_path: Path) -> None:
+    source = small_database(tmp_path / "source.sqlite3", ["0001_initial"])
+    archive = tmp_path / "backup.tar"
+    backup(archive, source, LocalBlobStore(tmp_path / "blobs"))
+    target = Database(f"sqlite:///{tmp_path / 'target' / 'thongthin.sqlite3'}")
+    restored = restore(archive, target, LocalBlobStore(tmp_path / "target-blobs"))
+    assert restored.objects == 0 and "0002_notifications" in restored.pending_migrations
+    connection = sqlite3.connect(target.sqlite_path)
+    try:
+        assert connection.execute("SELECT text FROM note").fetchall() == [("สวัสดี",)]
+    finally:
+        connection.close()
