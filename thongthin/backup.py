@@ -147,8 +147,8 @@ class Database:
     def libpq_environment(self) -> dict[str, str]:
         """The environment for ``pg_dump``/``pg_restore``: the password never goes on a command line."""
         names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD"}
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        environment |= {names[k]: v for k, v in self._pg.items() if k in names and v}
+        # The URL's parts win; libpq's own variables (PGPASSFILE, PGSSLROOTCERT …) still apply.
+        environment = dict(os.environ) | {names[k]: v for k, v in self._pg.items() if k in names and v}
         if self._pg["sslmode"]:
             environment["PGSSLMODE"] = self._pg["sslmode"]
         return environment
