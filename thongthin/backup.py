@@ -236,7 +236,10 @@ def _sqlite_facts(path: Path) -> Facts:
 def database_facts(database: Database) -> Facts:
     """The tables (with their rows) and applied migrations of ``database`` now."""
     if database.kind == "sqlite":
-        return _sqlite_facts(database.sqlite_path)
+        try:
+            return _sqlite_facts(database.sqlite_path)
+        except sqlite3.Error as error:
+            raise BackupError(f"cannot read the SQLite database {database.sqlite_path}: {error}") from error
 
     async def read() -> Facts:
         connection = await database.connect()
@@ -767,8 +770,11 @@ def restore(
             )
         _restore_database(archive, manifest, database, source)
         total = 0
-        for entry in manifest.objects:
-            member = archive.getmember(BLOBS + entry["key"])
+        entries = {BLOBS + entry["key"]: entry for entry in manifest.objects}
+        for member in archive.getmembers():  # in the archive's order (getmember() would search each)
+            entry = entries.get(member.name)
+            if entry is None:
+                continue
             stream = archive.extractfile(member)
             assert stream is not None  # open_archive checked every member is a file
             reading = _Hashing(stream)
