@@ -297,3 +297,4 @@ for _command in (
     saraban_group,
 ):
     main.add_command(_command)
+import thongthin.cli_backup  # noqa: E402, F401 (adds `backup` and `restore` to main)

@@ -22,9 +22,10 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, cast, runtime_checkable
 from urllib.parse import urlsplit
 
 import urllib3
@@ -38,6 +39,9 @@ MAX_KEY_LENGTH = 1024  # S3's limit on object names, in bytes (our keys are ASCI
 MAX_SEGMENT_LENGTH = 200
 _KEY_CHARACTERS = re.compile(r"[A-Za-z0-9/_.-]+")
 _S3_SETTINGS = ("S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET")
+# Bytes read or written at a time when a blob is copied as a stream (backups, restores).
+CHUNK = 1024 * 1024
+UNKNOWN_TYPE = "application/octet-stream"
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -126,6 +130,42 @@ def validate_key(key: str) -> str:
     return key
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    """One blob as a listing names it: its key and length in bytes."""
+
+    key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class OpenBlob:
+    """A blob being read as a stream: ``stream.read(n)`` gives its bytes, ``size`` of them in all."""
+
+    key: str
+    size: int
+    content_type: str
+    stream: BinaryIO
+
+
+@runtime_checkable
+class CopyableBlobStore(BlobStore, Protocol):
+    """A store whose whole content can be listed and copied a blob at a time, in bounded memory
+    (what ``thongthin backup`` and ``restore`` need; both stores here are one)."""
+
+    def listing(self) -> Iterator[StoredBlob]:
+        """Every blob stored, by key; files or objects that are not valid keys are left out."""
+        ...
+
+    def open(self, key: str) -> contextlib.AbstractContextManager[OpenBlob]:
+        """The blob under ``key`` as a stream; raises :class:`BlobNotFound`."""
+        ...
+
+    def put_stream(self, key: str, stream: BinaryIO, length: int, content_type: str) -> None:
+        """Store ``length`` bytes read from ``stream`` under ``key``, all at once, like ``put``."""
+        ...
+
+
 # --- a local folder --------------------------------------------------------------------------
 
 
@@ -210,6 +250,89 @@ class LocalBlobStore:
         if not stat.S_ISREG(status.st_mode):
             raise BlobNotFound(key)
         return status.st_size
+
+    def listing(self) -> Iterator[StoredBlob]:
+        """Every blob file under the folder, folders and files in name order; temporary files
+        of a write in progress and anything else that is not a valid key are left out."""
+        if not self.root.is_dir():
+            return
+        for folder, folders, files in os.walk(self.root):
+            folders.sort()
+            relative = Path(folder).relative_to(self.root)
+            for name in sorted(files):
+                key = "/".join((*relative.parts, name))
+                try:
+                    validate_key(key)
+                    status = os.stat(Path(folder, name), follow_symlinks=False)
+                except (InvalidBlobKey, OSError):
+                    continue
+                if stat.S_ISREG(status.st_mode):
+                    yield StoredBlob(key, status.st_size)
+
+    @contextlib.contextmanager
+    def open(self, key: str) -> Iterator[OpenBlob]:
+        """The key's file opened for reading. A folder keeps no content type: it is read from
+        the first bytes (PDF, JPEG, PNG, ...), else ``application/octet-stream``.
+
+        Raises :class:`InvalidBlobKey`, :class:`BlobNotFound` or :class:`BlobBackendError`.
+        """
+        from engine.blobs.sniff import sniff_content_type
+
+        path = self._path(key)
+        try:
+            file = path.open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise BlobNotFound(key) from None
+        except OSError as exc:
+            raise BlobBackendError(f"cannot read blob {key!r} from {path}: {exc}") from exc
+        with file:
+            try:
+                # The open file stays the blob it was, even if a write replaces the name meanwhile.
+                size = os.fstat(file.fileno()).st_size
+                content_type = sniff_content_type(file.read(64)) or UNKNOWN_TYPE
+                file.seek(0)
+            except OSError as exc:
+                raise BlobBackendError(f"cannot read blob {key!r} from {path}: {exc}") from exc
+            yield OpenBlob(key, size, content_type, file)
+
+    def put_stream(self, key: str, stream: BinaryIO, length: int, content_type: str) -> None:
+        """Write ``length`` bytes of ``stream`` to the key's file atomically, a chunk at a time.
+
+        Raises :class:`InvalidBlobKey`, or :class:`BlobBackendError` when the file cannot be
+        written or the stream ends early (the previous blob, if any, is then left as it was).
+        """
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}~", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    written = _copy(stream, file, length)
+                    if written != length:
+                        raise BlobBackendError(
+                            f"blob {key!r}: the stream ended after {written} of {length} bytes"
+                        )
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError as exc:
+            raise BlobBackendError(f"cannot write blob {key!r} to {path}: {exc}") from exc
+
+
+def _copy(source: BinaryIO, target: BinaryIO, length: int) -> int:
+    """Copy at most ``length`` bytes, :data:`CHUNK` at a time; returns how many were copied."""
+    copied = 0
+    while copied < length:
+        chunk = source.read(min(CHUNK, length - copied))
+        if not chunk:
+            break
+        target.write(chunk)
+        copied += len(chunk)
+    return copied
 
 
 # --- S3 (MinIO, rclone, AWS, ...) ------------------------------------------------------------
@@ -416,6 +539,90 @@ class S3BlobStore:
         if info.size is None:
             raise BlobBackendError(f"S3 server at {self.endpoint} did not say the size of {key!r}")
         return int(info.size)
+
+    def listing(self) -> Iterator[StoredBlob]:
+        """Every object of the bucket, in key order, a page of 1,000 at a time; objects whose
+        names are not valid keys are left out. Raises :class:`BlobBackendError`."""
+        try:
+            for item in self._client.list_objects(bucket_name=self.bucket, recursive=True):
+                key = item.object_name
+                if item.is_dir or key is None:
+                    continue
+                try:
+                    validate_key(key)
+                except InvalidBlobKey:
+                    continue
+                yield StoredBlob(key, int(item.size or 0))
+        except _S3_FAILURES as exc:
+            raise self._error("listing of the bucket", exc) from exc
+
+    @contextlib.contextmanager
+    def open(self, key: str) -> Iterator[OpenBlob]:
+        """The object as a stream straight from the server, with its content type.
+
+        Raises :class:`InvalidBlobKey`, :class:`BlobNotFound` or :class:`BlobBackendError`
+        (reading the stream may raise it too).
+        """
+        validate_key(key)
+        try:
+            response = self._client.get_object(bucket_name=self.bucket, object_name=key)
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise BlobNotFound(key) from None
+            raise self._error(f"download of {key!r}", exc) from exc
+        except _S3_FAILURES as exc:
+            if self._surely_missing(key):
+                raise BlobNotFound(key) from None
+            raise self._error(f"download of {key!r}", exc) from exc
+        try:
+            length = response.headers.get("Content-Length")
+            if length is None or not length.isdigit():
+                raise BlobBackendError(f"S3 server at {self.endpoint} did not say the size of {key!r}")
+            content_type = response.headers.get("Content-Type") or UNKNOWN_TYPE
+            yield OpenBlob(key, int(length), content_type, cast(BinaryIO, _Reading(self, key, response)))
+        finally:
+            response.close()
+            response.release_conn()
+
+    def put_stream(self, key: str, stream: BinaryIO, length: int, content_type: str) -> None:
+        """Upload ``length`` bytes of ``stream`` as the object ``key`` (multipart from 5 MiB on,
+        a part in memory at a time). Raises :class:`InvalidBlobKey` or :class:`BlobBackendError`."""
+        validate_key(key)
+        try:
+            self._client.put_object(
+                bucket_name=self.bucket,
+                object_name=key,
+                data=stream,
+                length=length,
+                content_type=content_type,
+                num_parallel_uploads=1,
+            )
+        except _S3_FAILURES as exc:
+            raise self._error(f"upload of {key!r}", exc) from exc
+        except ValueError as exc:  # the stream ended before ``length`` bytes
+            raise BlobBackendError(f"upload of {key!r}: {exc}") from exc
+
+
+class _Reading(io.RawIOBase):
+    """An S3 download as a file object whose failures are :class:`BlobBackendError`."""
+
+    def __init__(self, store: S3BlobStore, key: str, response: urllib3.BaseHTTPResponse):
+        super().__init__()
+        self._store, self._key, self._response = store, key, response
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._response.read(None if size is None or size < 0 else size)
+        except _S3_FAILURES as exc:
+            raise self._store._error(f"download of {self._key!r}", exc) from exc
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 # --- configuration ---------------------------------------------------------------------------

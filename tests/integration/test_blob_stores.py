@@ -18,6 +18,7 @@ from engine.blobs import (
     BlobBackendError,
     BlobNotFound,
     BlobStore,
+    CopyableBlobStore,
     InvalidBlobKey,
     LocalBlobStore,
     S3BlobStore,
@@ -142,6 +143,44 @@ def test_five_megabyte_blob(store: BlobStore) -> None:
     store.put(KEY, data, "application/pdf")
     assert store.size(KEY) == FIVE_MB + 1
     assert store.get(KEY) == data
+
+
+def test_listing_open_and_put_stream_copy_a_store(make_store: Callable[[str], BlobStore]) -> None:
+    """What backups need: every blob listed with its size, read and written as streams."""
+    source, target = make_store("source"), make_store("target")
+    assert isinstance(source, CopyableBlobStore) and isinstance(target, CopyableBlobStore)
+    assert list(source.listing()) == []
+    big = os.urandom(FIVE_MB + 12345)  # a multipart upload on S3
+    blobs = {"a/b/scan.pdf": b"%PDF-1.4 x", "a/c": ALL_BYTES, "big/one": big, "empty": b""}
+    for key, data in blobs.items():
+        source.put(key, data, "application/pdf")
+    listed = list(source.listing())
+    assert sorted((item.key, item.size) for item in listed) == sorted((k, len(v)) for k, v in blobs.items())
+    for item in listed:
+        with source.open(item.key) as blob:
+            assert blob.size == item.size and blob.content_type
+            target.put_stream(item.key, blob.stream, blob.size, blob.content_type)
+    assert {key: target.get(key) for key in blobs} == blobs
+    with source.open("a/b/scan.pdf") as blob:
+        assert blob.content_type == "application/pdf"
+    with pytest.raises(BlobNotFound):
+        source.open("no/such").__enter__()
+
+
+def test_put_stream_refuses_a_short_stream(make_store: Callable[[str], BlobStore]) -> None:
+    store = make_store("short")
+    assert isinstance(store, CopyableBlobStore)
+    store.put(KEY, b"old", "text/plain")
+    with pytest.raises(BlobBackendError):
+        store.put_stream(KEY, io.BytesIO(b"12345"), 10, "text/plain")
+    assert store.get(KEY) == b"old"
+
+
+def test_local_listing_leaves_out_temporary_files(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    store.put(KEY, b"x", "text/plain")
+    (tmp_path / "tenant" / ".01HZX5Q1B3~abc.tmp").write_bytes(b"half")
+    assert [(item.key, item.size) for item in store.listing()] == [(KEY, 1)]
 
 
 def test_keys_are_independent(store: BlobStore) -> None:
