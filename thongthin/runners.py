@@ -37,7 +37,7 @@ from engine.services import (
     throttle,
     uploads,
 )
-from engine.services.effects import Runners, RunReport, run_pending
+from engine.services.effects import LEASE, Runners, RunReport, run_pending
 from engine.services.housekeeping import Housekeeping
 from engine.services.saraban import numbers as saraban_numbers
 from engine.services.saraban import retention as saraban_retention
@@ -440,7 +440,7 @@ async def work_once(platform: Any, runners: Runners, housekeeping: Housekeeping 
     """
     await platform.load_published()
     seconds = platform.settings.effect_lease_seconds
-    report = await (run_pending(runners, lease=timedelta(seconds=seconds)) if seconds else run_pending(runners))
+    report = await run_pending(runners, lease=timedelta(seconds=seconds) if seconds else LEASE)
     await messages.deliver_due(platform.channels, credential_for=credentials_for(platform))
     await payments.advance_paid_submissions(platform.definition)
     if housekeeping is not None:
