@@ -10,6 +10,7 @@ exactly one changes the row. Each worker claims one job at a time, just before r
 so the lease counts from the job's start and idle workers take the jobs a busy one has not
 reached. A worker whose lease ran out (another worker took the job over) no longer writes
 the job's outcome: the worker holding the current claim does.
+
 Effect types without a runner in this installation stay queued until one is registered.
 """
 
