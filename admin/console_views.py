@@ -32,7 +32,8 @@ def _t(key: str, **values: str) -> str:
 
 
 def _definition(service_id: str) -> ServiceDefinition:
-    """A catalog service; raises UnknownService (shown as 404)."""
+    """A catalog service's newest version (by any node); raises UnknownService (shown as 404)."""
+    platform().db(platform().load_published())  # versions another node published since
     return platform().catalog.get(service_id)
 
 
@@ -43,6 +44,7 @@ def _definition(service_id: str) -> ServiceDefinition:
 @admin_only
 def console_services() -> Any:
     enabled = {e.service_id: e for e in platform().db(tenants.enabled_services(g.tenant))}
+    platform().db(platform().load_published())  # versions another node published since
     rows = [(d, enabled.get(d.id), bool(local_fees(d))) for d in platform().catalog]
     return render_template("admin/console_services.html", rows=rows)
 

@@ -1122,9 +1122,10 @@ def document_preview(service_id: str, document_id: str) -> Any:
     from renderers.documents import DocumentError, DocumentTenant, render_document
 
     view = _view(service_id)
-    definition = studio.rendering_definition(
-        view, platform().catalog, studio.preview_cache(platform().catalog_cache)
-    )
+    cache = studio.preview_cache(platform().catalog_cache)
+    # The worker cleans its own disk only: a web node on another machine prunes its previews here.
+    platform().db(studio.prune_previews(cache))
+    definition = studio.rendering_definition(view, platform().catalog, cache)
     if definition is None or definition.service.document(document_id) is None:
         return _draft_page(view, errors=[ErrorItem("documents", "studio.preview.broken")], status=422)
     _, data = _example(view, request.args.get("example", ""))

@@ -37,7 +37,7 @@ from engine.services import (
     throttle,
     uploads,
 )
-from engine.services.effects import Runners, RunReport, run_pending
+from engine.services.effects import LEASE, Runners, RunReport, run_pending
 from engine.services.housekeeping import Housekeeping
 from engine.services.saraban import numbers as saraban_numbers
 from engine.services.saraban import retention as saraban_retention
@@ -439,7 +439,8 @@ async def work_once(platform: Any, runners: Runners, housekeeping: Housekeeping 
     last round are read first, so their jobs find their definitions.
     """
     await platform.load_published()
-    report = await run_pending(runners)
+    seconds = platform.settings.effect_lease_seconds
+    report = await run_pending(runners, lease=timedelta(seconds=seconds) if seconds else LEASE)
     await messages.deliver_due(platform.channels, credential_for=credentials_for(platform))
     await payments.advance_paid_submissions(platform.definition)
     if housekeeping is not None:

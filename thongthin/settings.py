@@ -32,6 +32,9 @@ class Settings:
     tile_attribution: str = "© OpenStreetMap"
     # The sender of letters mailed to other agencies' saraban@ mailboxes.
     saraban_mail_from: str = "saraban@localhost"
+    # How long a worker's claim on a queued effect keeps other workers off it (None: the engine's
+    # five minutes); a worker that died mid-job leaves the job to the others after this.
+    effect_lease_seconds: int | None = None
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -40,9 +43,11 @@ class Settings:
     ) -> Settings:
         """``DATABASE_URL`` (default: SQLite in the data folder), ``THONGTHIN_DATA`` (default ./var),
         ``SECRET_KEY`` (kept in the data folder when not given), ``S3_*`` for S3 blobs,
-        ``THONGTHIN_SARABAN_MAIL_FROM`` (default ``saraban@`` the host of ``PUBLIC_URL``).
+        ``THONGTHIN_SARABAN_MAIL_FROM`` (default ``saraban@`` the host of ``PUBLIC_URL``),
+        ``THONGTHIN_EFFECT_LEASE_SECONDS`` (default: the engine's lease of queued effects).
         """
         env = dict(os.environ if environ is None else environ)
+        lease = env.get("THONGTHIN_EFFECT_LEASE_SECONDS", "").strip()
         folder = Path(data_dir or env.get("THONGTHIN_DATA", "var")).resolve()
         folder.mkdir(parents=True, exist_ok=True)
         return cls(
@@ -61,6 +66,7 @@ class Settings:
             tile_attribution=env.get("THONGTHIN_TILE_ATTRIBUTION", "© OpenStreetMap"),
             saraban_mail_from=env.get("THONGTHIN_SARABAN_MAIL_FROM")
             or _saraban_mail_from(env.get("PUBLIC_URL", "")),
+            effect_lease_seconds=(_count(lease, "THONGTHIN_EFFECT_LEASE_SECONDS") or None) if lease else None,
             environ=env,
         )
 

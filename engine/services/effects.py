@@ -3,13 +3,21 @@
 A job is claimed by moving it to ``running`` with a lease (``run_after`` in the future); a
 worker that dies mid-job leaves it to be claimed again when the lease ends, so every effect
 runs at least once. Runners therefore make their work idempotent (keyed by the job).
+
+Several workers (on several nodes) share one queue. A claim is a compare-and-swap: the
+``UPDATE`` names the status, attempts and lease it read, so of two workers racing for a job
+exactly one changes the row. Each worker claims one job at a time, just before running it,
+so the lease counts from the job's start and idle workers take the jobs a busy one has not
+reached. A worker whose lease ran out (another worker took the job over) no longer writes
+the job's outcome: the worker holding the current claim does.
+
 Effect types without a runner in this installation stay queued until one is registered.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,26 +57,53 @@ class RunReport:
     failed: int = 0
 
 
-async def claim(types: list[str], *, limit: int, now: datetime) -> list[EffectJob]:
-    """Jobs of ``types`` that are due (or whose worker's lease ran out), now leased to this worker."""
+# Due jobs read per claim beyond those wanted: others may win some of them first.
+SPARE_CANDIDATES = 8
+
+
+async def claim(
+    types: list[str], *, limit: int, now: datetime, lease: timedelta = LEASE, skip: Collection[int] = ()
+) -> list[EffectJob]:
+    """Up to ``limit`` jobs of ``types`` that are due (or whose worker's lease ran out), now leased to this
+    worker; never one of ``skip``."""
     due = Q(status="pending") | Q(status="running")
-    candidates = await EffectJob.filter(due, type__in=types, run_after__lte=now).order_by("id").limit(limit)
-    claimed = []
+    if skip:
+        due = due & ~Q(id__in=list(skip))
+    candidates = (
+        await EffectJob.filter(due, type__in=types, run_after__lte=now)
+        .order_by("id")
+        .limit(limit + SPARE_CANDIDATES)
+    )
+    claimed: list[EffectJob] = []
     for job in candidates:
+        if len(claimed) == limit:
+            break
         won = await EffectJob.filter(
             id=job.id, status=job.status, attempts=job.attempts, run_after=job.run_after
-        ).update(status="running", attempts=job.attempts + 1, run_after=now + LEASE)
+        ).update(status="running", attempts=job.attempts + 1, run_after=now + lease)
         if won:
             job.attempts += 1
             claimed.append(job)
     return claimed
 
 
-async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None = None) -> RunReport:
-    """Run the due jobs that have a runner; returns how many finished, will retry, or gave up."""
-    moment = now or datetime.now(UTC)
+async def run_pending(
+    runners: Runners, *, limit: int = 50, now: datetime | None = None, lease: timedelta = LEASE
+) -> RunReport:
+    """Run up to ``limit`` due jobs that have a runner, claiming each as it starts; returns how many
+    finished, will retry, or gave up. ``now`` fixes the clock (tests); ``lease`` is how long a claim
+    keeps other workers off a job (its worker may have died)."""
     done = retried = failed = 0
-    for job in await claim(sorted(runners.by_type), limit=limit, now=moment):
+    types = sorted(runners.by_type)
+    seen: set[int] = set()
+    while done + retried + failed < limit:
+        moment = now or datetime.now(UTC)
+        # A job that failed in this round waits for the next one, even when its retry is due at once.
+        found = await claim(types, limit=1, now=moment, lease=lease, skip=seen)
+        if not found:
+            break
+        job = found[0]
+        seen.add(job.id)
         submission = (
             await Submission.get(id=job.submission_id, tenant_id=job.tenant_id) if job.submission_id else None
         )
@@ -82,7 +117,7 @@ async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None
             else:
                 log.exception("effect job %s (%s) failed", job.id, job.type)
             gave_up = retry.gives_up(job.attempts, error)
-            await EffectJob.filter(id=job.id).update(
+            await EffectJob.filter(id=job.id, attempts=job.attempts).update(
                 status="failed" if gave_up else "pending",
                 run_after=moment + retry.delay(job.attempts),
                 last_error=f"{type(error).__name__}: {error}"[:2000],
@@ -90,7 +125,8 @@ async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None
             failed += gave_up
             retried += not gave_up
             continue
-        await EffectJob.filter(id=job.id).update(status="done", last_error="")
+        # Unless the lease ran out and another worker claimed the job since: its outcome is the one kept.
+        await EffectJob.filter(id=job.id, attempts=job.attempts).update(status="done", last_error="")
         done += 1
     return RunReport(done, retried, failed)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from engine.services import submissions, tenants
-from engine.services.effects import LEASE, Runners, default_runners, run_pending
+from engine.services.effects import LEASE, Runners, claim, default_runners, run_pending
 from engine.store.models import EffectJob, Notification, Submission
 from tests.conftest import example_files, read
 from tests.uploads import with_stored_files
@@ -153,3 +154,79 @@ def test_an_error_that_cannot_be_retried_fails_the_job_at_once(platform: Any, no
     assert report.failed >= 1 and report.retried == 0
     job = platform.db(EffectJob.filter(submission=submission, type="notify").first())
     assert job.status == "failed" and job.attempts < 8 and "revoked" in job.last_error
+
+
+async def queued(tenant: Any, kind: str, count: int, now: datetime) -> list[int]:
+    jobs = [await EffectJob.create(tenant=tenant, type=kind, params={}, run_after=now) for _ in range(count)]
+    return [job.id for job in jobs]
+
+
+def test_workers_racing_for_the_same_jobs_each_win_different_ones(platform: Any, notified: tuple[Any, str]):
+    tenant, _ = notified
+    kind = f"race_{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+
+    async def race() -> tuple[list[int], list[list[EffectJob]]]:
+        ids = await queued(tenant, kind, 12, now)
+        # Four workers read the same due jobs and try to claim all of them at once.
+        won = await asyncio.gather(*(claim([kind], limit=12, now=now) for _ in range(4)))
+        return ids, list(won)
+
+    ids, won = platform.db(race())
+    claimed = [job.id for jobs in won for job in jobs]
+    assert sorted(claimed) == sorted(ids), "each job claimed by exactly one worker"
+    rows = platform.db(EffectJob.filter(id__in=ids))
+    assert all(row.status == "running" and row.attempts == 1 and row.run_after == now + LEASE for row in rows)
+    # While the lease lasts no one else gets them; after it, one worker does.
+    assert platform.db(claim([kind], limit=12, now=now + LEASE - timedelta(seconds=1))) == []
+    later = now + LEASE + timedelta(seconds=1)
+
+    async def race_later() -> list[list[EffectJob]]:
+        return list(
+            await asyncio.gather(claim([kind], limit=12, now=later), claim([kind], limit=12, now=later))
+        )
+
+    again = platform.db(race_later())
+    assert sorted(job.id for jobs in again for job in jobs) == sorted(ids)
+
+
+def test_a_worker_whose_lease_ran_out_leaves_the_outcome_to_the_worker_that_took_over(
+    platform: Any, notified: tuple[Any, str]
+):
+    tenant, _ = notified
+    kind = f"slow_{uuid.uuid4().hex[:8]}"
+    runners = Runners()
+    taken_over: list[EffectJob] = []
+
+    @runners.register(kind)
+    async def slow(job: Any, submission: Any) -> None:
+        # This worker is so slow that its lease ends and another worker claims the job meanwhile.
+        taken_over.extend(await claim([kind], limit=1, now=datetime.now(UTC) + LEASE + timedelta(seconds=1)))
+
+    [job_id] = platform.db(queued(tenant, kind, 1, datetime.now(UTC)))
+    platform.db(run_pending(runners, lease=timedelta(seconds=30)))
+    assert [job.id for job in taken_over] == [job_id]
+    job = platform.db(EffectJob.get(id=job_id))
+    assert (job.status, job.attempts) == ("running", 2), "the first worker must not write over the new claim"
+
+
+def test_each_job_is_leased_when_its_run_begins(platform: Any, notified: tuple[Any, str]):
+    """A worker claims one job at a time, so a long round does not eat into the leases of jobs it has not begun."""
+    tenant, _ = notified
+    kind = f"lease_{uuid.uuid4().hex[:8]}"
+    runners = Runners()
+    seen: list[tuple[int, str]] = []
+
+    @runners.register(kind)
+    async def look(job: Any, submission: Any) -> None:
+        rows = await EffectJob.filter(type=kind).order_by("id").values_list("id", "status")
+        seen.append((job.id, ",".join(status for _, status in rows)))
+
+    ids = platform.db(queued(tenant, kind, 3, datetime.now(UTC) - timedelta(seconds=1)))
+    report = platform.db(run_pending(runners, lease=timedelta(seconds=30)))
+    assert report.done == 3
+    assert seen == [
+        (ids[0], "running,pending,pending"),
+        (ids[1], "done,running,pending"),
+        (ids[2], "done,done,running"),
+    ]
