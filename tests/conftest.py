@@ -97,7 +97,15 @@ def edit_json(path: Path, change: Callable[[Any], None]) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests that run against a database, so the PostgreSQL pass can select them (-m db)."""
+    """Mark the tests that run against a database, so the PostgreSQL pass can select them (-m db);
+    leave the PostgreSQL-only ones (several nodes on one server) to that pass."""
+    from tests.platform_fixtures import BACKEND
+
     for item in items:
         if "platform" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+    if BACKEND != "postgres":
+        elsewhere = [item for item in items if item.get_closest_marker("postgres")]
+        if elsewhere:
+            config.hook.pytest_deselected(items=elsewhere)
+            items[:] = [item for item in items if not item.get_closest_marker("postgres")]
