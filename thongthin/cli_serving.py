@@ -129,11 +129,16 @@ def worker(once: bool, interval: float) -> None:
     """Run queued effects (notifications, and documents and bills when installed)."""
     import time
 
+    from thongthin import logs, metrics
     from thongthin.platform import Platform
     from thongthin.runners import housekeeping_for, runners_for, work_once
     from thongthin.settings import Settings
 
-    platform = Platform.create(Settings.from_env())
+    settings = Settings.from_env()
+    logs.configure(settings.log_format)
+    if settings.environ.get("THONGTHIN_WORKER_METRICS"):
+        metrics.serve_worker_metrics(settings.environ["THONGTHIN_WORKER_METRICS"])
+    platform = Platform.create(settings)
     runtime = platform.runtime
     runners = runners_for(platform)
     chores = housekeeping_for(platform)
@@ -172,6 +177,11 @@ def serve(bind: str, workers: int, threads: int, data_dir: Path | None) -> None:
 
     if data_dir is not None:
         os.environ["THONGTHIN_DATA"] = str(data_dir.resolve())
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # The workers' metrics are summed from files in one folder (emptied when gunicorn starts).
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="thongthin-metrics-")
     # The interpreter running this command has gunicorn installed; a `gunicorn` on PATH may not.
     command = [sys.executable, "-m", "gunicorn", "--config", "python:thongthin.gunicorn_conf"]
     command += ["--bind", bind, "--workers", str(workers), "--threads", str(threads), "thongthin.wsgi:app"]

@@ -9,6 +9,7 @@ Effect types without a runner in this installation stay queued until one is regi
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from engine import context
 from engine.effects.registry import Registry, RetryPolicy, Runner
 from engine.store.models import EffectJob, Notification, Submission
 
@@ -49,6 +51,10 @@ class RunReport:
     failed: int = 0
 
 
+# Told of every job run: its type, how it ended ("done", "retried" or "failed") and how long it took (s).
+JobObserver = Callable[[str, str, float], None]
+
+
 async def claim(types: list[str], *, limit: int, now: datetime) -> list[EffectJob]:
     """Jobs of ``types`` that are due (or whose worker's lease ran out), now leased to this worker."""
     due = Q(status="pending") | Q(status="running")
@@ -64,35 +70,62 @@ async def claim(types: list[str], *, limit: int, now: datetime) -> list[EffectJo
     return claimed
 
 
-async def run_pending(runners: Runners, *, limit: int = 50, now: datetime | None = None) -> RunReport:
-    """Run the due jobs that have a runner; returns how many finished, will retry, or gave up."""
+async def run_pending(
+    runners: Runners, *, limit: int = 50, now: datetime | None = None, observer: JobObserver | None = None
+) -> RunReport:
+    """Run the due jobs that have a runner; returns how many finished, will retry, or gave up.
+
+    Each job runs as part of the request that queued it (its params' ``_request_id``), so log lines
+    about it carry that ID; ``observer`` is told how each run ended (the worker's metrics).
+    """
     moment = now or datetime.now(UTC)
     done = retried = failed = 0
     for job in await claim(sorted(runners.by_type), limit=limit, now=moment):
-        submission = (
-            await Submission.get(id=job.submission_id, tenant_id=job.tenant_id) if job.submission_id else None
-        )
-        run, retry = runners.by_type[job.type]
-        try:
-            await run(job, submission)
-        except Exception as error:  # a runner's failure must not stop the queue
-            if getattr(error, "expected", False):
-                # A far side that is down is the normal case the retries are for: one line, no traceback.
-                log.warning("effect job %s (%s) will be tried again: %s", job.id, job.type, error)
-            else:
-                log.exception("effect job %s (%s) failed", job.id, job.type)
-            gave_up = retry.gives_up(job.attempts, error)
-            await EffectJob.filter(id=job.id).update(
-                status="failed" if gave_up else "pending",
-                run_after=moment + retry.delay(job.attempts),
-                last_error=f"{type(error).__name__}: {error}"[:2000],
-            )
-            failed += gave_up
-            retried += not gave_up
-            continue
-        await EffectJob.filter(id=job.id).update(status="done", last_error="")
-        done += 1
+        params = job.params if isinstance(job.params, dict) else {}
+        with context.working(context.sane_request_id(params.get(context.REQUEST_ID_KEY)) or f"job-{job.id}"):
+            outcome = await _run_one(job, runners, moment)
+        done += outcome.outcome == "done"
+        retried += outcome.outcome == "retried"
+        failed += outcome.outcome == "failed"
+        if observer is not None:
+            try:
+                observer(job.type, outcome.outcome, outcome.seconds)
+            except Exception:  # metrics must never stop the queue
+                log.exception("effect job observer failed")
     return RunReport(done, retried, failed)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    outcome: str
+    seconds: float
+
+
+async def _run_one(job: EffectJob, runners: Runners, moment: datetime) -> _Outcome:
+    started = time.monotonic()
+    submission = (
+        await Submission.get(id=job.submission_id, tenant_id=job.tenant_id) if job.submission_id else None
+    )
+    run, retry = runners.by_type[job.type]
+    try:
+        await run(job, submission)
+    except Exception as error:  # a runner's failure must not stop the queue
+        if getattr(error, "expected", False):
+            # A far side that is down is the normal case the retries are for: one line, no traceback.
+            log.warning("effect job %s (%s) will be tried again: %s", job.id, job.type, error)
+        else:
+            log.exception("effect job %s (%s) failed", job.id, job.type)
+        gave_up = retry.gives_up(job.attempts, error)
+        await EffectJob.filter(id=job.id).update(
+            status="failed" if gave_up else "pending",
+            run_after=moment + retry.delay(job.attempts),
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+        )
+        return _Outcome("failed" if gave_up else "retried", time.monotonic() - started)
+    await EffectJob.filter(id=job.id).update(status="done", last_error="")
+    seconds = time.monotonic() - started
+    log.info("effect job %s (%s) done in %.3f s", job.id, job.type, seconds)
+    return _Outcome("done", seconds)
 
 
 async def notify(job: EffectJob, submission: Submission | None) -> None:
