@@ -64,7 +64,9 @@ class RequestContext(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = context.request_id.get() or "-"
+            # gunicorn's access line is written after the request: its answer's header has the ID.
+            answered = record.args.get("{x-request-id}o") if isinstance(record.args, dict) else None
+            record.request_id = context.request_id.get() or answered or "-"
         if not getattr(record, "tenant", None):
             record.tenant = context.tenant_slug.get() or "-"
         return True

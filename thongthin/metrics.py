@@ -164,6 +164,8 @@ def serve_worker_metrics(address: str) -> None:
     from prometheus_client import start_http_server
 
     host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"THONGTHIN_WORKER_METRICS must be host:port, not {address!r}")
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROC_ENV):
         MultiProcessCollector(registry)

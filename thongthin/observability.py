@@ -232,7 +232,11 @@ class Readiness:
             return await asyncio.wait_for(check(), READY_TIMEOUT)
 
         platform.runtime.loop  # noqa: B018 (starts the ORM loop, or raises why it cannot)
-        return platform.runtime.run(bounded())  # type: ignore[no-any-return]
+        # Bounded twice: the query by the loop, and the wait by this thread should the loop be stuck.
+        try:
+            return platform.runtime.submit(bounded()).result(timeout=READY_TIMEOUT + 1)  # type: ignore[no-any-return]
+        except FutureTimeout:
+            raise TimeoutError(f"no answer within {READY_TIMEOUT:g} s") from None
 
     def _blobs(self, blobs: Any) -> None:
         check = getattr(blobs, "check", None)

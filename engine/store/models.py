@@ -284,7 +284,7 @@ class EffectJob(Model):
         """A new job keeps the ID of the request that queued it (:data:`engine.context.REQUEST_ID_KEY`)."""
         rid = context.request_id.get()
         if not self._saved_in_db and rid and isinstance(self.params, dict):
-            self.params.setdefault(context.REQUEST_ID_KEY, rid)
+            self.params = {context.REQUEST_ID_KEY: rid, **self.params}
         await super().save(*args, **kwargs)
 
     class Meta:
