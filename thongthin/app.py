@@ -205,7 +205,8 @@ def compressed(response: Any) -> Any:
     ):
         return response
     response.vary.add("Accept-Encoding")
-    static = response.direct_passthrough
+    # Only the shipped assets are kept compressed in memory: downloads may hold personal data.
+    static = (request.endpoint or "").endswith(".static")
     if not request.accept_encodings["gzip"] or (
         not static and request.headers.get("Sec-Fetch-Site") == "cross-site"
     ):

@@ -69,11 +69,18 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
 def _quiet_handler() -> type:
     from werkzeug.serving import WSGIRequestHandler
 
+    from thongthin.logs import PROBES
+
     class Handler(WSGIRequestHandler):
         """Names no server software or version in the ``Server`` header."""
 
         def version_string(self) -> str:
             return "thongthin"
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Health checks and scrapes are not worth a line each."""
+            if self.path.split("?", 1)[0] not in PROBES:
+                super().log_request(code, size)
 
     return Handler
 

@@ -26,7 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import context
 from thongthin import metrics
-from thongthin.logs import request_log
+from thongthin.logs import PROBES, request_log
 from thongthin.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -147,9 +147,6 @@ class Observed:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
         return any(address in network for network in self.allowed)
-
-
-PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def _answer(
