@@ -29,10 +29,20 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-# Text assets worth compressing for phones on slow networks (Leaflet's script is 147 kB, 42 kB gzipped).
+# Text worth compressing for phones on slow networks (Leaflet's script is 147 kB, 42 kB gzipped);
+# PDFs and images are compressed already.
 COMPRESSIBLE = frozenset(
-    {"text/css", "text/javascript", "application/javascript", "application/json", "image/svg+xml"}
+    {
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    }
 )
+# Smaller bodies gain less than gzip's own overhead and the time it takes.
+COMPRESS_FROM = 1024
 
 
 class ThongthinFlask(Flask):
@@ -167,6 +177,9 @@ def create_app(settings: Settings | None = None, *, platform_: Platform | None =
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return compressed(response)
 
+    from thongthin import observability
+
+    observability.install(app, settings)
     return app
 
 
@@ -176,20 +189,32 @@ def _gzipped(body: bytes) -> bytes:
 
 
 def compressed(response: Any) -> Any:
-    """Static text assets gzipped for clients that take it (once per asset, then from memory)."""
+    """Text gzipped for clients that take it: static files once, then from memory; pages and JSON
+    as they are made.
+
+    A page is not compressed for a request another site started (``Sec-Fetch-Site: cross-site``):
+    with our CSRF tokens in it, its compressed size must not be something another site can probe.
+    """
     if (
-        response.status_code != 200
+        response.status_code in (204, 206, 304)
+        or response.status_code < 200
         or response.mimetype not in COMPRESSIBLE
-        or "gzip" not in request.headers.get("Accept-Encoding", "")
         or "Content-Encoding" in response.headers
-        or (response.content_length or 0) < 1024
+        or (response.is_streamed and not response.direct_passthrough)
+        or (response.content_length or 0) < COMPRESS_FROM
+    ):
+        return response
+    response.vary.add("Accept-Encoding")
+    # Only the shipped assets are kept compressed in memory: downloads may hold personal data.
+    static = (request.endpoint or "").endswith(".static")
+    if not request.accept_encodings["gzip"] or (
+        not static and request.headers.get("Sec-Fetch-Site") == "cross-site"
     ):
         return response
     response.direct_passthrough = False
-    body = _gzipped(response.get_data())
-    response.set_data(body)
+    body = response.get_data()
+    response.set_data(_gzipped(body) if static else gzip.compress(body, compresslevel=6, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding"
     if response.get_etag()[0]:
         response.set_etag(response.get_etag()[0] + "-gz")
     return response

@@ -69,11 +69,18 @@ def demo(host: str, port: int, data_dir: Path | None) -> None:
 def _quiet_handler() -> type:
     from werkzeug.serving import WSGIRequestHandler
 
+    from thongthin.logs import PROBES
+
     class Handler(WSGIRequestHandler):
         """Names no server software or version in the ``Server`` header."""
 
         def version_string(self) -> str:
             return "thongthin"
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Health checks and scrapes are not worth a line each."""
+            if self.path.split("?", 1)[0] not in PROBES:
+                super().log_request(code, size)
 
     return Handler
 
@@ -129,11 +136,16 @@ def worker(once: bool, interval: float) -> None:
     """Run queued effects (notifications, and documents and bills when installed)."""
     import time
 
+    from thongthin import logs, metrics
     from thongthin.platform import Platform
     from thongthin.runners import housekeeping_for, runners_for, work_once
     from thongthin.settings import Settings
 
-    platform = Platform.create(Settings.from_env())
+    settings = Settings.from_env()
+    logs.configure(settings.log_format)
+    if settings.environ.get("THONGTHIN_WORKER_METRICS"):
+        metrics.serve_worker_metrics(settings.environ["THONGTHIN_WORKER_METRICS"])
+    platform = Platform.create(settings)
     runtime = platform.runtime
     runners = runners_for(platform)
     chores = housekeeping_for(platform)
@@ -172,6 +184,11 @@ def serve(bind: str, workers: int, threads: int, data_dir: Path | None) -> None:
 
     if data_dir is not None:
         os.environ["THONGTHIN_DATA"] = str(data_dir.resolve())
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # The workers' metrics are summed from files in one folder (emptied when gunicorn starts).
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="thongthin-metrics-")
     # The interpreter running this command has gunicorn installed; a `gunicorn` on PATH may not.
     command = [sys.executable, "-m", "gunicorn", "--config", "python:thongthin.gunicorn_conf"]
     command += ["--bind", bind, "--workers", str(workers), "--threads", str(threads), "thongthin.wsgi:app"]

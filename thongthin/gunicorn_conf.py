@@ -10,12 +10,28 @@ stays correct; starting it here keeps that work out of the first request. Connec
 on a worker's first query, so a database that is briefly down makes requests fail (JSON
 500 under /api/) rather than stop the server when gunicorn recycles a worker.
 
+Metrics: every process writes its counters to ``PROMETHEUS_MULTIPROC_DIR`` (a fresh folder is
+made when the operator set none; its old files are removed when the master starts) and a
+worker that exits is marked dead (``child_exit``). Logs: ``LOG_FORMAT=json`` makes every line,
+gunicorn's own included, one JSON object; the application's request line then replaces
+gunicorn's access line.
+
 Command-line options (``--bind``, ``--workers``, ``--threads`` …) override these values.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
+
+# Before anything imports prometheus_client: it picks single- or multi-process mode at import.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="thongthin-metrics-")
+
+from thongthin.logs import dict_config
+from thongthin.settings import log_format
 
 wsgi_app = "thongthin.wsgi:app"
 bind = "127.0.0.1:8000"
@@ -39,6 +55,7 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
+logconfig_dict = dict_config(log_format(os.environ))
 
 
 def _runtime_of(worker: Any) -> Any:
@@ -66,3 +83,16 @@ def worker_exit(server: Any, worker: Any) -> None:
     runtime = _runtime_of(worker)
     if runtime is not None:
         runtime.close()
+
+
+def on_starting(server: Any) -> None:
+    """Start the metrics afresh: counters a previous server left in the folder are not this one's."""
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """The exited worker's live gauges leave the sums (its counters stay counted)."""
+    from thongthin.metrics import mark_process_dead
+
+    mark_process_dead(worker.pid)

@@ -55,7 +55,7 @@ from engine.store.models import (
 from engine.workflow.sla import BANGKOK
 from renderers.messages import compose as compose_message
 from renderers.messages import compose_digest
-from thongthin import saraban_ecms, saraban_exchange
+from thongthin import metrics, saraban_ecms, saraban_exchange
 
 
 def public_url(platform: Any) -> str:
@@ -178,9 +178,9 @@ class DocumentIssuer:
             SignerSlot(signer.role, names.get(signer.role, ""), signer.position.th, box)
             for signer, box in zip(spec.signers, signature_boxes(definition, record.document_id), strict=True)
         ]
-        return sign_document(
-            pdf, profile, slots, level=spec.pades_level, certify=spec.certify
-        ), spec.pades_level
+        with metrics.signing("document"):
+            signed = sign_document(pdf, profile, slots, level=spec.pades_level, certify=spec.certify)
+        return signed, spec.pades_level
 
 
 @dataclass
@@ -255,7 +255,9 @@ class ReceiptIssuer:
             SignerSlot(signer.role, "", signer.position.th, box)
             for signer, box in zip(RECEIPT_SIGNERS, receipt_signature_boxes(), strict=True)
         ]
-        return sign_document(pdf, profile, slots, level=RECEIPT_LEVEL, certify=True), RECEIPT_LEVEL
+        with metrics.signing("receipt"):
+            signed = sign_document(pdf, profile, slots, level=RECEIPT_LEVEL, certify=True)
+        return signed, RECEIPT_LEVEL
 
 
 RECEIPT_LEVEL = "B-LT"
@@ -440,7 +442,9 @@ async def work_once(platform: Any, runners: Runners, housekeeping: Housekeeping 
     """
     await platform.load_published()
     seconds = platform.settings.effect_lease_seconds
-    report = await run_pending(runners, lease=timedelta(seconds=seconds) if seconds else LEASE)
+    report = await run_pending(
+        runners, lease=timedelta(seconds=seconds) if seconds else LEASE, observer=metrics.observe_job
+    )
     await messages.deliver_due(platform.channels, credential_for=credentials_for(platform))
     await payments.advance_paid_submissions(platform.definition)
     if housekeeping is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -12,6 +13,9 @@ from urllib.parse import urlsplit
 from engine.store.config import default_database_url
 
 DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# Who may read /metrics unless METRICS_ALLOW says otherwise: this host only.
+DEFAULT_METRICS_ALLOW = "127.0.0.1/32,::1/128"
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,10 @@ class Settings:
     # How long a worker's claim on a queued effect keeps other workers off it (None: the engine's
     # five minutes); a worker that died mid-job leaves the job to the others after this.
     effect_lease_seconds: int | None = None
+    # Addresses and networks that may read /metrics; every other client is answered 404.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    # Log lines as human text ("text") or one JSON object per line ("json").
+    log_format: str = "text"
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -44,7 +52,8 @@ class Settings:
         """``DATABASE_URL`` (default: SQLite in the data folder), ``THONGTHIN_DATA`` (default ./var),
         ``SECRET_KEY`` (kept in the data folder when not given), ``S3_*`` for S3 blobs,
         ``THONGTHIN_SARABAN_MAIL_FROM`` (default ``saraban@`` the host of ``PUBLIC_URL``),
-        ``THONGTHIN_EFFECT_LEASE_SECONDS`` (default: the engine's lease of queued effects).
+        ``THONGTHIN_EFFECT_LEASE_SECONDS`` (default: the engine's lease of queued effects),
+        ``METRICS_ALLOW`` (who may read /metrics, default this host), ``LOG_FORMAT`` (text or json).
         """
         env = dict(os.environ if environ is None else environ)
         lease = env.get("THONGTHIN_EFFECT_LEASE_SECONDS", "").strip()
@@ -67,6 +76,8 @@ class Settings:
             saraban_mail_from=env.get("THONGTHIN_SARABAN_MAIL_FROM")
             or _saraban_mail_from(env.get("PUBLIC_URL", "")),
             effect_lease_seconds=(_count(lease, "THONGTHIN_EFFECT_LEASE_SECONDS") or None) if lease else None,
+            metrics_allow=metrics_networks(env.get("METRICS_ALLOW", DEFAULT_METRICS_ALLOW)),
+            log_format=log_format(env),
             environ=env,
         )
 
@@ -100,6 +111,29 @@ def _saraban_mail_from(public_url: str) -> str:
     if not host or host.replace(".", "").isdigit() or ":" in host:
         host = "localhost"  # an address literal would not do as a mail domain
     return f"saraban@{host}"
+
+
+def metrics_networks(value: str) -> tuple[str, ...]:
+    """``METRICS_ALLOW``: comma-separated addresses or networks (``10.0.0.0/8``, ``::1``); empty: no one."""
+    networks = []
+    for part in value.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise ValueError(
+                f"METRICS_ALLOW must list IP addresses or networks, not {part.strip()!r}"
+            ) from None
+    return tuple(networks)
+
+
+def log_format(env: Mapping[str, str]) -> str:
+    """``LOG_FORMAT``: ``text`` (the default) or ``json``."""
+    value = (env.get("LOG_FORMAT") or "text").strip().lower()
+    if value not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return value
 
 
 def _count(value: str, name: str) -> int:

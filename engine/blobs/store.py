@@ -237,6 +237,17 @@ class LocalBlobStore:
         except OSError as exc:
             raise BlobBackendError(f"cannot delete blob {key!r} at {path}: {exc}") from exc
 
+    def check(self) -> None:
+        """Raises :class:`BlobBackendError` unless blobs can be written: the folder (or, before the
+        first blob, the nearest folder above it) is a writable directory."""
+        folder = self.root
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise BlobBackendError(
+                f"blob folder {self.root} cannot be written ({folder} is not a writable folder)"
+            )
+
     def size(self, key: str) -> int:
         """The file's length in bytes; raises :class:`InvalidBlobKey`, :class:`BlobNotFound`
         or :class:`BlobBackendError`."""
@@ -523,6 +534,15 @@ class S3BlobStore:
         except _S3_FAILURES as exc:
             if not self._surely_missing(key):
                 raise self._error(f"deletion of {key!r}", exc) from exc
+
+    def check(self) -> None:
+        """Raises :class:`BlobBackendError` unless the server answers and the bucket exists."""
+        try:
+            found = self._client.bucket_exists(bucket_name=self.bucket)
+        except _S3_FAILURES as exc:
+            raise self._error("check of the bucket", exc) from exc
+        if not found:
+            raise BlobBackendError(f"S3 bucket {self.bucket!r} at {self.endpoint} does not exist")
 
     def size(self, key: str) -> int:
         """The object's length in bytes; raises :class:`InvalidBlobKey`, :class:`BlobNotFound`

@@ -17,6 +17,7 @@ Effect types without a runner in this installation stay queued until one is regi
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from engine import context
 from engine.effects.registry import Registry, RetryPolicy, Runner
 from engine.store.models import EffectJob, Notification, Submission
 
@@ -57,6 +59,10 @@ class RunReport:
     failed: int = 0
 
 
+# Told of every job run: its type, how it ended ("done", "retried" or "failed") and how long it took (s).
+JobObserver = Callable[[str, str, float], None]
+
+
 # Due jobs read per claim beyond those wanted: others may win some of them first.
 SPARE_CANDIDATES = 8
 
@@ -88,11 +94,20 @@ async def claim(
 
 
 async def run_pending(
-    runners: Runners, *, limit: int = 50, now: datetime | None = None, lease: timedelta = LEASE
+    runners: Runners,
+    *,
+    limit: int = 50,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+    observer: JobObserver | None = None,
 ) -> RunReport:
     """Run up to ``limit`` due jobs that have a runner, claiming each as it starts; returns how many
     finished, will retry, or gave up. ``now`` fixes the clock (tests); ``lease`` is how long a claim
-    keeps other workers off a job (its worker may have died)."""
+    keeps other workers off a job (its worker may have died).
+
+    Each job runs as part of the request that queued it (its params' ``_request_id``), so log lines
+    about it carry that ID; ``observer`` is told how each run ended (the worker's metrics).
+    """
     done = retried = failed = 0
     types = sorted(runners.by_type)
     seen: set[int] = set()
@@ -104,31 +119,52 @@ async def run_pending(
             break
         job = found[0]
         seen.add(job.id)
-        submission = (
-            await Submission.get(id=job.submission_id, tenant_id=job.tenant_id) if job.submission_id else None
-        )
-        run, retry = runners.by_type[job.type]
-        try:
-            await run(job, submission)
-        except Exception as error:  # a runner's failure must not stop the queue
-            if getattr(error, "expected", False):
-                # A far side that is down is the normal case the retries are for: one line, no traceback.
-                log.warning("effect job %s (%s) will be tried again: %s", job.id, job.type, error)
-            else:
-                log.exception("effect job %s (%s) failed", job.id, job.type)
-            gave_up = retry.gives_up(job.attempts, error)
-            await EffectJob.filter(id=job.id, attempts=job.attempts).update(
-                status="failed" if gave_up else "pending",
-                run_after=moment + retry.delay(job.attempts),
-                last_error=f"{type(error).__name__}: {error}"[:2000],
-            )
-            failed += gave_up
-            retried += not gave_up
-            continue
-        # Unless the lease ran out and another worker claimed the job since: its outcome is the one kept.
-        await EffectJob.filter(id=job.id, attempts=job.attempts).update(status="done", last_error="")
-        done += 1
+        params = job.params if isinstance(job.params, dict) else {}
+        with context.working(context.sane_request_id(params.get(context.REQUEST_ID_KEY)) or f"job-{job.id}"):
+            outcome = await _run_one(job, runners, moment)
+        done += outcome.outcome == "done"
+        retried += outcome.outcome == "retried"
+        failed += outcome.outcome == "failed"
+        if observer is not None:
+            try:
+                observer(job.type, outcome.outcome, outcome.seconds)
+            except Exception:  # metrics must never stop the queue
+                log.exception("effect job observer failed")
     return RunReport(done, retried, failed)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    outcome: str
+    seconds: float
+
+
+async def _run_one(job: EffectJob, runners: Runners, moment: datetime) -> _Outcome:
+    started = time.monotonic()
+    submission = (
+        await Submission.get(id=job.submission_id, tenant_id=job.tenant_id) if job.submission_id else None
+    )
+    run, retry = runners.by_type[job.type]
+    try:
+        await run(job, submission)
+    except Exception as error:  # a runner's failure must not stop the queue
+        if getattr(error, "expected", False):
+            # A far side that is down is the normal case the retries are for: one line, no traceback.
+            log.warning("effect job %s (%s) will be tried again: %s", job.id, job.type, error)
+        else:
+            log.exception("effect job %s (%s) failed", job.id, job.type)
+        gave_up = retry.gives_up(job.attempts, error)
+        # Unless the lease ran out and another worker claimed the job since: its outcome is the one kept.
+        await EffectJob.filter(id=job.id, attempts=job.attempts).update(
+            status="failed" if gave_up else "pending",
+            run_after=moment + retry.delay(job.attempts),
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+        )
+        return _Outcome("failed" if gave_up else "retried", time.monotonic() - started)
+    await EffectJob.filter(id=job.id, attempts=job.attempts).update(status="done", last_error="")
+    seconds = time.monotonic() - started
+    log.info("effect job %s (%s) done in %.3f s", job.id, job.type, seconds)
+    return _Outcome("done", seconds)
 
 
 async def notify(job: EffectJob, submission: Submission | None) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from engine import context
+
 
 class Tenant(Model):
     """A local administration (อปท.): เทศบาล, อบต. or อบจ."""
@@ -286,6 +288,13 @@ class EffectJob(Model):
     run_after = fields.DatetimeField()
     last_error = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new job keeps the ID of the request that queued it (:data:`engine.context.REQUEST_ID_KEY`)."""
+        rid = context.request_id.get()
+        if not self._saved_in_db and rid and isinstance(self.params, dict):
+            self.params = {context.REQUEST_ID_KEY: rid, **self.params}
+        await super().save(*args, **kwargs)
 
     class Meta:
         table = "effect_job"

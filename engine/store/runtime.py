@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from tortoise import Tortoise
 
+from engine import context
 from engine.store.config import tortoise_config
 
 T = TypeVar("T")
@@ -68,11 +69,17 @@ class OrmRuntime:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     def run(self, awaitable: Awaitable[T]) -> T:
-        """Run ``awaitable`` on the ORM loop and return its result (exceptions propagate)."""
+        """Run ``awaitable`` on the ORM loop and return its result (exceptions propagate).
+
+        The caller's request ID and tenant (:mod:`engine.context`) go along, so log lines and the
+        jobs the coroutine queues carry them.
+        """
         self._ensure_started()
+        caller = context.snapshot()
 
         async def wrapper() -> T:
-            return await awaitable
+            with context.restored(caller):
+                return await awaitable
 
         return self.submit(wrapper()).result()
 

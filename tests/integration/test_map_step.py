@@ -26,7 +26,7 @@ def test_the_map_step_weighs_little_compressed(app: Any, platform: Any):
     town = make_town(platform, "MP")
     citizen, _location = _map_step(app, town)
     html = citizen.html
-    assets = re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css))"', html)
+    assets = re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css)(?:\?v=[0-9a-f]+)?)"', html)
     assert any("leaflet.js" in a for a in assets)
     total = len(html.encode())
     for asset in assets:
