@@ -43,12 +43,14 @@ bench: $(STAMP)
 	$(BIN)/thongthin bench documents
 	$(BIN)/thongthin bench billing
 	$(BIN)/thongthin bench payments
+	$(BIN)/thongthin bench scale
 
 # The database benchmarks again on a throw-away PostgreSQL database (127.0.0.1:5432).
 bench-postgres: $(STAMP)
 	$(BIN)/thongthin bench submit --backend postgres
 	$(BIN)/thongthin bench billing --backend postgres
 	$(BIN)/thongthin bench payments --backend postgres
+	$(BIN)/thongthin bench scale --backend postgres
 
 # Production settings through gunicorn: DATABASE_URL, SECRET_KEY, S3_* come from the environment.
 serve: $(STAMP)

@@ -49,8 +49,16 @@ async def seed(catalog: Any, accounts: int) -> Any:
     tenant = await tenants.ensure_tenant(fields.pop("slug"), **fields)
     definition = catalog.get("garbage-fee")
     await tenants.enable_service(tenant, definition, {"fees": LOCAL_RATES})
+    await FeeAccount.bulk_create(garbage_accounts(tenant, definition, accounts), batch_size=BATCH)
+    return tenant
+
+
+def garbage_accounts(tenant: Any, definition: Any, count: int) -> list[Any]:
+    """``count`` active garbage-fee accounts of ``tenant``, in the mix of rate classes of :data:`RATE_MIX`."""
+    from engine.store.models import FeeAccount
+
     classes = [name for name, share in RATE_MIX for _ in range(share)]
-    rows = [
+    return [
         FeeAccount(
             tenant=tenant,
             number=f"GB-{n + 1:06d}",
@@ -64,10 +72,8 @@ async def seed(catalog: Any, accounts: int) -> Any:
             address=f"{n % 300 + 1}/{n % 17 + 1} หมู่ {n % 12 + 1} ต.แม่เหียะ อ.เมืองเชียงใหม่ จ.เชียงใหม่ 50100",
             first_period="2568-10",
         )
-        for n in range(accounts)
+        for n in range(count)
     ]
-    await FeeAccount.bulk_create(rows, batch_size=BATCH)
-    return tenant
 
 
 async def raw_insert(tenant: Any) -> tuple[int, float]:

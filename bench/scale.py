@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.billing import LOCAL_RATES, garbage_accounts
 from bench.submit import database, examples
 from bench.timing import result
 
@@ -209,7 +210,8 @@ async def seed(
             slug, name_th=name, name_en=slug, kind="municipality", province="เชียงใหม่", reference_prefix=prefix
         )
         for definition in catalog:
-            await tenant_service.enable_service(tenant, definition)
+            local = {"fees": LOCAL_RATES} if definition.id == "garbage-fee" else None
+            await tenant_service.enable_service(tenant, definition, local)
         await accounts.create_user(tenant, f"{slug}.{ROLE}", DEMO_PASSWORD, f"เจ้าหน้าที่ {slug}", [ROLE])
         offices[slug] = tenant
     others = [
@@ -275,26 +277,8 @@ async def seed(
     )
 
     start = time.perf_counter()
-    garbage = catalog.get("garbage-fee")
-    classes = ("household", "household", "household", "shop", "restaurant")
     await FeeAccount.bulk_create(
-        [
-            FeeAccount(
-                tenant=big,
-                number=f"GB-{n + 1:06d}",
-                service_id=garbage.id,
-                service_version=garbage.version,
-                fee_id="garbage_monthly",
-                rate_class=classes[n % len(classes)],
-                parameters={"inputs": {"/premises/rate_class": classes[n % len(classes)]}},
-                holder=f"ผู้ใช้บริการ {n + 1}",
-                phone="0812345678",
-                address=f"{n % 300 + 1} หมู่ {n % 12 + 1}",
-                first_period="2568-10",
-            )
-            for n in range(households)
-        ],
-        batch_size=2000,
+        garbage_accounts(big, catalog.get("garbage-fee"), households), batch_size=2000
     )
     echo(f"seeded {households:,} garbage-fee accounts in {time.perf_counter() - start:.1f}s")
 

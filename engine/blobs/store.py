@@ -484,12 +484,12 @@ class S3BlobStore:
         except _S3_FAILURES as exc:
             raise self._error(f"upload of {key!r}", exc) from exc
 
-    def get(self, key: str) -> bytes:
-        """Download the object ``key``; raises :class:`InvalidBlobKey`, :class:`BlobNotFound`
-        or :class:`BlobBackendError`."""
+    def _get_object(self, key: str) -> Any:
+        """The server's answer to a GET of ``key``, its body unread; raises :class:`InvalidBlobKey`,
+        :class:`BlobNotFound` or :class:`BlobBackendError`."""
         validate_key(key)
         try:
-            response = self._client.get_object(bucket_name=self.bucket, object_name=key)
+            return self._client.get_object(bucket_name=self.bucket, object_name=key)
         except S3Error as exc:
             if exc.code == "NoSuchKey":
                 raise BlobNotFound(key) from None
@@ -500,6 +500,11 @@ class S3BlobStore:
             if self._surely_missing(key):
                 raise BlobNotFound(key) from None
             raise self._error(f"download of {key!r}", exc) from exc
+
+    def get(self, key: str) -> bytes:
+        """Download the object ``key``; raises :class:`InvalidBlobKey`, :class:`BlobNotFound`
+        or :class:`BlobBackendError`."""
+        response = self._get_object(key)
         try:
             return response.read()
         except _S3_FAILURES as exc:
@@ -583,17 +588,7 @@ class S3BlobStore:
         Raises :class:`InvalidBlobKey`, :class:`BlobNotFound` or :class:`BlobBackendError`
         (reading the stream may raise it too).
         """
-        validate_key(key)
-        try:
-            response = self._client.get_object(bucket_name=self.bucket, object_name=key)
-        except S3Error as exc:
-            if exc.code == "NoSuchKey":
-                raise BlobNotFound(key) from None
-            raise self._error(f"download of {key!r}", exc) from exc
-        except _S3_FAILURES as exc:
-            if self._surely_missing(key):
-                raise BlobNotFound(key) from None
-            raise self._error(f"download of {key!r}", exc) from exc
+        response = self._get_object(key)
         try:
             length = response.headers.get("Content-Length")
             if length is None or not length.isdigit():
