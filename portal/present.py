@@ -11,7 +11,7 @@ from engine.definitions import ServiceDefinition
 from engine.definitions.model import AttachmentSpec, Fee, UiField
 from engine.durations import Duration, InvalidDuration
 from engine.payments import FeeError, compute_fees, with_local_rates
-from engine.services.definition_documents import LAWFUL_BASES
+from engine.services.definition_documents import lawful_basis_title
 from renderers.forms import attachment_rules
 
 _UNITS = {
@@ -195,5 +195,4 @@ def _attachment(spec: AttachmentSpec, language: str) -> AttachmentText:
 
 
 def lawful_basis_text(basis: str, language: str = "th") -> str:
-    th, en = LAWFUL_BASES.get(basis, (basis, basis))
-    return en if language == "en" else th
+    return lawful_basis_title(basis).get(language)
