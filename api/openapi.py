@@ -522,11 +522,12 @@ SPEC: dict[str, Any] = {
             },
             "Service": {
                 "type": "object",
-                "required": ["id", "version", "title"],
+                "required": ["id", "version", "title", "summary", "category"],
                 "properties": {
                     "id": {"type": "string"},
                     "version": {"type": "string"},
                     "title": TEXT,
+                    "summary": TEXT,
                     "category": {"type": "string"},
                 },
             },
@@ -771,4 +772,14 @@ def _with_exchange(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))
+def _with_definitions(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_definitions import PATHS, SCHEMAS
+
+    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
+        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return spec
+
+
+SPEC = _with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC)))))

@@ -16,6 +16,7 @@ from engine.services import (
     access_log,
     accounts,
     applicant,
+    definition_documents,
     line,
     messages,
     payments,
@@ -66,17 +67,10 @@ def revoke_token() -> Any:
 @blueprint.get("/tenants/<tenant>/services")
 def services(tenant: str) -> Any:
     found = tenant_or_404(tenant)
-    rows = []
-    for enabled in platform().db(tenants.enabled_services(found)):
-        definition = platform().definition(enabled.service_id, enabled.version)
-        rows.append(
-            {
-                "id": definition.id,
-                "version": definition.version,
-                "title": definition.service.title.model_dump(),
-                "category": definition.service.category,
-            }
-        )
+    rows = [
+        definition_documents.summary(platform().definition(enabled.service_id, enabled.version))
+        for enabled in platform().db(tenants.enabled_services(found))
+    ]
     return jsonify({"services": rows})
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import AttachmentSpec, Fee, UiField
 from engine.durations import Duration, InvalidDuration
-from engine.payments import FeeError, compute_fees
+from engine.payments import FeeError, compute_fees, with_local_rates
+from engine.services.definition_documents import lawful_basis_title
 from renderers.forms import attachment_rules
 
 _UNITS = {
@@ -20,32 +21,6 @@ _UNITS = {
 _PERIODS = {
     "th": {"once": "", "monthly": " ต่อเดือน", "yearly": " ต่อปี"},
     "en": {"once": "", "monthly": " a month", "yearly": " a year"},
-}
-LAWFUL_BASES = {
-    "public_task": (
-        "การปฏิบัติหน้าที่เพื่อประโยชน์สาธารณะหรือการใช้อำนาจรัฐที่ได้รับมอบ (มาตรา 24 (4) พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคล พ.ศ. 2562)",
-        "Performing a task in the public interest or exercising official authority (PDPA B.E. 2562, s. 24(4))",
-    ),
-    "legal_obligation": (
-        "การปฏิบัติตามกฎหมาย (มาตรา 24 (6) พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคล พ.ศ. 2562)",
-        "Complying with a legal obligation (PDPA B.E. 2562, s. 24(6))",
-    ),
-    "contract": (
-        "การปฏิบัติตามสัญญา (มาตรา 24 (3) พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคล พ.ศ. 2562)",
-        "Performing a contract (PDPA B.E. 2562, s. 24(3))",
-    ),
-    "consent": (
-        "ความยินยอมของท่าน (มาตรา 19 พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคล พ.ศ. 2562)",
-        "Your consent (PDPA B.E. 2562, s. 19)",
-    ),
-    "vital_interest": (
-        "การป้องกันหรือระงับอันตรายต่อชีวิต ร่างกาย หรือสุขภาพ (มาตรา 24 (2) พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคล พ.ศ. 2562)",
-        "Protecting someone's life, body or health (PDPA B.E. 2562, s. 24(2))",
-    ),
-    "legitimate_interest": (
-        "ประโยชน์โดยชอบด้วยกฎหมาย (มาตรา 24 (5) พ.ร.บ.คุ้มครองข้อมูลส่วนบุคคล พ.ศ. 2562)",
-        "Legitimate interests (PDPA B.E. 2562, s. 24(5))",
-    ),
 }
 
 
@@ -102,8 +77,7 @@ def _unit(definition: ServiceDefinition, fee: Fee, language: str) -> str:
 
 
 def _merged(fee: Fee, local: Mapping[str, Any]) -> Fee:
-    override = local.get(fee.id)
-    return Fee.model_validate({**fee.model_dump(), **override}) if override and fee.local else fee
+    return with_local_rates(fee, local) if fee.local else fee
 
 
 def fee_texts(
@@ -221,5 +195,4 @@ def _attachment(spec: AttachmentSpec, language: str) -> AttachmentText:
 
 
 def lawful_basis_text(basis: str, language: str = "th") -> str:
-    th, en = LAWFUL_BASES.get(basis, (basis, basis))
-    return en if language == "en" else th
+    return lawful_basis_title(basis).get(language)

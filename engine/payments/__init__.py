@@ -7,6 +7,15 @@ from engine.payments.fees import (
     FeeUnknownClass,
     MissingFeeInput,
     compute_fees,
+    with_local_rates,
 )
 
-__all__ = ["FeeError", "FeeLine", "FeeNotLocal", "FeeUnknownClass", "MissingFeeInput", "compute_fees"]
+__all__ = [
+    "FeeError",
+    "FeeLine",
+    "FeeNotLocal",
+    "FeeUnknownClass",
+    "MissingFeeInput",
+    "compute_fees",
+    "with_local_rates",
+]

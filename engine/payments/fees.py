@@ -91,6 +91,20 @@ def _amount(fee: Fee, data: Any) -> Decimal:
     return _money(fee.rates[str(value)])
 
 
+def with_local_rates(fee: Fee, local_rates: Mapping[str, Mapping[str, Any]] | None) -> Fee:
+    """``fee`` as a municipality charges it: its own replacements (``amount``, ``rate``, ``base``,
+    ``minimum``, ``maximum``, ``tiers`` or ``rates``) from ``local_rates`` (fee id -> them) applied.
+
+    Raises :class:`FeeNotLocal` when ``local_rates`` change a fee national law fixes.
+    """
+    override = (local_rates or {}).get(fee.id)
+    if not override:
+        return fee
+    if not fee.local:
+        raise FeeNotLocal(fee.id)
+    return Fee.model_validate({**fee.model_dump(), **override})
+
+
 def compute_fees(
     service: ServiceSpec,
     data: Any,
@@ -110,11 +124,7 @@ def compute_fees(
     for fee in service.fees:
         if wanted is not None and fee.id not in wanted:
             continue
-        override = (local_rates or {}).get(fee.id)
-        if override:
-            if not fee.local:
-                raise FeeNotLocal(fee.id)
-            fee = Fee.model_validate({**fee.model_dump(), **override})
+        fee = with_local_rates(fee, local_rates)
         if fee.when is not None and not Draft202012Validator(fee.when).is_valid(data):
             continue
         lines.append(FeeLine(fee.id, fee.title, _amount(fee, data), fee.period))

@@ -1,0 +1,64 @@
+"""Service definitions for other front ends: a municipality's services and the national catalog.
+
+Public information, answered anonymously: a municipality's document is the version it enabled
+with its local rates, and a service it does not offer is 404 as if it did not exist. Each
+document carries a strong ``ETag``; ``If-None-Match`` with it answers 304 without a body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from api.errors import ApiError
+from api.views import blueprint, tenant_or_404
+from engine.definitions import UnknownService
+from engine.services import definition_documents, tenants
+from thongthin.app import platform
+
+
+def _with_etag(content: dict[str, Any]) -> Any:
+    """``content`` as JSON with its ETag, or 304 when the client holds exactly it.
+
+    The platform appends ``-gz`` to the tag of a compressed answer; either form is a match.
+    """
+    tag = definition_documents.etag(content).strip('"')
+    held = request.if_none_match
+    if held and (held.contains_weak(tag) or held.contains_weak(f"{tag}-gz")):
+        response = Response(status=304)
+    else:
+        response = jsonify(content)
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _refreshed_catalog() -> Any:
+    """The catalog with any version another node published since this one read it."""
+    platform().db(platform().load_published())
+    return platform().catalog
+
+
+@blueprint.get("/tenants/<tenant>/services/<service_id>")
+def service_definition(tenant: str, service_id: str) -> Any:
+    found = tenant_or_404(tenant)
+    enabled = platform().db(tenants.enabled_service(found, service_id))
+    definition = platform().definition(enabled.service_id, enabled.version)
+    return _with_etag(definition_documents.document(definition, enabled.parameters))
+
+
+@blueprint.get("/catalog")
+def catalog() -> Any:
+    return _with_etag({"services": definition_documents.catalog_listing(_refreshed_catalog())})
+
+
+@blueprint.get("/catalog/<service_id>/versions/<version>")
+def catalog_version(service_id: str, version: str) -> Any:
+    try:
+        definition = platform().definition(service_id, version)
+    except UnknownService:
+        raise ApiError(
+            404, "service_not_found", f"the national catalog has no version {version!r} of {service_id!r}"
+        ) from None
+    return _with_etag(definition_documents.document(definition))

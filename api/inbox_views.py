@@ -1,0 +1,126 @@
+"""The officers' inbox over the API: the desk's filters, counts and paging, for the caller's roles."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+
+from flask import jsonify, request
+
+from api.auth import officer_of
+from api.errors import ApiError
+from api.views import blueprint, tenant_or_404
+from engine.services import desk
+from thongthin.app import platform
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+MAX_FILTER = 64  # a service id or a state name; longer ones name nothing
+MAX_CURSOR = 200
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, "invalid_request", message)
+
+
+def _text(name: str, longest: int) -> str | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if len(value) > longest:
+        raise _bad(f"{name} is at most {longest} characters")
+    return value
+
+
+def _filter() -> desk.InboxFilter:
+    sla = request.args.get("sla") or None
+    if sla is not None and sla not in {kind.value for kind in desk.Sla}:
+        raise _bad(f"sla must be one of {', '.join(kind.value for kind in desk.Sla)}")
+    search = _text("q", desk.MAX_SEARCH)
+    return desk.InboxFilter(
+        service_id=_text("service", MAX_FILTER),
+        state=_text("state", MAX_FILTER),
+        sla=desk.Sla(sla) if sla else None,
+        search=search.strip() or None if search else None,
+    )
+
+
+def _limit() -> int:
+    given = request.args.get("limit")
+    if given is None:
+        return DEFAULT_LIMIT
+    if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= MAX_LIMIT:
+        raise _bad(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(given)
+
+
+def _fingerprint(chosen: desk.InboxFilter) -> str:
+    """What a cursor is bound to: the filters it was made for."""
+    named = [chosen.service_id, chosen.state, chosen.sla.value if chosen.sla else None, chosen.search]
+    return hashlib.sha256(json.dumps(named).encode()).hexdigest()[:16]
+
+
+def cursor_for(offset: int, chosen: desk.InboxFilter) -> str:
+    """An opaque token for the page starting at ``offset`` of the inbox filtered as ``chosen``."""
+    raw = json.dumps({"o": offset, "f": _fingerprint(chosen)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _offset(chosen: desk.InboxFilter) -> int:
+    cursor = request.args.get("cursor")
+    if cursor is None:
+        return 0
+    refused = _bad("cursor is not one this inbox gave (take next_cursor of the page before, same filters)")
+    if not cursor or len(cursor) > MAX_CURSOR:
+        raise refused
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise refused from None
+    if not isinstance(decoded, dict) or decoded.get("f") != _fingerprint(chosen):
+        raise refused
+    offset = decoded.get("o")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        raise refused
+    return offset
+
+
+def _item(item: desk.InboxItem) -> dict[str, Any]:
+    return {
+        "reference": item.reference,
+        "service": item.service_id,
+        "state": item.state,
+        "submitted_at": item.submitted_at.isoformat(),
+        "due_at": item.due_at.isoformat() if item.due_at else None,
+        "sla": item.sla.value,
+    }
+
+
+@blueprint.get("/tenants/<tenant>/inbox")
+def inbox(tenant: str) -> Any:
+    """What waits for the officer's roles, most urgent first, as on the desk."""
+    found = tenant_or_404(tenant)
+    caller = officer_of(found)
+    if caller is None:
+        raise ApiError(401, "unauthorized", "give an officer's bearer token")
+    chosen = _filter()
+    limit = _limit()
+    offset = _offset(chosen)
+    result = platform().db(
+        desk.inbox(found, list(platform().catalog), caller.roles, chosen, limit=limit, offset=offset)
+    )
+    following = offset + len(result.items)
+    return jsonify(
+        {
+            "items": [_item(item) for item in result.items],
+            "total": result.total,
+            "waiting": result.waiting,
+            "by_service": result.by_service,
+            "by_state": result.by_state,
+            "by_sla": {kind.value: count for kind, count in result.by_sla.items()},
+            "next_cursor": cursor_for(following, chosen) if following < result.total else None,
+        }
+    )
