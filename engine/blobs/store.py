@@ -193,23 +193,7 @@ class LocalBlobStore:
         Raises :class:`InvalidBlobKey`, or :class:`BlobBackendError` when the file cannot be
         written (the previous blob, if any, is then left as it was).
         """
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # '~' cannot appear in a key, so a temporary file never collides with a blob.
-            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}~", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    file.write(data)
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temporary, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
-        except OSError as exc:
-            raise BlobBackendError(f"cannot write blob {key!r} to {path}: {exc}") from exc
+        self.put_stream(key, io.BytesIO(data), len(data), content_type)
 
     def get(self, key: str) -> bytes:
         """The key's bytes; raises :class:`InvalidBlobKey`, :class:`BlobNotFound` or
@@ -315,6 +299,7 @@ class LocalBlobStore:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # '~' cannot appear in a key, so a temporary file never collides with a blob.
             fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}~", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as file:
