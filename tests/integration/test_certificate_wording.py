@@ -1,5 +1,5 @@
 """The food-premises certificate reads as a document displayed in public: its lists and times
-written as Thai documents write them, and no phone number."""
+written as Thai documents write them, and neither a phone number nor a national ID."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def test_the_certificate_lists_foods_and_days_and_writes_times_as_documents_do(c
     assert "อาหารปรุงสำเร็จและเครื่องดื่ม" in words
     assert "เวลา07.30–15.00น." in words
     assert data["operator"]["phone"] not in words and "โทรศัพท์" not in words
+    # Displayed at the premises: the owner is named, their national ID stays in the office's register.
+    assert data["operator"]["name"]["last_name"] in words
+    assert data["operator"]["national_id"] not in words and "เลขประจำตัวประชาชน" not in words
 
     some_days = copy.deepcopy(data)
     some_days["business"]["food_types"] = ["cooked_food", "beverages", "bakery_desserts"]
