@@ -400,6 +400,28 @@ async def statement(tenant: Tenant, account: FeeAccount, *, paid_limit: int = 24
     return AccountStatement(account, unpaid, paid, arrears, payload)
 
 
+# Account numbers and references are short; anything much longer is no account of ours.
+MAX_ACCOUNT_TEXT = 40
+
+
+async def statement_of(tenant: Tenant, text: str, *, paid_limit: int = 24) -> AccountStatement:
+    """The statement of the account an account number (or a paper bill's reference 1) names, as the
+    bills page shows it to whoever has that number; raises :class:`AccountNotFound`."""
+    account = await find_account(tenant, ascii_digits(text).strip()[:MAX_ACCOUNT_TEXT])
+    return await statement(tenant, account, paid_limit=paid_limit)
+
+
+ALL_OWED = "all"  # the "period" of the one QR that pays everything an account owes
+
+
+def payload_for(tenant: Tenant, statement: AccountStatement, period: str) -> str | None:
+    """The Thai QR payload of an account's unpaid bill of ``period`` (e.g. ``2569-11``), or of
+    everything owed (:data:`ALL_OWED`); None when nothing of that period is owed."""
+    if period == ALL_OWED:
+        return statement.arrears_payload
+    return next((bill_payload(tenant, b) for b in statement.unpaid if b.period == period and b.period), None)
+
+
 @dataclass(frozen=True)
 class SubmissionFees:
     """What an application owes or paid (its one-off bills) and the fee accounts it opened."""
