@@ -573,6 +573,21 @@ SPEC: dict[str, Any] = {
                     "to": {"type": "string"},
                     "title": TEXT,
                     "input": {"type": ["object", "null"], "description": "JSON Schema of the input"},
+                    "ends_application": {
+                        "type": "boolean",
+                        "description": (
+                            "The action ends the application (withdrawing it): the portal asks the applicant "
+                            "to confirm it first, and so should an app"
+                        ),
+                    },
+                    "reopens": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": (
+                            "Form steps the applicant may correct with this action: send the corrected answers "
+                            "as 'corrected' with it"
+                        ),
+                    },
                 },
             },
             "Submission": {

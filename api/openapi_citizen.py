@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from api.openapi import (
-    MALFORMED,
     REFERENCE,
     SERVICE_ID,
     TENANT,
     TEXT,
+    TOO_LARGE,
     TRACKING_HEADER,
     TRACKING_LIMITS,
     _error,
@@ -125,8 +125,12 @@ PATHS: dict[str, Any] = {
             },
             "responses": {
                 "200": _json(_ref("SavedStep"), "Stored"),
-                "400": MALFORMED,
+                "400": _error(
+                    "Malformed body (invalid_json, invalid_request), or a draft secret in the query string "
+                    "(draft_secret_in_query)"
+                ),
                 "401": SECRET_MISSING,
+                "413": TOO_LARGE,
                 "404": _error("As for reading the draft, or the form asks no such step now (step_not_found)"),
                 "409": _error("The draft is being submitted (draft_being_submitted)"),
                 "422": _json(_ref("StepRefused"), "Nothing stored: the problems, field by field"),
@@ -139,6 +143,7 @@ PATHS: dict[str, Any] = {
             "security": [],
             "parameters": [TENANT, SERVICE_ID, DRAFT_ID, DRAFT_SECRET],
             "responses": {
+                "400": SECRET_IN_QUERY,
                 "201": {
                     **_json(_ref("Receipt"), "Stored; keep the tracking token to follow it"),
                     "headers": {"Location": {"description": "The submission", "schema": {"type": "string"}}},
@@ -175,7 +180,9 @@ PATHS: dict[str, Any] = {
             "parameters": [TENANT, REFERENCE, DOCUMENT_ID, TRACKING_HEADER],
             "responses": {
                 "200": {"description": "The signed PDF", "content": PDF},
+                "400": _error("A tracking token in the query string (tracking_token_in_query)"),
                 "401": _error("Neither a bearer token nor a tracking token"),
+                "403": _error("An officer of another municipality (wrong_tenant)"),
                 "404": _error(
                     "No such submission, the tracking token does not match, or no such document of this "
                     "submission (document_not_found)"

@@ -269,6 +269,7 @@ def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
                 "to": t.to,
                 "title": t.title.model_dump(),
                 "input": t.input,
+                "ends_application": applicant.asks_confirmation(definition, t),
                 **({"reopens": list(t.reopens)} if t.reopens else {}),
             }
             for t in actions

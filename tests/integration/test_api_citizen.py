@@ -264,7 +264,7 @@ def test_the_whole_journey_from_draft_to_signed_certificate(app: Any, platform: 
     applicant = {"X-Tracking-Token": tracking}
     tracked = client.get(f"/api/v1/tenants/{town.slug}/submissions/{reference}", headers=applicant)
     assert tracked.status_code == 200 and tracked.json["status"] == "submitted"
-    assert [a["action"] for a in tracked.json["actions"]] == ["withdraw"]
+    assert [(a["action"], a["ends_application"]) for a in tracked.json["actions"]] == [("withdraw", True)]
     documents_url = f"/api/v1/tenants/{town.slug}/submissions/{reference}/documents"
     assert client.get(documents_url, headers=applicant).json == {"documents": []}
 
@@ -344,6 +344,10 @@ def test_a_step_refuses_answers_it_does_not_ask_and_files_that_are_not_the_appli
     )
     assert kept.status_code == 200 and kept.json["answers"]["operator"]["phone"] == "08123"
     assert {e["pointer"] for e in kept.json["errors"]} == {"/operator/name/last_name", "/operator/phone"}
+
+    # The same secret is the portal's resume link: a browser continues where the app stopped.
+    browser = app.test_client().get(f"/{town.slug}/resume/{secret}")
+    assert browser.status_code == 302 and urlsplit(browser.location).path.endswith("/apply/operator")
 
     # Submitting it now stores nothing and says which step asks each answer.
     early = client.post(f"{town.drafts()}/{draft['id']}/submit", headers=secret_of(secret))
