@@ -22,11 +22,12 @@ from engine.forms import FieldError
 from engine.forms.rules import prune_hidden, step_of_error, visible_steps
 from engine.services import access_log, billing, documents, drafts, tenants
 from engine.services.errors import SubmissionInvalid
+from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, IssuedDocument, Tenant
 from renderers import bills
 from renderers.answers import Answer, answers
 from renderers.documents import qr_png
-from renderers.web import download
+from renderers.web import download, translate
 from thongthin.app import client_address, platform
 
 DRAFT_HEADER = "X-Draft-Secret"
@@ -276,6 +277,38 @@ def submission_document(tenant: str, reference: str, public_id: str) -> Response
 # --- bills of a fee account ---------------------------------------------------------------------
 
 
+PHONE_HEADER = "X-Account-Phone"
+
+
+def _receipts(
+    tenant: Tenant, statement: billing.AccountStatement, *, required: bool
+) -> dict[int, IssuedDocument]:
+    """The paid bills' receipts when the caller gives the phone number registered with the account
+    (``X-Account-Phone``, as the portal asks before it shows them); refusals in the portal's words."""
+    phone = request.headers.get(PHONE_HEADER, "").strip()[:MAX_PHONE]
+    if not phone:
+        if required:
+            en, th = _portal_text("portal.bills.phone_missing")
+            raise ApiError(401, "account_phone_missing", en, message_th=th)
+        return {}
+    try:
+        return platform().db(billing.receipts_for(tenant, statement, phone))
+    except billing.PhoneNotProven:
+        en, th = _portal_text("portal.bills.phone_wrong")
+        raise ApiError(403, "account_phone_wrong", en, message_th=th) from None
+    except TooManyAttempts as refused:
+        en, th = _portal_text("portal.bills.phone_throttled")
+        raise ApiError(429, refused.code, en, message_th=th, retry_after=refused.seconds) from None
+
+
+MAX_PHONE = 32
+
+
+def _portal_text(key: str) -> tuple[str, str]:
+    """English message, and ``message_th``: the bills page's own words."""
+    return translate(key, "en"), translate(key, "th")
+
+
 def _due(period: str) -> str | None:
     due: date | None = bills.due_date([period]) if period else None
     return due.isoformat() if due else None
@@ -289,6 +322,7 @@ def account_bills(tenant: str, account: str) -> Any:
     statement = platform().db(billing.statement_of(found, account))
     fee_account = statement.account
     definition = platform().definition(fee_account.service_id, fee_account.service_version)
+    receipts = _receipts(found, statement, required=False)
     rows = {lang: bills.unpaid_rows(found, statement, definition, lang) for lang in LANGUAGES}
     base = f"/api/v1/tenants/{tenant}/bills/{fee_account.number}/qr"
     unpaid = [
@@ -323,6 +357,11 @@ def account_bills(tenant: str, account: str) -> Any:
             "settled_at": bill.settled_at.isoformat() if bill.settled_at else None,
             "ref1": bill.ref1,
             "ref2": bill.ref2,
+            **(
+                {"receipt": _receipt(tenant, fee_account.number, receipts[bill.id])}
+                if bill.id in receipts
+                else {}
+            ),
         }
         for bill in statement.paid
     ]
@@ -346,6 +385,27 @@ def account_bills(tenant: str, account: str) -> Any:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _receipt(tenant: str, account: str, document: IssuedDocument) -> dict[str, Any]:
+    return {
+        "public_id": document.public_id,
+        "number": document.number,
+        "issued_at": document.issued_at.isoformat() if document.issued_at else None,
+        "download_url": f"/api/v1/tenants/{tenant}/bills/{account}/receipts/{document.public_id}.pdf",
+    }
+
+
+@blueprint.get("/tenants/<tenant>/bills/<account>/receipts/<public_id>.pdf")
+def account_receipt(tenant: str, account: str, public_id: str) -> Response:
+    """The signed e-receipt of one of the account's paid bills, for whoever gives its registered phone number."""
+    found = tenant_or_404(tenant)
+    statement = platform().db(billing.statement_of(found, account))
+    receipts = _receipts(found, statement, required=True)
+    document = next((r for r in receipts.values() if r.public_id == public_id), None)
+    if document is None:
+        raise documents.DocumentNotFound(public_id)
+    return download(platform().blobs.get(document.blob_key), documents.file_name(document), "application/pdf")
 
 
 @blueprint.get("/tenants/<tenant>/bills/<account>/qr/<period>.png")

@@ -47,6 +47,21 @@ DRAFT_SECRET = {
         "is refused with 400 draft_secret_in_query. A wrong secret is 404, like a draft that does not exist."
     ),
 }
+ACCOUNT_PHONE = {
+    "name": "X-Account-Phone",
+    "in": "header",
+    "schema": {"type": "string", "maxLength": 32},
+    "description": (
+        "The phone number registered with the account, as the portal asks before it shows receipts (they "
+        "carry the holder's full name and address). A few wrong numbers per account, then a wait."
+    ),
+}
+PHONE_WRONG = _error(
+    "Not the phone number registered with the account (account_phone_wrong), in Thai and English"
+)
+PHONE_THROTTLED = _too_many_attempts(
+    "Too many wrong phone numbers for this account; wait Retry-After seconds"
+)
 BILINGUAL_TEXT = TEXT
 NO_DRAFT = _error(
     "No such municipality or service (service_not_enabled), or no draft with this number opens with this "
@@ -201,10 +216,29 @@ PATHS: dict[str, Any] = {
                 "latest paid bills."
             ),
             "security": [],
-            "parameters": [TENANT, ACCOUNT],
+            "parameters": [TENANT, ACCOUNT, {**ACCOUNT_PHONE, "required": False}],
             "responses": {
-                "200": _json(_ref("AccountBills"), "The account's bills"),
+                "200": _json(
+                    _ref("AccountBills"),
+                    "The account's bills (paid ones with their receipts, given the phone)",
+                ),
+                "403": PHONE_WRONG,
                 "404": _error("No such account in this municipality (account_not_found)"),
+                "429": PHONE_THROTTLED,
+            },
+        }
+    },
+    "/api/v1/tenants/{tenant}/bills/{account}/receipts/{public_id}.pdf": {
+        "get": {
+            "summary": "The signed e-receipt of one of the account's paid bills",
+            "security": [],
+            "parameters": [TENANT, ACCOUNT, DOCUMENT_ID, {**ACCOUNT_PHONE, "required": True}],
+            "responses": {
+                "200": {"description": "The signed PDF", "content": PDF},
+                "401": _error("No X-Account-Phone header (account_phone_missing)"),
+                "403": PHONE_WRONG,
+                "404": _error("No such account, or no such receipt of its paid bills (document_not_found)"),
+                "429": PHONE_THROTTLED,
             },
         }
     },
@@ -429,6 +463,16 @@ SCHEMAS: dict[str, Any] = {
                         "settled_at": {"type": ["string", "null"], "format": "date-time"},
                         "ref1": {"type": "string"},
                         "ref2": {"type": "string"},
+                        "receipt": {
+                            "type": "object",
+                            "description": "Its issued e-receipt; only given the registered phone number",
+                            "properties": {
+                                "public_id": {"type": "string"},
+                                "number": {"type": "string"},
+                                "issued_at": {"type": ["string", "null"], "format": "date-time"},
+                                "download_url": {"type": "string"},
+                            },
+                        },
                     },
                 },
             },

@@ -399,34 +399,46 @@ def test_the_api_gives_the_messages_the_portal_shows_for_the_same_input(app: Any
 # --- bills ------------------------------------------------------------------------------------
 
 PERIODS = ("2570-01", "2570-02")
+PAID_PERIOD = "2569-12"
+PHONE = "0812345678"
+
+
+def _paid(bill: Bill, amount: Decimal) -> payments.Reported:
+    return payments.Reported(
+        transaction_id=f"T{uuid.uuid4().hex[:16]}",
+        ref1=bill.ref1,
+        ref2=bill.ref2,
+        amount=amount,
+        paid_at=datetime.now(UTC),
+    )
 
 
 @pytest.fixture(scope="module")
 def billed(platform: Any) -> Any:
-    """A garbage account billed for two months, the first partly paid."""
+    """A garbage account billed for three months: the first paid (its e-receipt signed by the
+    finance officer's key in a development PKI), the second partly paid, the third not at all."""
+    tenant = platform.db(make_tenant(platform))
+    server = DevPkiServer(port=0)
+    officers = [Officer(tenant.slug, "finance_officer", "สมศรี การเงิน", "เทศบาลทดสอบ")]
+    server.start(ensure_dev_pki(platform.settings.data_dir / "pki", officers, url=server.url))
 
     async def setup() -> tuple[Any, FeeAccount]:
-        tenant = await make_tenant(platform)
         await direct_accounts(tenant, 1)
-        await FeeAccount.filter(tenant=tenant).update(holder="นางสมพร ใจดี", phone="0812345678")
+        await FeeAccount.filter(tenant=tenant).update(holder="นางสมพร ใจดี", phone=PHONE)
         account = await FeeAccount.get(tenant=tenant)
-        for period in PERIODS:
+        for period in (PAID_PERIOD, *PERIODS):
             await billing_runs.run_billing(tenant, period, catalog=platform.catalog)
+        paid = await Bill.get(account=account, period=PAID_PERIOD)
+        await payments.record_payment(tenant, _paid(paid, paid.amount))
         first = await Bill.get(account=account, period=PERIODS[0])
-        await payments.record_payment(
-            tenant,
-            payments.Reported(
-                transaction_id=f"T{uuid.uuid4().hex[:16]}",
-                ref1=first.ref1,
-                ref2=first.ref2,
-                amount=Decimal("10.00"),
-                paid_at=datetime.now(UTC),
-            ),
-        )
+        await payments.record_payment(tenant, _paid(first, Decimal("10.00")))
         await run_pending(runners_for(platform), limit=WORK_LIMIT)
         return tenant, account
 
-    return platform.db(setup())
+    try:
+        yield platform.db(setup())
+    finally:
+        server.stop()
 
 
 def crc_valid(payload: str) -> bool:
@@ -470,6 +482,25 @@ def test_an_accounts_bills_carry_their_thai_qr_and_references(client: Any, bille
     assert missing.status_code == 404 and missing.json["code"] == "account_not_found"
 
 
+def test_receipts_need_the_phone_number_registered_with_the_account(platform: Any, client: Any, billed: Any):
+    tenant, account = billed
+    url = f"/api/v1/tenants/{tenant.slug}/bills/{account.number}"
+    [paid] = client.get(url).json["paid"]
+    assert paid["period"] == PAID_PERIOD and paid["status"] == "paid" and "receipt" not in paid
+
+    wrong = client.get(url, headers={"X-Account-Phone": "0899999999"})
+    assert wrong.status_code == 403 and wrong.json["code"] == "account_phone_wrong"
+    assert wrong.json["message_th"] == "หมายเลขโทรศัพท์ไม่ตรงกับที่ลงทะเบียนไว้ ตรวจสอบแล้วลองอีกครั้ง"
+
+    [paid] = client.get(url, headers={"X-Account-Phone": "081-234-5678"}).json["paid"]
+    receipt = paid["receipt"]
+    stored = platform.db(IssuedDocument.get(public_id=receipt["public_id"]))
+    pdf = client.get(receipt["download_url"], headers={"X-Account-Phone": PHONE})
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF") and pdf.data == platform.blobs.get(stored.blob_key)
+    assert client.get(receipt["download_url"]).status_code == 401
+
+
 def test_the_new_routes_are_in_the_openapi_document(client: Any):
     from openapi_spec_validator import validate
 
@@ -484,5 +515,6 @@ def test_the_new_routes_are_in_the_openapi_document(client: Any):
         "/api/v1/tenants/{tenant}/submissions/{reference}/documents/{public_id}.pdf",
         "/api/v1/tenants/{tenant}/bills/{account}",
         "/api/v1/tenants/{tenant}/bills/{account}/qr/{period}.png",
+        "/api/v1/tenants/{tenant}/bills/{account}/receipts/{public_id}.pdf",
     ):
         assert path in spec["paths"], path
