@@ -638,6 +638,34 @@ SPEC: dict[str, Any] = {
                         },
                     },
                     "actions": {"type": "array", "items": _ref("Action")},
+                    "bills": {
+                        "type": "array",
+                        "description": (
+                            "The application's one-off bills (fees), as its tracking page shows them: the Thai QR "
+                            "payload of what is still owed (null once paid)"
+                        ),
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "description": TEXT,
+                                "amount": {"type": "string"},
+                                "owed": {"type": "string"},
+                                "status": {"type": "string"},
+                                "qr_payload": {"type": ["string", "null"]},
+                                "ref1": {"type": "string"},
+                                "ref2": {"type": "string"},
+                            },
+                        },
+                    },
+                    "fee_accounts": {
+                        "type": "array",
+                        "description": "Recurring fee accounts the application opened, with where their bills are",
+                        "items": {
+                            "type": "object",
+                            "properties": {"number": {"type": "string"}, "bills_url": {"type": "string"}},
+                        },
+                    },
+                    "documents_url": {"type": "string", "description": "The signed documents issued for it"},
                     "data": {"type": "object", "description": "Officers only"},
                 },
             },

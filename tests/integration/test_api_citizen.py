@@ -272,15 +272,23 @@ def test_the_whole_journey_from_draft_to_signed_certificate(app: Any, platform: 
     definition = town.definition
     final = next(s for s, st in definition.workflow.states.items() if st.final and st.outcome == "approved")
     path = next(p for p in paths_to(definition, final) if passable(p, EXAMPLE, {"payment": "none"}))
+    tracking_url = f"/api/v1/tenants/{town.slug}/submissions/{reference}"
     for transition in path:
         role = next(r for r in transition.roles if r in town.tokens)
         response = client.post(
-            f"/api/v1/tenants/{town.slug}/submissions/{reference}/transitions",
+            f"{tracking_url}/transitions",
             json={"action": transition.action, "input": first_input(transition) or {}},
             headers=town.auth(role),
         )
         assert response.status_code == 200, (transition.action, response.json)
-    platform.db(run_pending(runners_for(platform), limit=WORK_LIMIT))
+        platform.db(run_pending(runners_for(platform), limit=WORK_LIMIT))
+        if response.json["status"] == "awaiting_payment":
+            # The fee to pay, as the tracking page shows it: its Thai QR for what is owed.
+            [fee] = client.get(tracking_url, headers=applicant).json["bills"]
+            assert fee["status"] == "unpaid" and Decimal(fee["owed"]) > 0
+            assert crc_valid(fee["qr_payload"]) and fee["ref1"] in fee["qr_payload"]
+    [fee] = client.get(tracking_url, headers=applicant).json["bills"]
+    assert fee["status"] == "paid" and fee["qr_payload"] is None
 
     listed_docs = client.get(documents_url, headers=applicant)
     assert listed_docs.status_code == 200
