@@ -573,6 +573,21 @@ SPEC: dict[str, Any] = {
                     "to": {"type": "string"},
                     "title": TEXT,
                     "input": {"type": ["object", "null"], "description": "JSON Schema of the input"},
+                    "ends_application": {
+                        "type": "boolean",
+                        "description": (
+                            "The action ends the application (withdrawing it): the portal asks the applicant "
+                            "to confirm it first, and so should an app"
+                        ),
+                    },
+                    "reopens": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": (
+                            "Form steps the applicant may correct with this action: send the corrected answers "
+                            "as 'corrected' with it"
+                        ),
+                    },
                 },
             },
             "Submission": {
@@ -623,6 +638,34 @@ SPEC: dict[str, Any] = {
                         },
                     },
                     "actions": {"type": "array", "items": _ref("Action")},
+                    "bills": {
+                        "type": "array",
+                        "description": (
+                            "The application's one-off bills (fees), as its tracking page shows them: the Thai QR "
+                            "payload of what is still owed (null once paid)"
+                        ),
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "description": TEXT,
+                                "amount": {"type": "string"},
+                                "owed": {"type": "string"},
+                                "status": {"type": "string"},
+                                "qr_payload": {"type": ["string", "null"]},
+                                "ref1": {"type": "string"},
+                                "ref2": {"type": "string"},
+                            },
+                        },
+                    },
+                    "fee_accounts": {
+                        "type": "array",
+                        "description": "Recurring fee accounts the application opened, with where their bills are",
+                        "items": {
+                            "type": "object",
+                            "properties": {"number": {"type": "string"}, "bills_url": {"type": "string"}},
+                        },
+                    },
+                    "documents_url": {"type": "string", "description": "The signed documents issued for it"},
                     "data": {"type": "object", "description": "Officers only"},
                 },
             },
@@ -782,4 +825,14 @@ def _with_definitions(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC)))))
+def _with_citizen(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_citizen import PATHS, SCHEMAS
+
+    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
+        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return spec
+
+
+SPEC = _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))

@@ -16,6 +16,7 @@ from engine.services import (
     access_log,
     accounts,
     applicant,
+    billing,
     definition_documents,
     line,
     messages,
@@ -247,7 +248,7 @@ def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
     )
 
 
-def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
+def _view(tenant: Tenant, submission: Submission, caller: Caller) -> dict[str, Any]:
     definition = platform().definition(submission.service_id, submission.service_version)
     state = definition.workflow.states[submission.state]
     entries = platform().db(submissions.history(submission))
@@ -269,15 +270,47 @@ def _view(submission: Submission, caller: Caller) -> dict[str, Any]:
                 "to": t.to,
                 "title": t.title.model_dump(),
                 "input": t.input,
+                "ends_application": applicant.asks_confirmation(definition, t),
                 **({"reopens": list(t.reopens)} if t.reopens else {}),
             }
             for t in actions
         ],
     }
+    view.update(_fees(tenant, definition, submission))
+    view["documents_url"] = f"/api/v1/tenants/{tenant.slug}/submissions/{submission.reference}/documents"
     if caller.is_officer:
         view["data"] = submission.data
         view["votes"] = submission.votes
     return view
+
+
+def _fees(tenant: Tenant, definition: ServiceDefinition, submission: Submission) -> dict[str, Any]:
+    """What the application owes or paid, as its tracking page shows it: each one-off bill with the
+    Thai QR payload of what is still owed, and the fee accounts it opened."""
+    fees = platform().db(billing.fees_of_submission(submission))
+    rows = []
+    for bill in fees.bills:
+        owed = billing.outstanding(bill)
+        rows.append(
+            {
+                "description": {
+                    lang: billing.bill_line(bill, None, definition, lang).description for lang in ("th", "en")
+                },
+                "amount": str(bill.amount),
+                "owed": str(owed),
+                "status": bill.status,
+                "qr_payload": billing.bill_payload(tenant, bill) if owed > 0 else None,
+                "ref1": bill.ref1,
+                "ref2": bill.ref2,
+            }
+        )
+    return {
+        "bills": rows,
+        "fee_accounts": [
+            {"number": a.number, "bills_url": f"/api/v1/tenants/{tenant.slug}/bills/{a.number}"}
+            for a in fees.accounts
+        ],
+    }
 
 
 def _history(
@@ -321,7 +354,7 @@ def submission(tenant: str, reference: str) -> Any:
         platform().db(
             access_log.record(current, caller.user, access_log.VIEW, address=client_address(), channel="api")
         )
-    return jsonify(_view(current, caller))
+    return jsonify(_view(found, current, caller))
 
 
 @blueprint.get("/tenants/<tenant>/submissions/<reference>/messages")
@@ -382,7 +415,7 @@ def transition(tenant: str, reference: str) -> Any:
         )
     )
     updated = platform().db(submissions.find(found, reference))
-    return jsonify({**_view(updated, caller), "fired": result.fired, "effects": list(result.effects)})
+    return jsonify({**_view(found, updated, caller), "fired": result.fired, "effects": list(result.effects)})
 
 
 @blueprint.post("/tenants/<tenant>/submissions/<reference>/tracking-link")

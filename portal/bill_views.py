@@ -178,12 +178,7 @@ def bill_qr(account: str, period: str) -> Any:
     """The Thai QR of one unpaid bill (``period``, e.g. 2569-11) or of everything owed (``all``), as a
     PNG to save: a banking app scans it from the phone's gallery. Only what the account page shows."""
     statement, _receipts = platform().db(_account_page_data(g.tenant, account))
-    if period == "all":
-        payload = statement.arrears_payload
-    else:
-        definition = _definition(statement.account)
-        rows = bills.unpaid_rows(g.tenant, statement, definition, current_language())
-        payload = next((row.payload for row in rows if row.period == period and row.payload), None)
+    payload = billing.payload_for(g.tenant, statement, period)
     if not payload:
         abort(404)
     return download(qr_png(payload), f"qr-{statement.account.number}-{period}.png", "image/png")

@@ -19,7 +19,7 @@ from flask import current_app, g, redirect, render_template, request, session, u
 from engine.blobs import BlobError
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Step
-from engine.forms import FieldError, validate_submission, widgets
+from engine.forms import FieldError, widgets
 from engine.services import (
     billing,
     documents,
@@ -262,10 +262,10 @@ def _post_step(
         forms.remove_item(parsed.data, action.pointer, int(action.argument))
     if action.verb in (forms.CONTINUE, forms.SAVE, forms.SWITCH_LANGUAGE):
         forms.drop_empty_items(definition, current, parsed.data)
-    data = forms.prune_hidden(definition, parsed.data)
-    platform().db(
-        drafts.save(draft, data, current.id, version=definition.version, uploads=kept, blobs=platform().blobs)
+    saved = platform().db(
+        drafts.save_step(draft, definition, current, parsed.data, uploads=kept, blobs=platform().blobs)
     )
+    data = saved.draft.data
     if action.verb == forms.SAVE:
         return redirect(url_for("portal.saved", service_id=definition.id))
     if action.verb == forms.SWITCH_LANGUAGE:
@@ -277,7 +277,7 @@ def _post_step(
             return _render_step(definition, current, data, token, errors=problems, raw=parsed.raw)
         anchor = forms.field_id(action.pointer) if action.pointer else ""
         return redirect(_step_url(current, **_change_args()) + (f"#{anchor}" if anchor else ""))
-    errors = forms.merge_problems(problems, forms.step_errors(definition, current, data))
+    errors = forms.merge_problems(problems, saved.errors)
     if errors:
         return _render_step(definition, current, data, token, errors=errors, raw=parsed.raw)
     return redirect(_next_url(definition, current, data))
@@ -416,7 +416,7 @@ def check(service_id: str) -> Any:
         return redirect(url_for("portal.service", service_id=service_id, expired=1))
     language = _language()
     data = forms.prune_hidden(definition, draft.data)
-    incomplete, unplaced = _problems_by_step(definition, data)
+    incomplete, unplaced = forms.problems_by_step(definition, data)
     return render_template(
         "portal/check.html",
         definition=definition,
@@ -436,21 +436,6 @@ def check(service_id: str) -> Any:
     )
 
 
-def _problems_by_step(
-    definition: ServiceDefinition, data: dict[str, Any]
-) -> tuple[list[Step], list[FieldError]]:
-    """The steps whose answers are missing or wrong, and errors no step asks about."""
-    steps: list[Step] = []
-    unplaced: list[FieldError] = []
-    for error in validate_submission(definition, data):
-        found = forms.step_of_error(definition, data, error)
-        if found is None:
-            unplaced.append(error)
-        elif found not in steps:
-            steps.append(found)
-    return steps, unplaced
-
-
 @blueprint.post("/<tenant>/services/<service_id>/submit")
 def submit(service_id: str) -> Any:
     """File the application. It is stored whole or not at all, and the page says which."""
@@ -462,13 +447,11 @@ def submit(service_id: str) -> Any:
             return redirect(url_for("portal.done", service_id=service_id))  # a second click
         return redirect(url_for("portal.service", service_id=service_id, expired=1))
     data = forms.prune_hidden(definition, draft.data)
-    resume_step = draft.step if draft.step != drafts.SUBMITTING else ""
-    if not platform().db(drafts.claim_for_submission(draft)):
-        return render_template("portal/submitting.html", definition=definition), 409
     try:
-        result = platform().db(submissions.submit(g.tenant, definition, data))
+        result = platform().db(drafts.submit(g.tenant, draft, definition, blobs=platform().blobs))
+    except drafts.DraftBeingSubmitted:
+        return render_template("portal/submitting.html", definition=definition), 409
     except SubmissionInvalid as invalid:
-        platform().db(drafts.release(draft, resume_step))
         first = next(
             (s for e in invalid.errors if (s := forms.step_of_error(definition, data, e)) is not None), None
         )
@@ -477,10 +460,6 @@ def submit(service_id: str) -> Any:
         return redirect(_step_url(first, check=1, change=1))
     except Exception:
         log.exception("submitting %s for %s failed; nothing was stored", definition.id, g.tenant.slug)
-        try:
-            platform().db(drafts.release(draft, resume_step))
-        except Exception:
-            log.exception("could not release draft %s", draft.id)
         return render_template("portal/not_stored.html", definition=definition), 503
     # Stored: from here on every failure is told as "stored", with the reference number.
     session[RECEIPT] = {
@@ -491,10 +470,6 @@ def submit(service_id: str) -> Any:
         "sent_to": messages.announced(definition, data, platform().channels),
     }
     _grant_tracking(result.reference)
-    try:
-        platform().db(drafts.discard(g.tenant, draft.id, blobs=platform().blobs))
-    except Exception:
-        log.exception("submission %s stored but its draft %s was not deleted", result.reference, draft.id)
     response = redirect(url_for("portal.done", service_id=service_id))
     response.delete_cookie(draft_cookie(service_id), path=_cookie_path())
     return response
@@ -718,9 +693,5 @@ def status_document(reference: str, public_id: str) -> Any:
     if not _may_track(reference):
         return redirect(url_for("portal.track", reference=reference))
     submission = platform().db(submissions.find(g.tenant, reference))
-    found = next(
-        (d for d in platform().db(documents.of_submission(submission)) if d.public_id == public_id), None
-    )
-    if found is None:
-        raise documents.DocumentNotFound(public_id)
+    found = platform().db(documents.of_submission_by_id(submission, public_id))
     return download(platform().blobs.get(found.blob_key), documents.file_name(found), "application/pdf")

@@ -45,9 +45,11 @@ from engine.forms.rules import (  # noqa: F401 (the form rules, re-exported for 
     errors_for,
     find_step,
     page_fields,
+    problems_by_step,
     prune_hidden,
     step_errors,
     step_of_error,
+    too_many_files,
     under,
     visible_steps,
 )
@@ -814,12 +816,3 @@ def step_view(
 
 def upload_problem(pointer: str, message_th: str, message_en: str) -> FieldError:
     return FieldError(pointer, message_th, message_en, "upload")
-
-
-def too_many_files(pointer: str, spec: AttachmentSpec) -> FieldError:
-    return FieldError(
-        pointer,
-        f"แนบไฟล์ได้ไม่เกิน {spec.max_files} ไฟล์ กรุณาลบไฟล์เดิมก่อน",
-        f"You can attach at most {spec.max_files} files; remove one first",
-        "maxItems",
-    )

@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
-from engine.definitions.model import Step, UiField
+from engine.definitions.model import AttachmentSpec, Step, UiField
 from engine.forms.errors import FieldError
 from engine.forms.validation import validate_submission
 from engine.jsonpointer import remove_value, set_value
@@ -196,3 +196,26 @@ def check_whole(
     """The answers that count (hidden ones dropped) and every problem with them."""
     pruned = prune_hidden(definition, data)
     return pruned, validate_submission(definition, pruned, today=today)
+
+
+def problems_by_step(definition: ServiceDefinition, data: Any) -> tuple[list[Step], list[FieldError]]:
+    """The steps whose answers are missing or wrong, and errors no step asks about."""
+    steps: list[Step] = []
+    unplaced: list[FieldError] = []
+    for error in validate_submission(definition, data):
+        found = step_of_error(definition, data, error)
+        if found is None:
+            unplaced.append(error)
+        elif found not in steps:
+            steps.append(found)
+    return steps, unplaced
+
+
+def too_many_files(pointer: str, spec: AttachmentSpec) -> FieldError:
+    """A field asked for more files than its attachment takes."""
+    return FieldError(
+        pointer,
+        f"แนบไฟล์ได้ไม่เกิน {spec.max_files} ไฟล์ กรุณาลบไฟล์เดิมก่อน",
+        f"You can attach at most {spec.max_files} files; remove one first",
+        "maxItems",
+    )

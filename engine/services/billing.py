@@ -27,7 +27,15 @@ from engine.payments.fees import compute_fees
 from engine.payments.promptpay import bill_payment
 from engine.services.errors import NotFound, ServiceError
 from engine.store.counters import next_number
-from engine.store.models import Bill, EffectJob, EnabledService, FeeAccount, Submission, Tenant
+from engine.store.models import (
+    Bill,
+    EffectJob,
+    EnabledService,
+    FeeAccount,
+    IssuedDocument,
+    Submission,
+    Tenant,
+)
 from engine.thaidate import MONTHS_EN, MONTHS_LONG, ascii_digits, buddhist_year
 from engine.workflow.sla import BANGKOK
 
@@ -398,6 +406,52 @@ async def statement(tenant: Tenant, account: FeeAccount, *, paid_limit: int = 24
             biller_id=biller_id(tenant), ref1=reference_code(account.number), ref2="0", amount=arrears
         )
     return AccountStatement(account, unpaid, paid, arrears, payload)
+
+
+# Account numbers and references are short; anything much longer is no account of ours.
+MAX_ACCOUNT_TEXT = 40
+
+
+async def statement_of(tenant: Tenant, text: str, *, paid_limit: int = 24) -> AccountStatement:
+    """The statement of the account an account number (or a paper bill's reference 1) names, as the
+    bills page shows it to whoever has that number; raises :class:`AccountNotFound`."""
+    account = await find_account(tenant, ascii_digits(text).strip()[:MAX_ACCOUNT_TEXT])
+    return await statement(tenant, account, paid_limit=paid_limit)
+
+
+class PhoneNotProven(ServiceError):
+    """The phone number given is not the one registered with the account (or it has none)."""
+
+    http_status = 403
+    code = "account_phone_wrong"
+
+    def __init__(self) -> None:
+        super().__init__("the phone number does not match the one registered with the account")
+
+
+async def receipts_for(tenant: Tenant, statement: AccountStatement, phone: str) -> dict[int, IssuedDocument]:
+    """The issued e-receipts of the statement's paid bills (by bill), for whoever gives the phone
+    number registered with the account: receipts carry the holder's full name and address.
+
+    Raises :class:`PhoneNotProven` and, after a few wrong numbers for the account,
+    :class:`~engine.services.throttle.TooManyAttempts`.
+    """
+    from engine.services import documents
+
+    if not await prove_phone(tenant, statement.account, phone):
+        raise PhoneNotProven()
+    return await documents.receipts_of(tenant.id, [b.id for b in statement.paid])
+
+
+ALL_OWED = "all"  # the "period" of the one QR that pays everything an account owes
+
+
+def payload_for(tenant: Tenant, statement: AccountStatement, period: str) -> str | None:
+    """The Thai QR payload of an account's unpaid bill of ``period`` (e.g. ``2569-11``), or of
+    everything owed (:data:`ALL_OWED`); None when nothing of that period is owed."""
+    if period == ALL_OWED:
+        return statement.arrears_payload
+    return next((bill_payload(tenant, b) for b in statement.unpaid if b.period == period and b.period), None)
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,15 @@ async def of_submission(submission: Submission) -> list[IssuedDocument]:
     ).order_by("id")
 
 
+async def of_submission_by_id(submission: Submission, public_id: str) -> IssuedDocument:
+    """An issued document of ``submission``; raises :class:`DocumentNotFound` for any other (another
+    application's, another municipality's, one not issued yet)."""
+    found = next((d for d in await of_submission(submission) if d.public_id == public_id), None)
+    if found is None:
+        raise DocumentNotFound(public_id)
+    return found
+
+
 async def issued_by(tenant: Any, public_id: str) -> IssuedDocument:
     """An issued document of ``tenant``; raises :class:`DocumentNotFound` for any other tenant's."""
     found = None
