@@ -16,7 +16,8 @@ Usage (the platform running, e.g. ``make demo``):
     python examples/terminal_form.py --base-url https://thongthin.example --tenant maehia garbage-fee
 
 ``--answers FILE`` takes the form's data as JSON (as ``examples/<service>/valid-*.json``), prints
-the form with those answers and submits them. Exit status: 0 submitted, 2 refused (each wrong
+the form with those answers and submits them; a file field may name files to upload by their
+paths (relative to FILE's folder), e.g. ``"photos": ["road.jpg"]``. Exit status: 0 submitted, 2 refused (each wrong
 answer is printed with its field's label), 1 any other error.
 """
 
@@ -160,7 +161,7 @@ def ask(prompt: str, parse: Callable[[str], Any], needed: bool, lang: str) -> An
     """Ask until ``parse`` accepts the answer; an empty answer is MISSING where none is needed."""
     while True:
         try:
-            raw = input(f"  > {prompt}: ").strip()
+            raw = input(f"  > {prompt}: " if prompt else "  > ").strip()
         except EOFError:
             raise SystemExit(1) from None
         if not raw:
@@ -264,10 +265,11 @@ class Asker:
                 answers[name] = value
         return answers or MISSING
 
-    def upload(self, field: UiField, schema: dict[str, Any], raw: str) -> Any:
+    def upload(self, field: UiField, schema: dict[str, Any], raw: str, folder: Path | None = None) -> Any:
+        """Upload the files at the comma-separated paths (relative to ``folder``); their descriptions."""
         stored = []
         for name in (part.strip() for part in raw.split(",") if part.strip()):
-            path = Path(name).expanduser()
+            path = (folder or Path.cwd()) / Path(name).expanduser()
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             attachment = field.get("attachment") or parts(field["pointer"])[-1]
             stored.append(
@@ -287,6 +289,12 @@ def point(raw: str) -> dict[str, Any]:
 def shown_answer(field: UiField, value: Any, lang: str) -> str:
     if value is MISSING:
         return say("no_answer", lang)
+    suffix = f" {text(field.get('suffix'), lang)}" if field.get("suffix") else ""
+    if field["widget"] == "file":
+        files = value if isinstance(value, list) else [value]
+        return ", ".join(str(f.get("filename", f)) if isinstance(f, dict) else str(f) for f in files)
+    if isinstance(value, bool) and not field["options"]:
+        return {"th": ("ไม่ใช่", "ใช่"), "en": ("no", "yes")}[lang][value]
     labels = {json.dumps(v): label for v, label in choices(field, {}, lang)}
     if isinstance(value, list) and labels and all(json.dumps(v) in labels for v in value):
         return ", ".join(labels[json.dumps(v)] for v in value)
@@ -294,11 +302,11 @@ def shown_answer(field: UiField, value: Any, lang: str) -> str:
         return labels[json.dumps(value)]
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return f"{value}{suffix}"
 
 
 def fill(
-    document: ServiceDocument, lang: str, answers: dict[str, Any] | None, asker: Asker | None
+    document: ServiceDocument, lang: str, asker: Asker, answers: dict[str, Any] | None, folder: Path | None
 ) -> dict[str, Any]:
     """Print the form step by step; take each answer from ``answers`` or ask it. Returns the data."""
     form = document["form"]
@@ -324,14 +332,27 @@ def fill(
             options = choices(field, schema, lang, form)
             for index, (_, label) in enumerate(options, 1):
                 print(f"  {index}) {label}")
-            if asker is None:
-                print(f"  → {shown_answer(field, get(data, field['pointer']), lang)}")
-                continue
-            value = asker.field(field, schema, needed)
+            if answers is None:
+                value = asker.field(field, schema, needed)
+            else:
+                value = get(data, field["pointer"])
+                if field["widget"] == "file" and paths(value):
+                    # Files named by their paths in the answers: uploaded now, their descriptions sent.
+                    value = asker.upload(field, schema, ",".join(paths(value)), folder)
+                print(f"  → {shown_answer(field, value, lang)}")
             if value is not MISSING:
                 put(data, field["pointer"], value)
     print(f"\n({say('required', lang)})")
     return data
+
+
+def paths(value: Any) -> list[str]:
+    """The file paths an answers file gives for a file field (a path or a list of them), else none."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    return []
 
 
 def label_of(document: ServiceDocument, pointer: str, lang: str) -> str:
@@ -358,12 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             document = api.service(options.tenant, options.service)
             answers = json.loads(options.answers.read_text(encoding="utf-8")) if options.answers else None
-            asker = (
-                None
-                if answers is not None
-                else Asker(api, options.tenant, options.service, document["form"], lang)
-            )
-            data = fill(document, lang, answers, asker)
+            asker = Asker(api, options.tenant, options.service, document["form"], lang)
+            folder = options.answers.parent if options.answers else None
+            data = fill(document, lang, asker, answers, folder)
             receipt = api.submit(options.tenant, options.service, data)
         except ValidationFailed as refused:
             print(f"\n{say('refused', lang)}")
@@ -374,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
             if not refused.errors:
                 print(f"  - {refused.message_th if lang == 'th' and refused.message_th else refused.message}")
             return 2
+        except OSError as error:  # a file named in the answers that cannot be read
+            print(f"\n{error}")
+            return 1
         except ApiError as error:
             print(
                 f"\n{error.status} {error.code}: {error.message_th if lang == 'th' and error.message_th else error.message}"

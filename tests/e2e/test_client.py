@@ -27,6 +27,7 @@ from thongthin_client import (
 
 from tests.conftest import EXAMPLES
 from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
+from tests.uploads import TINY_JPEG
 from thongthin.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,21 +183,31 @@ def reference_in(output: str) -> str:
     return lines[0].split(":", 1)[1].strip()
 
 
-def test_the_terminal_form_prints_the_form_submits_and_tracks(server: Server, api: Client):
-    done = run_terminal_form(server, "complaint", "--answers", str(VALID))
+def test_the_terminal_form_prints_the_form_submits_and_tracks(server: Server, api: Client, tmp_path: Path):
+    # The answers of a valid example, with a photo named by its path: uploaded by the script.
+    answers = json.loads(VALID.read_text())
+    answers["complaint"]["photos"] = ["dogs.jpg"]
+    (tmp_path / "dogs.jpg").write_bytes(TINY_JPEG)
+    (tmp_path / "answers.json").write_text(json.dumps(answers, ensure_ascii=False))
+    done = run_terminal_form(server, "complaint", "--answers", str(tmp_path / "answers.json"))
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    for label in ("การระบุตัวตน", "ประเภทเรื่องร้องเรียน", "ภาพถ่ายประกอบ (ถ้ามี)"):
-        assert label in out
+    for label in ("การระบุตัวตน", "ประเภทเรื่องร้องเรียน", "หัวเรื่อง", "ภาพถ่ายประกอบ (ถ้ามี)"):
+        assert f"\n{label}" in out
+    assert "ประเภทเรื่องร้องเรียน *" in out
     assert "1) ระบุชื่อและช่องทางติดต่อ" in out
     assert "→ ไม่ประสงค์ออกนาม" in out  # the answer shown as its choice's label
     assert "→ สุนัขหรือแมวจรจัด สัตว์ก่อความเดือดร้อน" in out
+    assert "→ dogs.jpg" in out
     # The anonymous complainant skips the step about the complainant.
     assert "ข้อมูลผู้ร้องเรียน" not in out
     reference = reference_in(out)
-    token = next(line for line in out.splitlines() if line.startswith("รหัสติดตาม")).split(": ", 1)[1]
-    assert api.track(TENANT, reference, tracking_token=token)["status"] == "received"
+    assert api.track(TENANT, reference, tracking_token=token_in(out))["status"] == "received"
     assert "(received)" in out
+    with Client(server.url) as desk:
+        desk.login(TENANT, OFFICER, DEMO_PASSWORD)
+        photos = desk.track(TENANT, reference)["data"]["complaint"]["photos"]
+    assert [(photo["filename"], photo["content_type"]) for photo in photos] == [("dogs.jpg", "image/jpeg")]
 
 
 def test_the_terminal_form_in_english_names_wrong_answers(server: Server):
