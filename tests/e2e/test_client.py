@@ -18,16 +18,18 @@ from pathlib import Path
 import httpx
 import pytest
 from thongthin_client import (
+    ApiError,
     Client,
     InboxItem,
     NotFound,
+    RateLimited,
     Unauthorized,
     ValidationFailed,
 )
 
 from tests.conftest import EXAMPLES
 from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
-from tests.uploads import TINY_JPEG
+from tests.uploads import TINY_JPEG, TINY_PDF
 from thongthin.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,6 +172,29 @@ def test_unknown_places_are_not_found(api: Client):
     assert no_service.value.status == 404
     with pytest.raises(Unauthorized):
         api.inbox_page(TENANT)
+
+
+def test_other_refusals_keep_their_status_and_code(api: Client):
+    # This installation has no trust roots: verifying is refused, as an ApiError of no narrower kind.
+    with pytest.raises(ApiError) as refused:
+        api.verify(TINY_PDF)
+    assert type(refused.value) is ApiError
+    assert (refused.value.status, refused.value.code) == (503, "verification_unavailable")
+
+
+def test_guessing_passwords_is_rate_limited_with_the_time_to_wait(server: Server):
+    with Client(server.url) as guesser:
+        refusals: list[ApiError] = []
+        for _ in range(12):
+            try:
+                guesser.login(TENANT, f"{TENANT}.nobody", "guess")
+            except ApiError as refused:
+                refusals.append(refused)
+    assert all(isinstance(r, Unauthorized) for r in refusals[:10])
+    limited = refusals[-1]
+    assert isinstance(limited, RateLimited)
+    assert limited.retry_after is not None and 0 < limited.retry_after <= 15 * 60
+    assert guesser.token is None
 
 
 def run_terminal_form(server: Server, *arguments: str) -> subprocess.CompletedProcess[str]:
