@@ -20,6 +20,8 @@ import pytest
 from thongthin_client import (
     ApiError,
     Client,
+    Conflict,
+    Forbidden,
     InboxItem,
     NotFound,
     RateLimited,
@@ -35,6 +37,7 @@ from thongthin.demo import DEMO_PASSWORD
 ROOT = Path(__file__).resolve().parents[2]
 TERMINAL_FORM = ROOT / "examples" / "terminal_form.py"
 VALID = EXAMPLES / "complaint" / "valid-stray-dogs-anonymous.json"
+CORRUPTION = EXAMPLES / "complaint" / "valid-corruption-named.json"
 INVALID = EXAMPLES / "complaint" / "invalid-missing-phone.json"
 OFFICER = f"{TENANT}.complaint_officer"
 
@@ -158,9 +161,32 @@ def test_an_officer_finds_it_in_the_inbox_and_moves_it_on(server: Server, api: C
         assert moved["status"] == "in_progress"
         assert moved["history"][-1]["input"] == {"department": "public_health"}
         assert receipt.reference not in {item.reference for item in desk.inbox(TENANT, state="received")}
+        # The neighbouring municipality's inbox is not this officer's to read.
+        with pytest.raises(Forbidden) as elsewhere:
+            desk.inbox_page("suthep")
+        assert elsewhere.value.code == "wrong_tenant"
     tracked = api.track(TENANT, receipt.reference)
     assert tracked["status"] == "in_progress"
     assert [entry["to"] for entry in tracked["history"]][-1] == "in_progress"
+
+
+def test_refused_actions_say_why_in_thai_and_english(server: Server, api: Client):
+    corruption = api.submit(TENANT, "complaint", json.loads(CORRUPTION.read_text()))
+    with Client(server.url) as desk:
+        desk.login(TENANT, OFFICER, DEMO_PASSWORD)
+        # A complaint of corruption goes to the mayor; the workflow's guard refuses assigning it.
+        with pytest.raises(Conflict) as guarded:
+            desk.transition(TENANT, corruption.reference, "assign", {"department": "finance"})
+        assert guarded.value.code == "guard_failed"
+        assert guarded.value.message_th == "เรื่องร้องเรียนการทุจริตหรือประพฤติมิชอบต้องเสนอผู้บริหารท้องถิ่น"
+        # An input its schema refuses lists the wrong answers.
+        with pytest.raises(ValidationFailed) as invalid:
+            desk.transition(
+                TENANT, corruption.reference, "reject", {"reason_code": "too_late", "reason": "-"}
+            )
+        assert invalid.value.code == "invalid_input"
+        assert {error.pointer for error in invalid.value.errors} >= {"/reason_code", "/reason"}
+        assert desk.track(TENANT, corruption.reference)["status"] == "received"
 
 
 def test_unknown_places_are_not_found(api: Client):
