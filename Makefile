@@ -10,10 +10,11 @@ STAMP := $(VENV)/.installed
 # Test processes per pass (pytest-xdist); the machines we test on have two cores.
 TEST_WORKERS ?= 2
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,dev]'
+	$(BIN)/pip install --quiet -e clients/python
 	touch $(STAMP)
 
 # Checks the catalog, migrates the embedded SQLite database in ./var, seeds เทศบาลเมืองแม่เหียะ
