@@ -782,4 +782,15 @@ def _with_definitions(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC)))))
+def _with_webhooks(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_webhooks import PATHS, SCHEMAS, WEBHOOKS
+
+    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
+        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    spec.setdefault("webhooks", {}).update(WEBHOOKS)
+    return spec
+
+
+SPEC = _with_webhooks(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
