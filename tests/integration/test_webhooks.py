@@ -446,3 +446,30 @@ def test_console_page_creates_a_subscription_and_shows_the_secret_once(
     removed = post_form(admin, f"{page}/{subscription.id}/delete", {}, page=f"{page}/{subscription.id}")
     assert removed.status_code == 302
     assert platform.db(WebhookSubscription.filter(tenant=town.tenant).count()) == 0
+
+
+def test_the_command_adds_lists_and_removes(platform: Any, office: Office):
+    from tests.integration.test_backup import source_environment, thongthin
+
+    env = source_environment(platform)
+    url = "https://erp.example.go.th/cli"
+    added = thongthin(
+        "webhooks",
+        "add",
+        "--tenant",
+        office.slug,
+        "--url",
+        url,
+        "--event",
+        "payment.recorded",
+        environment=env,
+    )
+    assert added.returncode == 0, added.stderr
+    number = int(added.stdout.splitlines()[0].split()[-1])
+    assert "whsec_" in added.stdout
+    listed = thongthin("webhooks", "list", "--tenant", office.slug, environment=env)
+    assert f"{number}\t{url}\tpayment.recorded\tall services" in listed.stdout
+    assert "whsec_" not in listed.stdout
+    removed = thongthin("webhooks", "remove", "--tenant", office.slug, str(number), environment=env)
+    assert removed.returncode == 0, removed.stderr
+    assert platform.db(WebhookSubscription.filter(id=number).count()) == 0
