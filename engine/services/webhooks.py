@@ -108,6 +108,17 @@ class DeliveryFailed(Exception):
     expected = True
 
 
+class SecretUnreadable(Exception):
+    """The platform's secret key changed since the subscription was made: it must be made again."""
+
+    retryable = False
+
+    def __init__(self, subscription_id: int):
+        super().__init__(
+            f"webhook subscription {subscription_id}'s secret cannot be unsealed with this platform key"
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Subscriptions
 
@@ -218,7 +229,7 @@ async def get(tenant: Tenant, webhook_id: Any) -> WebhookSubscription:
     """A subscription of ``tenant``; another municipality's is :class:`WebhookNotFound` too."""
     if isinstance(webhook_id, str) and webhook_id.isascii() and webhook_id.isdigit() and len(webhook_id) < 10:
         webhook_id = int(webhook_id)
-    if not isinstance(webhook_id, int) or isinstance(webhook_id, bool):
+    if not isinstance(webhook_id, int) or isinstance(webhook_id, bool) or not 0 < webhook_id < 2**31:
         raise WebhookNotFound(webhook_id)
     found = await WebhookSubscription.filter(tenant=tenant, id=webhook_id).first()
     if found is None:
@@ -378,7 +389,12 @@ class Deliverer:
         if subscription is None or subscription.tenant_id != job.tenant_id:
             return  # the subscription was removed: nothing to send any more
         event = job.params["event"]
-        secret = sealing.unseal(self.platform.settings.secret_key, SEAL_PURPOSE, subscription.secret_sealed)
+        try:
+            secret = sealing.unseal(
+                self.platform.settings.secret_key, SEAL_PURPOSE, subscription.secret_sealed
+            )
+        except sealing.SealBroken:
+            raise SecretUnreadable(subscription.id) from None
         body = body_of(event)
         timestamp = int(time.time())
         headers = {
