@@ -473,3 +473,48 @@ def test_the_command_adds_lists_and_removes(platform: Any, office: Office):
     removed = thongthin("webhooks", "remove", "--tenant", office.slug, str(number), environment=env)
     assert removed.returncode == 0, removed.stderr
     assert platform.db(WebhookSubscription.filter(id=number).count()) == 0
+
+
+def test_transitions_and_payments_are_announced(client: Any, platform: Any, app: Any, receiver: Receiver):
+    from decimal import Decimal
+
+    from engine.services import payments, submissions
+
+    office = make_office(platform, app.test_client())
+    created = subscribe(client, office, receiver.url, ["submission.transitioned", "payment.recorded"]).json
+    reference = submit_complaint(client, platform, office)
+    platform.db(
+        submissions.transition(
+            office.tenant,
+            platform.catalog.get(COMPLAINT),
+            reference,
+            "assign",
+            {"complaint_officer"},
+            input={"department": "engineering"},
+        )
+    )
+    reported = payments.Reported(
+        transaction_id=f"TX{uuid.uuid4().hex[:10]}",
+        ref1="NOSUCHBILL",
+        ref2="",
+        amount=Decimal("150.00"),
+        paid_at=datetime.now(UTC),
+    )
+    platform.db(payments.record_payment(office.tenant, reported))
+    assert work(platform).done == 2
+    events = {}
+    for got in receiver.got:
+        webhooks.verify_signature(created["secret"], got.headers, got.body)
+        event = json.loads(got.body)
+        events[event["type"]] = event["data"]
+    assert set(events) == {"submission.transitioned", "payment.recorded"}  # not submission.created
+    moved = events["submission.transitioned"]
+    assert (moved["reference"], moved["action"], moved["from_state"], moved["to_state"]) == (
+        reference,
+        "assign",
+        "received",
+        "in_progress",
+    )
+    paid = events["payment.recorded"]
+    assert paid["transaction_id"] == reported.transaction_id and paid["amount"] == "150.00"
+    assert paid["status"] == "held"  # no bill has that reference: held for an officer
