@@ -35,6 +35,8 @@ from thongthin.demo import DEMO_PASSWORD
 pytestmark = pytest.mark.db
 
 COMPLAINT = "complaint"
+# Where nothing listens: an event queued for it, if the worker gets to it, is refused at once.
+NOWHERE = "http://127.0.0.1:9"
 
 
 @dataclass
@@ -262,7 +264,7 @@ def test_a_receiver_answering_an_error_is_tried_again(
 
 def test_events_and_services_filter_what_is_queued(client: Any, platform: Any, app: Any):
     office = make_office(platform, app.test_client())
-    url = "https://erp.example.go.th/hooks"
+    url = f"{NOWHERE}/hooks"
     every = subscribe(client, office, url, ["submission.created"]).json["id"]
     complaints = subscribe(client, office, url, ["submission.created"], [COMPLAINT]).json["id"]
     permits = subscribe(client, office, url, ["submission.created"], ["building-permit"]).json["id"]
@@ -287,9 +289,7 @@ def test_a_municipality_without_subscriptions_queues_nothing(client: Any, platfo
 
 
 def test_secret_is_shown_once_and_listing_hides_it(client: Any, platform: Any, office: Office):
-    created = subscribe(
-        client, office, "https://erp.example.go.th/in", ["document.issued", "submission.created"]
-    )
+    created = subscribe(client, office, f"{NOWHERE}/in", ["document.issued", "submission.created"])
     assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
     assert created.json["events"] == ["submission.created", "document.issued"]
     secret = created.json["secret"]
@@ -323,14 +323,12 @@ def test_bad_urls_are_refused_with_a_clear_error(client: Any, office: Office, ur
 
 
 def test_unknown_events_and_services_are_refused(client: Any, office: Office):
-    answer = subscribe(client, office, "https://erp.example.go.th/in", ["submission.deleted"])
+    answer = subscribe(client, office, f"{NOWHERE}/in", ["submission.deleted"])
     assert answer.status_code == 400 and answer.json["code"] == "unknown_event"
     assert "submission.deleted" in answer.json["message"]
-    answer = subscribe(client, office, "https://erp.example.go.th/in", [])
+    answer = subscribe(client, office, f"{NOWHERE}/in", [])
     assert answer.status_code == 400 and answer.json["code"] == "unknown_event"
-    answer = subscribe(
-        client, office, "https://erp.example.go.th/in", ["submission.created"], ["no-such-service"]
-    )
+    answer = subscribe(client, office, f"{NOWHERE}/in", ["submission.created"], ["no-such-service"])
     assert answer.status_code == 400 and answer.json["code"] == "unknown_service"
 
 
@@ -345,7 +343,7 @@ def test_only_the_municipalitys_admins_manage_webhooks(client: Any, office: Offi
         == 403
     )
     assert client.get(url, headers=other_office.admin).json["code"] == "wrong_tenant"
-    mine = subscribe(client, office, "https://erp.example.go.th/mine", ["submission.created"]).json["id"]
+    mine = subscribe(client, office, f"{NOWHERE}/mine", ["submission.created"]).json["id"]
     # Another municipality's admin, on their own municipality's path, does not find it.
     theirs = f"/api/v1/tenants/{other_office.slug}/webhooks/{mine}"
     for answer in (
@@ -368,7 +366,7 @@ def test_only_the_municipalitys_admins_manage_webhooks(client: Any, office: Offi
 def test_events_of_another_municipality_are_not_sent(
     client: Any, platform: Any, office: Office, other_office: Office
 ):
-    mine = subscribe(client, office, "https://erp.example.go.th/iso", ["submission.created"]).json["id"]
+    mine = subscribe(client, office, f"{NOWHERE}/iso", ["submission.created"]).json["id"]
     before = len(jobs_for(platform, mine))
     submit_complaint(client, platform, other_office)
     assert len(jobs_for(platform, mine)) == before
@@ -518,3 +516,34 @@ def test_transitions_and_payments_are_announced(client: Any, platform: Any, app:
     paid = events["payment.recorded"]
     assert paid["transaction_id"] == reported.transaction_id and paid["amount"] == "150.00"
     assert paid["status"] == "held"  # no bill has that reference: held for an officer
+
+
+def test_a_document_issued_is_announced_once(client: Any, platform: Any, office: Office):
+    from engine.services import documents, submissions
+    from engine.store.models import IssuedDocument
+
+    created = subscribe(client, office, f"{NOWHERE}/docs", ["document.issued"], [COMPLAINT]).json
+    reference = submit_complaint(client, platform, office)
+
+    async def issue_twice() -> str:
+        submission = await submissions.find(office.tenant, reference)
+        record = await IssuedDocument.create(
+            public_id=f"d{uuid.uuid4().hex[:12]}",
+            tenant=office.tenant,
+            submission=submission,
+            document_id="acknowledgement",
+            number="1/2569",
+            title_th="หนังสือตอบรับ",
+            title_en="Acknowledgement",
+            holder="ผู้ร้อง",
+        )
+        for _ in range(2):  # a worker that re-runs the job signs again; the event is not sent again
+            await documents.mark_issued(record, blob_key="k", sha256="0" * 64, pades_level="B-T")
+        return record.public_id
+
+    public_id = platform.db(issue_twice())
+    queued = jobs_for(platform, created["id"])
+    assert len(queued) == 1
+    data = queued[0].params["event"]["data"]
+    assert (data["public_id"], data["reference"], data["service"]) == (public_id, reference, COMPLAINT)
+    assert data["title"] == {"th": "หนังสือตอบรับ", "en": "Acknowledgement"} and data["receipt"] is False
