@@ -215,7 +215,7 @@ WEBHOOKS: dict[str, Any] = {
             "description": (
                 "Sent by the platform's worker after the change commits. Answer 2xx once taken; anything "
                 "else, a refused connection or no answer within 5 seconds is tried again later with "
-                "backoff (for about two days), with the same Webhook-Id."
+                "backoff (40 tries over about a day and a half), with the same Webhook-Id."
             ),
             "parameters": SIGNATURE_HEADERS,
             "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},

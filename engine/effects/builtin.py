@@ -154,7 +154,7 @@ WEBHOOK = EffectType(
         "required": ["subscription", "event"],
         "properties": {"subscription": {"type": "integer"}},
     },
-    # A receiver may be down for a day: the same event (same id) is tried again for about two days.
+    # A receiver may be down for hours: the same event (same id) is tried 40 times over about 35 hours.
     retry=RetryPolicy(max_attempts=40, first_delay=timedelta(seconds=30), max_delay=timedelta(hours=1)),
     internal=True,
 )
