@@ -157,3 +157,4 @@ from admin import saraban_exchange_views as saraban_exchange_views  # noqa: E402
 from admin import saraban_views as saraban_views  # noqa: E402 (registers the correspondence pages)
 from admin import setup_views as setup_views  # noqa: E402 (registers the set-up page)
 from admin import signing_views as signing_views  # noqa: E402 (registers the signing keys page)
+from admin import webhook_views as webhook_views  # noqa: E402 (registers the webhooks pages)

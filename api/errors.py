@@ -18,6 +18,7 @@ from engine.services.errors import (
 )
 from engine.services.payments import InvalidPayment
 from engine.services.throttle import TooManyAttempts
+from engine.services.webhooks import WebhookError
 from engine.workflow import (
     GuardFailed,
     InvalidInput,
@@ -61,6 +62,10 @@ def _handle(error: Exception) -> Any:
         extra["field"] = error.field
     if isinstance(error, SarabanError):
         # The officer's Thai text beside the English; per field when the fields are wrong.
+        extra["message_th"] = error.message_th
+        if error.field:
+            extra["field"] = error.field
+    if isinstance(error, WebhookError):
         extra["message_th"] = error.message_th
         if error.field:
             extra["field"] = error.field

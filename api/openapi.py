@@ -783,56 +783,35 @@ SPEC: dict[str, Any] = {
 }
 
 
-def _with_studio(spec: dict[str, Any]) -> dict[str, Any]:
-    from api.openapi_studio import PATHS, SCHEMAS
+# Each area documents its operations in a module of its own: PATHS, SCHEMAS and, for the events
+# sent to other systems, WEBHOOKS (the OpenAPI 3.1 section of that name).
+AREA_MODULES = (
+    "api.openapi_studio",
+    "api.openapi_saraban",
+    "api.openapi_agencies",
+    "api.openapi_exchange",
+    "api.openapi_definitions",
+    "api.openapi_citizen",
+    "api.openapi_webhooks",
+)
 
-    spec["paths"].update(PATHS)
-    spec["components"]["schemas"].update(SCHEMAS)
+
+def _with_areas(spec: dict[str, Any], modules: tuple[str, ...]) -> dict[str, Any]:
+    import importlib
+
+    for name in modules:
+        area = importlib.import_module(name)
+        schemas: dict[str, Any] = area.SCHEMAS
+        if taken := set(schemas) & set(spec["components"]["schemas"]):
+            raise RuntimeError(f"{name}: schema names taken twice: {sorted(taken)}")
+        if taken := set(area.PATHS) & set(spec["paths"]):
+            raise RuntimeError(f"{name}: paths documented twice: {sorted(taken)}")
+        spec["paths"].update(area.PATHS)
+        spec["components"]["schemas"].update(schemas)
+        spec.setdefault("webhooks", {}).update(getattr(area, "WEBHOOKS", {}))
+    if not spec["webhooks"]:
+        del spec["webhooks"]
     return spec
 
 
-def _with_saraban(spec: dict[str, Any]) -> dict[str, Any]:
-    from api.openapi_saraban import PATHS, SCHEMAS
-
-    spec["paths"].update(PATHS)
-    spec["components"]["schemas"].update(SCHEMAS)
-    return spec
-
-
-def _with_agencies(spec: dict[str, Any]) -> dict[str, Any]:
-    from api.openapi_agencies import PATHS, SCHEMAS
-
-    spec["paths"].update(PATHS)
-    spec["components"]["schemas"].update(SCHEMAS)
-    return spec
-
-
-def _with_exchange(spec: dict[str, Any]) -> dict[str, Any]:
-    from api.openapi_exchange import PATHS, SCHEMAS
-
-    spec["paths"].update(PATHS)
-    spec["components"]["schemas"].update(SCHEMAS)
-    return spec
-
-
-def _with_definitions(spec: dict[str, Any]) -> dict[str, Any]:
-    from api.openapi_definitions import PATHS, SCHEMAS
-
-    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
-        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
-    spec["paths"].update(PATHS)
-    spec["components"]["schemas"].update(SCHEMAS)
-    return spec
-
-
-def _with_citizen(spec: dict[str, Any]) -> dict[str, Any]:
-    from api.openapi_citizen import PATHS, SCHEMAS
-
-    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
-        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
-    spec["paths"].update(PATHS)
-    spec["components"]["schemas"].update(SCHEMAS)
-    return spec
-
-
-SPEC = _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
+SPEC = _with_areas(SPEC, AREA_MODULES)

@@ -111,7 +111,7 @@ PATHS: dict[str, Any] = {
         "post": _operation(
             "Draft a letter to send (number and date stay blank until it is signed)",
             {"201": _json(_ref("Letter"), "The drafted letter"), "503": SIGNING},
-            _body("NewDraft"),
+            _body("NewLetterDraft"),
         ),
     },
     f"{BASE}/letters/incoming": {
@@ -467,7 +467,7 @@ SCHEMAS: dict[str, Any] = {
             "access": _text(2000, "Usernames who may open a classified letter, separated by commas"),
         },
     },
-    "NewDraft": {
+    "NewLetterDraft": {
         "type": "object",
         "required": ["kind", "subject", "body"],
         "properties": {

@@ -281,6 +281,7 @@ from thongthin.cli_saraban import saraban_group  # noqa: E402
 from thongthin.cli_serving import demo, serve, worker  # noqa: E402
 from thongthin.cli_signing import signing_group  # noqa: E402
 from thongthin.cli_tenants import tenant as _tenant_group  # noqa: E402
+from thongthin.cli_webhooks import webhooks_group  # noqa: E402
 
 for _command in (
     qr,
@@ -295,6 +296,7 @@ for _command in (
     _tenant_group,
     signing_group,
     saraban_group,
+    webhooks_group,
 ):
     main.add_command(_command)
 import thongthin.cli_backup  # noqa: E402, F401 (adds `backup` and `restore` to main)

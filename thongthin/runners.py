@@ -36,6 +36,7 @@ from engine.services import (
     tenants,
     throttle,
     uploads,
+    webhooks,
 )
 from engine.services.effects import LEASE, Runners, RunReport, run_pending
 from engine.services.housekeeping import Housekeeping
@@ -362,6 +363,7 @@ IMPLEMENTATIONS: dict[str, Callable[[Any], Any]] = {
     statements.IMPORT_JOB: lambda platform: statements.StatementImporter(platform.blobs, platform.definition),
     "billing_run": lambda platform: billing_runs.BillingRunner(platform.catalog),
     "saraban_deliver": saraban_exchange.Deliverer,
+    webhooks.JOB: webhooks.Deliverer,
 }
 
 

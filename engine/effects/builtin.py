@@ -147,6 +147,18 @@ SARABAN_DELIVER = EffectType(
     internal=True,
 )
 
+WEBHOOK = EffectType(
+    name="webhook",
+    description="Deliver one signed event to a municipality's webhook subscription.",
+    params_schema={
+        "required": ["subscription", "event"],
+        "properties": {"subscription": {"type": "integer"}},
+    },
+    # A receiver may be down for hours: the same event (same id) is tried 40 times over about 35 hours.
+    retry=RetryPolicy(max_attempts=40, first_delay=timedelta(seconds=30), max_delay=timedelta(hours=1)),
+    internal=True,
+)
+
 BUILTIN = (
     ISSUE_DOCUMENT,
     REQUEST_PAYMENT,
@@ -158,4 +170,5 @@ BUILTIN = (
     IMPORT_STATEMENT,
     LINE_EVENTS,
     SARABAN_DELIVER,
+    WEBHOOK,
 )

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from engine.definitions import ServiceDefinition
 from engine.forms import data_roles
-from engine.services import secrets
+from engine.services import secrets, webhooks
 from engine.services.errors import NotFound
 from engine.store.bounds import could_be_key
 from engine.store.counters import next_number
@@ -90,12 +90,40 @@ def file_name(document: IssuedDocument) -> str:
 
 
 async def mark_issued(document: IssuedDocument, *, blob_key: str, sha256: str, pades_level: str) -> None:
+    """Record the signed file; the first time, announce ``document.issued`` in the same transaction."""
+    first = document.status != "issued"
     document.status = "issued"
     document.blob_key = blob_key
     document.sha256 = sha256
     document.pades_level = pades_level
     document.issued_at = datetime.now(UTC)
-    await document.save(update_fields=["status", "blob_key", "sha256", "pades_level", "issued_at"])
+    async with in_transaction() as connection:
+        await document.save(
+            update_fields=["status", "blob_key", "sha256", "pades_level", "issued_at"], using_db=connection
+        )
+        if first:
+            submission = (
+                await Submission.get(id=document.submission_id, using_db=connection)
+                if document.submission_id
+                else None
+            )
+            await webhooks.announce(
+                document.tenant_id,
+                "document.issued",
+                submission.service_id if submission else None,
+                {
+                    "public_id": document.public_id,
+                    "document": document.document_id,
+                    "number": document.number,
+                    "title": {"th": document.title_th, "en": document.title_en},
+                    "reference": submission.reference if submission else None,
+                    "service": submission.service_id if submission else None,
+                    "receipt": document.bill_id is not None,
+                    "issued_at": document.issued_at.isoformat(),
+                },
+                connection=connection,
+                now=document.issued_at,
+            )
 
 
 async def by_public_id(public_id: str) -> IssuedDocument:

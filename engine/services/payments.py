@@ -36,7 +36,7 @@ from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
-from engine.services import secrets
+from engine.services import secrets, webhooks
 from engine.services.billing import reference_code
 from engine.services.errors import NotFound, ServiceError, StaleSubmission
 from engine.store.models import (
@@ -279,6 +279,7 @@ async def record_payment(
                 received=reported.received,
             )
             settled = await _apply(connection, payment)
+            await _announce(connection, payment, settled)
     except IntegrityError:
         # The same transaction recorded by a concurrent request between our look and our insert.
         existing = await Payment.get(tenant=tenant, transaction_id=reported.transaction_id)
@@ -286,6 +287,38 @@ async def record_payment(
     if definition_of is not None:
         await _advance_settled(tenant, settled, definition_of)
     return Recorded(payment, False, settled)
+
+
+async def _announce(connection: Any, payment: Payment, settled: list[Bill]) -> None:
+    """``payment.recorded`` for the municipality's webhooks, with the bills it settled."""
+    service_id = None
+    for bill in settled:
+        submission_id = bill.submission_id
+        if submission_id is None and bill.account_id is not None:
+            account = await FeeAccount.get(id=bill.account_id, using_db=connection)
+            submission_id = account.submission_id
+        if submission_id is not None:
+            submission = await Submission.get(id=submission_id, using_db=connection)
+            service_id = submission.service_id
+            break
+    await webhooks.announce(
+        payment.tenant_id,
+        "payment.recorded",
+        service_id,
+        {
+            "transaction_id": payment.transaction_id,
+            "source": payment.source,
+            "amount": str(payment.amount),
+            "paid_at": payment.paid_at.isoformat(),
+            "ref1": payment.ref1,
+            "ref2": payment.ref2,
+            "status": payment.status,
+            "problem": payment.problem,
+            "service": service_id,
+            "settled_bills": [{"ref1": b.ref1, "ref2": b.ref2, "amount": str(b.amount)} for b in settled],
+        },
+        connection=connection,
+    )
 
 
 def same_details(existing: Payment, reported: Reported) -> bool:

@@ -22,7 +22,7 @@ from engine.definitions.model import Transition
 from engine.forms import data_roles, widgets
 from engine.forms.errors import FieldError
 from engine.forms.rules import check_whole
-from engine.services import access_log, dashboard, secrets
+from engine.services import access_log, dashboard, secrets, webhooks
 from engine.services.errors import (
     CorrectionNotAllowed,
     StaleSubmission,
@@ -318,6 +318,21 @@ async def submit(
             run_after=moment,
             using_db=connection,
         )
+        await webhooks.announce(
+            tenant,
+            "submission.created",
+            definition.id,
+            {
+                "reference": reference,
+                "service": definition.id,
+                "service_version": definition.version,
+                "state": initial,
+                "submitted_at": moment.isoformat(),
+                "due_at": due_at.isoformat() if due_at else None,
+            },
+            connection=connection,
+            now=moment,
+        )
     return Receipt(reference, initial, token)
 
 
@@ -523,6 +538,24 @@ async def transition(
                 params=effect.params,
                 run_after=moment,
                 using_db=connection,
+            )
+        if outcome.fired:
+            await webhooks.announce(
+                tenant,
+                "submission.transitioned",
+                submission.service_id,
+                {
+                    "reference": reference,
+                    "service": submission.service_id,
+                    "action": action,
+                    "from_state": submission.state,
+                    "to_state": outcome.state,
+                    "role": outcome.role,
+                    "version": version,
+                    "at": moment.isoformat(),
+                },
+                connection=connection,
+                now=moment,
             )
     return TransitionResult(
         reference,

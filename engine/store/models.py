@@ -1454,3 +1454,50 @@ class ExchangeMessage(Model):
         table = "saraban_message"
         unique_together = (("tenant", "direction", "peer_code", "message_id"),)
         indexes = (("tenant_id", "direction", "state"), ("tenant_id", "letter_id"))
+
+
+class WebhookSubscription(Model):
+    """A URL of another system told of a municipality's events, signed with its own secret.
+
+    ``events`` and ``services`` are lists (an empty ``services``: every service); the signing
+    secret is kept sealed with the platform key and shown to the admin once, when it is made.
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="webhooks", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    url = fields.CharField(max_length=2000)
+    events: Any = fields.JSONField(default=list)
+    services: Any = fields.JSONField(default=list)
+    secret_sealed = fields.TextField()
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "webhook_subscription"
+        indexes = (("tenant_id", "active"),)
+
+
+class WebhookDelivery(Model):
+    """One attempt to deliver an event to a subscription: what came back, and how long it took."""
+
+    id = fields.IntField(primary_key=True)
+    subscription: fields.ForeignKeyRelation[WebhookSubscription] = fields.ForeignKeyField(
+        "models.WebhookSubscription", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    subscription_id: int
+    tenant_id = fields.IntField()
+    event_id = fields.CharField(max_length=40)
+    type = fields.CharField(max_length=40)
+    attempt = fields.IntField(default=1)
+    at = fields.DatetimeField()
+    status_code = fields.IntField(null=True)
+    error = fields.CharField(max_length=500, default="")
+    duration_ms = fields.IntField(default=0)
+    delivered = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "webhook_delivery"
+        indexes = (("subscription_id", "at"),)
