@@ -835,4 +835,16 @@ def _with_citizen(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
+def _with_conventions(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_conventions import PATHS, SCHEMAS, apply
+
+    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
+        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return apply(spec)
+
+
+SPEC = _with_conventions(
+    _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
+)
