@@ -92,7 +92,16 @@ def raw_body() -> bytes:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object; raises :class:`ApiError` (413 too large, 400 anything else)."""
+    """The request's JSON object; raises :class:`ApiError` (413 too large, 415 a body declared as
+    something other than JSON, 400 anything else)."""
+    declared = request.mimetype
+    if declared and declared != "application/json" and not declared.endswith("+json"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send the body as application/json, not {declared}",
+            accepted=["application/json"],
+        )
     raw = raw_body()
     body = read_json(raw)
     if not isinstance(body, dict):

@@ -814,4 +814,11 @@ def _with_areas(spec: dict[str, Any], modules: tuple[str, ...]) -> dict[str, Any
     return spec
 
 
-SPEC = _with_areas(SPEC, AREA_MODULES)
+def _with_conventions(spec: dict[str, Any]) -> dict[str, Any]:
+    """Last: every operation documented above gets the shared refusals and rate-limit headers."""
+    from api.openapi_conventions import apply
+
+    return apply(spec)
+
+
+SPEC = _with_conventions(_with_areas(SPEC, AREA_MODULES))

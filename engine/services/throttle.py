@@ -114,6 +114,14 @@ async def take(limit: Limit, key: str, *, amount: int = 1, now: datetime | None 
     then not check the secret or do the work. A window starts with the first try and
     ends ``limit.window`` later, when the count starts again from zero.
     """
+    count, _ = await take_with_reset(limit, key, amount=amount, now=now)
+    return count
+
+
+async def take_with_reset(
+    limit: Limit, key: str, *, amount: int = 1, now: datetime | None = None
+) -> tuple[int, timedelta]:
+    """:func:`take`, also saying how long until the current window ends (for ``RateLimit-Reset``)."""
     moment = now or datetime.now(UTC)
     now_ms = _millis(moment)
     cutoff_ms = _millis(moment - limit.window)
@@ -122,12 +130,12 @@ async def take(limit: Limit, key: str, *, amount: int = 1, now: datetime | None 
         _statement(connection), [limit.scope, _key(limit, key), amount, now_ms, cutoff_ms]
     )
     count = int(rows[0]["count"])
+    started = datetime.fromtimestamp(int(rows[0]["window_start_ms"]) / 1000, UTC)
     if count > limit.tries:
-        started = datetime.fromtimestamp(int(rows[0]["window_start_ms"]) / 1000, UTC)
         raise TooManyAttempts(
             limit, started + limit.window - moment, first_refusal=count - amount < limit.tries + 1
         )
-    return count
+    return count, max(started + limit.window - moment, timedelta(0))
 
 
 async def take_all(keys: list[tuple[Limit, str]], *, now: datetime | None = None) -> None:
