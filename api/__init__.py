@@ -3,6 +3,7 @@
 # The modules adding routes to the same blueprint, imported so that they do.
 from api import citizen_views as citizen_views
 from api import definition_views as definition_views
+from api import idempotency_views as idempotency_views
 from api import inbox_views as inbox_views
 from api import saraban_agency_views as saraban_agency_views
 from api import saraban_exchange_views as saraban_exchange_views

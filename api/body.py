@@ -93,7 +93,11 @@ def raw_body() -> bytes:
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object; raises :class:`ApiError` (413 too large, 400 anything else)."""
-    raw = raw_body()
+    return json_object(raw_body())
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """``raw`` parsed as a JSON object; raises :class:`ApiError` 400 for anything else."""
     body = read_json(raw)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")

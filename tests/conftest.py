@@ -53,7 +53,8 @@ def fresh_address_limits(request: pytest.FixtureRequest) -> None:
 
     running = request.getfixturevalue("platform")
     limits = (throttle.UPLOAD_FILES, throttle.UPLOAD_BYTES, throttle.LOGIN_ADDRESS, throttle.TRACKING_ADDRESS)
-    running.db(Attempt.filter(scope__in=[limit.scope for limit in limits]).delete())
+    scopes = [limit.scope for limit in limits] + [throttle.API_SCOPE]
+    running.db(Attempt.filter(scope__in=scopes).delete())
 
 
 SERVICE_IDS = sorted(p.name for p in CATALOG.iterdir() if (p / "service.json").is_file())

@@ -54,6 +54,14 @@ ACCOUNT_PHONE = Limit("account_phone", 5, timedelta(hours=1))
 # Anonymous uploads per client address: files and bytes per hour.
 UPLOAD_FILES = Limit("upload_files", 60, timedelta(hours=1))
 UPLOAD_BYTES = Limit("upload_bytes", 300 * 1024 * 1024, timedelta(hours=1))
+# Requests to the JSON API per caller (bearer token, else client address) and minute.
+API_SCOPE = "api"
+API_RATE_DEFAULT = 600
+
+
+def api_limit(per_minute: int = API_RATE_DEFAULT) -> Limit:
+    """The API's rate limit (``THONGTHIN_API_RATE_PER_MINUTE`` of the installation)."""
+    return Limit(API_SCOPE, per_minute, timedelta(minutes=1))
 
 
 class TooManyAttempts(ServiceError):
@@ -107,6 +115,24 @@ def _statement(connection: Any) -> str:
     return _TAKE.format(**{f"p{i}": f"{mark}{i}" for i in range(1, 6)})
 
 
+@dataclass(frozen=True)
+class Usage:
+    """How much of ``limit`` one key has used in its current window, and when that window ends."""
+
+    limit: Limit
+    count: int
+    reset: timedelta
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit.tries - self.count)
+
+    @property
+    def reset_seconds(self) -> int:
+        """Whole seconds until the window ends (the ``RateLimit-Reset`` header)."""
+        return max(1, int(self.reset.total_seconds() + 0.999))
+
+
 async def take(limit: Limit, key: str, *, amount: int = 1, now: datetime | None = None) -> int:
     """Count ``amount`` tries (or units) of ``key``; returns the count in the current window.
 
@@ -114,6 +140,11 @@ async def take(limit: Limit, key: str, *, amount: int = 1, now: datetime | None 
     then not check the secret or do the work. A window starts with the first try and
     ends ``limit.window`` later, when the count starts again from zero.
     """
+    return (await use(limit, key, amount=amount, now=now)).count
+
+
+async def use(limit: Limit, key: str, *, amount: int = 1, now: datetime | None = None) -> Usage:
+    """:func:`take`, answering with the :class:`Usage` a client is told of (rate limit headers)."""
     moment = now or datetime.now(UTC)
     now_ms = _millis(moment)
     cutoff_ms = _millis(moment - limit.window)
@@ -127,7 +158,8 @@ async def take(limit: Limit, key: str, *, amount: int = 1, now: datetime | None 
         raise TooManyAttempts(
             limit, started + limit.window - moment, first_refusal=count - amount < limit.tries + 1
         )
-    return count
+    started = datetime.fromtimestamp(int(rows[0]["window_start_ms"]) / 1000, UTC)
+    return Usage(limit, count, started + limit.window - moment)
 
 
 async def take_all(keys: list[tuple[Limit, str]], *, now: datetime | None = None) -> None:
