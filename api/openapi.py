@@ -835,4 +835,17 @@ def _with_citizen(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
+def _with_idempotency(spec: dict[str, Any]) -> dict[str, Any]:
+    """Last: the Idempotency-Key and rate limits apply to the operations every module added."""
+    from api.openapi_idempotency import PATHS, SCHEMAS, amend
+
+    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
+        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    return amend(spec)
+
+
+SPEC = _with_idempotency(
+    _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
+)
