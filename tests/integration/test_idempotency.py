@@ -182,3 +182,52 @@ def test_keys_expire_after_a_day(client: Any, platform: Any, town: dict[str, Any
     assert platform.db(IdempotencyKey.filter(tenant=town["tenant"], key=key).count()) == 0
     # Once expired, the key may be used for a new request.
     assert post(client, town, petition(client, platform, town), key).status_code == 201
+
+
+def ready_draft(client: Any, platform: Any, town: dict[str, Any]) -> tuple[str, int]:
+    """A petition draft with every answer given (its files uploaded); returns its secret and ID."""
+    from engine.services import drafts
+
+    definition = platform.catalog.get(SERVICE)
+    data = json.loads(petition(client, platform, town))
+
+    async def make() -> tuple[str, int]:
+        secret, draft = await drafts.create(town["tenant"], definition)
+        draft.data = data
+        await draft.save()
+        return secret, draft.id
+
+    return platform.db(make())
+
+
+def test_a_draft_submitted_again_or_twice_at_once_is_filed_once(
+    app: Any, platform: Any, town: dict[str, Any]
+):
+    client = app.test_client()
+    secret, draft_id = ready_draft(client, platform, town)
+    url = f"/api/v1/tenants/{town['slug']}/services/{SERVICE}/drafts/{draft_id}/submit"
+    key = str(uuid.uuid4())
+    before = submissions_of(platform, town)
+    barrier = threading.Barrier(2)
+    answers: list[Any] = []
+
+    def sender() -> None:
+        mine = app.test_client()
+        barrier.wait()
+        answers.append(mine.post(url, headers={"X-Draft-Secret": secret, "Idempotency-Key": key}))
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [a.status_code for a in answers] == [201, 201], [a.json for a in answers]
+    assert answers[0].json == answers[1].json
+    # The draft is gone, yet the same request later still gets its receipt.
+    later = client.post(url, headers={"X-Draft-Secret": secret, "Idempotency-Key": key})
+    assert later.status_code == 201 and later.headers["Idempotency-Replayed"] == "true"
+    assert later.json == answers[0].json
+    assert submissions_of(platform, town) == before + 1
+    # Without the draft's secret the key gives nothing away.
+    stranger = client.post(url, headers={"X-Draft-Secret": "not-the-secret", "Idempotency-Key": key})
+    assert stranger.status_code in (404, 422) and "reference" not in stranger.json
