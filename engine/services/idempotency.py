@@ -9,16 +9,22 @@ the other's transaction rolls back whole, and it replays the winner's answer (:f
 
 The same key with another body is refused (:class:`KeyReused`): it is a different request, and
 replaying the first answer to it would be a lie.
+
+An answer holds a secret (a receipt's tracking token), so the table keeps only a digest of the
+key and the answer sealed with the key and the body: a copy of the database alone opens nothing,
+only the same request again does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.services import sealing, secrets
 from engine.services.errors import ServiceError
 from engine.store.models import IdempotencyKey
 
@@ -79,6 +85,21 @@ class Answer:
     replayed: bool = False
 
 
+def _stored_key(keyed: Keyed) -> str:
+    return secrets.digest(keyed.key, scope=f"idempotency:{keyed.route}")
+
+
+def _seal(keyed: Keyed, body: dict[str, Any]) -> dict[str, Any]:
+    return {"sealed": sealing.seal(keyed.key, f"idempotency:{keyed.body_sha256}", json.dumps(body))}
+
+
+def _unseal(keyed: Keyed, stored: dict[str, Any]) -> dict[str, Any]:
+    opened: dict[str, Any] = json.loads(
+        sealing.unseal(keyed.key, f"idempotency:{keyed.body_sha256}", stored["sealed"])
+    )
+    return opened
+
+
 async def earlier(tenant_id: int, keyed: Keyed, connection: Any = None) -> Answer | None:
     """The answer first given to ``keyed`` within the day, replayed; ``None`` if it is new.
 
@@ -88,7 +109,7 @@ async def earlier(tenant_id: int, keyed: Keyed, connection: Any = None) -> Answe
         IdempotencyKey.filter(
             tenant_id=tenant_id,
             route=keyed.route,
-            key=keyed.key,
+            key=_stored_key(keyed),
             created_at__gt=datetime.now(UTC) - KEPT_FOR,
         )
         .using_db(connection)
@@ -98,7 +119,7 @@ async def earlier(tenant_id: int, keyed: Keyed, connection: Any = None) -> Answe
         return None
     if found.body_sha256 != keyed.body_sha256:
         raise KeyReused()
-    return Answer(found.status, found.response, replayed=True)
+    return Answer(found.status, _unseal(keyed, found.response), replayed=True)
 
 
 async def remember(connection: Any, tenant_id: int, keyed: Keyed, status: int, body: dict[str, Any]) -> None:
@@ -112,7 +133,7 @@ async def remember(connection: Any, tenant_id: int, keyed: Keyed, status: int, b
         IdempotencyKey.filter(
             tenant_id=tenant_id,
             route=keyed.route,
-            key=keyed.key,
+            key=_stored_key(keyed),
             created_at__lte=datetime.now(UTC) - KEPT_FOR,
         )
         .using_db(connection)
@@ -121,10 +142,10 @@ async def remember(connection: Any, tenant_id: int, keyed: Keyed, status: int, b
     await IdempotencyKey.create(
         tenant_id=tenant_id,
         route=keyed.route,
-        key=keyed.key,
+        key=_stored_key(keyed),
         body_sha256=keyed.body_sha256,
         status=status,
-        response=body,
+        response=_seal(keyed, body),
         created_at=datetime.now(UTC),
         using_db=connection,
     )

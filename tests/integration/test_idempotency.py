@@ -72,6 +72,10 @@ def test_a_repeated_submission_gets_the_first_receipt_and_is_filed_once(
     assert again.json == first.json
     assert again.headers["Location"] == first.headers["Location"]
     assert submissions_of(platform, town) == before + 1
+    # The stored answer gives neither the key nor the tracking secret to a reader of the database.
+    rows = platform.db(IdempotencyKey.filter(tenant=town["tenant"]).values("key", "response"))
+    assert rows and all(key not in json.dumps(row) for row in rows)
+    assert all(first.json["tracking_token"] not in json.dumps(row) for row in rows)
     # The tracking secret of the replayed receipt opens the application.
     tracked = client.get(
         first.headers["Location"], headers={"X-Tracking-Token": again.json["tracking_token"]}
@@ -176,10 +180,9 @@ def test_keys_expire_after_a_day(client: Any, platform: Any, town: dict[str, Any
 
     key = str(uuid.uuid4())
     assert post(client, town, petition(client, platform, town), key).status_code == 201
-    stored = platform.db(IdempotencyKey.filter(tenant=town["tenant"], key=key).count())
-    assert stored == 1
+    assert platform.db(IdempotencyKey.filter(tenant=town["tenant"]).count()) >= 1
     platform.db(idempotency.purge_expired(now=datetime.now(UTC) + timedelta(hours=24, seconds=1)))
-    assert platform.db(IdempotencyKey.filter(tenant=town["tenant"], key=key).count()) == 0
+    assert platform.db(IdempotencyKey.filter(tenant=town["tenant"]).count()) == 0
     # Once expired, the key may be used for a new request.
     assert post(client, town, petition(client, platform, town), key).status_code == 201
 
