@@ -102,7 +102,11 @@ def json_body() -> dict[str, Any]:
             f"send the body as application/json, not {declared}",
             accepted=["application/json"],
         )
-    raw = raw_body()
+    return json_object(raw_body())
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """``raw`` parsed as a JSON object; raises :class:`ApiError` 400 for anything else."""
     body = read_json(raw)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")

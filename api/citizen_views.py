@@ -14,13 +14,13 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 
 from api.auth import caller_for
-from api.body import json_body
+from api.body import json_body, raw_body
 from api.errors import ApiError
 from api.views import _load, blueprint, tenant_or_404
 from engine.definitions import ServiceDefinition
 from engine.forms import FieldError
 from engine.forms.rules import prune_hidden, step_of_error, visible_steps
-from engine.services import access_log, billing, documents, drafts, tenants
+from engine.services import access_log, billing, documents, drafts, idempotency, submissions, tenants
 from engine.services.errors import SubmissionInvalid
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Draft, IssuedDocument, Tenant
@@ -194,11 +194,17 @@ def save_draft_step(tenant: str, service_id: str, draft_id: int, step_id: str) -
 @blueprint.post("/tenants/<tenant>/services/<service_id>/drafts/<int:draft_id>/submit")
 def submit_draft(tenant: str, service_id: str, draft_id: int) -> Any:
     """File the draft: the receipt of POST …/submissions (reference, tracking token); the draft is gone."""
+    from api.idempotency_views import keyed
+
     found = tenant_or_404(tenant)
+    key = keyed(raw_body(), secret=_draft_secret())
+    if key is not None and (first := platform().db(idempotency.earlier(found.id, key))) is not None:
+        # Filed by the first request: the draft is gone, its receipt is not.
+        return _receipt_response(tenant, submissions.Receipt.replay(first))
     draft, definition = _draft(found, service_id, draft_id)
     data = prune_hidden(definition, draft.data)
     try:
-        receipt = platform().db(drafts.submit(found, draft, definition, blobs=platform().blobs))
+        receipt = platform().db(drafts.submit(found, draft, definition, blobs=platform().blobs, keyed=key))
     except SubmissionInvalid as invalid:
         raise ApiError(
             422,
@@ -208,13 +214,17 @@ def submit_draft(tenant: str, service_id: str, draft_id: int) -> Any:
             errors=_errors(invalid.errors, definition, data),
             **({"more_errors": invalid.more_errors} if invalid.more_errors else {}),
         ) from None
-    response = jsonify(
-        {"reference": receipt.reference, "status": receipt.status, "tracking_token": receipt.tracking_token}
-    )
+    return _receipt_response(tenant, receipt)
+
+
+def _receipt_response(tenant: str, receipt: submissions.Receipt) -> Any:
+    from api.idempotency_views import replayed
+
+    response = jsonify(receipt.as_dict())
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/tenants/{tenant}/submissions/{receipt.reference}"
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return replayed(response, receipt.replayed)
 
 
 @blueprint.delete("/tenants/<tenant>/services/<service_id>/drafts/<int:draft_id>")

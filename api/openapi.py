@@ -815,10 +815,12 @@ def _with_areas(spec: dict[str, Any], modules: tuple[str, ...]) -> dict[str, Any
 
 
 def _with_conventions(spec: dict[str, Any]) -> dict[str, Any]:
-    """Last: every operation documented above gets the shared refusals and rate-limit headers."""
+    """Last: every operation documented above gets the shared refusals and rate-limit headers, and
+    those creating something the Idempotency-Key."""
     from api.openapi_conventions import apply
+    from api.openapi_idempotency import amend
 
-    return apply(spec)
+    return amend(apply(spec))
 
 
 SPEC = _with_conventions(_with_areas(SPEC, AREA_MODULES))

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, jsonify, request, url_for
 
 from api.auth import Caller, caller_for
-from api.body import json_body, raw_body, read_json
+from api.body import json_body, json_object, raw_body, read_json
 from api.errors import ApiError
 from api.openapi import SPEC
 from engine.definitions import ServiceDefinition, UnknownService
@@ -77,18 +77,23 @@ def services(tenant: str) -> Any:
 
 @blueprint.post("/tenants/<tenant>/services/<service_id>/submissions")
 def submit(tenant: str, service_id: str) -> Any:
-    data = json_body()
+    from api.idempotency_views import keyed, replayed
+
+    raw = raw_body()
+    data, key = json_object(raw), keyed(raw)
     try:
-        receipt = platform().db(submissions.submit_to(tenant, service_id, data, platform().catalog))
+        receipt = platform().db(
+            submissions.submit_to(tenant, service_id, data, platform().catalog, keyed=key)
+        )
     except UnknownService:  # a version another node published since this one read the catalog
         platform().db(platform().load_published())
-        receipt = platform().db(submissions.submit_to(tenant, service_id, data, platform().catalog))
-    response = jsonify(
-        {"reference": receipt.reference, "status": receipt.status, "tracking_token": receipt.tracking_token}
-    )
+        receipt = platform().db(
+            submissions.submit_to(tenant, service_id, data, platform().catalog, keyed=key)
+        )
+    response = jsonify(receipt.as_dict())
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/tenants/{tenant}/submissions/{receipt.reference}"
-    return response
+    return replayed(response, receipt.replayed)
 
 
 @blueprint.post("/tenants/<tenant>/services/<service_id>/attachments/<attachment_id>")
@@ -178,6 +183,8 @@ def payment_notification() -> Any:
     checked before anything is read beyond the tenant; the same transaction ID twice is
     recorded once; a reference that matches no bill is held for an officer, never dropped.
     """
+    from api.idempotency_views import keyed, replayed
+
     if not request.headers.get(payments.SIGNATURE_HEADER):
         # Unsigned: refused before the body is read, whoever it claims to be for.
         raise ApiError(401, "signature_missing", f"sign the body: header {payments.SIGNATURE_HEADER}")
@@ -188,18 +195,12 @@ def payment_notification() -> Any:
     found = tenant_or_404(body["tenant"])
     payments.verify_signature(found, raw, request.headers.get(payments.SIGNATURE_HEADER))
     reported = payments.Reported.from_notification(body)
-    recorded = platform().db(payments.record_payment(found, reported, definition_of=platform().definition))
-    payment = recorded.payment
-    return jsonify(
-        {
-            "payment_id": payment.id,
-            "transaction_id": payment.transaction_id,
-            "status": payment.status,
-            "problem": payment.problem or None,
-            "duplicate": recorded.duplicate,
-            "settled": [{"ref1": b.ref1, "ref2": b.ref2, "amount": str(b.amount)} for b in recorded.settled],
-        }
+    answer = platform().db(
+        payments.notify(found, reported, keyed=keyed(raw), definition_of=platform().definition)
     )
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    return replayed(response, answer.replayed)
 
 
 @blueprint.post("/tenants/<tenant>/line/webhook")

@@ -51,12 +51,14 @@ def fresh_address_limits(request: pytest.FixtureRequest) -> None:
     """
     if "platform" not in request.fixturenames:
         return
+    from api.conventions_views import rate_limit
     from engine.services import throttle
     from engine.store.models import Attempt
 
     running = request.getfixturevalue("platform")
     limits = (throttle.UPLOAD_FILES, throttle.UPLOAD_BYTES, throttle.LOGIN_ADDRESS, throttle.TRACKING_ADDRESS)
-    running.db(Attempt.filter(scope__in=[limit.scope for limit in limits]).delete())
+    scopes = [limit.scope for limit in limits] + [rate_limit().scope]
+    running.db(Attempt.filter(scope__in=scopes).delete())
 
 
 SERVICE_IDS = sorted(p.name for p in CATALOG.iterdir() if (p / "service.json").is_file())

@@ -25,6 +25,7 @@ from engine.services import (
     billing_runs,
     documents,
     drafts,
+    idempotency,
     line,
     messages,
     payments,
@@ -387,6 +388,7 @@ def housekeeping_for(platform: Any) -> Housekeeping:
     chores.add("attempts", timedelta(hours=1), lambda now: throttle.purge_ended(now=now))
     chores.add("tracking_links", timedelta(hours=6), lambda now: purge_expired_links(now=now))
     chores.add("sessions", timedelta(hours=1), lambda now: sessions.purge_expired(now=now))
+    chores.add("idempotency_keys", timedelta(hours=1), lambda now: idempotency.purge_expired(now=now))
     # A reserved correspondence number whose time passed stays in its book, marked ยกเลิก.
     chores.add(
         "number_reservations", timedelta(minutes=15), lambda now: saraban_numbers.lapse_reservations(now)

@@ -33,7 +33,7 @@ from engine.forms.rules import (
     visible_steps,
 )
 from engine.jsonpointer import remove_value, set_value
-from engine.services import secrets, submissions
+from engine.services import idempotency, secrets, submissions
 from engine.services import uploads as uploads_service
 from engine.services.errors import NotFound, ServiceError
 from engine.services.uploads import StoredUpload
@@ -419,20 +419,31 @@ def progress(definition: ServiceDefinition, data: Any) -> Progress:
 
 
 async def submit(
-    tenant: Tenant, draft: Draft, definition: ServiceDefinition, *, blobs: Any = None
+    tenant: Tenant,
+    draft: Draft,
+    definition: ServiceDefinition,
+    *,
+    blobs: Any = None,
+    keyed: idempotency.Keyed | None = None,
 ) -> submissions.Receipt:
     """File the draft as an application, once, and delete the draft.
 
     Raises :class:`DraftBeingSubmitted` while another request submits it (a double click),
     and what :func:`engine.services.submissions.submit` raises (the draft stays, as it was).
     Once stored, a failure to delete the draft is only logged: the application is filed.
+    With ``keyed`` (an ``Idempotency-Key``), a copy sent while the first is at work waits for
+    the first's receipt and gets it back instead (see :mod:`engine.services.idempotency`).
     """
+    if keyed is not None and (first := await idempotency.earlier(tenant.id, keyed)) is not None:
+        return submissions.Receipt.replay(first)
     data = prune_hidden(definition, draft.data)
     resume_step = draft.step if draft.step != SUBMITTING else ""
     if not await claim_for_submission(draft):
+        if keyed is not None and (first := await idempotency.winner(tenant.id, keyed)) is not None:
+            return submissions.Receipt.replay(first)
         raise DraftBeingSubmitted()
     try:
-        receipt = await submissions.submit(tenant, definition, data)
+        receipt = await submissions.submit(tenant, definition, data, keyed=keyed)
     except BaseException:
         try:
             await release(draft, resume_step)

@@ -36,7 +36,7 @@ from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
 from engine.definitions import ServiceDefinition
-from engine.services import secrets, webhooks
+from engine.services import idempotency, secrets, webhooks
 from engine.services.billing import reference_code
 from engine.services.errors import NotFound, ServiceError, StaleSubmission
 from engine.store.models import (
@@ -246,8 +246,46 @@ class Recorded:
 # Recording and matching
 
 
+async def notify(
+    tenant: Tenant,
+    reported: Reported,
+    *,
+    keyed: idempotency.Keyed | None = None,
+    definition_of: DefinitionOf | None = None,
+) -> idempotency.Answer:
+    """A bank's notification recorded (:func:`record_payment`), answered as ``POST /payments/notify`` answers.
+
+    With ``keyed`` (an ``Idempotency-Key``) the answer is stored with the payment and the same
+    request again gets it back, replayed; raises :class:`~engine.services.idempotency.KeyReused`
+    for the key used with another body.
+    """
+    if keyed is not None and (first := await idempotency.earlier(tenant.id, keyed)) is not None:
+        return first
+    recorded = await record_payment(tenant, reported, definition_of=definition_of, keyed=keyed)
+    if recorded.duplicate and keyed is not None and (first := await idempotency.earlier(tenant.id, keyed)):
+        return first  # a concurrent copy of this request recorded it
+    return idempotency.Answer(200, notification_answer(recorded))
+
+
+def notification_answer(recorded: Recorded) -> dict[str, Any]:
+    """The JSON answer to a payment notification."""
+    payment = recorded.payment
+    return {
+        "payment_id": payment.id,
+        "transaction_id": payment.transaction_id,
+        "status": payment.status,
+        "problem": payment.problem or None,
+        "duplicate": recorded.duplicate,
+        "settled": [{"ref1": b.ref1, "ref2": b.ref2, "amount": str(b.amount)} for b in recorded.settled],
+    }
+
+
 async def record_payment(
-    tenant: Tenant, reported: Reported, *, definition_of: DefinitionOf | None = None
+    tenant: Tenant,
+    reported: Reported,
+    *,
+    definition_of: DefinitionOf | None = None,
+    keyed: idempotency.Keyed | None = None,
 ) -> Recorded:
     """Record ``reported`` once and apply it to the bills its references name (see the module doc).
 
@@ -280,8 +318,13 @@ async def record_payment(
             )
             settled = await _apply(connection, payment)
             await _announce(connection, payment, settled)
+            if keyed is not None:
+                answer = notification_answer(Recorded(payment, False, settled))
+                await idempotency.remember(connection, tenant.id, keyed, 200, answer)
     except IntegrityError:
         # The same transaction recorded by a concurrent request between our look and our insert.
+        if keyed is not None:
+            await idempotency.earlier(tenant.id, keyed)  # the same key with another body: refused
         existing = await Payment.get(tenant=tenant, transaction_id=reported.transaction_id)
         return _repeat(existing, reported)
     if definition_of is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
@@ -22,7 +23,7 @@ from engine.definitions.model import Transition
 from engine.forms import data_roles, widgets
 from engine.forms.errors import FieldError
 from engine.forms.rules import check_whole
-from engine.services import access_log, dashboard, secrets, webhooks
+from engine.services import access_log, dashboard, idempotency, secrets, webhooks
 from engine.services.errors import (
     CorrectionNotAllowed,
     StaleSubmission,
@@ -46,6 +47,15 @@ class Receipt:
     reference: str
     status: str
     tracking_token: str
+    replayed: bool = False  # the first answer to the same Idempotency-Key, given again
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reference": self.reference, "status": self.status, "tracking_token": self.tracking_token}
+
+    @classmethod
+    def replay(cls, answer: idempotency.Answer) -> Receipt:
+        body = answer.body
+        return cls(body["reference"], body["status"], body["tracking_token"], replayed=True)
 
 
 @dataclass(frozen=True)
@@ -258,7 +268,12 @@ def _deadlines(
 
 
 async def submit(
-    tenant: Tenant, definition: ServiceDefinition, data: Any, *, now: datetime | None = None
+    tenant: Tenant,
+    definition: ServiceDefinition,
+    data: Any,
+    *,
+    now: datetime | None = None,
+    keyed: idempotency.Keyed | None = None,
 ) -> Receipt:
     """Validate and store a new submission; raises :class:`SubmissionInvalid` (nothing stored).
 
@@ -266,7 +281,31 @@ async def submit(
     first (see :mod:`engine.forms.rules`), whichever entry point sent them. Files the data
     lists must have been uploaded to this tenant first (see :mod:`engine.services.uploads`);
     the stored data describes them as they were received.
+
+    With ``keyed`` (an ``Idempotency-Key``), the receipt is stored in the same transaction and
+    a repeat of the request gets it back (``replayed``) with nothing stored twice; raises
+    :class:`~engine.services.idempotency.KeyReused` for the key used with another body.
     """
+    if keyed is not None and (first := await idempotency.earlier(tenant.id, keyed)) is not None:
+        return Receipt.replay(first)
+    try:
+        return await _store(tenant, definition, data, now=now, keyed=keyed)
+    except (IntegrityError, SubmissionInvalid):
+        # A concurrent copy of the same keyed request committed first: ours rolled back whole
+        # (or found the files already claimed by the copy's application).
+        if keyed is None or (first := await idempotency.earlier(tenant.id, keyed)) is None:
+            raise
+        return Receipt.replay(first)
+
+
+async def _store(
+    tenant: Tenant,
+    definition: ServiceDefinition,
+    data: Any,
+    *,
+    now: datetime | None,
+    keyed: idempotency.Keyed | None,
+) -> Receipt:
     data, errors = check_whole(definition, data)
     if errors:
         raise SubmissionInvalid(errors)
@@ -333,11 +372,20 @@ async def submit(
             connection=connection,
             now=moment,
         )
-    return Receipt(reference, initial, token)
+        receipt = Receipt(reference, initial, token)
+        if keyed is not None:
+            await idempotency.remember(connection, tenant.id, keyed, 201, receipt.as_dict())
+    return receipt
 
 
 async def submit_to(
-    tenant_slug: str, service_id: str, data: Any, catalog: Catalog, *, now: datetime | None = None
+    tenant_slug: str,
+    service_id: str,
+    data: Any,
+    catalog: Catalog,
+    *,
+    now: datetime | None = None,
+    keyed: idempotency.Keyed | None = None,
 ) -> Receipt:
     """:func:`submit` to the version of ``service_id`` the municipality offers, found in one query.
 
@@ -348,7 +396,7 @@ async def submit_to(
 
     enabled = await offered(tenant_slug, service_id)
     definition = catalog.get(enabled.service_id, enabled.version)
-    return await submit(enabled.tenant, definition, data, now=now)
+    return await submit(enabled.tenant, definition, data, now=now, keyed=keyed)
 
 
 async def find(tenant: Tenant, reference: str) -> Submission:

@@ -1501,3 +1501,28 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_delivery"
         indexes = (("subscription_id", "at"),)
+
+
+class IdempotencyKey(Model):
+    """The answer to one request sent with an ``Idempotency-Key``, replayed when the same request comes again.
+
+    Stored in the transaction that does the work, so there is never work without its answer or an
+    answer without its work; the unique constraint decides between concurrent duplicates. Kept
+    for a day (see :mod:`engine.services.idempotency`).
+    """
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="idempotency_keys", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    route = fields.CharField(max_length=255)
+    key = fields.CharField(max_length=255)
+    body_sha256 = fields.CharField(max_length=64)
+    status = fields.IntField()
+    response: Any = fields.JSONField()
+    created_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "idempotency_key"
+        unique_together = (("tenant", "route", "key"),)
