@@ -35,11 +35,14 @@ def interleaved(
 
 def result(name: str, value: float, baseline: float, unit: str, **extra: object) -> dict[str, object]:
     """The JSON line every benchmark ends with."""
+    # The ratio is computed from the figures as printed, so that it is exactly value / baseline to
+    # its three decimals whatever the rates (a slow benchmark's 0.1/s rounding moved it by 1%).
+    shown_value, shown_baseline = round(value, 3), round(baseline, 3)
     return {
         "name": name,
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
+        "value": shown_value,
+        "baseline": shown_baseline,
         "unit": unit,
-        "ratio": round(value / baseline, 3) if baseline else None,
+        "ratio": round(shown_value / shown_baseline, 3) if shown_baseline else None,
         **extra,
     }
