@@ -835,4 +835,27 @@ def _with_citizen(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SPEC = _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
+def _with_api_keys(spec: dict[str, Any]) -> dict[str, Any]:
+    from api.openapi_api_keys import PATHS, SCHEMAS, SECURITY_SCHEME
+
+    if taken := set(SCHEMAS) & set(spec["components"]["schemas"]):
+        raise RuntimeError(f"schema names taken twice: {sorted(taken)}")
+    spec["paths"].update(PATHS)
+    spec["components"]["schemas"].update(SCHEMAS)
+    spec["components"]["securitySchemes"]["apiKey"] = SECURITY_SCHEME
+    for path, method in (
+        ("/api/v1/tenants/{tenant}/inbox", "get"),
+        ("/api/v1/tenants/{tenant}/submissions/{reference}", "get"),
+        ("/api/v1/tenants/{tenant}/submissions/{reference}/transitions", "post"),
+    ):
+        operation = spec["paths"][path][method]
+        operation["security"] = [
+            *operation.get("security", spec.get("security", [{"bearer": []}])),
+            {"apiKey": []},
+        ]
+    return spec
+
+
+SPEC = _with_api_keys(
+    _with_citizen(_with_definitions(_with_exchange(_with_agencies(_with_saraban(_with_studio(SPEC))))))
+)
