@@ -5,6 +5,7 @@ after revocation, on routes that take no key, and managed from the CLI as over t
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -198,3 +199,42 @@ def test_the_cli_creates_lists_and_revokes_keys(client: Any, office: Any, platfo
     revoked = run_cli(platform, "revoke", "--tenant", tenant.slug, str(key_id))
     assert revoked.returncode == 0, revoked.stderr
     assert client.get(f"/api/v1/tenants/{tenant.slug}/inbox", headers=bearer(secret)).status_code == 401
+
+
+def test_the_console_makes_and_revokes_keys(app: Any, platform: Any) -> None:
+    from tests.integration.test_admin import csrf_token, make_town, officer_client
+
+    before = app.config.get("WTF_CSRF_ENABLED", True)
+    app.config["WTF_CSRF_ENABLED"] = True  # the real check of every form post
+    try:
+        town = make_town(platform, roles=["admin"], prefix="AC")
+        browser = officer_client(app, town, "admin")
+        url = f"/{town.slug}/admin/console/api-keys"
+        assert "คีย์ API" in browser.get(url).get_data(as_text=True)
+
+        refused = browser.post(url, data={"csrf_token": csrf_token(browser, url), "name": "ระบบจังหวัด"})
+        assert refused.status_code == 422
+
+        made = browser.post(
+            url, data={"csrf_token": csrf_token(browser, url), "name": "ระบบจังหวัด", "scopes": ["inbox:read"]}
+        )
+        assert made.status_code == 200
+        secret = re.search(r'id="api-key-secret">(ttk_[^<]+)<', made.get_data(as_text=True))
+        assert secret
+        api = app.test_client()
+        assert (
+            api.get(f"/api/v1/tenants/{town.slug}/inbox", headers=bearer(secret.group(1))).status_code == 200
+        )
+        listed = browser.get(url).get_data(as_text=True)
+        assert "ระบบจังหวัด" in listed and secret.group(1) not in listed
+
+        key = platform.db(ApiKey.get(tenant_id=town.tenant.id))
+        revoked = browser.post(
+            f"{url}/{key.id}/revoke", data={"csrf_token": csrf_token(browser, url)}, follow_redirects=True
+        )
+        assert revoked.status_code == 200 and "ยกเลิกแล้ว" in revoked.get_data(as_text=True)
+        assert (
+            api.get(f"/api/v1/tenants/{town.slug}/inbox", headers=bearer(secret.group(1))).status_code == 401
+        )
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = before
