@@ -7,6 +7,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
+    """API keys: a municipality's scoped credentials for machine clients."""
+
     dependencies = [('models', '0018_inbox_and_verdicts')]
 
     initial = False
