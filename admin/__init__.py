@@ -152,6 +152,7 @@ def http_error(error: HTTPException) -> Any:
     return _error_page(error.code or 500)
 
 
+from admin import api_key_views as api_key_views  # noqa: E402 (registers the API keys page)
 from admin import auth_views, billing_views, console_views, desk_views, messaging_views, privacy_views  # noqa: E402, F401 (registers the views)
 from admin import saraban_exchange_views as saraban_exchange_views  # noqa: E402 (letters between agencies)
 from admin import saraban_views as saraban_views  # noqa: E402 (registers the correspondence pages)

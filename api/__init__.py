@@ -1,6 +1,7 @@
 """The JSON API (OpenAPI 3.1 at /api/v1/openapi.json) for apps, chat bots and other agencies."""
 
 # The modules adding routes to the same blueprint, imported so that they do.
+from api import apikeys_views as apikeys_views
 from api import citizen_views as citizen_views
 from api import conventions_views as conventions_views
 from api import definition_views as definition_views

@@ -1,4 +1,4 @@
-"""Who is calling: an officer's bearer token, or an applicant's tracking token."""
+"""Who is calling: an officer's bearer token, a municipality's API key, or an applicant's tracking token."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from flask import request
 
 from api.errors import ApiError
-from engine.services import accounts
-from engine.store.models import Tenant, User
+from engine.services import accounts, api_keys
+from engine.store.models import ApiKey, Tenant, User
 from thongthin.app import platform
 
 
@@ -17,10 +17,12 @@ class Caller:
     user: User | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
     tracking_token: str | None = None
+    api_key: ApiKey | None = None
 
     @property
     def is_officer(self) -> bool:
-        return self.user is not None
+        """An officer, or a machine client holding the municipality's API key for this route."""
+        return self.user is not None or self.api_key is not None
 
 
 def bearer_token() -> str | None:
@@ -34,6 +36,8 @@ def officer_of(tenant: Tenant) -> Caller | None:
     token = bearer_token()
     if token is None:
         return None
+    if api_keys.looks_like_key(token):
+        _key_refused_here(tenant, token)
     user = platform().db(accounts.user_for_token(token))
     if user is None:
         raise ApiError(401, "unauthorized", "the bearer token is unknown or expired")
@@ -42,15 +46,44 @@ def officer_of(tenant: Tenant) -> Caller | None:
     return Caller(user=user, roles=frozenset(platform().db(accounts.roles_of(user))))
 
 
+NOT_FOR_KEYS = frozenset({"admin", "applicant", "system"})
+
+
+def _key_refused_here(tenant: Tenant, token: str) -> None:
+    """A valid key on a route that takes no key: 403 ``insufficient_scope`` (401 when it is not valid)."""
+    key = platform().db(api_keys.find_active(token))
+    if key is None:
+        raise ApiError(401, "unauthorized", "the API key is unknown, revoked or expired")
+    if key.tenant_id != tenant.id:
+        raise ApiError(403, "wrong_tenant", "this API key belongs to another municipality")
+    raise ApiError(
+        403, "insufficient_scope", "this operation takes an officer's bearer token, not an API key"
+    )
+
+
+def require_scope(tenant: Tenant, scope: str) -> Caller | None:
+    """An officer (bearer token) or an API key holding ``scope``; None when no bearer was given.
+
+    A key acts for the municipality with the roles its services' workflows name (never ``admin``).
+    """
+    token = bearer_token()
+    if token is None or not api_keys.looks_like_key(token):
+        return officer_of(tenant)
+    key = platform().db(api_keys.resolve(tenant, token, scope))
+    roles = frozenset(platform().catalog.roles) - NOT_FOR_KEYS
+    return Caller(roles=roles, api_key=key)
+
+
 TRACKING_HEADER = "X-Tracking-Token"
 
 
-def caller_for(tenant: Tenant) -> Caller:
+def caller_for(tenant: Tenant, scope: str | None = None) -> Caller:
     """An officer (bearer) or an applicant (tracking token); 401 when neither is given.
 
     The tracking token is taken from the ``X-Tracking-Token`` header only: one in the query
     string is refused (400) rather than ignored, since URLs end up in access logs and browser
-    histories, and a client that silently lost its token would not notice why.
+    histories, and a client that silently lost its token would not notice why. With ``scope``,
+    an API key holding it is taken too (see :func:`require_scope`).
     """
     if "tracking_token" in request.args:
         raise ApiError(
@@ -58,7 +91,7 @@ def caller_for(tenant: Tenant) -> Caller:
             "tracking_token_in_query",
             f"send the tracking token in the {TRACKING_HEADER} header, never in the URL",
         )
-    officer = officer_of(tenant)
+    officer = officer_of(tenant) if scope is None else require_scope(tenant, scope)
     if officer is not None:
         return officer
     tracking = request.headers.get(TRACKING_HEADER, "").strip()

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import jsonify, request
 
-from api.auth import officer_of
+from api.auth import require_scope
 from api.errors import ApiError
 from api.views import blueprint, tenant_or_404
 from engine.services import desk
@@ -103,9 +103,9 @@ def _item(item: desk.InboxItem) -> dict[str, Any]:
 def inbox(tenant: str) -> Any:
     """What waits for the officer's roles, most urgent first, as on the desk."""
     found = tenant_or_404(tenant)
-    caller = officer_of(found)
+    caller = require_scope(found, "inbox:read")
     if caller is None:
-        raise ApiError(401, "unauthorized", "give an officer's bearer token")
+        raise ApiError(401, "unauthorized", "give an officer's bearer token or an API key")
     chosen = _filter()
     limit = _limit()
     offset = _offset(chosen)

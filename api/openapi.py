@@ -793,6 +793,7 @@ AREA_MODULES = (
     "api.openapi_definitions",
     "api.openapi_citizen",
     "api.openapi_webhooks",
+    "api.openapi_api_keys",
 )
 
 
@@ -815,12 +816,13 @@ def _with_areas(spec: dict[str, Any], modules: tuple[str, ...]) -> dict[str, Any
 
 
 def _with_conventions(spec: dict[str, Any]) -> dict[str, Any]:
-    """Last: every operation documented above gets the shared refusals and rate-limit headers, and
-    those creating something the Idempotency-Key."""
+    """Last: the operations that take an API key say so, every operation documented above gets the
+    shared refusals and rate-limit headers, and those creating something the Idempotency-Key."""
+    from api.openapi_api_keys import with_key_security
     from api.openapi_conventions import apply
     from api.openapi_idempotency import amend
 
-    return amend(apply(spec))
+    return amend(apply(with_key_security(spec)))
 
 
 SPEC = _with_conventions(_with_areas(SPEC, AREA_MODULES))

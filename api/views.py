@@ -349,7 +349,7 @@ def _history(
 @blueprint.get("/tenants/<tenant>/submissions/<reference>")
 def submission(tenant: str, reference: str) -> Any:
     found = tenant_or_404(tenant)
-    caller = caller_for(found)
+    caller = caller_for(found, scope="submissions:read")
     current = _load(found, reference, caller)
     if caller.is_officer:
         platform().db(
@@ -388,7 +388,7 @@ def submission_messages(tenant: str, reference: str) -> Any:
 @blueprint.post("/tenants/<tenant>/submissions/<reference>/transitions")
 def transition(tenant: str, reference: str) -> Any:
     found = tenant_or_404(tenant)
-    caller = caller_for(found)
+    caller = caller_for(found, scope="submissions:write")
     body = json_body()
     action = body.get("action")
     given = body.get("input") or {}

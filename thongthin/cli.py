@@ -274,7 +274,8 @@ def run() -> None:
         sys.exit(2)
 
 
-from thongthin.cli_documents import document, pki  # noqa: E402 (groups of their own modules)
+from thongthin.cli_api_keys import api_keys_group  # noqa: E402 (groups of their own modules)
+from thongthin.cli_documents import document, pki  # noqa: E402
 from thongthin.cli_fees import billing, payments_group, qr  # noqa: E402
 from thongthin.cli_messages import messages_group  # noqa: E402
 from thongthin.cli_saraban import saraban_group  # noqa: E402
@@ -296,6 +297,7 @@ for _command in (
     _tenant_group,
     signing_group,
     saraban_group,
+    api_keys_group,
     webhooks_group,
 ):
     main.add_command(_command)

@@ -1526,3 +1526,29 @@ class IdempotencyKey(Model):
     class Meta:
         table = "idempotency_key"
         unique_together = (("tenant", "route", "key"),)
+
+
+class ApiKey(Model):
+    """A municipality's key for a machine client: scopes, stored as the SHA-256 digest of its secret."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="api_keys", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    name = fields.CharField(max_length=80)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    prefix = fields.CharField(max_length=12)
+    scopes: Any = fields.JSONField(default=list)  # names from engine.services.api_keys.SCOPES
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="api_keys", null=True, on_delete=fields.SET_NULL
+    )
+    created_by_id: int | None
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_key"
+        indexes = (("tenant_id", "revoked_at"),)
