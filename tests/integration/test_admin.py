@@ -719,6 +719,7 @@ def fill(rule: Rule, tenant: str, reference: str, attachment_id: str, user_id: i
             "receipt": "no-such-receipt",
             "index": 0,
             "webhook_id": 999999,
+            "key_id": 999999,
         }[name]  # a new kind of route parameter must be added here
     url = rule.rule
     for name, value in values.items():
