@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import jsonify
 
-from api.auth import Caller, officer_of
+from api.auth import Caller, admin_of
 from api.body import json_body
 from api.errors import ApiError
 from api.views import blueprint, tenant_or_404
@@ -15,17 +15,9 @@ from engine.services import api_keys
 from engine.store.models import ApiKey, Tenant
 from thongthin.app import platform
 
-ADMIN_ROLE = "admin"
-
 
 def _admin(found: Tenant) -> Caller:
-    """The municipality's administrator behind the bearer token (never an API key)."""
-    caller = officer_of(found)
-    if caller is None:
-        raise ApiError(401, "unauthorized", "give an administrator's bearer token")
-    if ADMIN_ROLE not in caller.roles:
-        raise ApiError(403, "forbidden", "API keys are managed by the municipality's administrators")
-    return caller
+    return admin_of(found, "manage API keys", "จัดการคีย์ API ได้")
 
 
 def key_view(key: ApiKey) -> dict[str, Any]:

@@ -74,6 +74,28 @@ def require_scope(tenant: Tenant, scope: str) -> Caller | None:
     return Caller(roles=roles, api_key=key)
 
 
+ADMIN_ROLE = "admin"
+
+
+def admin_of(tenant: Tenant, what_en: str, what_th: str) -> Caller:
+    """The municipality's administrator behind the bearer token (never an API key).
+
+    Raises :class:`ApiError` 401 without a token, 403 when the officer is not an administrator of
+    ``tenant``; ``what_en`` and ``what_th`` complete the refusal ("only … manage webhooks").
+    """
+    caller = officer_of(tenant)
+    if caller is None:
+        raise ApiError(401, "unauthorized", "give an administrator's bearer token")
+    if ADMIN_ROLE not in caller.roles:
+        raise ApiError(
+            403,
+            "forbidden",
+            f"only the municipality's administrators {what_en}",
+            message_th=f"เฉพาะผู้ดูแลระบบของหน่วยงานเท่านั้นที่{what_th}",
+        )
+    return caller
+
+
 TRACKING_HEADER = "X-Tracking-Token"
 
 

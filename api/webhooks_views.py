@@ -6,30 +6,18 @@ from typing import Any
 
 from flask import jsonify
 
-from api.auth import officer_of
+from api.auth import admin_of
 from api.body import json_body
-from api.errors import ApiError
 from api.views import blueprint, tenant_or_404
 from engine.services import webhooks
 from engine.store.models import Tenant, WebhookDelivery, WebhookSubscription
 from thongthin.app import platform
 
-ADMIN_ROLE = "admin"
-
 
 def _admin_tenant(slug: str) -> Tenant:
-    """The tenant, when the bearer token is one of its admins; 401 without a token, 403 without the role."""
+    """The tenant, when the bearer token is one of its administrators (see :func:`api.auth.admin_of`)."""
     found = tenant_or_404(slug)
-    caller = officer_of(found)
-    if caller is None:
-        raise ApiError(401, "unauthorized", "give an officer's bearer token")
-    if ADMIN_ROLE not in caller.roles:
-        raise ApiError(
-            403,
-            "forbidden",
-            "only the municipality's admins manage webhooks",
-            message_th="เฉพาะผู้ดูแลระบบของหน่วยงานเท่านั้นที่จัดการการแจ้งเหตุการณ์ได้",
-        )
+    admin_of(found, "manage webhooks", "จัดการการแจ้งเหตุการณ์ได้")
     return found
 
 
