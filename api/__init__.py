@@ -6,7 +6,7 @@ from api import citizen_views as citizen_views
 from api import conventions_views as conventions_views
 from api import definition_views as definition_views
 from api import inbox_views as inbox_views
-from api import report_views as report_views
+from api import officer_views as officer_views
 from api import saraban_agency_views as saraban_agency_views
 from api import saraban_exchange_views as saraban_exchange_views
 from api import saraban_views as saraban_views

@@ -794,7 +794,7 @@ AREA_MODULES = (
     "api.openapi_citizen",
     "api.openapi_webhooks",
     "api.openapi_api_keys",
-    "api.openapi_reports",
+    "api.openapi_officer",
 )
 
 

@@ -1,5 +1,5 @@
-"""The console dashboard over the API: the same figures as the page, for the municipality's
-administrators only."""
+"""Officers' work over the API beyond the inbox: the files of an application, for officers who may
+see it, and the console dashboard with the same figures as the page, for administrators only."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from engine.store.models import AccessLogEntry
 from tests.integration.test_admin import make_town, officer_client, submit_food
 from thongthin.demo import DEMO_PASSWORD
 
@@ -71,3 +72,41 @@ def test_only_the_municipality_administrators_read_its_reports(app: Any, platfor
     assert elsewhere.status_code == 403 and elsewhere.json["code"] == "wrong_tenant"
     assert "total" not in elsewhere.json
     assert client.get("/api/v1/tenants/no-such-town/reports/dashboard").status_code == 404
+
+
+def test_an_officer_lists_and_downloads_the_files_of_an_application(
+    app: Any, platform: Any, client: Any
+) -> None:
+    town = make_town(platform, roles=["sanitarian", "health_officer"], prefix="RF")
+    reference, ids = submit_food(platform, town)
+    officer = {"Authorization": f"Bearer {token_of(client, town.slug, town.users['sanitarian'])}"}
+    base = f"/api/v1/tenants/{town.slug}/submissions/{reference}/attachments"
+    # An officer whose roles the food service does not name has no need to know: as if it were not there.
+    outsider = {"Authorization": f"Bearer {token_of(client, town.slug, town.users['health_officer'])}"}
+    assert client.get(base, headers=outsider).status_code == 404
+
+    listed = client.get(base, headers=officer)
+    assert listed.status_code == 200, listed.json
+    files = listed.json["attachments"]
+    assert sorted(f["id"] for f in files) == sorted(ids)
+    first = files[0]
+    got = client.get(first["download_url"], headers=officer)
+    assert got.status_code == 200
+    assert got.data == f"file {first['id']} {first['filename']}".encode()  # the bytes as stored
+    assert got.headers["Content-Type"].startswith(first["content_type"])
+    assert "attachment" in got.headers["Content-Disposition"]
+    logged = platform.db(
+        AccessLogEntry.filter(object_id=first["id"], action="attachment", channel="api").count()
+    )
+    assert logged == 1  # the download is in the access log, as the desk's is
+
+    # Another application's file under this reference, an applicant, and no credentials: nothing.
+    _, other_ids = submit_food(platform, town)
+    assert client.get(f"{base}/{other_ids[0]}", headers=officer).status_code == 404
+    assert client.get(base).status_code == 401
+    assert client.get(base, headers={"X-Tracking-Token": "x" * 40}).status_code == 403
+    elsewhere = make_town(platform, roles=["health_officer"], prefix="RG")
+    stranger = {
+        "Authorization": f"Bearer {token_of(client, elsewhere.slug, elsewhere.users['health_officer'])}"
+    }
+    assert client.get(first["download_url"], headers=stranger).status_code == 403
