@@ -787,6 +787,7 @@ SPEC: dict[str, Any] = {
 # sent to other systems, WEBHOOKS (the OpenAPI 3.1 section of that name).
 AREA_MODULES = (
     "api.openapi_studio",
+    "api.openapi_studio_tenants",
     "api.openapi_saraban",
     "api.openapi_agencies",
     "api.openapi_exchange",

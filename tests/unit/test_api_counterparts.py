@@ -113,6 +113,10 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "studio.export": ("api.studio_export",),
     "studio.import_zip": ("api.studio_import",),
     "studio.publish": ("api.studio_publish",),
+    "studio.tenants_page": ("api.studio_tenants",),
+    "studio.create_tenant": ("api.studio_create_tenant",),
+    "studio.import_tenants": ("api.studio_import_tenants",),
+    "studio.enable_for_tenants": ("api.studio_enable_for_tenants",),
     **{
         f"studio.{edit}": ("api.studio_save_draft",)
         for edit in (
@@ -200,10 +204,6 @@ MISSING: set[str] = {
     "portal.status_correct",
     "portal.status_messages",
     "portal.stop_messages",
-    "studio.create_tenant",
-    "studio.enable_for_tenants",
-    "studio.import_tenants",
-    "studio.tenants_page",
 }
 
 
