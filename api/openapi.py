@@ -793,6 +793,7 @@ AREA_MODULES = (
     "api.openapi_exchange",
     "api.openapi_definitions",
     "api.openapi_citizen",
+    "api.openapi_citizen_more",
     "api.openapi_webhooks",
     "api.openapi_api_keys",
     "api.openapi_officer",
