@@ -34,6 +34,14 @@ MULTIPART_OVERHEAD = 16 * 1024
 MAX_ROLE = 64
 MAX_UNIT_FIELD = 300
 MAX_UNIT_CODE = 40
+UNIT_FIELDS_TH = {
+    "code": "รหัสส่วนราชการ",
+    "name_th": "ชื่อส่วนราชการภาษาไทย",
+    "name_en": "ชื่อส่วนราชการภาษาอังกฤษ",
+    "letter_suffix": "รหัสต่อท้ายเลขที่หนังสือ",
+    "parent": "รหัสส่วนราชการต้นสังกัด",
+    "phone": "หมายเลขโทรศัพท์",
+}
 NO_STORE = "private, no-store"
 
 
@@ -45,18 +53,6 @@ def _no_store(response: Response) -> Response:
 def _invalid(field: str, message: str, message_th: str, status: int = 422) -> ApiError:
     code = "invalid_request" if status == 400 else "invalid_field"
     return ApiError(status, code, message, message_th=message_th, field=field)
-
-
-def _text(body: dict[str, Any], name: str, limit: int, *, th_name: str) -> str:
-    """A string field of ``body`` ("" when absent); raises ApiError 422 for another type or a longer one."""
-    value = body.get(name, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _invalid(name, f"{name} must be text", f"{th_name}ต้องเป็นข้อความ")
-    if len(value) > limit:
-        raise _invalid(name, f"{name} is longer than {limit} characters", f"{th_name}ยาวเกิน {limit} ตัวอักษร")
-    return value
 
 
 # --- signing keys -------------------------------------------------------------------------------
@@ -215,7 +211,9 @@ def signing_key_pkcs11(tenant: str) -> Any:
 
     found, user = _signing_admin(tenant)
     body = json_body()
-    role = _text(body, "role", MAX_ROLE, th_name="ตำแหน่งผู้ลงนาม (role) ")
+    role = body.get("role", "")
+    if not isinstance(role, str) or len(role) > MAX_ROLE:
+        raise _refused(signing_keys.RoleNotSigning())
     label = body.get("label", "")
     if not isinstance(label, str) or len(label) > signing_keys.MAX_LABEL:
         raise _refused(signing_keys.TokenKeyNotFound())
@@ -456,7 +454,7 @@ def saraban_put_unit(tenant: str) -> Any:
             fields.wrong(
                 name,
                 f"{name} is longer than {MAX_UNIT_FIELD} characters",
-                f"{name} ยาวเกิน {MAX_UNIT_FIELD} ตัวอักษร",
+                f"{UNIT_FIELDS_TH[name]}ต้องยาวไม่เกิน {MAX_UNIT_FIELD} ตัวอักษร",
             )
     fields.done()
     code = values["code"].strip()
@@ -487,6 +485,12 @@ def saraban_add_member(tenant: str, unit: str) -> Any:
         raise UnitNotFound(unit[:MAX_UNIT_CODE])
     fields = Fields(body_of())
     head = fields.flag("head")
+    if fields.body.get("user") is None:
+        fields.wrong(
+            "user",
+            "name the officer: user is their id or username",
+            "กรุณาระบุเจ้าหน้าที่ที่จะให้สังกัดส่วนราชการนี้ (user) เป็นเลขประจำตัวหรือชื่อผู้ใช้",
+        )
     fields.done()
     platform().db(organisation.unit(found, unit))  # 404 before the officer is looked up
     user_id = user_id_of(found, fields.body.get("user"))

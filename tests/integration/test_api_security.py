@@ -432,6 +432,8 @@ def test_units_refuse_bad_input_other_roles_and_other_municipalities(
 
     client.post(url, json={"code": "works", "name_th": "กองช่าง"}, headers=bearer(token))
     members = f"{url}/works/members"
+    unnamed = client.post(members, json={"head": True}, headers=bearer(token))
+    assert refused_in_both_languages(unnamed, 422)["field"] == "user"
     nobody = client.post(members, json={"user": 999_999_999}, headers=bearer(token))
     assert refused_in_both_languages(nobody, 422)["field"] == "user"
     stranger_id = other.ids[other.users["admin"]]
