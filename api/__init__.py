@@ -11,6 +11,7 @@ from api import officer_views as officer_views
 from api import saraban_agency_views as saraban_agency_views
 from api import saraban_exchange_views as saraban_exchange_views
 from api import saraban_views as saraban_views
+from api import security_views as security_views
 from api import studio_tenants_views as studio_tenants_views
 from api import studio_views as studio_views
 from api import webhooks_views as webhooks_views
