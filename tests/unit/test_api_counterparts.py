@@ -36,6 +36,15 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "portal.track": ("api.submission",),
     "portal.status": ("api.submission",),
     "portal.track_link": ("api.submission", "api.tracking_link"),
+    "portal.bill_pdf": ("api.account_bill_pdf",),
+    "portal.status_action": ("api.transition",),
+    "portal.status_correct": ("api.correction_form", "api.correct"),
+    "portal.status_messages": (
+        "api.message_subscription",
+        "api.resume_messages",
+        "api.stop_channel_messages",
+    ),
+    "portal.stop_messages": ("api.stop_messages",),
     "portal.status_document": ("api.submission_documents", "api.submission_document"),
     # Bills and receipts.
     "portal.bills_lookup": ("api.account_bills",),
@@ -61,6 +70,17 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "admin.console_webhook": ("api.get_webhook", "api.webhook_deliveries"),
     "admin.console_webhook_delete": ("api.delete_webhook",),
     "admin.console_webhook_test": ("api.test_webhook",),
+    "admin.console_signing": ("api.signing_keys_list",),
+    "admin.console_signing_p12": ("api.signing_key_p12",),
+    "admin.console_signing_pkcs11": ("api.signing_key_pkcs11",),
+    "admin.console_signing_remove": ("api.signing_key_remove",),
+    "admin.console_line": ("api.line_settings", "api.line_connect"),
+    "admin.console_line_disconnect": ("api.line_disconnect",),
+    "admin.who_looked": ("api.privacy_access_log",),
+    "admin.export_subject": ("api.privacy_export",),
+    "admin.erase_subject": ("api.privacy_erase",),
+    "admin.saraban_put_unit": ("api.saraban_put_unit",),
+    "admin.saraban_add_member": ("api.saraban_add_member",),
     # Correspondence (e-Saraban).
     "admin.saraban_inbox": ("api.saraban_inbox",),
     "admin.saraban_agencies": ("api.agency_directory",),
@@ -173,37 +193,21 @@ MISSING: set[str] = {
     "admin.billing_run",
     "admin.billing_runs",
     "admin.console_details",
-    "admin.console_line",
-    "admin.console_line_disconnect",
     "admin.console_officers",
     "admin.console_seal",
     "admin.console_services",
-    "admin.console_signing",
-    "admin.console_signing_p12",
-    "admin.console_signing_pkcs11",
-    "admin.console_signing_remove",
     "admin.disable_service",
     "admin.enable_service",
-    "admin.erase_subject",
-    "admin.export_subject",
     "admin.officer_account",
     "admin.officer_roles",
     "admin.payment_review",
     "admin.payment_settings",
     "admin.payments_review",
     "admin.rotate_payment_secret",
-    "admin.saraban_add_member",
-    "admin.saraban_put_unit",
     "admin.service_parameters",
     "admin.statement_import",
     "admin.statement_result",
     "admin.upgrade_service",
-    "admin.who_looked",
-    "portal.bill_pdf",
-    "portal.status_action",
-    "portal.status_correct",
-    "portal.status_messages",
-    "portal.stop_messages",
 }
 
 
@@ -258,6 +262,10 @@ def _path_patterns(rule: str) -> list[re.Pattern[str]]:
     tails = {path, "/".join(segments[1:])}
     if len(segments) > 1 and segments[-2].startswith("<") and not segments[-1].startswith("<"):
         tails.add("/".join(segments[-2:]))
+    # From a later word on, as a helper's argument: ``api_url(town, ref, "/corrections/resubmit")``.
+    tails.update(
+        '"/' + "/".join(segments[i:]) for i in range(1, len(segments) - 1) if not segments[i].startswith("<")
+    )
     patterns = [
         re.compile(r"[^/\s\"]+".join(re.escape(p) for p in re.split(r"<[^>]+>", tail)) + r"(?![\w-])")
         for tail in tails
