@@ -619,12 +619,14 @@ class _Pinned(http.client.HTTPConnection):
     def __init__(self, host: str, port: int, address: str) -> None:
         super().__init__(host, port, timeout=TIMEOUT)
         self.address = address
+        self.aborted = False
 
     def connect(self) -> None:
         self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
     def abort(self) -> None:
         """End the attempt from another thread (the :data:`DEADLINE` passed)."""
+        self.aborted = True
         sock = self.sock
         if sock is not None:
             with contextlib.suppress(OSError):  # already closed: nothing left to end
@@ -633,6 +635,8 @@ class _Pinned(http.client.HTTPConnection):
 
 class _PinnedTLS(_Pinned):
     """TLS to ``address``; the certificate must still be the host name's (and SNI names it)."""
+
+    default_port = 443  # so the Host header names no port when the URL named none
 
     def __init__(self, host: str, port: int, address: str) -> None:
         super().__init__(host, port, address)
@@ -670,12 +674,16 @@ def _post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool
         connection.request("POST", target, body=body, headers=headers)
         response = connection.getresponse()
         response.read(MAX_ANSWER_BYTES)  # only the status counts; never more than this is read
-        return Answer(response.status, "")
+        status: int | None = response.status
+        error_text = ""
     except (OSError, http.client.HTTPException, ValueError) as error:
-        return Answer(None, f"{type(error).__name__}: {error}"[:500])
+        status, error_text = None, f"{type(error).__name__}: {error}"[:500]
     finally:
         deadline.cancel()
         connection.close()
+    if connection.aborted:  # cut off mid-answer: what was read may look complete, and is not
+        return Answer(None, f"no complete answer within {DEADLINE:g} seconds")
+    return Answer(status, error_text)
 
 
 @dataclass

@@ -627,6 +627,7 @@ def test_a_document_issued_is_announced_once(client: Any, platform: Any, office:
         ("https://[fd00::5]/hooks", "fd00::5"),
         ("https://[::ffff:127.0.0.1]/hooks", "::ffff:7f00:1"),
         ("https://[::ffff:10.0.0.1]/hooks", "::ffff:a00:1"),
+        ("https://2130706433/hooks", "127.0.0.1"),  # 127.0.0.1 as one number, as resolvers read it
         ("https://localhost/hooks", "127.0.0.1"),  # a name: refused for what it resolves to
     ],
 )
