@@ -46,6 +46,7 @@ from thongthin_client import (
 
 from tests.conftest import EXAMPLES
 from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
+from tests.prepared import migrated_data
 from tests.uploads import TINY_JPEG, TINY_PDF
 from thongthin.demo import DEMO_PASSWORD
 
@@ -67,10 +68,16 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("client")
-    environ = clean_environ(THONGTHIN_DATA=str(folder / "data"), SECRET_KEY="test-client-secret")
-    for step in ([THONGTHIN, "db", "upgrade"], [sys.executable, "-c", SEED]):
-        done = subprocess.run(step, env=environ, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stderr
+    # The test's webhook receiver listens on 127.0.0.1, an address subscriptions may not use by default.
+    environ = clean_environ(
+        THONGTHIN_DATA=str(migrated_data(tmp_path_factory, folder / "data")),
+        SECRET_KEY="test-client-secret",
+        THONGTHIN_WEBHOOKS_ALLOW_PRIVATE="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SEED], env=environ, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
     port = free_port()
     log = folder / "server.log"
     command = [THONGTHIN, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
