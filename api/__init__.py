@@ -3,6 +3,7 @@
 # The modules adding routes to the same blueprint, imported so that they do.
 from api import apikeys_views as apikeys_views
 from api import citizen_views as citizen_views
+from api import console_views as console_views
 from api import conventions_views as conventions_views
 from api import definition_views as definition_views
 from api import inbox_views as inbox_views

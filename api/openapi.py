@@ -795,6 +795,7 @@ AREA_MODULES = (
     "api.openapi_webhooks",
     "api.openapi_api_keys",
     "api.openapi_officer",
+    "api.openapi_console",
 )
 
 
