@@ -25,6 +25,7 @@ from tests.integration.test_admin import (  # noqa: F401
     post_form,
     text_of,
 )
+from tests.integration.test_api_definitions import conforms
 from tests.integration.test_api_officer import token_of
 from tests.uploads import TINY_PDF, TINY_PNG
 
@@ -88,6 +89,7 @@ def test_details_are_those_of_the_page_and_changes_show_both_ways(
     assert input_value(shown, "name_th") == read.json["name_th"] == f"เทศบาลทดสอบ {town.slug}"
     assert input_value(shown, "name_en") == read.json["name_en"]
     assert read.json["has_seal"] is False
+    conforms(read.json, "MunicipalityDetails")
 
     wrong = client.put(
         f"{api(town)}/details",
@@ -95,6 +97,7 @@ def test_details_are_those_of_the_page_and_changes_show_both_ways(
         headers=bearer(admin),
     )
     problems = field_errors(wrong)
+    conforms(wrong.json, "ConsoleInvalid")
     assert set(problems) == {"thai_numerals"}, "the shape is checked before anything else"
     wrong = client.put(
         f"{api(town)}/details",
@@ -176,6 +179,7 @@ def test_services_list_as_the_page_and_close_and_open_both_ways(
     url = f"{page(town)}/console/services"
     listed = client.get(f"{api(town)}/console/services", headers=bearer(admin))
     assert listed.status_code == 200
+    conforms(listed.json, "ConsoleServices")
     rows = {s["service_id"]: s for s in listed.json["services"]}
     shown = text_of(browser.get(url))
     assert set(rows) == set(re.findall(r'data-service="([^"]+)"', shown))
@@ -194,6 +198,7 @@ def test_services_list_as_the_page_and_close_and_open_both_ways(
     )
 
     closed = client.post(f"{api(town)}/console/services/complaint/disable", headers=bearer(admin))
+    conforms(closed.json, "ServiceEnabled")
     assert closed.status_code == 200 and closed.json == {
         "service_id": "complaint",
         "enabled": False,
@@ -236,6 +241,7 @@ def test_local_fees_are_the_page_boxes_and_changes_show_both_ways(
     fees_url = f"{api(town)}/console/services/{FOOD}/parameters"
     read = client.get(fees_url, headers=bearer(admin))
     assert read.status_code == 200, read.json
+    conforms(read.json, "LocalFees")
     shown = text_of(browser.get(url))
     boxes = {b["name"]: b for fee in read.json["fees"] for b in fee["boxes"]}
     assert set(boxes) == set(re.findall(r'name="(fee\.[^"]+)"', shown))
@@ -316,6 +322,7 @@ def test_an_upgrade_is_previewed_as_the_page_shows_it_then_made(
         f"{api(town)}/console/services/{service_id}/upgrade?version=1.1.0", headers=bearer(admin)
     )
     assert preview.status_code == 200, preview.json
+    conforms(preview.json, "ServiceUpgradePreview")
     browser = officer_client(app, town, "admin")
     upgrade_page = f"{page(town)}/console/services/{service_id}/upgrade?version=1.1.0"
     shown = text_of(browser.get(upgrade_page))
@@ -364,6 +371,7 @@ def test_officers_list_as_the_page_and_new_ones_log_in(
     url = f"{page(town)}/console/officers"
     listed = client.get(f"{api(town)}/officers", headers=bearer(admin))
     assert listed.status_code == 200
+    conforms(listed.json, "ConsoleOfficers")
     shown = text_of(browser.get(url))
     assert [o["username"] for o in listed.json["officers"]] == re.findall(r'data-username="([^"]+)"', shown)
     grantable = [r["role"] for r in listed.json["grantable_roles"]]
@@ -413,6 +421,7 @@ def test_officers_list_as_the_page_and_new_ones_log_in(
         headers=bearer(admin),
     )
     assert made.status_code == 201, made.json
+    conforms(made.json, "ConsoleOfficer")
     assert made.json["username"] == username and made.json["roles"] == ["clerk"]
     assert NEW_PASSWORD not in made.get_data(as_text=True), "the password is never answered back"
     assert f'data-username="{username}"' in text_of(browser.get(url))
@@ -439,6 +448,7 @@ def test_roles_and_account_change_both_ways(
     roles_url = f"{api(town)}/officers/{user.id}/roles"
     read = client.get(roles_url, headers=bearer(admin))
     assert read.status_code == 200, read.json
+    conforms(read.json, "OfficerRoles")
     officer_page = f"{page(town)}/console/officers/{user.id}"
     shown = text_of(browser.get(officer_page))
     held = [r["role"] for r in read.json["roles"] if r["held"]]
@@ -471,6 +481,7 @@ def test_roles_and_account_change_both_ways(
 
     off = client.post(account, json={"action": "deactivate"}, headers=bearer(admin))
     assert off.status_code == 200 and off.json["officer"]["active"] is False
+    conforms(off.json, "OfficerAccountChanged")
     assert off.json["message_th"].startswith(f"ระงับการใช้งานบัญชี {user.username} แล้ว")
     assert client.get(f"{api(town)}/me/notifications", headers=bearer(worker_token)).status_code == 401, (
         "its tokens end"
@@ -501,6 +512,7 @@ def test_my_notifications_are_those_of_my_page(app: Any, client: Any, platform: 
     mine = f"{api(town)}/me/notifications"
     read = client.get(mine, headers=bearer(clerk))
     assert read.status_code == 200 and read.json["digest"] in read.json["digest_choices"]
+    conforms(read.json, "MyNotifications")
     browser = officer_client(app, town, "admin")
     url = f"{page(town)}/account/notifications"
     assert f'value="{read.json["digest"]}" checked' in text_of(browser.get(url))
