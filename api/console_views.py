@@ -64,8 +64,8 @@ def invalid(code: str, errors: list[dict[str, str]]) -> ApiError:
     )
 
 
-def _officer_problems(error: officers.OfficerInvalid) -> ApiError:
-    return invalid(error.code, [{"field": p.field, **_both(p.key)} for p in error.problems])
+def _officer_problems(error: officers.OfficerInvalid, code: str = "invalid_officer") -> ApiError:
+    return invalid(code, [{"field": p.field, **_both(p.key)} for p in error.problems])
 
 
 def _not_text(field: str) -> dict[str, str]:
@@ -701,5 +701,5 @@ def update_my_notifications(tenant: str) -> Any:
             )
         )
     except officers.OfficerInvalid as wrong:
-        raise _officer_problems(wrong) from None
+        raise _officer_problems(wrong, "invalid_notifications") from None
     return jsonify(_notifications_view(user))

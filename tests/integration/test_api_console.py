@@ -279,6 +279,10 @@ def test_local_fees_are_the_page_boxes_and_changes_show_both_ways(
     ):
         assert client.put(fees_url, json=bad, headers=bearer(admin)).status_code == 422
 
+    for huge in (b"1" * 4000, b"1e999", b"-0.5"):
+        raw = b'{"values": {"fee.certificate_fee.tiers.0.amount": ' + huge + b"}}"
+        answer = client.put(fees_url, data=raw, headers={**bearer(admin), "Content-Type": "application/json"})
+        assert answer.status_code in (400, 422), (huge[:10], answer.status_code)
     saved = client.put(
         fees_url, json={"values": {"fee.certificate_fee.tiers.0.amount": 40}}, headers=bearer(admin)
     )
