@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
 
-from admin import ADMIN_ROLE, admin_only, blueprint
+from admin import admin_only, blueprint
 from admin.charts import Bar, bar_chart
 from admin.forms import ErrorItem, errors_by_field, flash_key
 from admin.parameters import forms as fee_forms
 from admin.parameters import local_fees
-from admin.parameters import parse as parse_fees
 from engine.definitions import ServiceDefinition
 from engine.definitions.diff import diff
-from engine.services import accounts, dashboard, desk, tenants
-from engine.services.errors import InvalidParameters, WeakPassword
+from engine.services import accounts, dashboard, desk, officers, tenants
+from engine.services import local_fees as local_fees_service
+from engine.services.errors import InvalidParameters
 from engine.services.saraban import reports as saraban_reports
 from renderers.web import current_language, translate
 from thongthin.app import client_address, platform
 
-# Roles the platform or the citizen take: nobody logs in to the back office with them.
-NOT_FOR_OFFICERS = frozenset({"applicant", "system"})
-USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,79}")
+NOT_FOR_OFFICERS = officers.NOT_FOR_OFFICERS
+USERNAME = officers.USERNAME
 MIN_PASSWORD = accounts.MIN_PASSWORD_LENGTH
 
 
@@ -125,18 +123,17 @@ def service_parameters(service_id: str) -> Any:
     language = current_language()
     parameters = dict(enabled.parameters or {})
     if request.method == "POST":
-        overrides, field_errors = parse_fees(definition, request.form)
+        field_errors: dict[str, str] = {}
         problem = None
-        if not field_errors:
-            updated = {**parameters, "fees": overrides}
-            try:
-                tenants.check_parameters(definition, updated)
-                platform().db(tenants.enable_service(g.tenant, definition, updated))
-            except InvalidParameters as error:
-                problem = str(error)
-            else:
-                flash_key("admin.params.saved")
-                return redirect(url_for("admin.service_parameters", service_id=service_id))
+        try:
+            platform().db(local_fees_service.set_local_fees(g.tenant, definition, parameters, request.form))
+        except local_fees_service.LocalFeesInvalid as invalid:
+            field_errors = invalid.errors
+        except InvalidParameters as error:
+            problem = str(error)
+        else:
+            flash_key("admin.params.saved")
+            return redirect(url_for("admin.service_parameters", service_id=service_id))
         forms = fee_forms(definition, parameters, language, request.form, field_errors)
         errors = [
             ErrorItem(box.name, text=_t(box.error_key) + f" ({_t(box.label_key, **box.label_values)})")
@@ -164,11 +161,9 @@ def grantable_roles() -> list[str]:
     """``admin`` and the roles the enabled services' workflows name, by title."""
     enabled = platform().db(tenants.enabled_services(g.tenant))
     definitions = [platform().definition(e.service_id, e.version) for e in enabled]
-    roles = desk.roles_named(definitions, NOT_FOR_OFFICERS) | {ADMIN_ROLE}
-    known = platform().catalog.roles
-    return sorted(
-        roles, key=lambda r: (r != ADMIN_ROLE, known[r].title.get(current_language()) if r in known else r)
-    )
+    language = current_language()
+    titles = {name: role.title.get(language) for name, role in platform().catalog.roles.items()}
+    return officers.grantable_roles(definitions, titles)
 
 
 @blueprint.route("/console/officers", methods=["GET", "POST"])
@@ -184,16 +179,11 @@ def console_officers() -> Any:
         password = request.form.get("password", "")
         wanted = [r for r in request.form.getlist("roles") if r in roles]
         posted = {"username": username, "display_name": display_name, "roles": wanted}
-        if not USERNAME.fullmatch(username):
-            errors.append(ErrorItem("username", "admin.officers.error.username"))
-        elif platform().db(desk.username_taken(g.tenant, username)):
-            errors.append(ErrorItem("username", "admin.officers.error.taken"))
-        if not display_name or len(display_name) > 200:
-            errors.append(ErrorItem("display_name", "admin.officers.error.name"))
-        for reason in accounts.password_problems(password, username=username, tenant_slug=g.tenant.slug):
-            errors.append(ErrorItem("password", f"admin.{reason}"))
-        if not errors:
-            platform().db(accounts.create_user(g.tenant, username, password, display_name, wanted))
+        try:
+            platform().db(officers.add_officer(g.tenant, username, display_name, password, wanted))
+        except officers.OfficerInvalid as invalid:
+            errors = [ErrorItem(p.field, p.key) for p in invalid.problems]
+        else:
             flash_key("admin.officers.created", username=username)
             return redirect(url_for("admin.console_officers"))
     return render_template(
@@ -216,11 +206,11 @@ def officer_roles(user_id: int) -> Any:
     errors: list[ErrorItem] = []
     if request.method == "POST":
         wanted = set(request.form.getlist("roles"))
-        if user.id == g.user.id and ADMIN_ROLE not in wanted:
-            # Nobody locks themselves (and perhaps the whole municipality) out of the console.
-            errors.append(ErrorItem("roles", "admin.officers.error.own_admin"))
+        try:
+            platform().db(officers.set_officer_roles(g.user, user, wanted, roles))
+        except officers.OfficerInvalid as invalid:
+            errors = [ErrorItem(p.field, p.key) for p in invalid.problems]
         else:
-            platform().db(desk.set_roles(user, wanted, roles))
             flash_key("admin.officers.saved", username=user.username)
             return redirect(url_for("admin.officer_roles", user_id=user.id))
     held = platform().db(accounts.roles_of(user))
@@ -243,25 +233,17 @@ def officer_account(user_id: int) -> Any:
     """Deactivate or reactivate an officer, reset their password, turn their two-factor login off."""
     user = platform().db(desk.officer(g.tenant, user_id))
     action = request.form.get("action", "")
-    address = client_address()
-    if action in ("deactivate", "reactivate"):
-        if user.id == g.user.id:
-            flash_key("admin.officers.error.own_account")
-        else:
-            platform().db(accounts.set_active(user, action == "reactivate", actor=g.user, address=address))
-            flash_key(f"admin.officers.{action}d", username=user.username)
-    elif action == "disable_totp":
-        platform().db(accounts.disable_totp(user, actor=g.user, address=address))
-        flash_key("admin.officers.totp_disabled", username=user.username)
-    elif action == "reset_password":
+    if action in officers.ACCOUNT_ACTIONS:
         try:
-            platform().db(
-                accounts.set_password(user, request.form.get("password", ""), actor=g.user, address=address)
+            done = platform().db(
+                officers.change_account(
+                    g.user, user, action, password=request.form.get("password", ""), address=client_address()
+                )
             )
-        except WeakPassword as weak:
-            flash_key(f"admin.{weak.reasons[0]}")
+        except officers.OfficerInvalid as invalid:
+            flash_key(invalid.problems[0].key)
         else:
-            flash_key("admin.officers.password_reset", username=user.username)
+            flash_key(done, username=user.username)
     return redirect(url_for("admin.officer_roles", user_id=user.id))
 
 
@@ -312,13 +294,8 @@ def console_details() -> Any:
     errors: list[ErrorItem] = []
     details = tenant_details.details_of(g.tenant)
     if request.method == "POST":
-        details = tenant_details.Details(
-            name_th=request.form.get("name_th", "")[:300],
-            name_en=request.form.get("name_en", "")[:300],
-            address_th=request.form.get("address_th", "")[:1200],
-            phone=request.form.get("phone", "")[:40],
-            letter_code=request.form.get("letter_code", "")[:40],
-            thai_numerals=request.form.get("thai_numerals") == "yes",
+        details = tenant_details.details_given(
+            request.form, thai_numerals=request.form.get("thai_numerals") == "yes"
         )
         try:
             platform().db(tenant_details.update_details(g.tenant, details))

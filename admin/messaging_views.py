@@ -8,18 +8,17 @@ address that role notifications and the daily digest go to.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
 
 from admin import admin_only, blueprint
 from admin.forms import ErrorItem, errors_by_field, flash_key
-from engine.services import line, messages
+from engine.services import line, officers
 from thongthin.app import platform
 from thongthin.runners import public_url
 
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}")
+EMAIL = officers.EMAIL
 
 
 def _webhook_url() -> str:
@@ -78,12 +77,14 @@ def account_notifications() -> Any:
     email = request.form.get("email", user.email).strip()
     digest = request.form.get("digest", user.digest)
     if request.method == "POST":
-        if email and (len(email) > 254 or not EMAIL.fullmatch(email)):
-            errors.append(ErrorItem("email", "admin.notifications.error.email"))
-        if digest not in messages.DIGEST_CHOICES:
-            errors.append(ErrorItem("digest-email", "admin.notifications.error.digest"))
-        if not errors:
-            platform().db(messages.set_officer_contact(user, email=email, digest=digest))
+        try:
+            platform().db(officers.set_notifications(user, email=email, digest=digest))
+        except officers.OfficerInvalid as invalid:
+            # The digest's message links to its first choice, the element with an id.
+            errors = [
+                ErrorItem("digest-email" if p.field == "digest" else p.field, p.key) for p in invalid.problems
+            ]
+        else:
             flash_key("admin.notifications.saved")
             return redirect(url_for("admin.account_notifications"))
     return render_template(

@@ -4,6 +4,7 @@
 from api import apikeys_views as apikeys_views
 from api import citizen_more_views as citizen_more_views
 from api import citizen_views as citizen_views
+from api import console_views as console_views
 from api import conventions_views as conventions_views
 from api import definition_views as definition_views
 from api import inbox_views as inbox_views

@@ -797,6 +797,7 @@ AREA_MODULES = (
     "api.openapi_webhooks",
     "api.openapi_api_keys",
     "api.openapi_officer",
+    "api.openapi_console",
     "api.openapi_security",
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,16 @@ class Details:
     phone: str
     letter_code: str
     thai_numerals: bool
+
+
+# How much of each answer is read at most; the checks then say what is too long.
+READ_AT_MOST = {"name_th": 300, "name_en": 300, "address_th": 1200, "phone": 40, "letter_code": 40}
+
+
+def details_given(answers: Mapping[str, str], *, thai_numerals: bool) -> Details:
+    """The details as answered (a missing answer is empty), each cut at :data:`READ_AT_MOST`."""
+    cut = {name: answers.get(name, "")[:limit] for name, limit in READ_AT_MOST.items()}
+    return Details(thai_numerals=thai_numerals, **cut)
 
 
 def details_of(tenant: Tenant) -> Details:
@@ -126,4 +137,12 @@ async def set_logo(tenant: Tenant, content: bytes, filename: str, blobs: Any) ->
     return key
 
 
-__all__ = ["Details", "DetailsInvalid", "UploadRejected", "details_of", "set_logo", "update_details"]
+__all__ = [
+    "Details",
+    "DetailsInvalid",
+    "UploadRejected",
+    "details_given",
+    "details_of",
+    "set_logo",
+    "update_details",
+]

@@ -84,6 +84,18 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "admin.erase_subject": ("api.privacy_erase",),
     "admin.saraban_put_unit": ("api.saraban_put_unit",),
     "admin.saraban_add_member": ("api.saraban_add_member",),
+    # The municipality's details, services, officers, and an officer's own notice settings.
+    "admin.account_notifications": ("api.my_notifications", "api.update_my_notifications"),
+    "admin.console_details": ("api.console_details", "api.update_console_details"),
+    "admin.console_seal": ("api.update_console_seal",),
+    "admin.console_services": ("api.console_services",),
+    "admin.service_parameters": ("api.console_service_parameters", "api.update_console_service_parameters"),
+    "admin.enable_service": ("api.enable_console_service",),
+    "admin.disable_service": ("api.disable_console_service",),
+    "admin.upgrade_service": ("api.console_service_upgrade", "api.upgrade_console_service"),
+    "admin.console_officers": ("api.console_officers", "api.create_console_officer"),
+    "admin.officer_roles": ("api.console_officer_roles", "api.update_console_officer_roles"),
+    "admin.officer_account": ("api.console_officer_account",),
     # Correspondence (e-Saraban).
     "admin.saraban_inbox": ("api.saraban_inbox",),
     "admin.saraban_agencies": ("api.agency_directory",),
@@ -191,26 +203,15 @@ NO_COUNTERPART: dict[str, str] = {
 
 # Pages whose counterpart is still to be built: the list may only shrink.
 MISSING: set[str] = {
-    "admin.account_notifications",
     "admin.billing_report",
     "admin.billing_run",
     "admin.billing_runs",
-    "admin.console_details",
-    "admin.console_officers",
-    "admin.console_seal",
-    "admin.console_services",
-    "admin.disable_service",
-    "admin.enable_service",
-    "admin.officer_account",
-    "admin.officer_roles",
     "admin.payment_review",
     "admin.payment_settings",
     "admin.payments_review",
     "admin.rotate_payment_secret",
-    "admin.service_parameters",
     "admin.statement_import",
     "admin.statement_result",
-    "admin.upgrade_service",
 }
 
 
