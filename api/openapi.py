@@ -798,6 +798,7 @@ AREA_MODULES = (
     "api.openapi_api_keys",
     "api.openapi_officer",
     "api.openapi_security",
+    "api.openapi_billing",
 )
 
 
