@@ -263,7 +263,7 @@ def test_a_statement_imported_over_the_api_reads_as_its_result_page(app: Any, pl
     work(platform)
     second = client.get(repeat.headers["Location"], headers=finance).json
     assert second["counts"]["duplicates"] == 4 and second["earlier"]["id"] == record_id
-    listed = client.get(api(town, "payments/statements"), headers=finance).json["imports"]
+    listed = client.get(f"/api/v1/tenants/{town.slug}/payments/statements", headers=finance).json["imports"]
     assert [i["filename"] for i in listed] == ["again.csv", "มีนาคม.csv"]
 
     # The payments left for review: the page's list, in the page's order.
