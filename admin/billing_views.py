@@ -25,8 +25,6 @@ from thongthin.app import platform
 
 FINANCE_ROLE = "finance_officer"
 FINANCE_ROLES = frozenset({ADMIN_ROLE, FINANCE_ROLE})
-REPORT_PERIODS = 12
-ARREARS_SHOWN = 100
 PROBLEMS_SHOWN = 200  # a file with thousands of bad rows: the first ones say what is wrong
 NOTIFY_PATH = "/api/v1/payments/notify"
 
@@ -55,14 +53,15 @@ def period_name(period: str) -> str:
         return period
 
 
-def service_title(service_id: str) -> str:
+def service_title(service_id: str, *, language: str | None = None) -> str:
+    """A service by its catalog title in ``language`` (the page's language by default)."""
     definition = platform().catalog.services.get(service_id)
-    return definition.service.title.get(current_language()) if definition else service_id
+    return definition.service.title.get(language or current_language()) if definition else service_id
 
 
-def class_title(service_id: str, rate_class: str) -> str:
+def class_title(service_id: str, rate_class: str, *, language: str | None = None) -> str:
     """A rate class by the name the ordinance and citizens use (a fee's title where the fee is the class)."""
-    language = current_language()
+    language = language or current_language()
     definition = platform().catalog.services.get(service_id)
     if definition is None:
         return rate_class
@@ -89,11 +88,6 @@ def _render(template: str, status: int = 200, **values: Any) -> Any:
     return render_template(template, **helpers, **values), status
 
 
-def next_period(period: str) -> str:
-    year, month = billing.parse_period(period)
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
-
-
 # --- billing runs -----------------------------------------------------------------------------
 
 
@@ -108,29 +102,20 @@ def _recurring_services() -> list[ServiceDefinition]:
     return found
 
 
-def _offered() -> list[str]:
-    current = billing.current_period()
-    return [current, next_period(current)]
-
-
 @blueprint.route("/console/billing", methods=["GET", "POST"])
 @admin_only
 def billing_runs() -> Any:
     """The billing runs, and the button that bills every active account for a month."""
-    offered = _offered()
+    offered = runs.offered_periods()
     errors: list[ErrorItem] = []
     chosen = offered[0]
     if request.method == "POST":
         chosen = request.form.get("period", "").strip()
         try:
-            billing.parse_period(chosen)
+            platform().db(runs.start_billing_run(g.tenant, chosen))
         except billing.InvalidPeriod:
             errors.append(ErrorItem("period", "admin.billing.error.period"))
         else:
-            if chosen > offered[-1]:  # an older period may be run again (an interrupted run)
-                errors.append(ErrorItem("period", "admin.billing.error.period"))
-        if not errors:
-            platform().db(runs.queue_billing_run(g.tenant, chosen))
             flash_key("admin.billing.queued", period=period_name(chosen))
             return redirect(url_for("admin.billing_run", period=chosen))
     return _render(
@@ -208,18 +193,28 @@ def rotate_payment_secret() -> Any:
 # --- bank statements --------------------------------------------------------------------------
 
 
+def problem_text(problem: statements.RowProblem, language: str) -> str:
+    """One problem of a statement file as the import page words it in ``language`` (``th`` or ``en``)."""
+    key = f"admin.statement.problem.{problem.code}"
+    missing = problem.code == "missing_column"
+    column = translate(f"admin.statement.column.{problem.column}", language) if missing else problem.column
+    text = translate(
+        key, language, row=str(problem.row), column=column, value=problem.value, detail=problem.message
+    )
+    if text == key:  # a kind of problem without Thai words yet: the engine's own
+        return str(problem)
+    if problem.row and not missing:
+        return translate(
+            "admin.statement.problem.at", language, row=str(problem.row), column=problem.column, text=text
+        )
+    return text
+
+
 def _problem_items(error: statements.StatementError) -> list[ErrorItem]:
-    items = []
-    for problem in error.details[:PROBLEMS_SHOWN]:
-        key = f"admin.statement.problem.{problem.code}"
-        missing = problem.code == "missing_column"
-        column = _t(f"admin.statement.column.{problem.column}") if missing else problem.column
-        text = _t(key, row=str(problem.row), column=column, value=problem.value, detail=problem.message)
-        if text == key:  # a kind of problem without Thai words yet: the engine's own
-            text = str(problem)
-        elif problem.row and not missing:
-            text = _t("admin.statement.problem.at", row=str(problem.row), column=problem.column, text=text)
-        items.append(ErrorItem("statement", text=text))
+    items = [
+        ErrorItem("statement", text=problem_text(p, current_language()))
+        for p in error.details[:PROBLEMS_SHOWN]
+    ]
     hidden = len(error.details) - PROBLEMS_SHOWN
     if hidden > 0:
         items.append(ErrorItem("statement", text=_t("admin.statement.problem.more", n=f"{hidden:,}")))
@@ -236,7 +231,7 @@ def statement_import() -> Any:
         if upload is None or not upload.filename:
             errors.append(ErrorItem("statement", "admin.statement.error.no_file"))
         else:
-            filename = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]
+            filename = statements.upload_filename(upload.filename)
             # One byte more than allowed is enough to know it is too large.
             content = upload.stream.read(statements.MAX_BYTES + 1)
             try:
@@ -365,8 +360,8 @@ def _close(payment_id: int, posted: dict[str, str]) -> list[ErrorItem]:
 @admin_only
 def billing_report() -> Any:
     """Collected against billed per period and rate class (chart and table), and the arrears list."""
-    report = platform().db(billing_reports.collected_vs_billed(g.tenant, REPORT_PERIODS))
-    owing = platform().db(billing_reports.arrears(g.tenant, ARREARS_SHOWN))
+    figures = platform().db(billing_reports.billing_report(g.tenant))
+    report, owing = figures.collection, figures.arrears
     chart = grouped_bar_chart(
         [
             BarGroup(p.period, period_name(p.period), (p.billed, p.collected))

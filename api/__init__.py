@@ -2,6 +2,7 @@
 
 # The modules adding routes to the same blueprint, imported so that they do.
 from api import apikeys_views as apikeys_views
+from api import billing_views as billing_views
 from api import citizen_more_views as citizen_more_views
 from api import citizen_views as citizen_views
 from api import console_views as console_views

@@ -799,6 +799,7 @@ AREA_MODULES = (
     "api.openapi_officer",
     "api.openapi_console",
     "api.openapi_security",
+    "api.openapi_billing",
 )
 
 

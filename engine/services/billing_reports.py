@@ -23,6 +23,8 @@ from engine.store.models import Bill, BillingRun, FeeAccount, Payment, PaymentAl
 
 CENT = Decimal("0.01")
 OWING = ("unpaid", "partial")
+REPORT_PERIODS = 12  # the report's reach: a year of monthly bills
+ARREARS_SHOWN = 100  # the accounts owing most; the totals still count every account
 
 
 def _money(value: Any) -> Decimal:
@@ -217,6 +219,21 @@ async def arrears(tenant: Tenant, limit: int = 100) -> Arrears:
     )
 
 
+@dataclass(frozen=True)
+class BillingReport:
+    """The console's fee report: collected against billed, and the arrears."""
+
+    collection: CollectionReport
+    arrears: Arrears
+
+
+async def billing_report(tenant: Tenant) -> BillingReport:
+    """The last :data:`REPORT_PERIODS` periods' collection and the :data:`ARREARS_SHOWN` largest arrears."""
+    return BillingReport(
+        await collected_vs_billed(tenant, REPORT_PERIODS), await arrears(tenant, ARREARS_SHOWN)
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # What the console lists
 
@@ -225,9 +242,12 @@ class BillingRunNotFound(NotFound):
     code = "billing_run_not_found"
 
 
-async def billing_runs(tenant: Tenant, limit: int = 36) -> list[BillingRun]:
-    """The tenant's billing runs, latest period first."""
-    return await BillingRun.filter(tenant=tenant).order_by("-period").limit(limit)
+async def billing_runs(tenant: Tenant, limit: int = 36, *, before: str | None = None) -> list[BillingRun]:
+    """The tenant's billing runs, latest period first; with ``before``, only the periods earlier than it."""
+    runs = BillingRun.filter(tenant=tenant)
+    if before is not None:
+        runs = runs.filter(period__lt=before)
+    return await runs.order_by("-period").limit(limit)
 
 
 async def billing_run(tenant: Tenant, period: str) -> BillingRun:

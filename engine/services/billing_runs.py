@@ -25,10 +25,14 @@ from engine.definitions.model import ServiceSpec
 from engine.payments import promptpay
 from engine.payments.fees import FeeError, compute_fees
 from engine.payments.promptpay import bill_payment, tlv
+from engine.services import idempotency
 from engine.services.billing import (
+    InvalidPeriod,
     biller_id,
+    current_period,
     inputs_document,
     parse_period,
+    period_title,
     reference_code,
 )
 from engine.store.models import Bill, BillingRun, EffectJob, EnabledService, FeeAccount, Submission, Tenant
@@ -374,34 +378,107 @@ async def _bill_accounts(
     return run
 
 
-async def queue_billing_run(tenant: Tenant, period: str) -> EffectJob:
-    """Ask the worker to run ``period``'s billing (the console's button); one queued run per period.
+def next_period(period: str) -> str:
+    """``2569-12`` -> ``2570-01``; raises :class:`InvalidPeriod`."""
+    year, month = parse_period(period)
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
 
-    Raises :class:`InvalidPeriod`.
+
+def offered_periods() -> list[str]:
+    """The periods the billing button offers: this month and the next."""
+    current = current_period()
+    return [current, next_period(current)]
+
+
+def check_runnable(period: str) -> None:
+    """Raises :class:`InvalidPeriod` unless ``period`` is one a billing run may be started for.
+
+    Any period up to next month: an older one may be run again (an interrupted run), a later one
+    would bill accounts for months that have not come.
+    """
+    parse_period(period)
+    if period > offered_periods()[-1]:
+        raise InvalidPeriod(period)
+
+
+def run_figures(run: BillingRun) -> dict[str, Any]:
+    """A run as the console's run page shows it: state, progress and counts (money as a decimal string)."""
+    return {
+        "period": run.period,
+        "title": {"th": period_title(run.period, "th"), "en": period_title(run.period, "en")},
+        "status": run.status,
+        "working": run.status in ("queued", "running"),
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "done": run.done,
+        "of": run.of,
+        "accounts": run.accounts,
+        "created": run.created,
+        "existing": run.existing,
+        "skipped": run.skipped,
+        "total": str(Decimal(str(run.total or 0)).quantize(Decimal("0.01"))),
+        "error": run.error or None,
+    }
+
+
+async def _queue(connection: Any, tenant: Tenant, period: str) -> BillingRun:
+    """Queue ``period``'s run in ``connection``'s transaction (one queued job per period)."""
+    waiting = (
+        await EffectJob.filter(tenant=tenant, type="billing_run", status__in=["pending", "running"])
+        .using_db(connection)
+        .all()
+    )
+    now = datetime.now(UTC)
+    run, _ = await BillingRun.get_or_create(
+        tenant=tenant,
+        period=period,
+        defaults={"started_at": now, "status": "queued"},
+        using_db=connection,
+    )
+    if any(job.params.get("period") == period for job in waiting):
+        return run
+    if run.status != "running":
+        run.status, run.error = "queued", ""
+        await run.save(using_db=connection, update_fields=["status", "error"])
+    await EffectJob.create(
+        tenant=tenant, type="billing_run", params={"period": period}, run_after=now, using_db=connection
+    )
+    return run
+
+
+async def queue_billing_run(tenant: Tenant, period: str) -> BillingRun:
+    """Ask the worker to run ``period``'s billing; one queued run per period.
+
+    Raises :class:`InvalidPeriod` (not a period); see :func:`start_billing_run` for the button's check.
     """
     parse_period(period)
     async with in_transaction() as connection:
-        waiting = (
-            await EffectJob.filter(tenant=tenant, type="billing_run", status__in=["pending", "running"])
-            .using_db(connection)
-            .all()
-        )
-        for job in waiting:
-            if job.params.get("period") == period:
-                return job
-        now = datetime.now(UTC)
-        run, _ = await BillingRun.get_or_create(
-            tenant=tenant,
-            period=period,
-            defaults={"started_at": now, "status": "queued"},
-            using_db=connection,
-        )
-        if run.status != "running":
-            run.status, run.error = "queued", ""
-            await run.save(using_db=connection, update_fields=["status", "error"])
-        return await EffectJob.create(
-            tenant=tenant, type="billing_run", params={"period": period}, run_after=now, using_db=connection
-        )
+        return await _queue(connection, tenant, period)
+
+
+async def start_billing_run(
+    tenant: Tenant, period: str, *, keyed: idempotency.Keyed | None = None
+) -> idempotency.Answer:
+    """The console's billing button: queue ``period``'s run; the answer is 202 with :func:`run_figures`.
+
+    With ``keyed`` (an ``Idempotency-Key``), the first answer is stored in the same transaction
+    and given again to a repeat. Raises :class:`InvalidPeriod` (not a period, or later than next
+    month) and :class:`idempotency.KeyReused`.
+    """
+    if keyed is not None and (first := await idempotency.earlier(tenant.id, keyed)) is not None:
+        return first
+    check_runnable(period)
+    try:
+        async with in_transaction() as connection:
+            body = run_figures(await _queue(connection, tenant, period))
+            if keyed is not None:
+                await idempotency.remember(connection, tenant.id, keyed, 202, body)
+    except IntegrityError:
+        # A copy sent at once stored its answer first: give that one.
+        if keyed is not None and (first := await idempotency.earlier(tenant.id, keyed)) is not None:
+            return first
+        raise
+    return idempotency.Answer(202, body)
 
 
 @dataclass

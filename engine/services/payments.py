@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
@@ -557,14 +558,28 @@ async def record_counter_payment(job: EffectJob, submission: Submission | None) 
 # Officers resolve what is held or flagged
 
 
-async def needing_review(tenant: Tenant) -> list[Payment]:
-    """Payments an officer should look at: held, underpaid or overpaid, newest first."""
-    return (
-        await Payment.filter(tenant=tenant, status__in=["held", "applied"])
-        .exclude(problem="")
-        .order_by("-paid_at", "-id")
-        .limit(500)
-    )
+REVIEW_STATUSES = ("held", "applied")  # held: matched nothing; applied: paid a bill, but not its amount
+MAX_REVIEW = 500
+
+
+async def needing_review(
+    tenant: Tenant,
+    *,
+    status: str | None = None,
+    after: tuple[datetime, int] | None = None,
+    limit: int = MAX_REVIEW,
+) -> list[Payment]:
+    """Payments an officer should look at: held, underpaid or overpaid, newest first.
+
+    ``status`` keeps only the held or only the applied ones (:data:`REVIEW_STATUSES`); ``after``
+    (a payment's ``paid_at`` and ``id``) starts the list after that payment, for paging.
+    """
+    chosen = list(REVIEW_STATUSES) if status is None else [status]
+    found = Payment.filter(tenant=tenant, status__in=chosen).exclude(problem="")
+    if after is not None:
+        paid_at, payment_id = after
+        found = found.filter(Q(paid_at__lt=paid_at) | Q(paid_at=paid_at, id__lt=payment_id))
+    return await found.order_by("-paid_at", "-id").limit(limit)
 
 
 async def get_payment(tenant: Tenant, payment_id: int) -> Payment:

@@ -502,6 +502,11 @@ IMPORT_JOB = "import_statement"
 PROGRESS_EVERY = 200  # rows between two progress updates of a running import
 
 
+def upload_filename(name: str) -> str:
+    """The name a browser or client gave an uploaded file, without any folder (``C:\\a\\b.csv`` -> ``b.csv``)."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1][:255]
+
+
 async def queue_statement(
     tenant: Tenant, filename: str, content: bytes, officer: User | None, blobs: Any
 ) -> StatementImport:
