@@ -213,8 +213,7 @@ def _render_detail(
         deliveries=page.deliveries,
         forms=forms,
         votes=[v.role for v in submissions.votes_of(found)],
-        # The page already checked need to know: the comments are read without a second check.
-        comments=platform().db(comments.of_submission(found)),
+        comments=page.comments,
         comment_text=comment_text,
         comment_error=comment_error,
         max_comment=comments.MAX_BODY,

@@ -72,7 +72,7 @@ def officer_view(found: Tenant, reference: str, caller: Caller) -> dict[str, Any
 
     The applicant's fields of the answer stay as they were; beside them come the answers as people
     read them, the time limit's standing, the files, the documents issued, the delivery log and
-    where the internal comments are. Raises :class:`SubmissionNotFound` when the roles have no need
+    the officers' internal comments. Raises :class:`SubmissionNotFound` when the roles have no need
     to know it. The look is recorded in the access log, as the page records it.
     """
     duty = _on_duty(found, caller)
@@ -117,6 +117,8 @@ def officer_view(found: Tenant, reference: str, caller: Caller) -> dict[str, Any
                 }
                 for d in page.deliveries
             ],
+            # All of them, as the page lists them; …/comments pages through them.
+            "comments": [_comment(c) for c in page.comments],
             "comments_url": f"{base}/comments",
         }
     )

@@ -86,6 +86,7 @@ SCHEMAS: dict[str, Any] = {
                     "attachments",
                     "documents",
                     "messages",
+                    "comments",
                     "comments_url",
                 ],
                 "properties": {
@@ -135,7 +136,12 @@ SCHEMAS: dict[str, Any] = {
                         "description": "The delivery log, as …/messages gives it",
                         "items": {"type": "object"},
                     },
-                    "comments_url": {"type": "string", "description": "The officers' internal comments"},
+                    "comments": {
+                        "type": "array",
+                        "items": _ref("Comment"),
+                        "description": "The officers' internal comments, oldest first, as the page lists them",
+                    },
+                    "comments_url": {"type": "string", "description": "The same comments, page by page"},
                 },
             },
         ],

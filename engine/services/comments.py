@@ -9,13 +9,15 @@ is reached from the portal or from the applicant's answers of the API: the appli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.forms.errors import FieldError
 from engine.services import privacy, submissions
-from engine.services.desk import OnDuty
 from engine.services.errors import ServiceError, SubmissionNotFound
 from engine.store.models import Submission, SubmissionComment
+
+if TYPE_CHECKING:  # the desk's page reads the comments through this module
+    from engine.services.desk import OnDuty
 
 MAX_BODY = 4000  # characters: a page of notes; longer material belongs in a letter or a file
 # Written by hand, one at a time: an application with a thousand notes is a mistake or an attack,

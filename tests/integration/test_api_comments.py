@@ -105,6 +105,7 @@ def test_a_comment_on_the_desk_is_read_over_the_api_and_the_other_way_round(
     # The officer's answer for the application says where the comments are.
     view = client.get(f"/api/v1/tenants/{town.slug}/submissions/{reference}", headers=officer).json
     assert view["comments_url"] == api_url
+    assert view["comments"] == client.get(api_url, headers=officer).json["comments"]
 
 
 def test_the_applicant_never_reads_the_comments(app: Any, platform: Any, client: Any) -> None:
@@ -127,7 +128,8 @@ def test_the_applicant_never_reads_the_comments(app: Any, platform: Any, client:
     # Neither the applicant's answer of the API nor the portal's tracking page shows them.
     own = client.get(f"/api/v1/tenants/{town.slug}/submissions/{reference}", headers=applicant)
     assert own.status_code == 200
-    assert note not in own.get_data(as_text=True) and "comments_url" not in own.json
+    assert note not in own.get_data(as_text=True)
+    assert "comments" not in own.json and "comments_url" not in own.json
     portal = app.test_client().get(f"/{town.slug}/track/{reference}/{token}", follow_redirects=True)
     assert portal.status_code == 200 and reference in text_of(portal)
     assert note not in text_of(portal)
