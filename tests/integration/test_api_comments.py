@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from engine.services import api_keys, submissions
+from engine.services import api_keys, retention, submissions
 from engine.store.models import Attachment, SubmissionComment
 from tests.conftest import EXAMPLES, read
 from tests.integration.test_admin import (
@@ -293,3 +293,19 @@ def test_the_officers_answer_carries_what_the_desk_page_shows(app: Any, platform
     assert len(view["history"]) == page.count("<li>", page.index('class="timeline"'))
     assert view["documents"] == [] and f"/{town.slug}/admin/documents/" not in page
     assert isinstance(view["messages"], list)
+
+
+def test_comments_go_with_the_personal_data_when_the_application_is_anonymised(
+    app: Any, platform: Any, client: Any
+) -> None:
+    town = make_town(platform, roles=["sanitarian"], prefix="CT")
+    reference, _ = submit_food(platform, town)
+    api_url = f"/api/v1/tenants/{town.slug}/submissions/{reference}/comments"
+    officer = bearer(client, town, "sanitarian")
+    assert client.post(api_url, headers=officer, json={"body": "ผู้ขอแจ้งว่าป่วยเป็นโรคเบาหวาน"}).status_code == 201
+
+    found = platform.db(submissions.find(town.tenant, reference))
+    platform.db(retention.anonymise(found, blobs=platform.blobs))
+    # Officers' notes may describe the applicant: they end with the rest of the personal data.
+    assert client.get(api_url, headers=officer).json["comments"] == []
+    assert platform.db(SubmissionComment.filter(submission_id=found.id).count()) == 0
