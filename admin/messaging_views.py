@@ -20,13 +20,10 @@ from thongthin.app import platform
 from thongthin.runners import public_url
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}")
-LINE_BASIC_ID = re.compile(r"@[a-z0-9._-]{1,20}")
-PHONE = re.compile(r"[0-9][0-9 -]{7,15}[0-9]")
-MAX_CREDENTIAL = 500
 
 
 def _webhook_url() -> str:
-    return f"{public_url(platform())}/api/v1/tenants/{g.tenant.slug}/line/webhook"
+    return line.webhook_url(public_url(platform()), g.tenant)
 
 
 @blueprint.route("/console/line", methods=["GET", "POST"])
@@ -37,25 +34,20 @@ def console_line() -> Any:
     errors: list[ErrorItem] = []
     given = {name: request.form.get(name, "").strip() for name in ("secret", "token", "basic_id", "phone")}
     if request.method == "POST":
-        if not given["secret"] or len(given["secret"]) > MAX_CREDENTIAL:
-            errors.append(ErrorItem("secret", "admin.line.error.secret"))
-        if not given["token"] or len(given["token"]) > MAX_CREDENTIAL:
-            errors.append(ErrorItem("token", "admin.line.error.token"))
-        if not LINE_BASIC_ID.fullmatch(given["basic_id"]):
-            errors.append(ErrorItem("basic_id", "admin.line.error.basic_id"))
-        if given["phone"] and not PHONE.fullmatch(given["phone"]):
-            errors.append(ErrorItem("phone", "admin.line.error.phone"))
-        if not errors:
+        try:
             platform().db(
-                line.connect(
+                line.configure(
                     g.tenant,
                     key,
-                    channel_secret=given["secret"],
-                    access_token=given["token"],
+                    secret=given["secret"],
+                    token=given["token"],
                     basic_id=given["basic_id"],
+                    phone=given["phone"],
                 )
             )
-            platform().db(line.set_office_phone(g.tenant, given["phone"]))
+        except line.LineSettingsInvalid as invalid:
+            errors = [ErrorItem(p.field, f"admin.line.error.{p.field}") for p in invalid.problems]
+        else:
             flash_key("admin.line.saved")
             return redirect(url_for("admin.console_line"))
     account = line.account_of(g.tenant, key)

@@ -8,7 +8,6 @@ from flask import abort, g, render_template, request
 
 from admin import ADMIN_ROLE, any_role, blueprint
 from admin.forms import ErrorItem, errors_by_field
-from engine.forms.formats import is_thai_national_id
 from engine.services import access_log, data_requests
 from renderers.web import download
 from thongthin.app import client_address, platform
@@ -31,8 +30,9 @@ def who_looked() -> Any:
     looks: list[access_log.Look] = []
     searched = False
     if request.method == "POST":
-        national_id = "".join(ch for ch in request.form.get("national_id", "") if ch.isdigit())
-        if not is_thai_national_id(national_id):
+        try:
+            national_id = data_requests.subject_id(request.form.get("national_id", ""))
+        except data_requests.InvalidNationalId:
             errors.append(ErrorItem("national_id", "admin.privacy.error.national_id"))
         else:
             searched = True
@@ -42,10 +42,10 @@ def who_looked() -> Any:
 
 
 def _posted_national_id() -> str:
-    national_id = "".join(ch for ch in request.form.get("national_id", "") if ch.isdigit())
-    if not is_thai_national_id(national_id):
+    try:
+        return data_requests.subject_id(request.form.get("national_id", ""))
+    except data_requests.InvalidNationalId:
         abort(400)
-    return national_id
 
 
 @blueprint.post("/console/privacy/export")

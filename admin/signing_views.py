@@ -9,8 +9,6 @@ or removes the municipality's own key so the platform's signs again. Plain forms
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import g, redirect, render_template, request, url_for
@@ -18,26 +16,11 @@ from flask import g, redirect, render_template, request, url_for
 from admin import admin_only, blueprint
 from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.services import signing_keys
-from engine.store.models import TenantSigningKey
 from renderers.web import current_language
 from thongthin.app import platform
 from thongthin.runners import signing_roles_of
 
 MAX_ROLE = 64
-
-
-@dataclass(frozen=True)
-class RoleRow:
-    """One role on the page: its stored key (if any), and whether the platform has a key for it."""
-
-    role: str
-    stored: TenantSigningKey | None
-    platform_key: bool
-    signs: bool  # False: a key kept for a role no offered service signs with any more
-
-    @property
-    def expired(self) -> bool:
-        return self.stored is not None and self.stored.not_after < datetime.now(UTC)
 
 
 def _roles() -> list[str]:
@@ -49,11 +32,8 @@ def _page(errors: list[ErrorItem], *, status: int = 200, given: dict[str, str] |
     from signing.services import platform_signing_roles
 
     settings = platform().settings
-    roles = _roles()
-    stored = {row.role: row for row in platform().db(signing_keys.list_keys(g.tenant))}
     own = platform_signing_roles(settings.data_dir, g.tenant.slug, settings.environ)
-    rows = [RoleRow(role, stored.get(role), role in own, True) for role in roles]
-    rows += [RoleRow(role, row, role in own, False) for role, row in stored.items() if role not in roles]
+    rows = platform().db(signing_keys.overview(g.tenant, _roles(), own))
     return render_template(
         "admin/console_signing.html",
         rows=rows,

@@ -62,6 +62,7 @@ def console_webhook_create() -> Any:
                 given["events"],
                 given["services"],
                 platform_key=platform().settings.secret_key,
+                allow_private=webhooks.allow_private(platform().settings.environ),
             )
         )
     except webhooks.WebhookError as error:
@@ -80,14 +81,24 @@ def console_webhook(webhook_id: int) -> Any:
     subscription = platform().db(webhooks.get(g.tenant, webhook_id))
     log = platform().db(webhooks.deliveries(g.tenant, webhook_id))
     titles = dict(_services())
-    return render_template("admin/console_webhook.html", subscription=subscription, log=log, titles=titles)
+    return render_template(
+        "admin/console_webhook.html",
+        subscription=subscription,
+        log=log,
+        titles=titles,
+        previous_until=webhooks.previous_secret_until(subscription, platform().settings.secret_key),
+    )
 
 
 @blueprint.post("/console/webhooks/<int:webhook_id>/test")
 @admin_only
 def console_webhook_test(webhook_id: int) -> Any:
-    platform().db(webhooks.send_test(g.tenant, webhook_id))
-    flash_key("admin.webhooks.test_queued")
+    try:
+        platform().db(webhooks.send_test(g.tenant, webhook_id))
+    except webhooks.WebhookPaused:
+        flash_key("admin.webhooks.test_paused")
+    else:
+        flash_key("admin.webhooks.test_queued")
     return redirect(url_for("admin.console_webhook", webhook_id=webhook_id))
 
 
@@ -97,3 +108,36 @@ def console_webhook_delete(webhook_id: int) -> Any:
     platform().db(webhooks.remove(g.tenant, webhook_id))
     flash_key("admin.webhooks.removed")
     return redirect(url_for("admin.console_webhooks"))
+
+
+@blueprint.post("/console/webhooks/<int:webhook_id>/pause")
+@admin_only
+def console_webhook_pause(webhook_id: int) -> Any:
+    """Stop sending; events raised while paused are not kept for it (the page says so)."""
+    platform().db(webhooks.set_active(g.tenant, webhook_id, False))
+    flash_key("admin.webhooks.paused_done")
+    return redirect(url_for("admin.console_webhook", webhook_id=webhook_id))
+
+
+@blueprint.post("/console/webhooks/<int:webhook_id>/resume")
+@admin_only
+def console_webhook_resume(webhook_id: int) -> Any:
+    platform().db(webhooks.set_active(g.tenant, webhook_id, True))
+    flash_key("admin.webhooks.resumed_done")
+    return redirect(url_for("admin.console_webhook", webhook_id=webhook_id))
+
+
+@blueprint.post("/console/webhooks/<int:webhook_id>/secret")
+@admin_only
+def console_webhook_rotate(webhook_id: int) -> Any:
+    """A new signing secret, shown on this response only (a reload would rotate again)."""
+    rotated = platform().db(
+        webhooks.rotate_secret(g.tenant, webhook_id, platform_key=platform().settings.secret_key)
+    )
+    page = render_template(
+        "admin/console_webhook_secret.html",
+        subscription=rotated.subscription,
+        secret=rotated.secret,
+        previous_until=rotated.previous_until,
+    )
+    return page, 200, {"Cache-Control": "no-store"}

@@ -16,6 +16,7 @@ from engine.services.errors import (
     ServiceError,
     SubmissionInvalid,
 )
+from engine.services.onboarding import OnboardingError
 from engine.services.payments import InvalidPayment
 from engine.services.throttle import TooManyAttempts
 from engine.services.webhooks import WebhookError
@@ -71,6 +72,14 @@ def _handle(error: Exception) -> Any:
             extra["field"] = error.field
     if isinstance(error, InvalidLetter):
         extra["errors"] = [p.as_dict() for p in error.problems]
+    if isinstance(error, OnboardingError):
+        extra["message_th"] = error.text("th")
+        problems = getattr(error, "problems", None) or []
+        if problems:
+            extra["errors"] = [
+                {"field": p.field, "line": p.line, "message": p.message, "message_th": p.text("th")}
+                for p in problems[:100]
+            ]
     if isinstance(error, UnknownService):
         code = "service_not_found"
     if isinstance(error, DefinitionRefused):

@@ -790,14 +790,17 @@ SPEC: dict[str, Any] = {
 # sent to other systems, WEBHOOKS (the OpenAPI 3.1 section of that name).
 AREA_MODULES = (
     "api.openapi_studio",
+    "api.openapi_studio_tenants",
     "api.openapi_saraban",
     "api.openapi_agencies",
     "api.openapi_exchange",
     "api.openapi_definitions",
     "api.openapi_citizen",
+    "api.openapi_citizen_more",
     "api.openapi_webhooks",
     "api.openapi_api_keys",
     "api.openapi_officer",
+    "api.openapi_security",
 )
 
 

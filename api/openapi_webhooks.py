@@ -31,7 +31,13 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "format": "uri",
                 "maxLength": 2000,
-                "description": "http:// or https:// only; a user name or password in the URL is refused",
+                "description": (
+                    "https:// only, at a public address: a host that is or resolves to a loopback, private, "
+                    "link-local, multicast, reserved or unspecified address (IPv4 or IPv6, IPv4-mapped "
+                    "too) is refused with webhook_url_not_public, and checked again on every delivery. "
+                    "An installation with THONGTHIN_WEBHOOKS_ALLOW_PRIVATE=1 also accepts http:// and "
+                    "addresses inside its network. A user name or password in the URL is refused."
+                ),
             },
             "events": {"type": "array", "minItems": 1, "items": {"enum": EVENT_TYPES}},
             "services": {
@@ -43,14 +49,29 @@ SCHEMAS: dict[str, Any] = {
     },
     "WebhookSubscription": {
         "type": "object",
-        "required": ["id", "url", "events", "services", "active", "created_at"],
+        "required": ["id", "url", "events", "services", "active", "created_at", "previous_secret_until"],
         "properties": {
             "id": {"type": "integer"},
             "url": {"type": "string"},
             "events": {"type": "array", "items": {"enum": EVENT_TYPES}},
             "services": {"type": "array", "items": {"type": "string"}, "description": "Empty: every service"},
-            "active": {"type": "boolean"},
+            "active": {
+                "type": "boolean",
+                "description": (
+                    "false: paused (POST .../pause). Nothing is sent to a paused subscription: events "
+                    "raised while it is paused are not queued for it, those queued before are dropped, "
+                    "and resuming does not replay them"
+                ),
+            },
             "created_at": {"type": "string", "format": "date-time"},
+            "previous_secret_until": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": (
+                    "After POST .../secret: until when deliveries are signed with the previous secret "
+                    "too (24 hours); null when one secret alone signs"
+                ),
+            },
         },
     },
     "WebhookCreated": {
@@ -63,6 +84,24 @@ SCHEMAS: dict[str, Any] = {
                     "secret": {
                         "type": "string",
                         "description": "The signing secret: shown in this answer only, never again",
+                    }
+                },
+            },
+        ],
+    },
+    "WebhookSecretRotated": {
+        "allOf": [
+            _ref("WebhookSubscription"),
+            {
+                "type": "object",
+                "required": ["secret"],
+                "properties": {
+                    "secret": {
+                        "type": "string",
+                        "description": (
+                            "The new signing secret: shown in this answer only. Until previous_secret_until "
+                            "each delivery carries the new and the old secret's signatures"
+                        ),
                     }
                 },
             },
@@ -200,10 +239,14 @@ SIGNATURE_HEADERS = [
         "name": "Webhook-Signature",
         "in": "header",
         "required": True,
-        "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}$"},
+        "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}( v1=[0-9a-f]{64})?$"},
         "description": (
             'v1= and the hex HMAC-SHA256, keyed with the subscription\'s secret, of f"{id}.{timestamp}.{body}" '
-            "(the raw body bytes); compare in constant time"
+            "(the raw body bytes); compare in constant time. For 24 hours after the secret is rotated "
+            "(POST /api/v1/tenants/{tenant}/webhooks/{webhook_id}/secret) the value holds two signatures "
+            "separated by one space, `v1=<new secret's> v1=<old secret's>`: split on spaces and accept "
+            "the message when any one matches the secret you hold, so you may switch to the new secret "
+            "whenever you like within the day without losing an event"
         ),
     },
 ]
@@ -214,8 +257,12 @@ WEBHOOKS: dict[str, Any] = {
             "summary": f"The {name} event, POSTed to each subscription that asked for it",
             "description": (
                 "Sent by the platform's worker after the change commits. Answer 2xx once taken; anything "
-                "else, a refused connection or no answer within 5 seconds is tried again later with "
-                "backoff (40 tries over about a day and a half), with the same Webhook-Id."
+                "else, a redirect (never followed), a refused connection or no answer within 5 seconds "
+                "(15 in all) is tried again later with backoff (40 tries over about a day and a half), "
+                "with the same Webhook-Id. The host is resolved once per attempt and the connection "
+                "made to that address, which must be public unless the installation allows private "
+                "ones. A paused subscription is sent nothing: events raised while it is paused are "
+                "not kept for it and are not sent when it is resumed."
             ),
             "parameters": SIGNATURE_HEADERS,
             "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
@@ -248,8 +295,10 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": _json(_ref("WebhookCreated"), "The subscription and its secret"),
                 "400": _error(
-                    "invalid_webhook_url (not http/https, credentials in it), unknown_event, unknown_service, "
-                    "too_many_webhooks, or a malformed body; field names the input at fault"
+                    "invalid_webhook_url (not https, credentials in it), webhook_url_not_public (the host "
+                    "is or resolves to an address inside a network), unknown_event, unknown_service, "
+                    "too_many_webhooks, or a malformed body; field names the input at fault, message "
+                    "and message_th say what is wrong in English and Thai"
                 ),
                 "401": NO_TOKEN,
                 "403": NOT_ADMIN,
@@ -303,6 +352,59 @@ PATHS: dict[str, Any] = {
             "security": ADMIN,
             "responses": {
                 "202": _json(_ref("WebhookTestQueued"), "Queued; the worker delivers it"),
+                "401": NO_TOKEN,
+                "403": NOT_ADMIN,
+                "404": NOT_FOUND,
+                "409": _error("webhook_paused: the subscription is paused; resume it first"),
+            },
+        },
+    },
+    "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/pause": {
+        "parameters": [TENANT, WEBHOOK_ID],
+        "post": {
+            "summary": "Pause a subscription: nothing is sent to it until it is resumed",
+            "description": (
+                "Events raised while the subscription is paused are not queued for it, and events "
+                "queued before (retries among them) are dropped unsent; resuming does not replay them. "
+                "Pausing a paused subscription changes nothing."
+            ),
+            "security": ADMIN,
+            "responses": {
+                "200": _json(_ref("WebhookSubscription"), "The subscription, active false"),
+                "401": NO_TOKEN,
+                "403": NOT_ADMIN,
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/resume": {
+        "parameters": [TENANT, WEBHOOK_ID],
+        "post": {
+            "summary": "Resume a paused subscription: events raised from now on are sent",
+            "description": "Nothing raised during the pause is sent. Resuming an active subscription changes nothing.",
+            "security": ADMIN,
+            "responses": {
+                "200": _json(_ref("WebhookSubscription"), "The subscription, active true"),
+                "401": NO_TOKEN,
+                "403": NOT_ADMIN,
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/api/v1/tenants/{tenant}/webhooks/{webhook_id}/secret": {
+        "parameters": [TENANT, WEBHOOK_ID],
+        "post": {
+            "summary": "Rotate the signing secret: a new one, shown in this answer only",
+            "description": (
+                "For 24 hours (until previous_secret_until) every delivery's Webhook-Signature holds the "
+                "new secret's signature and the old one's, separated by a space; after that, the new "
+                "one's alone. A secret older than the current one stops signing at once. When the old "
+                "secret can no longer be read (the platform key changed), the new one alone signs at "
+                "once and previous_secret_until is null."
+            ),
+            "security": ADMIN,
+            "responses": {
+                "200": _json(_ref("WebhookSecretRotated"), "The subscription and its new secret"),
                 "401": NO_TOKEN,
                 "403": NOT_ADMIN,
                 "404": NOT_FOUND,

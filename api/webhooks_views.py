@@ -22,6 +22,7 @@ def _admin_tenant(slug: str) -> Tenant:
 
 
 def subscription_json(subscription: WebhookSubscription) -> dict[str, Any]:
+    until = webhooks.previous_secret_until(subscription, platform().settings.secret_key)
     return {
         "id": subscription.id,
         "url": subscription.url,
@@ -29,6 +30,7 @@ def subscription_json(subscription: WebhookSubscription) -> dict[str, Any]:
         "services": list(subscription.services),
         "active": subscription.active,
         "created_at": subscription.created_at.isoformat(),
+        "previous_secret_until": until.isoformat() if until else None,
     }
 
 
@@ -57,6 +59,7 @@ def create_webhook(tenant: str) -> Any:
             body.get("events"),
             body.get("services"),
             platform_key=platform().settings.secret_key,
+            allow_private=webhooks.allow_private(platform().settings.environ),
         )
     )
     response = jsonify({**subscription_json(created.subscription), "secret": created.secret})
@@ -99,4 +102,30 @@ def test_webhook(tenant: str, webhook_id: str) -> Any:
     event_id = platform().db(webhooks.send_test(found, webhook_id))
     response = jsonify({"event_id": event_id, "type": webhooks.TEST_EVENT})
     response.status_code = 202
+    return response
+
+
+@blueprint.post("/tenants/<tenant>/webhooks/<webhook_id>/pause")
+def pause_webhook(tenant: str, webhook_id: str) -> Any:
+    """Stop sending to this subscription; events raised meanwhile are not kept for it."""
+    found = _admin_tenant(tenant)
+    return jsonify(subscription_json(platform().db(webhooks.set_active(found, webhook_id, False))))
+
+
+@blueprint.post("/tenants/<tenant>/webhooks/<webhook_id>/resume")
+def resume_webhook(tenant: str, webhook_id: str) -> Any:
+    """Send to this subscription again, from the next event on."""
+    found = _admin_tenant(tenant)
+    return jsonify(subscription_json(platform().db(webhooks.set_active(found, webhook_id, True))))
+
+
+@blueprint.post("/tenants/<tenant>/webhooks/<webhook_id>/secret")
+def rotate_webhook_secret(tenant: str, webhook_id: str) -> Any:
+    """A new signing secret, in this answer only; the old one still signs for a day beside it."""
+    found = _admin_tenant(tenant)
+    rotated = platform().db(
+        webhooks.rotate_secret(found, webhook_id, platform_key=platform().settings.secret_key)
+    )
+    response = jsonify({**subscription_json(rotated.subscription), "secret": rotated.secret})
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -187,9 +187,18 @@ def bill_qr(account: str, period: str) -> Any:
 @blueprint.get("/<tenant>/bills/<account>/bill.pdf")
 def bill_pdf(account: str) -> Any:
     """The printable bill of an account (the 404 page for an unknown one)."""
-    found = platform().db(billing.find_account(g.tenant, account))
-    statement = platform().db(billing.statement(g.tenant, found))
-    tenant: Tenant = g.tenant
+    number, pdf = printable_bill(g.tenant, account)
+    return download(pdf, f"bill-{number}.pdf", "application/pdf")
+
+
+def printable_bill(tenant: Tenant, account: str) -> tuple[str, bytes]:
+    """The account's number and its printable bill as a PDF, for whoever has the account number
+    (as the paper bill: the holder masked); the page and the API both print it here.
+
+    Raises :class:`~engine.services.billing.AccountNotFound` (404) for an unknown account.
+    """
+    found = platform().db(billing.find_account(tenant, account))
+    statement = platform().db(billing.statement(tenant, found))
     sheet = bills.bill_sheet(tenant, statement, _definition(found))
     pdf = bills.render_bill(
         sheet,
@@ -197,7 +206,7 @@ def bill_pdf(account: str) -> Any:
         issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
         thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
     )
-    return download(pdf, f"bill-{found.number}.pdf", "application/pdf")
+    return found.number, pdf
 
 
 @blueprint.get("/<tenant>/bills/<account>/receipts/<public_id>")

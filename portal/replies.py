@@ -18,7 +18,7 @@ from werkzeug.datastructures import FileStorage
 from engine.definitions import ServiceDefinition
 from engine.definitions.model import Transition
 from engine.forms import FieldError, widgets
-from engine.services import applicant, billing, documents, line, messages, submissions
+from engine.services import applicant, billing, corrections, documents, line, messages, submissions
 from engine.services.errors import CorrectionNotAllowed, StaleSubmission, SubmissionInvalid
 from engine.store.models import LineLink, Submission
 from engine.workflow import GuardFailed, InvalidInput, WorkflowError
@@ -227,7 +227,7 @@ def stop_page(key: str) -> Any:
         delivery = platform().db(messages.find(g.tenant, key))
     except messages.DeliveryNotFound:
         return render_template("portal/messages_stop.html", delivery=None), 404
-    reference = platform().db(Submission.get(id=delivery.submission_id)).reference
+    reference = platform().db(messages.reference_of(delivery))
     if request.method == "POST":
         platform().db(messages.stop(g.tenant, key))
         return render_template("portal/messages_stop.html", delivery=delivery, reference=reference, done=True)
@@ -256,15 +256,15 @@ def correct(reference: str, action: str, *, fee_view: Any) -> Any:
     """
     submission = platform().db(submissions.find(g.tenant, reference))
     definition = platform().definition(submission.service_id, submission.service_version)
-    available = {t.action: t for t in platform().db(submissions.actions_for(definition, submission, ROLES))}
-    transition = available.get(action)
-    if transition is None or not transition.reopens:
+    try:
+        transition = platform().db(corrections.offered(definition, submission, action))
+    except corrections.CorrectionNotOffered:
         flash({"key": "portal.reply.not_available", "values": {}})
         return redirect(url_for("portal.status", reference=reference))
     language = current_language()
     key = _correcting_key(submission, action)
     working = session.get(key) or submission.data
-    steps = [step for step in definition.ui.steps if step.id in transition.reopens]
+    steps = corrections.reopened_steps(definition, transition)
     given: dict[str, Any] = {}
     problems: list[FieldError] = []
     raw: dict[str, str] = {}
@@ -294,9 +294,7 @@ def correct(reference: str, action: str, *, fee_view: Any) -> Any:
         session[key] = working
         given = parse(transition, request.form)
         if chosen.verb == forms.CONTINUE:
-            errors = forms.merge_problems(
-                problems, [e for step in steps for e in forms.step_errors(definition, step, working)]
-            )
+            errors = forms.merge_problems(problems, corrections.problems(definition, transition, working))
             if not errors:
                 try:
                     result = platform().db(

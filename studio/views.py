@@ -983,7 +983,7 @@ def delete(service_id: str) -> Any:
 
 
 def _tenants_page(*, errors: list[ErrorItem] | None = None, created: Any = None, status: int = 200) -> Any:
-    rows = [t for t in platform().db(onboarding.list_tenants()) if t["slug"] != operators.OPERATOR_TENANT]
+    rows = platform().db(onboarding.list_municipalities())
     services = [
         (definition.id, version, definition.service.title)
         for definition in platform().catalog
@@ -1065,13 +1065,10 @@ def enable_for_tenants() -> Any:
         definition = platform().definition(service_id, version or None)
     except UnknownService:
         return _tenants_page(errors=[ErrorItem("service", "studio.tenants.error.service")], status=422)
-    every = [
-        t["slug"] for t in platform().db(onboarding.list_tenants()) if t["slug"] != operators.OPERATOR_TENANT
-    ]
-    chosen = (
-        every
-        if request.form.get("all") == "yes"
-        else [s for s in request.form.getlist("tenant")[:10_000] if s in every]
+    chosen = onboarding.chosen_municipalities(
+        platform().db(onboarding.list_municipalities()),
+        request.form.getlist("tenant"),
+        all_of_them=request.form.get("all") == "yes",
     )
     if not chosen:
         return _tenants_page(errors=[ErrorItem("tenants", "studio.tenants.error.none")], status=422)

@@ -22,6 +22,7 @@ import pytest
 
 from engine.blobs import LocalBlobStore, S3BlobStore
 from engine.store.runtime import OrmRuntime
+from tests.prepared import DATABASE_FILE, migrated_data
 from tests.s3server import start_s3_server, stop_s3_server
 from thongthin.app import create_app
 from thongthin.platform import Platform
@@ -70,7 +71,8 @@ def platform(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     folder = tmp_path_factory.mktemp(f"platform-{backend}")
     cleanup: list[Any] = []
     if backend == "sqlite":
-        database_url = f"sqlite:///{folder / 'thongthin.sqlite3'}"
+        migrated_data(tmp_path_factory, folder)
+        database_url = f"sqlite:///{folder / DATABASE_FILE}"
         blobs: Any = LocalBlobStore(folder / "blobs")
     else:
         databases = postgres_database()

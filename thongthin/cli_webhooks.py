@@ -46,7 +46,11 @@ def webhooks_list(tenant_slug: str) -> None:
 
 @webhooks_group.command("add")
 @click.option("--tenant", "tenant_slug", required=True, help="The municipality's slug.")
-@click.option("--url", required=True, help="Where events are POSTed (http:// or https://).")
+@click.option(
+    "--url",
+    required=True,
+    help="Where events are POSTed: https:// at a public address (THONGTHIN_WEBHOOKS_ALLOW_PRIVATE=1: any).",
+)
 @click.option("--event", "events", multiple=True, required=True, help="An event type; repeat for several.")
 @click.option("--service", "services", multiple=True, help="A service id; repeat for several (none: all).")
 def webhooks_add(tenant_slug: str, url: str, events: tuple[str, ...], services: tuple[str, ...]) -> None:
@@ -56,7 +60,12 @@ def webhooks_add(tenant_slug: str, url: str, events: tuple[str, ...], services: 
     def add(platform: Any, tenant: Any) -> Any:
         return platform.db(
             webhooks.subscribe(
-                tenant, url, list(events), list(services), platform_key=platform.settings.secret_key
+                tenant,
+                url,
+                list(events),
+                list(services),
+                platform_key=platform.settings.secret_key,
+                allow_private=webhooks.allow_private(platform.settings.environ),
             )
         )
 
@@ -74,3 +83,50 @@ def webhooks_remove(tenant_slug: str, webhook_id: int) -> None:
 
     _with_tenant(tenant_slug, lambda platform, tenant: platform.db(webhooks.remove(tenant, webhook_id)))
     click.echo(f"removed subscription {webhook_id}")
+
+
+@webhooks_group.command("pause")
+@click.option("--tenant", "tenant_slug", required=True, help="The municipality's slug.")
+@click.argument("webhook_id", type=int)
+def webhooks_pause(tenant_slug: str, webhook_id: int) -> None:
+    """Stop sending to subscription WEBHOOK_ID; events raised while paused are not kept for it."""
+    from engine.services import webhooks
+
+    _with_tenant(
+        tenant_slug, lambda platform, tenant: platform.db(webhooks.set_active(tenant, webhook_id, False))
+    )
+    click.echo(f"paused subscription {webhook_id}; events raised while paused will not be sent")
+
+
+@webhooks_group.command("resume")
+@click.option("--tenant", "tenant_slug", required=True, help="The municipality's slug.")
+@click.argument("webhook_id", type=int)
+def webhooks_resume(tenant_slug: str, webhook_id: int) -> None:
+    """Send to subscription WEBHOOK_ID again, from the next event on (nothing of the pause is replayed)."""
+    from engine.services import webhooks
+
+    _with_tenant(
+        tenant_slug, lambda platform, tenant: platform.db(webhooks.set_active(tenant, webhook_id, True))
+    )
+    click.echo(f"resumed subscription {webhook_id}")
+
+
+@webhooks_group.command("rotate")
+@click.option("--tenant", "tenant_slug", required=True, help="The municipality's slug.")
+@click.argument("webhook_id", type=int)
+def webhooks_rotate(tenant_slug: str, webhook_id: int) -> None:
+    """A new signing secret for WEBHOOK_ID, printed once; the old one still signs for 24 hours."""
+    from engine.services import webhooks
+
+    def rotate(platform: Any, tenant: Any) -> Any:
+        return platform.db(
+            webhooks.rotate_secret(tenant, webhook_id, platform_key=platform.settings.secret_key)
+        )
+
+    rotated = _with_tenant(tenant_slug, rotate)
+    click.echo(f"subscription {webhook_id}")
+    click.echo(f"signing secret (shown once): {rotated.secret}")
+    if rotated.previous_until is not None:
+        click.echo(f"the old secret also signs until {rotated.previous_until.isoformat()}")
+    else:
+        click.echo("the old secret could not be read: the new one alone signs from now on")

@@ -427,6 +427,13 @@ def housekeeping_for(platform: Any) -> Housekeeping:
         timedelta(hours=6),
         lambda now: saraban_retention.survey_due(platform.saraban_files, now=now),
     )
+    # Webhook delivery attempts older than THONGTHIN_WEBHOOKS_LOG_DAYS (a bad value stops the worker here).
+    webhook_log = timedelta(days=webhooks.log_days(platform.settings.environ))
+    chores.add(
+        "webhook_deliveries",
+        timedelta(hours=6),
+        lambda now: webhooks.purge_deliveries(keep=webhook_log, now=now),
+    )
     # Letters and notices waiting on the municipalities' own e-CMS nodes.
     chores.add(
         "ecms_poll",

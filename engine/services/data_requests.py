@@ -19,10 +19,34 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.definitions import ServiceDefinition
+from engine.forms.formats import is_thai_national_id
 from engine.services import access_log, retention
+from engine.services.errors import ServiceError
 from engine.store.models import Attachment, AuditEntry, DataRequest, SubjectIndex, Submission, Tenant, User
 
 DefinitionOf = Callable[[str, str], ServiceDefinition]
+# A national ID as typed: 13 digits with dashes or spaces between the groups; nothing longer is one.
+MAX_NATIONAL_ID_INPUT = 40
+
+
+class InvalidNationalId(ServiceError):
+    """What was given is not a valid 13-digit Thai national ID number (nothing was looked up)."""
+
+    http_status = 422
+    code = "invalid_national_id"
+    field = "national_id"
+    message_th = "กรุณากรอกเลขประจำตัวประชาชน 13 หลักให้ถูกต้อง"
+
+    def __init__(self) -> None:
+        super().__init__("Enter a valid 13-digit national ID number")
+
+
+def subject_id(given: str) -> str:
+    """The national ID in ``given`` (its digits, dashes and spaces dropped); raises :class:`InvalidNationalId`."""
+    national_id = "".join(ch for ch in given[:MAX_NATIONAL_ID_INPUT] if ch.isdigit())
+    if len(given) > MAX_NATIONAL_ID_INPUT or not is_thai_national_id(national_id):
+        raise InvalidNationalId()
+    return national_id
 
 
 async def submissions_of(tenant: Tenant, national_id: str) -> list[Submission]:
@@ -34,9 +58,13 @@ async def submissions_of(tenant: Tenant, national_id: str) -> list[Submission]:
 
 
 async def export(
-    tenant: Tenant, national_id: str, actor: User, *, blobs: Any, address: str = ""
+    tenant: Tenant, national_id: str, actor: User, *, blobs: Any, address: str = "", channel: str = "web"
 ) -> tuple[bytes, list[str]]:
-    """A zip of everything held about the person, and the references in it; recorded and logged."""
+    """A zip of everything held about the person, and the references in it; recorded and logged.
+
+    Each application exported is an ``export`` look in the access log, on ``channel`` (``web`` for
+    the console, ``api`` for the JSON API).
+    """
     found = await submissions_of(tenant, national_id)
     buffer = io.BytesIO()
     summary: list[dict[str, Any]] = []
@@ -63,7 +91,7 @@ async def export(
             for attachment in files:
                 content = await asyncio.to_thread(blobs.get, attachment.blob_key)
                 archive.writestr(f"{submission.reference}/{attachment.id}-{attachment.filename}", content)
-            await access_log.record(submission, actor, access_log.EXPORT, address=address)
+            await access_log.record(submission, actor, access_log.EXPORT, address=address, channel=channel)
         archive.writestr(
             "applications.json",
             json.dumps({"applications": summary}, ensure_ascii=False, indent=2, default=str),

@@ -33,6 +33,7 @@ from engine.messaging import ChannelRegistry, MessagingError
 from engine.messaging.channels import LinePushChannel, post_json
 from engine.services import sealing, throttle
 from engine.services.catalog_search import CatalogIndex
+from engine.services.errors import ServiceError
 from engine.store.models import EffectJob, EnabledService, LineLink, Submission, Tenant
 from engine.store.queries import flat
 
@@ -58,6 +59,79 @@ class NotConnected(LineError):
 
 class BadSignature(LineError):
     """The webhook's body is not signed with the municipality's channel secret."""
+
+
+LINE_BASIC_ID = re.compile(r"@[a-z0-9._-]{1,20}")
+PHONE = re.compile(r"[0-9][0-9 -]{7,15}[0-9]")
+MAX_CREDENTIAL = 500
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """What is wrong with one field of the connection details, in both languages."""
+
+    field: str  # secret, token, basic_id or phone
+    message: str
+    message_th: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message, "message_th": self.message_th}
+
+
+SETTING_PROBLEMS = {
+    "secret": SettingProblem("secret", "Enter the channel secret", "กรุณากรอก Channel secret"),
+    "token": SettingProblem("token", "Enter the channel access token", "กรุณากรอก Channel access token"),
+    "basic_id": SettingProblem(
+        "basic_id",
+        "Enter the account's LINE ID starting with @, for example @maehia",
+        "กรุณากรอก LINE ID ของบัญชีให้ขึ้นต้นด้วย @ เช่น @maehia",
+    ),
+    "phone": SettingProblem(
+        "phone",
+        "Enter the phone number in digits, for example 053-123-456",
+        "กรุณากรอกหมายเลขโทรศัพท์เป็นตัวเลข เช่น 053-123-456",
+    ),
+}
+
+
+class LineSettingsInvalid(ServiceError):
+    """The connection details were not stored: ``problems`` names each wrong field (nothing changed)."""
+
+    http_status = 422
+    code = "invalid_line_settings"
+
+    def __init__(self, problems: list[SettingProblem]):
+        self.problems = problems
+        self.message_th = problems[0].message_th
+        super().__init__(problems[0].message)
+
+
+def setting_problems(*, secret: str, token: str, basic_id: str, phone: str) -> list[SettingProblem]:
+    """What is wrong with these connection details (the values already stripped); empty when nothing."""
+    wrong = []
+    if not secret or len(secret) > MAX_CREDENTIAL:
+        wrong.append("secret")
+    if not token or len(token) > MAX_CREDENTIAL:
+        wrong.append("token")
+    if not LINE_BASIC_ID.fullmatch(basic_id):
+        wrong.append("basic_id")
+    if phone and not PHONE.fullmatch(phone):
+        wrong.append("phone")
+    return [SETTING_PROBLEMS[name] for name in wrong]
+
+
+async def configure(
+    tenant: Tenant, platform_key: str, *, secret: str, token: str, basic_id: str, phone: str
+) -> None:
+    """Connect the Official Account (replacing any earlier one) and set the office's phone number.
+
+    Raises :class:`LineSettingsInvalid` naming every wrong field; then nothing is stored.
+    """
+    problems = setting_problems(secret=secret, token=token, basic_id=basic_id, phone=phone)
+    if problems:
+        raise LineSettingsInvalid(problems)
+    await connect(tenant, platform_key, channel_secret=secret, access_token=token, basic_id=basic_id)
+    await set_office_phone(tenant, phone)
 
 
 @dataclass(frozen=True)
@@ -112,6 +186,11 @@ async def set_office_phone(tenant: Tenant, phone: str) -> None:
     settings = {**(tenant.settings or {}), "phone": phone.strip()}
     tenant.settings = settings
     await Tenant.filter(id=tenant.id).update(settings=settings)
+
+
+def webhook_url(public_url: str, tenant: Tenant) -> str:
+    """The address to paste as the Webhook URL of the Messaging API channel in the LINE Developers Console."""
+    return f"{public_url.rstrip('/')}/api/v1/tenants/{tenant.slug}/line/webhook"
 
 
 def signature_of(channel_secret: str, body: bytes) -> str:

@@ -547,24 +547,35 @@ async def find(tenant: Tenant, key: str) -> Delivery:
     return found
 
 
+async def reference_of(delivery: Delivery) -> str:
+    """The reference of the application a delivery was about (the stop page names it)."""
+    return (await Submission.get(id=delivery.submission_id)).reference
+
+
 async def stop(tenant: Tenant, key: str) -> Delivery:
     """Stop messages on the channel of the delivery ``key`` for its application; raises DeliveryNotFound.
 
     Queued messages on that channel for the application are stopped too.
     """
     delivery = await find(tenant, key)
+    if delivery.submission_id is None:  # find() takes none without an application
+        raise DeliveryNotFound(key)
+    await stop_channel(delivery.submission_id, delivery.channel)
+    return delivery
+
+
+async def stop_channel(submission_id: int, channel: str) -> list[str]:
+    """Stop messages on ``channel`` for an application, its queued ones too; the channels now stopped."""
     async with in_transaction() as connection:
-        submission = (
-            await Submission.filter(id=delivery.submission_id).using_db(connection).select_for_update().get()
-        )
-        stopped = sorted(set(submission.stopped_channels or []) | {delivery.channel})
+        submission = await Submission.filter(id=submission_id).using_db(connection).select_for_update().get()
+        stopped = sorted(set(submission.stopped_channels or []) | {channel})
         await Submission.filter(id=submission.id).using_db(connection).update(stopped_channels=stopped)
         await (
-            Delivery.filter(submission_id=submission.id, channel=delivery.channel, status="queued")
+            Delivery.filter(submission_id=submission.id, channel=channel, status="queued")
             .using_db(connection)
             .update(status="stopped")
         )
-    return delivery
+    return stopped
 
 
 async def resume(submission: Submission, channel: str) -> None:

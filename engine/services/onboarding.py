@@ -23,7 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from engine.services import accounts, secrets, tenants
+from engine.services import accounts, operators, secrets, tenants
 from engine.services.errors import ServiceError
 from engine.store.bounds import could_be_key
 from engine.store.models import EnabledService, SetupToken, Tenant, User
@@ -140,6 +140,7 @@ class InvalidTenant(OnboardingError):
     """The tenant's details do not validate; nothing was stored."""
 
     code = "invalid_tenant"
+    http_status = 422
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
@@ -148,6 +149,7 @@ class InvalidTenant(OnboardingError):
 
 class TenantExists(OnboardingError):
     code = "tenant_exists"
+    http_status = 409
 
     def __init__(self, slug: str):
         self.slug = slug
@@ -157,6 +159,7 @@ class TenantExists(OnboardingError):
 
 class TenantCodeExists(OnboardingError):
     code = "tenant_code_exists"
+    http_status = 409
 
     def __init__(self, code: str, slug: str):
         self.register_code = code
@@ -169,6 +172,7 @@ class AdminExists(OnboardingError):
     """The account exists and is not waiting for its set-up link: a link would take it over."""
 
     code = "admin_exists"
+    http_status = 409
 
     def __init__(self, slug: str, username: str):
         self.slug = slug
@@ -181,6 +185,7 @@ class RegisterInvalid(OnboardingError):
     """Rows of a register file do not validate; nothing was stored. ``problems`` are in line order."""
 
     code = "invalid_register"
+    http_status = 422
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems, key=lambda p: p.line)
@@ -190,6 +195,7 @@ class RegisterInvalid(OnboardingError):
 
 class RegisterTooLarge(OnboardingError):
     code = "register_too_large"
+    http_status = 413
 
     def __init__(self, what: str):
         self.message_th = (
@@ -206,6 +212,7 @@ class RegisterConflict(OnboardingError):
     """Tenants were added by someone else while the file was imported; nothing was stored."""
 
     code = "register_conflict"
+    http_status = 409
 
     def __init__(self) -> None:
         self.message_th = "มีการเพิ่มหน่วยงานระหว่างนำเข้า ระบบจึงยังไม่ได้นำเข้าข้อมูลใด กรุณานำเข้าอีกครั้ง"
@@ -700,6 +707,20 @@ async def list_tenants() -> list[dict[str, Any]]:
         }
         for t in await Tenant.all().order_by("slug")
     ]
+
+
+async def list_municipalities() -> list[dict[str, Any]]:
+    """The rows of :func:`list_tenants` that are municipalities (the national operators' own left out)."""
+    return [row for row in await list_tenants() if row["slug"] != operators.OPERATOR_TENANT]
+
+
+def chosen_municipalities(every: list[dict[str, Any]], slugs: list[str], *, all_of_them: bool) -> list[str]:
+    """The slugs of ``every`` a form or a request chose: all of them, or those named (at most 10,000)."""
+    known = [row["slug"] for row in every]
+    if all_of_them:
+        return known
+    named = set(slugs[:10_000])
+    return [slug for slug in known if slug in named]
 
 
 # --- set-up links ------------------------------------------------------------------------------

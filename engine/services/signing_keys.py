@@ -233,6 +233,38 @@ async def list_keys(tenant: Tenant) -> list[TenantSigningKey]:
     return await TenantSigningKey.filter(tenant=tenant).order_by("role")
 
 
+@dataclass(frozen=True)
+class RoleKey:
+    """One role as the console shows it: its stored key (if any), and whether the platform has one."""
+
+    role: str
+    stored: TenantSigningKey | None
+    platform_key: bool
+    signs: bool  # False: a key kept for a role no offered service signs with any more
+
+    @property
+    def expired(self) -> bool:
+        return self.stored is not None and self.stored.not_after < datetime.now(UTC)
+
+
+async def overview(tenant: Tenant, roles: Iterable[str], platform_roles: Collection[str]) -> list[RoleKey]:
+    """Every role that signs ``tenant``'s documents with the key that signs for it now, then the keys
+    kept for roles that sign nothing here any more (which the administrator may remove).
+
+    ``roles`` are :func:`document_signers` of the services it offers; ``platform_roles`` the roles
+    the platform itself holds a key for (``signing.services.platform_signing_roles``).
+    """
+    wanted = list(roles)
+    stored = {row.role: row for row in await list_keys(tenant)}
+    rows = [RoleKey(role, stored.get(role), role in platform_roles, True) for role in wanted]
+    rows += [
+        RoleKey(role, row, role in platform_roles, False)
+        for role, row in stored.items()
+        if role not in wanted
+    ]
+    return rows
+
+
 def _check_role(role: str, roles: Collection[str]) -> None:
     if role not in roles:
         raise RoleNotSigning(role[:80])
@@ -364,6 +396,7 @@ __all__ = [
     "KeyFileIncomplete",
     "KeyFileTooLarge",
     "KeyFileUnreadable",
+    "RoleKey",
     "RoleNotSigning",
     "SigningKeyError",
     "SigningKeyRefused",
@@ -374,6 +407,7 @@ __all__ = [
     "document_signers",
     "for_signing",
     "list_keys",
+    "overview",
     "remove",
     "set_pkcs11",
     "set_pkcs12",

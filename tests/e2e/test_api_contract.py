@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
+from tests.prepared import migrated_data
 from thongthin.demo import DEMO_PASSWORD
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -47,7 +48,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         THONGTHIN_API_RATE_LIMIT="1000000",
     )
     # The development PKI gives /api/v1/verify trust roots to check signatures against.
-    for step in ([THONGTHIN, "db", "upgrade"], [sys.executable, "-c", SEED], [THONGTHIN, "pki", "dev"]):
+    migrated_data(tmp_path_factory, folder / "data")
+    for step in ([sys.executable, "-c", SEED], [THONGTHIN, "pki", "dev"]):
         done = subprocess.run(step, env=environ, capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr
     port = free_port()

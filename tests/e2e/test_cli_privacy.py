@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_serve import SEED, THONGTHIN, clean_environ
+from tests.prepared import migrated_data
 
 LOOKS = (
     "import json\n"
@@ -35,10 +38,10 @@ def run(command: list[str], environ: dict[str, str]) -> subprocess.CompletedProc
     return subprocess.run(command, env=environ, capture_output=True, text=True, timeout=180)
 
 
-def test_audit_verify_finds_a_changed_entry(tmp_path: Path):
-    data = tmp_path / "data"
+def test_audit_verify_finds_a_changed_entry(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory):
+    data = migrated_data(tmp_path_factory, tmp_path / "data")
     environ = clean_environ(THONGTHIN_DATA=str(data), SECRET_KEY="test-audit")
-    for step in ([THONGTHIN, "db", "upgrade"], [sys.executable, "-c", SEED], [sys.executable, "-c", LOOKS]):
+    for step in ([sys.executable, "-c", SEED], [sys.executable, "-c", LOOKS]):
         done = run(step, environ)
         assert done.returncode == 0, done.stderr
     intact = run([THONGTHIN, "audit", "verify", "maehia"], environ)

@@ -24,6 +24,7 @@ import pytest
 from engine.saraban.numbering import calendar_year
 from engine.saraban.vocabulary import register_columns
 from tests.e2e.test_serve import THONGTHIN, clean_environ
+from tests.prepared import migrated_data
 
 TENANT = "saraban-town"
 SEED = f"""
@@ -86,9 +87,11 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
     folder = tmp_path_factory.mktemp("saraban-cli")
     data = folder / "data"
     environ = clean_environ(THONGTHIN_DATA=str(data), SECRET_KEY="test-saraban-cli")
-    for step in ([THONGTHIN, "db", "upgrade"], [sys.executable, "-c", SEED]):
-        done = subprocess.run(step, env=environ, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stderr
+    migrated_data(tmp_path_factory, data)
+    done = subprocess.run(
+        [sys.executable, "-c", SEED], env=environ, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
     letter = folder / "letter.pdf"
     letter.write_bytes(minimal_pdf())
     made = Town(data, environ, letter)

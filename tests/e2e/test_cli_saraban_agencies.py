@@ -10,16 +10,17 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_serve import THONGTHIN, clean_environ
+from tests.prepared import migrated_data
 
 
-def test_add_list_and_import(tmp_path: Path):
-    environ = clean_environ(THONGTHIN_DATA=str(tmp_path / "data"))
+def test_add_list_and_import(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory):
+    environ = clean_environ(THONGTHIN_DATA=str(migrated_data(tmp_path_factory, tmp_path / "data")))
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([THONGTHIN, *args], env=environ, capture_output=True, text=True, timeout=120)
-
-    assert run("db", "upgrade").returncode == 0
 
     added = run(
         "saraban", "agency", "add", "--name", "กรมส่งเสริมการปกครองท้องถิ่น", "--code", "มท ๐๘๐๘",

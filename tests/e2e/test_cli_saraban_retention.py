@@ -17,6 +17,7 @@ import pytest
 
 from signing.pki import DevPkiServer, Officer, ensure_dev_pki
 from tests.e2e.test_serve import THONGTHIN, clean_environ
+from tests.prepared import migrated_data
 
 TENANT = "retention-town"
 PEOPLE = (
@@ -84,10 +85,7 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Town]:
     folder = tmp_path_factory.mktemp("saraban-retention-cli")
     data = folder / "data"
     environ = clean_environ(THONGTHIN_DATA=str(data), SECRET_KEY="test-saraban-retention-cli")
-    done = subprocess.run(
-        [THONGTHIN, "db", "upgrade"], env=environ, capture_output=True, text=True, timeout=180
-    )
-    assert done.returncode == 0, done.stderr
+    migrated_data(tmp_path_factory, data)
     seeded = subprocess.run(
         [sys.executable, "-c", SEED],
         env=environ,

@@ -3,34 +3,50 @@
 What a program built on ``thongthin_client`` does: read the catalog and a municipality's services,
 read a definition once and then only revalidate it (304), submit and track, be told which answers
 are wrong in Thai and English, work the inbox as an officer and move an application on, and get
-typed errors for what does not exist.
+typed errors for what does not exist. Then the rest of the API: an application taken through a
+draft step by step (a wrong step refused in Thai) and submitted once however often it is sent, its
+documents and files, a fee account's bills and QR codes, the dashboard, a webhook whose test
+delivery a receiver on this machine checks with the client's signature check, and an API key made,
+used and revoked.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import zxingcpp
+from PIL import Image
 from thongthin_client import (
     ApiError,
     Client,
     Conflict,
     Forbidden,
     InboxItem,
+    InvalidSignature,
     NotFound,
     RateLimited,
     Unauthorized,
     ValidationFailed,
+    verify_webhook_signature,
 )
 
 from tests.conftest import EXAMPLES
 from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
+from tests.prepared import migrated_data
 from tests.uploads import TINY_JPEG, TINY_PDF
 from thongthin.demo import DEMO_PASSWORD
 
@@ -46,15 +62,22 @@ OFFICER = f"{TENANT}.complaint_officer"
 class Server:
     url: str
     log: Path
+    environ: dict[str, str]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("client")
-    environ = clean_environ(THONGTHIN_DATA=str(folder / "data"), SECRET_KEY="test-client-secret")
-    for step in ([THONGTHIN, "db", "upgrade"], [sys.executable, "-c", SEED]):
-        done = subprocess.run(step, env=environ, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stderr
+    # The test's webhook receiver listens on 127.0.0.1, an address subscriptions may not use by default.
+    environ = clean_environ(
+        THONGTHIN_DATA=str(migrated_data(tmp_path_factory, folder / "data")),
+        SECRET_KEY="test-client-secret",
+        THONGTHIN_WEBHOOKS_ALLOW_PRIVATE="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SEED], env=environ, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
     port = free_port()
     log = folder / "server.log"
     command = [THONGTHIN, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
@@ -62,7 +85,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen(command, env=environ, stdout=sink, stderr=sink, start_new_session=True)
     try:
         wait_listening(process, port, log)
-        yield Server(f"http://127.0.0.1:{port}", log)
+        yield Server(f"http://127.0.0.1:{port}", log, environ)
     finally:
         stop(process)
 
@@ -294,3 +317,282 @@ def test_the_terminal_form_asks_on_stdin(server: Server, api: Client):
 
 def token_in(output: str) -> str:
     return next(line for line in output.splitlines() if line.startswith("รหัสติดตาม")).split(": ", 1)[1]
+
+
+# The rest of the API ------------------------------------------------------------------------------
+
+NAMED = EXAMPLES / "complaint" / "valid-road-damage-named.json"
+ADMIN = f"{TENANT}.admin"
+NO_ANSWER: Any = object()
+
+
+def at(data: Any, pointer: str) -> Any:
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(data, dict) or part not in data:
+            return NO_ANSWER
+        data = data[part]
+    return data
+
+
+def put_at(data: dict[str, Any], pointer: str, value: Any) -> None:
+    *path, name = pointer.strip("/").split("/")
+    for part in path:
+        data = data.setdefault(part, {})
+    data[name] = value
+
+
+def step_answers(api: Client, step_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What the form's step ``step_id`` asks, answered from ``data``; its photos uploaded first."""
+    document = api.service(TENANT, "complaint")
+    step = next(s for s in document["ui"]["steps"] if s["id"] == step_id)
+    answers: dict[str, Any] = {}
+    for field in step["fields"]:
+        value = at(data, field["pointer"])
+        if field["widget"] == "file":
+            attachment = field.get("attachment") or ""
+            value = [api.upload(TENANT, "complaint", attachment, "หลุม.jpg", TINY_JPEG, "image/jpeg")]
+        if value is not NO_ANSWER:
+            put_at(answers, field["pointer"], value)
+    return answers
+
+
+@pytest.fixture
+def admin(server: Server) -> Iterator[Client]:
+    with Client(server.url) as client:
+        client.login(TENANT, ADMIN, DEMO_PASSWORD)
+        yield client
+
+
+def test_a_draft_step_by_step_a_wrong_step_refused_in_thai_resumed_and_submitted_once(
+    server: Server, api: Client
+):
+    data = json.loads(NAMED.read_text())
+    draft = api.create_draft(TENANT, "complaint")
+    secret = draft["secret"]
+    assert draft["next_step"] == "identity_choice" and not draft["ready"] and draft["answers"] == {}
+    seen_steps: list[str] = []
+    # Every step the form asks given the answers so far, in order (the optional photos too).
+    while step_id := next((s["id"] for s in draft["steps"] if s["id"] not in seen_steps), None):
+        assert draft["next_step"] in (step_id, None)
+        answers = step_answers(api, step_id, data)
+        if step_id == "complainant":
+            # A named complainant without a phone number: refused, field by field, nothing stored.
+            without_phone = json.loads(json.dumps(answers))
+            del without_phone["complainant"]["phone"]
+            with pytest.raises(ValidationFailed) as refused:
+                api.save_step(TENANT, "complaint", draft["id"], step_id, without_phone)
+            error = refused.value
+            assert (error.status, error.code, error.step_id) == (422, "invalid_step", "complainant")
+            phone = [e for e in error.errors if e.pointer == "/complainant/phone"]
+            assert phone and phone[0].message_th == (
+                "กรุณากรอกหมายเลขโทรศัพท์ หรือเลือกร้องเรียนแบบไม่ประสงค์ออกนาม"
+            ), error.errors
+            assert phone[0].message_en == "Enter your phone number, or choose to stay anonymous"
+            assert "name" not in api.draft(TENANT, "complaint", draft["id"])["answers"]["complainant"]
+        saved = api.save_step(TENANT, "complaint", draft["id"], step_id, answers)
+        assert saved["saved_step"] == step_id and saved["errors"] == []
+        draft = saved
+        seen_steps.append(step_id)
+    assert seen_steps == ["identity_choice", "complainant", "category", "details", "location", "photos"]
+    assert draft["ready"] and all(step["complete"] for step in draft["steps"])
+
+    # Resumed on another device with the secret: the same answers and check-your-answers summary.
+    with Client(server.url) as phone:
+        with pytest.raises(NotFound):
+            phone.resume_draft(TENANT, "complaint", draft["id"], "not-the-secret")
+        resumed = phone.resume_draft(TENANT, "complaint", draft["id"], secret)
+        assert resumed["answers"] == draft["answers"] and resumed["summary"] == draft["summary"]
+        titles = [step["title"]["th"] for step in resumed["summary"]]
+        assert len(titles) == len(seen_steps) and all(titles)
+        key = str(uuid.uuid4())
+        receipt = phone.submit_draft(TENANT, "complaint", draft["id"], idempotency_key=key)
+    assert receipt.status == "received" and not receipt.replayed
+    # The app resends it (its answer was lost): the first receipt again, nothing filed twice.
+    again = api.submit_draft(TENANT, "complaint", draft["id"], secret=secret, idempotency_key=key)
+    assert (again.reference, again.tracking_token, again.replayed) == (
+        receipt.reference,
+        receipt.tracking_token,
+        True,
+    )
+    # The draft is gone once submitted.
+    with pytest.raises(NotFound):
+        api.draft(TENANT, "complaint", draft["id"], secret=secret)
+    tracked = api.track(TENANT, receipt.reference, tracking_token=receipt.tracking_token)
+    assert tracked["status"] == "received"
+
+    # Its signed documents: none issued for a complaint yet; one that is not its own is not found.
+    assert api.documents(TENANT, receipt.reference, tracking_token=receipt.tracking_token) == []
+    with pytest.raises(NotFound) as no_document:
+        api.document_pdf(TENANT, receipt.reference, "d7Kq2mXa9pLr", tracking_token=receipt.tracking_token)
+    assert no_document.value.code == "document_not_found"
+
+    # The officer lists the application's photo and downloads it as uploaded.
+    with Client(server.url) as desk:
+        desk.login(TENANT, OFFICER, DEMO_PASSWORD)
+        assert desk.documents(TENANT, receipt.reference) == []
+        [photo] = desk.attachments(TENANT, receipt.reference)
+        content = desk.attachment_content(TENANT, receipt.reference, photo["id"])
+        assert photo["filename"] == "หลุม.jpg" and photo["content_type"] == "image/jpeg"
+        assert len(content) == photo["size"] and hashlib.sha256(content).hexdigest() == photo["sha256"]
+        assert photo["download_url"].endswith(f"/attachments/{photo['id']}")
+        with pytest.raises(NotFound):
+            desk.attachment_content(TENANT, receipt.reference, "att_no_such_file")
+    # Not for its applicant: the files are the officers' (a tracking token opens no file list).
+    with pytest.raises(Unauthorized):
+        api.attachments(TENANT, receipt.reference)
+
+
+def test_a_draft_given_up_is_discarded_with_its_secret(api: Client):
+    draft = api.create_draft(TENANT, "complaint")
+    api.save_step(TENANT, "complaint", draft["id"], "identity_choice", {"complainant": {"anonymous": True}})
+    with Client(str(api.http.base_url)) as stranger:
+        with pytest.raises(Unauthorized) as no_secret:
+            stranger.draft(TENANT, "complaint", draft["id"])
+        assert no_secret.value.code == "draft_secret_missing"
+    api.discard_draft(TENANT, "complaint", draft["id"])
+    with pytest.raises(NotFound):
+        api.draft(TENANT, "complaint", draft["id"], secret=draft["secret"])
+
+
+def test_a_fee_accounts_bills_with_their_thai_qr(api: Client):
+    bills = api.bills(TENANT, "gb-000008")  # any spelling of the number
+    assert bills["account"]["number"] == "GB-000008"
+    assert bills["account"]["holder"].endswith("…"), "the holder is masked, as on the portal"
+    assert bills["unpaid"], "the demo's last two households have not paid"
+    for bill in bills["unpaid"]:
+        assert bill["ref1"] in bill["qr_payload"] and bill["status"] in ("unpaid", "partial")
+        png = api.bill_qr_png(TENANT, "GB-000008", bill["period"])
+        [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+        assert code.text == bill["qr_payload"]
+    everything = api.bill_qr_png(TENANT, "GB-000008")
+    [code] = zxingcpp.read_barcodes(Image.open(io.BytesIO(everything)))
+    assert code.text == bills["arrears_qr_payload"]
+    with pytest.raises(NotFound) as nothing_owed:
+        api.bill_qr_png(TENANT, "GB-000008", "2500-01")
+    assert nothing_owed.value.code == "bill_not_found"
+
+    # A household that paid: its bill is listed paid; its receipt needs the registered phone number.
+    paid = api.bills(TENANT, "GB-000001")["paid"]
+    assert paid and paid[0]["status"] == "paid" and "receipt" not in paid[0]
+    with pytest.raises(Forbidden) as wrong_phone:
+        api.bills(TENANT, "GB-000001", phone="0899999999")
+    assert wrong_phone.value.code == "account_phone_wrong"
+    assert wrong_phone.value.message_th == "หมายเลขโทรศัพท์ไม่ตรงกับที่ลงทะเบียนไว้ ตรวจสอบแล้วลองอีกครั้ง"
+    with pytest.raises(Forbidden):
+        api.receipt_pdf(TENANT, "GB-000001", "d7Kq2mXa9pLr", "0899999999")
+    with pytest.raises(NotFound) as no_account:
+        api.bills(TENANT, "GB-999999")
+    assert no_account.value.code == "account_not_found"
+
+
+def test_the_dashboard_counts_what_was_received(api: Client, admin: Client):
+    before = admin.dashboard(TENANT)
+    api.submit(TENANT, "complaint", json.loads(VALID.read_text()))
+    after = admin.dashboard(TENANT)
+    assert after["total"] == before["total"] + 1 and after["open"] == before["open"] + 1
+    complaints = next(s for s in after["services"] if s["service_id"] == "complaint")
+    assert complaints["title"] is not None and complaints["title"]["th"] == "แจ้งเรื่องร้องเรียน/ร้องทุกข์"
+    assert sum(state["count"] for state in complaints["by_state"]) == complaints["total"]
+    with pytest.raises(Unauthorized):
+        api.dashboard(TENANT)
+
+
+class Receiver:
+    """An HTTP server on this machine that keeps each POST it is sent (headers and raw body)."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        keep = self.got
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                keep.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/thongthin-events"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def run_worker_until(server: Server, done: Callable[[], bool], rounds: int = 10) -> None:
+    """The platform's worker, one round at a time (it delivers webhooks), until ``done``."""
+    for _ in range(rounds):
+        ran = subprocess.run(
+            [THONGTHIN, "worker", "--once"], env=server.environ, capture_output=True, text=True, timeout=120
+        )
+        assert ran.returncode == 0, ran.stderr
+        if done():
+            return
+        time.sleep(0.5)
+    raise AssertionError("the worker never delivered")
+
+
+def test_a_webhooks_test_delivery_is_verified_by_its_receiver(server: Server, admin: Client):
+    with Receiver() as receiver:
+        made = admin.create_webhook(TENANT, receiver.url, ["submission.created"], services=["complaint"])
+        secret = made["secret"]
+        assert secret.startswith("whsec_") and made["active"] and made["services"] == ["complaint"]
+        listed = {hook["id"]: hook for hook in admin.webhooks(TENANT)}
+        assert "secret" not in listed[made["id"]] and listed[made["id"]]["url"] == receiver.url
+        one = admin.webhook(TENANT, made["id"])
+        assert one == listed[made["id"]]
+        assert admin.webhook_deliveries(TENANT, made["id"]) == []
+
+        event_id = admin.send_webhook_test(TENANT, made["id"])
+        run_worker_until(server, lambda: bool(receiver.got))
+    [(headers, body)] = receiver.got
+    event = verify_webhook_signature(secret, headers, body)
+    assert (event["id"], event["type"], event["tenant"]) == (event_id, "webhook.test", TENANT)
+    # Another subscription's secret, or the body changed on the way, is not the platform's.
+    with pytest.raises(InvalidSignature):
+        verify_webhook_signature("whsec_someone-else", headers, body)
+    with pytest.raises(InvalidSignature):
+        verify_webhook_signature(secret, headers, body.replace(TENANT.encode(), b"suthep"))
+    [delivery] = admin.webhook_deliveries(TENANT, made["id"])
+    assert (delivery["event_id"], delivery["status_code"], delivery["delivered"]) == (event_id, 204, True)
+
+    admin.delete_webhook(TENANT, made["id"])
+    with pytest.raises(NotFound) as gone:
+        admin.webhook(TENANT, made["id"])
+    assert gone.value.code == "webhook_not_found"
+    with Client(server.url) as officer:
+        officer.login(TENANT, OFFICER, DEMO_PASSWORD)
+        with pytest.raises(Forbidden):
+            officer.webhooks(TENANT)
+
+
+def test_an_api_key_made_used_and_revoked(server: Server, api: Client, admin: Client):
+    receipt = api.submit(TENANT, "complaint", json.loads(VALID.read_text()))
+    made = admin.create_api_key(TENANT, "ระบบสารบรรณจังหวัด", ["inbox:read", "submissions:read"])
+    assert made["secret"].startswith("ttk_") and made["secret"].startswith(made["prefix"])
+    listed = {key["id"]: key for key in admin.api_keys(TENANT)}
+    assert "secret" not in listed[made["id"]] and listed[made["id"]]["revoked_at"] is None
+    with Client(server.url, token=made["secret"]) as machine:
+        references = {item.reference for item in machine.inbox(TENANT, service="complaint")}
+        assert receipt.reference in references
+        assert machine.track(TENANT, receipt.reference)["data"]["complaint"]["category"] == "stray_animals"
+        assert machine.attachments(TENANT, receipt.reference) == []
+        with pytest.raises(Forbidden) as no_scope:
+            machine.transition(TENANT, receipt.reference, "assign", {"department": "public_health"})
+        assert no_scope.value.code == "insufficient_scope"
+        with pytest.raises(Forbidden):
+            machine.api_keys(TENANT)  # keys never manage keys
+        assert admin.api_keys(TENANT)[0]["last_used_at"] is not None
+        revoked = admin.revoke_api_key(TENANT, made["id"])
+        assert revoked["revoked_at"] is not None
+        with pytest.raises(Unauthorized):
+            machine.inbox_page(TENANT)

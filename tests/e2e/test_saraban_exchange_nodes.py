@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_serve import THONGTHIN, clean_environ, free_port, stop, wait_listening
+from tests.prepared import migrated_data
 
 SEED = """
 import sys
@@ -92,11 +93,10 @@ class Node:
             self.process = None
 
 
-def make_node(tmp: Path, slug: str, name: str, code: str) -> Node:
-    data = tmp / slug
+def make_node(factory: pytest.TempPathFactory, tmp: Path, slug: str, name: str, code: str) -> Node:
+    data = migrated_data(factory, tmp / slug)
     environ = clean_environ(THONGTHIN_DATA=str(data), SECRET_KEY=f"secret-of-{slug}")
     node = Node(slug, name, code, data, free_port(), environ, tmp / f"{slug}.log")
-    node.run("db", "upgrade")
     seeded = subprocess.run(
         [sys.executable, "-c", SEED, slug, name, code],
         env=environ,
@@ -122,8 +122,8 @@ def introduce(node: Node, other: Node, tmp: Path) -> None:
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
     """Both nodes, kept for the module: the first test starts them, the second finds them up."""
     tmp_path = tmp_path_factory.mktemp("nodes")
-    maehia = make_node(tmp_path, "maehia", "เทศบาลเมืองแม่เหียะ", "ชม 52101")
-    suthep = make_node(tmp_path, "suthep", "เทศบาลตำบลสุเทพ", "ชม 52102")
+    maehia = make_node(tmp_path_factory, tmp_path, "maehia", "เทศบาลเมืองแม่เหียะ", "ชม 52101")
+    suthep = make_node(tmp_path_factory, tmp_path, "suthep", "เทศบาลตำบลสุเทพ", "ชม 52102")
     introduce(maehia, suthep, tmp_path)
     introduce(suthep, maehia, tmp_path)
     try:

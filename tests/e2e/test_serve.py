@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import EXAMPLES, SERVICE_IDS
+from tests.prepared import migrated_data
 
 THONGTHIN = shutil.which("thongthin", path=str(Path(sys.executable).parent)) or "thongthin"
 TENANT = "maehia"
@@ -171,13 +172,9 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    data = tmp_path / "data"
+def served(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    data = migrated_data(tmp_path_factory, tmp_path / "data")
     environ = clean_environ(THONGTHIN_DATA=str(data), SECRET_KEY="test-serve-secret")
-    upgrade = subprocess.run(
-        [THONGTHIN, "db", "upgrade"], env=environ, capture_output=True, text=True, timeout=120
-    )
-    assert upgrade.returncode == 0, upgrade.stderr
     seeded = subprocess.run(
         [sys.executable, "-c", SEED], env=environ, capture_output=True, text=True, timeout=120
     )

@@ -38,6 +38,7 @@ from signing.verify import verify_pdf
 from tests.e2e.test_serve import THONGTHIN, clean_environ
 from tests.integration.test_admin import Town, csrf_on, csrf_token, make_town, officer_client, text_of  # noqa: F401
 from tests.integration.test_issuing import approved_submission
+from tests.prepared import migrated_data
 from thongthin.demo import DEMO_PASSWORD
 from thongthin.runners import runners_for
 
@@ -435,13 +436,12 @@ def thongthin(environ: dict[str, str], *args: str, stdin: str = "") -> subproces
     )
 
 
-def test_the_command_sets_lists_and_removes_a_key(tmp_path: Path):
+def test_the_command_sets_lists_and_removes_a_key(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory):
     import json
 
-    data = tmp_path / "data"
+    data = migrated_data(tmp_path_factory, tmp_path / "data")
     environ = clean_environ(THONGTHIN_DATA=str(data), SECRET_KEY="test-signing-keys")
     steps = [
-        ("db", "upgrade"),
         (
             "tenant",
             "create",

@@ -21,6 +21,7 @@ from engine.services import accounts, onboarding
 from engine.services.errors import AuthenticationFailed, WeakPassword
 from engine.store.models import AccountEvent, RoleGrant, SetupToken, Tenant, User
 from tests.e2e.test_serve import THONGTHIN, clean_environ
+from tests.prepared import migrated_data
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Long, unrelated words: zxcvbn scores it as hard to guess.
@@ -354,8 +355,7 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     environ = clean_environ(
         THONGTHIN_DATA=str(data), SECRET_KEY="test-onboarding", PUBLIC_URL="https://eservice.example.go.th/"
     )
-    done = thongthin(environ, "db", "upgrade")
-    assert done.returncode == 0, done.stderr
+    migrated_data(tmp_path_factory, data)
     return environ
 
 

@@ -1,7 +1,13 @@
 """Signed webhooks end to end on SQLite and PostgreSQL: an admin subscribes through the API, an
 application submitted through the API reaches a real HTTP receiver on the loopback after the worker
 runs, signed and verifiable; a receiver that is down gets the same event later, once. Filters,
-tenant isolation, refusals, the delivery log and the console page."""
+tenant isolation, refusals, the delivery log and the console page; addresses inside a network
+refused when subscribing and when delivering, pausing and resuming, rotating the secret, and the
+delivery log's clean-up.
+
+The receiver listens on 127.0.0.1 over plain http, which only an installation with
+``THONGTHIN_WEBHOOKS_ALLOW_PRIVATE`` accepts: :func:`private_allowed` turns it on for every test
+here, and the tests of the guard turn it off again."""
 
 from __future__ import annotations
 
@@ -37,6 +43,17 @@ pytestmark = pytest.mark.db
 COMPLAINT = "complaint"
 # Where nothing listens: an event queued for it, if the worker gets to it, is refused at once.
 NOWHERE = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def private_allowed(platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The setting the loopback receiver needs; undone after each test."""
+    monkeypatch.setitem(platform.settings.environ, webhooks.ALLOW_PRIVATE_SETTING, "1")
+
+
+def guarded(platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installation's default: https and public addresses only."""
+    monkeypatch.delitem(platform.settings.environ, webhooks.ALLOW_PRIVATE_SETTING)
 
 
 @dataclass
@@ -168,6 +185,11 @@ def submit_complaint(client: Any, platform: Any, office: Office) -> str:
     answer = client.post(f"/api/v1/tenants/{office.slug}/services/{COMPLAINT}/submissions", json=data)
     assert answer.status_code == 201, answer.json
     return str(answer.json["reference"])
+
+
+def sent_to(receiver: Receiver, slug: str) -> list[Received]:
+    """What ``receiver`` got from one municipality (jobs of earlier tests may reach a reused port)."""
+    return [r for r in receiver.got if json.loads(r.body)["tenant"] == slug]
 
 
 def jobs_for(platform: Any, subscription_id: int) -> list[EffectJob]:
@@ -353,6 +375,9 @@ def test_only_the_municipalitys_admins_manage_webhooks(client: Any, office: Offi
         client.delete(theirs, headers=other_office.admin),
         client.get(f"{theirs}/deliveries", headers=other_office.admin),
         client.post(f"{theirs}/test", headers=other_office.admin),
+        client.post(f"{theirs}/pause", headers=other_office.admin),
+        client.post(f"{theirs}/resume", headers=other_office.admin),
+        client.post(f"{theirs}/secret", headers=other_office.admin),
     ):
         assert answer.status_code == 404 and answer.json["code"] == "webhook_not_found"
     assert all(
@@ -361,7 +386,9 @@ def test_only_the_municipalitys_admins_manage_webhooks(client: Any, office: Offi
             "webhooks"
         ]
     )
-    assert client.get(f"{url}/{mine}", headers=office.admin).status_code == 200
+    assert client.get(f"{url}/{mine}", headers=office.admin).json["active"] is True  # not paused by them
+    assert client.post(f"{url}/{mine}/pause", headers=office.clerk).status_code == 403
+    assert client.post(f"{url}/{mine}/secret", headers=office.clerk).status_code == 403
     assert client.get(f"{url}/nonsense", headers=office.admin).status_code == 404
 
 
@@ -470,6 +497,38 @@ def test_the_command_adds_lists_and_removes(platform: Any, office: Office):
     listed = thongthin("webhooks", "list", "--tenant", office.slug, environment=env)
     assert f"{number}\t{url}\tpayment.recorded\tall services" in listed.stdout
     assert "whsec_" not in listed.stdout
+    first_secret = added.stdout.split("(shown once): ", 1)[1].split()[0]
+
+    paused = thongthin("webhooks", "pause", "--tenant", office.slug, str(number), environment=env)
+    assert paused.returncode == 0, paused.stderr
+    assert platform.db(WebhookSubscription.get(id=number)).active is False
+    resumed = thongthin("webhooks", "resume", "--tenant", office.slug, str(number), environment=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert platform.db(WebhookSubscription.get(id=number)).active is True
+    rotated = thongthin("webhooks", "rotate", "--tenant", office.slug, str(number), environment=env)
+    assert rotated.returncode == 0, rotated.stderr
+    new_secret = rotated.stdout.split("(shown once): ", 1)[1].split()[0]
+    assert new_secret.startswith("whsec_") and new_secret != first_secret
+    assert "the old secret also signs until" in rotated.stdout
+    keys = webhooks.keys_of(platform.db(WebhookSubscription.get(id=number)), platform.settings.secret_key)
+    assert (keys.current, keys.previous) == (new_secret, first_secret)
+    # Another municipality's number is not found from this one.
+    elsewhere = thongthin("webhooks", "pause", "--tenant", office.slug, "999999", environment=env)
+    assert elsewhere.returncode != 0 and "999999" in elsewhere.stderr
+    # Without the installation's setting, an address inside a network is refused with the reason.
+    inside = thongthin(
+        "webhooks",
+        "add",
+        "--tenant",
+        office.slug,
+        "--url",
+        "https://127.0.0.1/in",
+        "--event",
+        "payment.recorded",
+        environment=env,
+    )
+    assert inside.returncode != 0 and "inside a network" in inside.stderr
+
     removed = thongthin("webhooks", "remove", "--tenant", office.slug, str(number), environment=env)
     assert removed.returncode == 0, removed.stderr
     assert platform.db(WebhookSubscription.filter(id=number).count()) == 0
@@ -549,3 +608,347 @@ def test_a_document_issued_is_announced_once(client: Any, platform: Any, office:
     data = queued[0].params["event"]["data"]
     assert (data["public_id"], data["reference"], data["service"]) == (public_id, reference, COMPLAINT)
     assert data["title"] == {"th": "หนังสือตอบรับ", "en": "Acknowledgement"} and data["receipt"] is False
+
+
+# --- the guard against requests into the platform's own network ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "url,shown",
+    [
+        ("https://127.0.0.1/hooks", "127.0.0.1"),
+        ("https://10.1.2.3/hooks", "10.1.2.3"),
+        ("https://192.168.1.20:8443/hooks", "192.168.1.20"),
+        ("https://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("https://0.0.0.0/hooks", "0.0.0.0"),
+        ("https://224.0.0.1/hooks", "224.0.0.1"),
+        ("https://[::1]/hooks", "::1"),
+        ("https://[fe80::1]/hooks", "fe80::1"),
+        ("https://[fd00::5]/hooks", "fd00::5"),
+        ("https://[::ffff:127.0.0.1]/hooks", "::ffff:7f00:1"),
+        ("https://[::ffff:10.0.0.1]/hooks", "::ffff:a00:1"),
+        ("https://2130706433/hooks", "127.0.0.1"),  # 127.0.0.1 as one number, as resolvers read it
+        ("https://localhost/hooks", "127.0.0.1"),  # a name: refused for what it resolves to
+    ],
+)
+def test_an_internal_address_is_refused_when_subscribing(
+    client: Any, platform: Any, office: Office, monkeypatch: pytest.MonkeyPatch, url: str, shown: str
+):
+    guarded(platform, monkeypatch)
+    if "localhost" in url:
+        monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["127.0.0.1"])
+    before = platform.db(WebhookSubscription.filter(tenant=office.tenant).count())
+    answer = subscribe(client, office, url, ["submission.created"])
+    assert answer.status_code == 400, answer.json
+    assert (answer.json["code"], answer.json["field"]) == ("webhook_url_not_public", "url")
+    assert shown in answer.json["message"] and "inside a network" in answer.json["message"]
+    assert "ที่อยู่ภายในเครือข่าย" in answer.json["message_th"] and shown in answer.json["message_th"]
+    assert platform.db(WebhookSubscription.filter(tenant=office.tenant).count()) == before
+
+
+def test_http_and_internal_addresses_are_refused_on_the_console_too(
+    app: Any, client: Any, platform: Any, office: Office, monkeypatch: pytest.MonkeyPatch
+):
+    guarded(platform, monkeypatch)
+    plain = subscribe(client, office, "http://erp.example.go.th/in", ["submission.created"])
+    assert plain.status_code == 400 and plain.json["field"] == "url"
+    assert "https://" in plain.json["message"] and "https://" in plain.json["message_th"]
+
+    town = make_town(platform, roles=["admin"])
+    admin = officer_client(app, town, "admin")
+    page = f"/{town.slug}/admin/console/webhooks"
+    api_answer = subscribe(client, office, "https://[::1]/in", ["submission.created"])
+    refused = post_form(admin, page, {"url": "https://[::1]/in", "events": ["submission.created"]})
+    assert refused.status_code == 422
+    # The same Thai sentence on the page as in the API's answer, next to the URL field.
+    field = text_of(refused).split('id="url-error"', 1)[1].split("</span>", 1)[0]
+    assert api_answer.json["message_th"] in field.replace("&#34;", '"')
+    assert platform.db(WebhookSubscription.filter(tenant=town.tenant).count()) == 0
+
+
+def test_a_name_that_resolves_inside_the_network_is_refused_at_delivery(
+    client: Any, platform: Any, app: Any, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    """DNS rebinding: public when subscribing, 127.0.0.1 when the worker sends. The HTTP server is
+    real and listening; only the name lookup is replaced."""
+    office = make_office(platform, app.test_client())
+    guarded(platform, monkeypatch)
+    answers = {"rebind.example.com": ["93.184.216.34"]}
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: answers[host])
+    url = f"https://rebind.example.com:{receiver.port}/hooks/thongthin"
+    created = subscribe(client, office, url, ["submission.created"])
+    assert created.status_code == 201, created.json
+
+    answers["rebind.example.com"] = ["127.0.0.1"]
+    submit_complaint(client, platform, office)
+    work(platform)
+    assert receiver.got == []  # never connected to
+    log = client.get(
+        f"/api/v1/tenants/{office.slug}/webhooks/{created.json['id']}/deliveries", headers=office.admin
+    ).json["deliveries"]
+    assert log[0]["delivered"] is False and log[0]["status_code"] is None
+    assert "127.0.0.1" in log[0]["error"] and "refused" in log[0]["error"]
+
+    # A name with one public and one internal address is refused too, whichever comes first.
+    answers["rebind.example.com"] = ["93.184.216.34", "::ffff:127.0.0.1"]
+    work(platform, datetime.now(UTC) + timedelta(minutes=2))
+    assert receiver.got == []
+    log = client.get(
+        f"/api/v1/tenants/{office.slug}/webhooks/{created.json['id']}/deliveries", headers=office.admin
+    ).json["deliveries"]
+    assert [d["attempt"] for d in log] == [2, 1] and "::ffff:127.0.0.1" in log[0]["error"]
+
+
+def test_the_address_checked_is_the_address_connected_to(
+    client: Any, platform: Any, app: Any, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+):
+    """With the setting on, a name only our resolver knows reaches the receiver: the worker
+    connects to the address it resolved, not to whatever a second lookup would say."""
+    office = make_office(platform, app.test_client())
+    looked_up: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(webhooks, "resolve", resolver)
+    url = f"http://hooks.invalid:{receiver.port}/in?from=thongthin"
+    created = subscribe(client, office, url, ["submission.created"]).json
+    submit_complaint(client, platform, office)
+    work(platform)
+    assert looked_up == ["hooks.invalid"]  # once, by the worker (the setting skips the subscribe check)
+    got = sent_to(receiver, office.slug)
+    assert len(got) == 1
+    assert got[0].headers["Host"] == f"hooks.invalid:{receiver.port}"
+    webhooks.verify_signature(created["secret"], got[0].headers, got[0].body)
+
+
+def test_a_redirect_is_not_followed(client: Any, platform: Any, office: Office, receiver: Receiver):
+    receiver.status = 307
+    created = subscribe(client, office, receiver.url, ["submission.created"]).json
+    client.post(f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}/test", headers=office.admin)
+    assert work(platform).retried >= 1
+    assert len(sent_to(receiver, office.slug)) == 1  # the redirect answer is an answer, not a place to go
+    log = client.get(
+        f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}/deliveries", headers=office.admin
+    ).json["deliveries"]
+    assert (log[0]["status_code"], log[0]["delivered"]) == (307, False)
+    client.delete(f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}", headers=office.admin)
+
+
+# --- pause and resume ---------------------------------------------------------------------------------
+
+
+def test_a_paused_subscription_is_sent_nothing_and_resuming_does_not_replay(
+    client: Any, platform: Any, app: Any, receiver: Receiver
+):
+    office = make_office(platform, app.test_client())
+    created = subscribe(client, office, receiver.url, ["submission.created"]).json
+    base = f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}"
+
+    # An event queued before the pause, not yet sent, is dropped too.
+    submit_complaint(client, platform, office)
+    paused = client.post(f"{base}/pause", headers=office.admin)
+    assert paused.status_code == 200 and paused.json["active"] is False
+    assert client.post(f"{base}/pause", headers=office.admin).json["active"] is False  # again: no change
+    assert client.get(base, headers=office.admin).json["active"] is False
+    during = submit_complaint(client, platform, office)
+    assert len(jobs_for(platform, created["id"])) == 1  # only the one from before the pause
+    work(platform)
+    assert sent_to(receiver, office.slug) == []
+    tested = client.post(f"{base}/test", headers=office.admin)
+    assert tested.status_code == 409 and tested.json["code"] == "webhook_paused"
+    assert tested.json["message_th"]
+
+    resumed = client.post(f"{base}/resume", headers=office.admin)
+    assert resumed.status_code == 200 and resumed.json["active"] is True
+    work(platform)
+    assert sent_to(receiver, office.slug) == []  # nothing of the pause is replayed
+    after = submit_complaint(client, platform, office)
+    work(platform)
+    assert [json.loads(r.body)["data"]["reference"] for r in sent_to(receiver, office.slug)] == [after]
+    assert during != after
+    assert client.get(f"{base}/deliveries", headers=office.admin).json["deliveries"][0]["delivered"]
+
+
+def test_the_console_pauses_and_resumes_as_the_api_shows(app: Any, client: Any, platform: Any):
+    town = make_town(platform, roles=["admin"])
+    admin = officer_client(app, town, "admin")
+    page = f"/{town.slug}/admin/console/webhooks"
+    created = post_form(admin, page, {"url": f"{NOWHERE}/hooks", "events": ["submission.created"]})
+    assert created.status_code == 201
+    subscription = platform.db(WebhookSubscription.get(tenant=town.tenant))
+    detail = f"{page}/{subscription.id}"
+    assert 'data-webhook-state="active"' in text_of(admin.get(detail))
+
+    # Without the page's CSRF token the button does nothing.
+    assert admin.post(f"{detail}/pause", data={}).status_code in (400, 403)
+    assert platform.db(WebhookSubscription.get(id=subscription.id)).active is True
+
+    assert post_form(admin, f"{detail}/pause", {}, page=detail).status_code == 302
+    shown = text_of(admin.get(detail))
+    assert 'data-webhook-state="paused"' in shown and "ไม่ส่งย้อนหลัง" in shown
+    assert f"{detail}/resume" in shown and f"{detail}/test" not in shown
+    assert 'data-webhook-state="paused"' in text_of(admin.get(page))
+    stored = platform.db(WebhookSubscription.get(id=subscription.id))
+    assert stored.active is False
+    assert platform.db(webhooks.announce(town.tenant, "submission.created", COMPLAINT, {})) == 0
+
+    assert post_form(admin, f"{detail}/resume", {}, page=detail).status_code == 302
+    assert 'data-webhook-state="active"' in text_of(admin.get(detail))
+    assert platform.db(WebhookSubscription.get(id=subscription.id)).active is True
+
+
+# --- rotating the secret ------------------------------------------------------------------------------
+
+
+def test_after_rotation_deliveries_verify_with_the_old_and_the_new_secret(
+    client: Any, platform: Any, app: Any, receiver: Receiver
+):
+    office = make_office(platform, app.test_client())
+    created = subscribe(client, office, receiver.url, ["submission.created"]).json
+    assert created["previous_secret_until"] is None
+    old = created["secret"]
+    base = f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}"
+    rotated = client.post(f"{base}/secret", headers=office.admin)
+    assert rotated.status_code == 200 and rotated.headers["Cache-Control"] == "no-store"
+    new = rotated.json["secret"]
+    assert new.startswith("whsec_") and new != old
+    until = datetime.fromisoformat(rotated.json["previous_secret_until"])
+    assert timedelta(hours=23, minutes=59) < until - datetime.now(UTC) <= timedelta(hours=24)
+    shown = client.get(base, headers=office.admin)
+    assert shown.json["previous_secret_until"] == rotated.json["previous_secret_until"]
+    assert new not in shown.get_data(as_text=True) and old not in shown.get_data(as_text=True)
+
+    submit_complaint(client, platform, office)
+    work(platform)
+    got = sent_to(receiver, office.slug)[0]
+    assert len(got.headers["Webhook-Signature"].split(" ")) == 2
+    webhooks.verify_signature(new, got.headers, got.body)  # a receiver that switched already
+    webhooks.verify_signature(old, got.headers, got.body)  # and one that has not yet
+    with pytest.raises(webhooks.BadSignature):
+        webhooks.verify_signature("whsec_neither", got.headers, got.body)
+
+    # Rotated again: the newest and the one before it sign; the first secret no longer does.
+    newest = client.post(f"{base}/secret", headers=office.admin).json["secret"]
+    client.post(f"{base}/test", headers=office.admin)
+    work(platform)
+    again = sent_to(receiver, office.slug)[1]
+    webhooks.verify_signature(newest, again.headers, again.body)
+    webhooks.verify_signature(new, again.headers, again.body)
+    with pytest.raises(webhooks.BadSignature):
+        webhooks.verify_signature(old, again.headers, again.body)
+
+
+def test_after_the_overlap_only_the_new_secret_signs(
+    client: Any, platform: Any, office: Office, receiver: Receiver
+):
+    created = subscribe(client, office, receiver.url, ["submission.created"]).json
+    long_ago = datetime.now(UTC) - webhooks.ROTATION_OVERLAP - timedelta(minutes=1)
+    rotated = platform.db(
+        webhooks.rotate_secret(
+            office.tenant, created["id"], platform_key=platform.settings.secret_key, now=long_ago
+        )
+    )
+    base = f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}"
+    assert client.get(base, headers=office.admin).json["previous_secret_until"] is None
+    event_id = client.post(f"{base}/test", headers=office.admin).json["event_id"]
+    work(platform)
+    got = next(r for r in receiver.got if r.headers["Webhook-Id"] == event_id)
+    assert " " not in got.headers["Webhook-Signature"]
+    webhooks.verify_signature(rotated.secret, got.headers, got.body)
+    with pytest.raises(webhooks.BadSignature):
+        webhooks.verify_signature(created["secret"], got.headers, got.body)
+    client.delete(base, headers=office.admin)
+
+
+def test_a_secret_sealed_with_another_key_is_replaced_by_rotating(
+    client: Any, platform: Any, office: Office, receiver: Receiver
+):
+    from engine.services import sealing
+
+    created = subscribe(client, office, receiver.url, ["submission.created"]).json
+    stored = platform.db(WebhookSubscription.get(id=created["id"]))
+    stored.secret_sealed = sealing.seal("an-earlier-platform-key", webhooks.SEAL_PURPOSE, "whsec_lost")
+    platform.db(stored.save())
+    rotated = client.post(
+        f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}/secret", headers=office.admin
+    )
+    assert rotated.status_code == 200 and rotated.json["previous_secret_until"] is None
+    event_id = client.post(
+        f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}/test", headers=office.admin
+    ).json["event_id"]
+    work(platform)
+    got = next(r for r in receiver.got if r.headers["Webhook-Id"] == event_id)
+    webhooks.verify_signature(rotated.json["secret"], got.headers, got.body)
+    client.delete(f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}", headers=office.admin)
+
+
+def test_the_console_rotates_and_shows_the_new_secret_once(app: Any, platform: Any, receiver: Receiver):
+    town = make_town(platform, roles=["admin"])
+    admin = officer_client(app, town, "admin")
+    page = f"/{town.slug}/admin/console/webhooks"
+    first = post_form(admin, page, {"url": receiver.url, "events": ["submission.created"]})
+    old = text_of(first).split('id="webhook-secret">', 1)[1].split("<", 1)[0]
+    subscription = platform.db(WebhookSubscription.get(tenant=town.tenant))
+    detail = f"{page}/{subscription.id}"
+    rotated = post_form(admin, f"{detail}/secret", {}, page=detail)
+    assert rotated.status_code == 200 and rotated.headers["Cache-Control"] == "no-store"
+    new = text_of(rotated).split('id="webhook-secret">', 1)[1].split("<", 1)[0]
+    assert new.startswith("whsec_") and new != old
+    assert "รหัสลับเดิมยังใช้ลงลายมือชื่อควบคู่กันจนถึง" in text_of(rotated)
+    shown = text_of(admin.get(detail))
+    assert new not in shown and "data-previous-secret-until" in shown
+    keys = webhooks.keys_of(
+        platform.db(WebhookSubscription.get(id=subscription.id)), platform.settings.secret_key
+    )
+    assert (keys.current, keys.previous) == (new, old)
+
+
+# --- the delivery log's clean-up --------------------------------------------------------------------
+
+
+def test_housekeeping_deletes_old_delivery_rows_only(
+    client: Any, platform: Any, office: Office, monkeypatch: pytest.MonkeyPatch
+):
+    from engine.store.models import WebhookDelivery
+    from thongthin.runners import housekeeping_for
+
+    created = subscribe(client, office, f"{NOWHERE}/log", ["submission.created"]).json
+    subscription = platform.db(WebhookSubscription.get(id=created["id"]))
+    now = datetime.now(UTC)
+
+    def row(days: float) -> int:
+        made = platform.db(
+            WebhookDelivery.create(
+                subscription=subscription,
+                tenant_id=subscription.tenant_id,
+                event_id=f"evt_{uuid.uuid4().hex[:12]}",
+                type="webhook.test",
+                attempt=1,
+                at=now - timedelta(days=days),
+                status_code=204,
+                delivered=True,
+            )
+        )
+        return int(made.id)
+
+    old, recent, fresh = row(31), row(29), row(0)
+    chores = housekeeping_for(platform)
+    assert "webhook_deliveries" in [task.name for task in chores.tasks]
+    done = platform.db(chores.run_due(now=now))
+    assert done["webhook_deliveries"] >= 1
+    left = {d.id for d in platform.db(WebhookDelivery.filter(subscription=subscription))}
+    assert left == {recent, fresh}
+    shown = client.get(
+        f"/api/v1/tenants/{office.slug}/webhooks/{created['id']}/deliveries", headers=office.admin
+    ).json["deliveries"]
+    assert len(shown) == 2 and old not in left
+
+    # A shorter log when the installation says so.
+    monkeypatch.setitem(platform.settings.environ, webhooks.LOG_DAYS_SETTING, "7")
+    platform.db(housekeeping_for(platform).run_due(now=now))
+    assert {d.id for d in platform.db(WebhookDelivery.filter(subscription=subscription))} == {fresh}
+    monkeypatch.setitem(platform.settings.environ, webhooks.LOG_DAYS_SETTING, "seven")
+    with pytest.raises(ValueError, match="THONGTHIN_WEBHOOKS_LOG_DAYS"):
+        housekeeping_for(platform)

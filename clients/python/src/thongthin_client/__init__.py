@@ -1,4 +1,5 @@
-"""A typed client of Thongthin's JSON API (``/api/v1``): definitions, submissions, tracking, the inbox.
+"""A typed client of Thongthin's JSON API (``/api/v1``): definitions, drafts, submissions, tracking,
+documents and bills, the inbox and an application's files, reports, webhooks and API keys.
 
 from thongthin_client import Client, ValidationFailed
 
@@ -14,18 +15,30 @@ from thongthin_client.errors import (
     Conflict,
     FieldError,
     Forbidden,
+    InvalidSignature,
     NotFound,
     RateLimited,
+    ThongthinError,
     Unauthorized,
     ValidationFailed,
 )
 from thongthin_client.types import (
+    AccountBills,
     Action,
+    ApiKey,
+    ApplicationFile,
     CatalogEntry,
+    Dashboard,
+    Draft,
     HistoryEntry,
     InboxItem,
     InboxPage,
+    IssuedDocument,
+    NewApiKey,
+    NewDraft,
+    NewWebhook,
     Receipt,
+    SavedStep,
     ServiceDocument,
     ServiceSummary,
     Step,
@@ -35,33 +48,53 @@ from thongthin_client.types import (
     UiField,
     UploadedFile,
     Verification,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
 )
+from thongthin_client.webhooks import verify_webhook_signature
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "AccountBills",
     "Action",
     "ApiError",
+    "ApiKey",
+    "ApplicationFile",
     "CatalogEntry",
     "Client",
     "Conflict",
+    "Dashboard",
+    "Draft",
     "FieldError",
     "Forbidden",
     "HistoryEntry",
     "InboxItem",
     "InboxPage",
+    "InvalidSignature",
+    "IssuedDocument",
+    "NewApiKey",
+    "NewDraft",
+    "NewWebhook",
     "NotFound",
     "RateLimited",
     "Receipt",
+    "SavedStep",
     "ServiceDocument",
     "ServiceSummary",
     "Step",
     "Submission",
     "Text",
+    "ThongthinError",
     "Transitioned",
     "UiField",
     "Unauthorized",
     "UploadedFile",
     "ValidationFailed",
     "Verification",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "verify_webhook_signature",
 ]

@@ -1,4 +1,8 @@
-"""One exception per kind of refusal, all of them :class:`ApiError` with the server's code and messages."""
+"""One exception per kind of refusal, all of them :class:`ApiError` with the server's code and messages.
+
+Everything the client raises on purpose is a :class:`ThongthinError`: the server's refusals
+(:class:`ApiError` and its kinds) and a webhook delivery that fails its check (:class:`InvalidSignature`).
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,25 @@ class FieldError:
     pointer: str
     message_th: str
     message_en: str
+    # The step of the form that asks it, where the server says (a draft's steps and submission).
+    step_id: str | None = None
 
     def message(self, language: str = "th") -> str:
         return self.message_en if language == "en" else self.message_th
 
 
-class ApiError(Exception):
+class ThongthinError(Exception):
+    """The base of every exception the client raises on purpose."""
+
+
+class InvalidSignature(ThongthinError):
+    """A webhook delivery whose signature does not match its body, or sent too long ago (a replay).
+
+    Answer the delivery with 401 and do not act on it.
+    """
+
+
+class ApiError(ThongthinError):
     """The server refused the request: its HTTP status, stable ``code`` and messages.
 
     ``message`` is English; ``message_th`` is the Thai text where the server has one (otherwise
@@ -62,7 +79,21 @@ class Conflict(ApiError):
 
 
 class ValidationFailed(ApiError):
-    """422: the data was refused; ``errors`` says which answers and why, in Thai and English."""
+    """422: the data was refused; ``errors`` says which answers and why, in Thai and English.
+
+    A draft's step refused (``code`` ``invalid_step``) names it in ``step_id``; nothing was stored.
+    """
+
+    @property
+    def step_id(self) -> str | None:
+        """The step of a draft that was refused, else None."""
+        given = self.body.get("step_id")
+        return given if isinstance(given, str) else None
+
+    @property
+    def more_errors(self) -> int:
+        """How many further errors the server found but did not list."""
+        return _int_or_none(self.body.get("more_errors")) or 0
 
 
 class RateLimited(ApiError):
@@ -101,6 +132,7 @@ def error_from(status: int, body: Any, text: str = "", retry_after_header: str |
             pointer=str(item.get("pointer", "")),
             message_th=str(item.get("message_th", "")),
             message_en=str(item.get("message_en", "")),
+            step_id=item["step_id"] if isinstance(item.get("step_id"), str) else None,
         )
         for item in body.get("errors") or []
         if isinstance(item, dict)

@@ -171,6 +171,8 @@ class Receipt:
     status: str
     tracking_token: str
     location: str | None = None
+    # True when this is the first answer given again for the same Idempotency-Key and body.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,3 +196,245 @@ class InboxPage:
     by_state: dict[str, int] = field(default_factory=dict)
     by_sla: dict[str, int] = field(default_factory=dict)
     next_cursor: str | None = None
+
+
+# Drafts -------------------------------------------------------------------------------------------
+
+
+class DraftStep(TypedDict):
+    """A step the form asks given the answers so far, and whether its answers are complete."""
+
+    id: str
+    title: Text
+    complete: bool
+
+
+class WrittenAnswer(TypedDict):
+    """An answer as the check-your-answers page writes it for people, in Thai and English."""
+
+    pointer: str
+    label: Text
+    text: Text
+    items: NotRequired[list[list[WrittenAnswer]]]
+
+
+class SummaryStep(TypedDict):
+    step_id: str
+    title: Text
+    answers: list[WrittenAnswer]
+
+
+class ProblemItem(TypedDict):
+    """A field error as JSON (the parsed form is :class:`~thongthin_client.errors.FieldError`)."""
+
+    pointer: str
+    message_th: str
+    message_en: str
+    step_id: NotRequired[str | None]
+
+
+class Draft(TypedDict):
+    """An application saved on the server step by step: answers, steps complete, the summary."""
+
+    id: int
+    service_id: str
+    service_version: str
+    answers: dict[str, Any]
+    steps: list[DraftStep]
+    next_step: str | None
+    ready: bool
+    problems: list[ProblemItem]
+    summary: list[SummaryStep]
+    updated_at: str
+    expires_at: str
+
+
+class NewDraft(Draft):
+    """A draft just begun, with its secret: shown this once (the client keeps it for its draft calls)."""
+
+    secret: str
+
+
+class SavedStep(Draft):
+    """The draft after a step was stored; ``errors`` lists the step's problems (only with keep_invalid)."""
+
+    saved_step: str
+    errors: list[ProblemItem]
+
+
+# Documents and bills ------------------------------------------------------------------------------
+
+
+class IssuedDocument(TypedDict):
+    """A signed document issued for an application; download it with :meth:`Client.document_pdf`."""
+
+    public_id: str
+    number: str
+    title: Text
+    issued_at: str | None
+    download_url: str
+    document_id: NotRequired[str]
+    file_name: NotRequired[str]
+    verify_url: NotRequired[str]
+
+
+class FeeAccountView(TypedDict):
+    """A fee account as whoever has its number sees it: the holder masked, the address from the subdistrict up."""
+
+    number: str
+    holder: str
+    address: NotRequired[str]
+    fee_title: NotRequired[Text]
+    rate_class: NotRequired[Text]
+
+
+class UnpaidBill(TypedDict):
+    """A bill still owed, with the Thai QR payload (PromptPay bill payment) for what is owed."""
+
+    period: str
+    amount: str
+    owed: str
+    status: str
+    qr_payload: str
+    ref1: str
+    ref2: str
+    period_title: NotRequired[Text]
+    description: NotRequired[Text]
+    paid: NotRequired[str]
+    due_date: NotRequired[str | None]
+    qr_png_url: NotRequired[str | None]
+
+
+class BillReceipt(TypedDict):
+    public_id: str
+    number: str
+    issued_at: str | None
+    download_url: str
+
+
+class PaidBill(TypedDict):
+    """A paid bill; ``receipt`` only when the registered phone number was given."""
+
+    period: str
+    amount: str
+    paid: str
+    status: str
+    settled_at: str | None
+    ref1: str
+    ref2: str
+    period_title: NotRequired[Text]
+    description: NotRequired[Text]
+    receipt: NotRequired[BillReceipt]
+
+
+class AccountBills(TypedDict):
+    """A fee account's bills as the portal's bills page shows them; amounts are baht as "25.00"."""
+
+    account: FeeAccountView
+    arrears: str
+    arrears_qr_payload: str | None
+    arrears_qr_png_url: str | None
+    unpaid: list[UnpaidBill]
+    paid: list[PaidBill]
+
+
+# Administration -----------------------------------------------------------------------------------
+
+
+class Webhook(TypedDict):
+    """A webhook subscription (never its secret); ``services`` empty means every service."""
+
+    id: int
+    url: str
+    events: list[str]
+    services: list[str]
+    active: bool
+    created_at: str
+
+
+class NewWebhook(Webhook):
+    """A subscription just made, with its signing secret: shown this once."""
+
+    secret: str
+
+
+class WebhookDelivery(TypedDict):
+    """One attempt to deliver an event; ``status_code`` is None when the receiver never answered."""
+
+    event_id: str
+    type: str
+    attempt: int
+    at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    delivered: bool
+
+
+class WebhookEvent(TypedDict):
+    """A delivered event's body; drop repeats by ``id`` (the same on every retry)."""
+
+    id: str
+    type: str
+    created_at: str
+    tenant: str
+    data: dict[str, Any]
+
+
+class ApiKey(TypedDict):
+    """A machine client's API key (never its secret); ``prefix`` tells keys apart."""
+
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: str
+    last_used_at: str | None
+    expires_at: str | None
+    revoked_at: str | None
+
+
+class NewApiKey(ApiKey):
+    """A key just made, with its secret (``ttk_…``): shown this once."""
+
+    secret: str
+
+
+class StateCount(TypedDict):
+    state: str
+    title: Text | None
+    count: int
+
+
+class DashboardFigures(TypedDict):
+    total: int
+    open: int
+    open_overdue: int
+    closed: int
+    closed_in_time: int
+    compliance: float | None
+
+
+class DashboardService(DashboardFigures):
+    service_id: str
+    title: Text | None
+    withdrawn: int
+    by_state: list[StateCount]
+
+
+class Dashboard(DashboardFigures):
+    """The console dashboard's figures: the municipality's totals, then per service and state."""
+
+    services: list[DashboardService]
+
+
+class ApplicationFile(TypedDict):
+    """A file uploaded with an application, as officers list it; download with :meth:`Client.attachment_content`."""
+
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: str
+    download_url: str
