@@ -13,7 +13,7 @@ from admin.forms import ErrorItem, flash_key
 from engine.blobs import BlobNotFound
 from engine.definitions import ServiceDefinition, UnknownService
 from engine.definitions.model import Transition
-from engine.services import access_log, desk, documents, privacy, submissions
+from engine.services import access_log, comments, desk, documents, privacy, submissions
 from engine.services.errors import StaleSubmission, SubmissionNotFound
 from engine.store.models import AuditEntry, Submission
 from engine.workflow import (
@@ -179,6 +179,8 @@ def _render_detail(
     given: dict[str, Any] | None = None,
     field_errors: dict[str, str] | None = None,
     errors: list[ErrorItem] | None = None,
+    comment_text: str = "",
+    comment_error: str = "",
     status: int = 200,
 ) -> Any:
     language = current_language()
@@ -211,6 +213,10 @@ def _render_detail(
         deliveries=page.deliveries,
         forms=forms,
         votes=[v.role for v in submissions.votes_of(found)],
+        comments=page.comments,
+        comment_text=comment_text,
+        comment_error=comment_error,
+        max_comment=comments.MAX_BODY,
         errors=errors or [],
     ), status
 
@@ -303,6 +309,38 @@ def act(reference: str) -> Any:
         state=state_title(definition.id, result.status),
     )
     return redirect(url_for("admin.submission", reference=reference))
+
+
+@blueprint.post("/submissions/<reference>/comments")
+def comment(reference: str) -> Any:
+    """Save an internal comment on the application; on refusal show why, with the text kept."""
+    text = request.form.get("body", "")[: comments.MAX_BODY * 4]  # enough to say how long it was
+
+    def add() -> Any:
+        return platform().db(comments.add(g.duty, reference, text, platform().catalog))
+
+    try:
+        try:
+            add()
+        except UnknownService:
+            platform().db(platform().load_published())
+            add()
+    except (comments.CommentInvalid, comments.TooManyComments) as refused:
+        language = current_language()
+        if isinstance(refused, comments.CommentInvalid):
+            message = refused.errors[0].message(language)
+        else:
+            message = refused.message_th if language == "th" else str(refused)
+        page = _application_page(reference)
+        return _render_detail(
+            page,
+            errors=[ErrorItem("comment-body", text=message)],
+            comment_text=text,
+            comment_error=message,
+            status=refused.http_status,
+        )
+    flash_key("admin.comments.saved")
+    return redirect(url_for("admin.submission", reference=reference) + "#comments")
 
 
 @blueprint.get("/documents/<public_id>")

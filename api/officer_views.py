@@ -1,18 +1,128 @@
-"""Officers' work over the API beyond the inbox: the files of an application, and the console's read-only reports."""
+"""Officers' work over the API beyond the inbox: an application as the desk shows it, its files and
+internal comments, and the console's read-only reports."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
-from api.auth import admin_of, caller_for
+from api.auth import Caller, admin_of, caller_for
+from api.body import json_body
+from api.citizen_views import _document
 from api.errors import ApiError
-from api.views import _load, blueprint, tenant_or_404
+from api.views import _load, _view, blueprint, tenant_or_404
 from engine.blobs import BlobNotFound
-from engine.services import access_log, dashboard, desk
+from engine.definitions import UnknownService
+from engine.services import access_log, comments, dashboard, definition_documents, desk
+from engine.store.models import Attachment, SubmissionComment, Tenant
+from renderers.answers import Answer, answers
 from renderers.web import download
 from thongthin.app import client_address, platform
+
+MAX_CURSOR = 200
+
+
+def _with_catalog(read: Callable[[Any], Any]) -> Any:
+    """``read(catalog)`` on the ORM loop; once more after reading the catalog again when the
+    application is of a version another node published since this one read it."""
+    try:
+        return platform().db(read(platform().catalog))
+    except UnknownService:
+        platform().db(platform().load_published())
+        return platform().db(read(platform().catalog))
+
+
+def _on_duty(found: Tenant, caller: Caller) -> desk.OnDuty:
+    """The caller as the desk's engine calls know an officer: an API key acts with its roles, no user."""
+    return desk.OnDuty(found, caller.user, caller.roles)
+
+
+def _file(base: str, f: Attachment) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "filename": f.filename,
+        "content_type": f.content_type,
+        "size": f.size,
+        "sha256": f.sha256,
+        "uploaded_at": f.created_at.isoformat(),
+        "download_url": f"{base}/{f.id}",
+    }
+
+
+def _answer(th: Answer, en: Answer) -> dict[str, Any]:
+    return {
+        "pointer": th.pointer,
+        "label": {"th": th.label, "en": en.label},
+        "text": {"th": th.text, "en": en.text},
+        "items": [
+            [_answer(a, b) for a, b in zip(item_th, item_en, strict=True)]
+            for item_th, item_en in zip(th.items, en.items, strict=True)
+        ],
+    }
+
+
+def officer_view(found: Tenant, reference: str, caller: Caller) -> dict[str, Any]:
+    """An application as the desk's page shows it to this officer (or API key), read by the same call.
+
+    The applicant's fields of the answer stay as they were; beside them come the answers as people
+    read them, the time limit's standing, the files, the documents issued, the delivery log and
+    the officers' internal comments. Raises :class:`SubmissionNotFound` when the roles have no need
+    to know it. The look is recorded in the access log, as the page records it.
+    """
+    duty = _on_duty(found, caller)
+    page: desk.SubmissionPage = _with_catalog(lambda catalog: desk.submission_page(duty, reference, catalog))
+    current, definition = page.submission, page.definition
+    platform().db(
+        access_log.record(current, caller.user, access_log.VIEW, address=client_address(), channel="api")
+    )
+    view = _view(found, current, caller, entries=page.history, actions=page.actions)
+    state = definition.workflow.states[current.state]
+    base = f"/api/v1/tenants/{found.slug}/submissions/{current.reference}"
+    steps_th, steps_en = answers(definition, current.data, "th"), answers(definition, current.data, "en")
+    view.update(
+        {
+            "service_title": definition.service.title.model_dump(),
+            "closed": current.closed,
+            "state_due_at": current.state_due_at.isoformat() if current.state_due_at else None,
+            # As the page: where the open application stands against its deadline; none once closed.
+            "sla": None if current.closed else desk.sla_of(current.due_at, datetime.now(UTC)).value,
+            "sla_verdict": current.sla_verdict,
+            "waiting_for": list(state.assignees),
+            "answers": [
+                {
+                    "step_id": th.step_id,
+                    "title": {"th": th.title, "en": en.title},
+                    "answers": [_answer(a, b) for a, b in zip(th.answers, en.answers, strict=True)],
+                }
+                for th, en in zip(steps_th, steps_en, strict=True)
+            ],
+            "attachments": [_file(f"{base}/attachments", f) for f in page.files],
+            "documents": [_document(found.slug, current.reference, d) for d in page.issued],
+            "messages": [
+                {
+                    "channel": d.channel,
+                    "to": d.masked,
+                    "officer": d.user_id is not None,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "error": d.last_error or None,
+                    "created_at": d.created_at.isoformat(),
+                    "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                }
+                for d in page.deliveries
+            ],
+            # All of them, as the page lists them; …/comments pages through them.
+            "comments": [_comment(c) for c in page.comments],
+            "comments_url": f"{base}/comments",
+        }
+    )
+    return view
 
 
 @blueprint.get("/tenants/<tenant>/submissions/<reference>/attachments")
@@ -25,22 +135,7 @@ def submission_attachments(tenant: str, reference: str) -> Any:
     current = _load(found, reference, caller)
     files = platform().db(desk.attachments_of(current))
     base = f"/api/v1/tenants/{found.slug}/submissions/{current.reference}/attachments"
-    return jsonify(
-        {
-            "attachments": [
-                {
-                    "id": f.id,
-                    "filename": f.filename,
-                    "content_type": f.content_type,
-                    "size": f.size,
-                    "sha256": f.sha256,
-                    "uploaded_at": f.created_at.isoformat(),
-                    "download_url": f"{base}/{f.id}",
-                }
-                for f in files
-            ]
-        }
-    )
+    return jsonify({"attachments": [_file(base, f) for f in files]})
 
 
 @blueprint.get("/tenants/<tenant>/submissions/<reference>/attachments/<file_id>")
@@ -69,6 +164,135 @@ def submission_attachment(tenant: str, reference: str, file_id: str) -> Response
         )
     )
     return download(content, stored.filename, stored.content_type or "application/octet-stream")
+
+
+# --- internal comments ----------------------------------------------------------------------------
+
+
+def _comment(c: SubmissionComment) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "body": c.body,
+        "author": c.author_label,
+        "author_id": c.author_id,
+        "created_at": c.created_at.isoformat(),
+    }
+
+
+def _officer(found: Tenant, scope: str) -> Caller:
+    """An officer or a key with ``scope``; an applicant's tracking token is refused (403)."""
+    caller = caller_for(found, scope=scope)
+    if not caller.is_officer:
+        raise ApiError(
+            403,
+            "forbidden",
+            "internal comments are for officers",
+            message_th="ความเห็นภายในเปิดดูได้เฉพาะเจ้าหน้าที่",
+        )
+    return caller
+
+
+def _limit() -> int:
+    given = request.args.get("limit")
+    if given is None:
+        return comments.DEFAULT_LIMIT
+    if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= comments.MAX_LIMIT:
+        raise ApiError(400, "invalid_request", f"limit must be a whole number from 1 to {comments.MAX_LIMIT}")
+    return int(given)
+
+
+def _cursor_for(reference: str, after: int) -> str:
+    raw = json.dumps({"r": reference, "a": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(reference: str) -> int:
+    """The comment id a ``cursor`` reads on after; 0 without one. Raises :class:`ApiError` 400."""
+    cursor = request.args.get("cursor")
+    if cursor is None:
+        return 0
+    refused = ApiError(
+        400, "invalid_request", "cursor is not one this list gave (take next_cursor of the page before)"
+    )
+    if not cursor or len(cursor) > MAX_CURSOR:
+        raise refused
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise refused from None
+    after = decoded.get("a") if isinstance(decoded, dict) else None
+    if decoded.get("r") != reference or not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise refused
+    return after
+
+
+def _invalid(refused: comments.CommentInvalid) -> ApiError:
+    first = refused.errors[0]
+    return ApiError(
+        422,
+        refused.code,
+        first.message_en,
+        message_th=first.message_th,
+        errors=[e.as_dict() for e in refused.errors],
+    )
+
+
+@blueprint.get("/tenants/<tenant>/submissions/<reference>/comments")
+def submission_comments(tenant: str, reference: str) -> Any:
+    """Officers' internal comments on an application, oldest first (never the applicant's to read)."""
+    found = tenant_or_404(tenant)
+    caller = _officer(found, "submissions:read")
+    limit, after = _limit(), _after(reference)
+    duty = _on_duty(found, caller)
+    listed: comments.CommentPage = _with_catalog(
+        lambda catalog: comments.listed(duty, reference, catalog, after=after, limit=limit)
+    )
+    content = {
+        "comments": [_comment(c) for c in listed.comments],
+        "next_cursor": _cursor_for(listed.submission.reference, listed.next_after)
+        if listed.next_after is not None
+        else None,
+    }
+    tag = definition_documents.etag(content).strip('"')
+    held = request.if_none_match
+    response = Response(status=304) if held and held.contains_weak(tag) else jsonify(content)
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@blueprint.post("/tenants/<tenant>/submissions/<reference>/comments")
+def add_submission_comment(tenant: str, reference: str) -> Any:
+    """Save an internal comment on an application: ``{"body": "..."}``, at most 4,000 characters."""
+    found = tenant_or_404(tenant)
+    caller = _officer(found, "submissions:write")
+    given = json_body().get("body")
+    duty = _on_duty(found, caller)
+    key_name = caller.api_key.name if caller.api_key else None
+    try:
+        if not isinstance(given, str):
+            # Need to know before the shape: a refusal must not tell apart references it may not see.
+            _with_catalog(lambda catalog: comments.listed(duty, reference, catalog, limit=1))
+            raise comments.CommentInvalid(
+                [
+                    comments.FieldError(
+                        comments.BODY_POINTER,
+                        "กรุณาส่งความเห็นเป็นข้อความในช่อง body",
+                        "give the comment as a string in body",
+                        "type",
+                    )
+                ]
+            )
+        saved: SubmissionComment = _with_catalog(
+            lambda catalog: comments.add(duty, reference, given, catalog, key_name=key_name)
+        )
+    except comments.CommentInvalid as refused:
+        raise _invalid(refused) from None
+    except comments.TooManyComments as refused:
+        raise ApiError(409, refused.code, str(refused), message_th=refused.message_th) from None
+    response = jsonify(_comment(saved))
+    response.status_code = 201
+    return response
 
 
 def _figures(stats: dashboard.ServiceStats | dashboard.Dashboard) -> dict[str, Any]:

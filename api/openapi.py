@@ -203,7 +203,10 @@ SPEC: dict[str, Any] = {
                 "parameters": [TENANT, REFERENCE, TRACKING_HEADER],
                 "security": [{"bearer": []}, {}],
                 "responses": {
-                    "200": _json(_ref("Submission"), "The submission as the caller may see it"),
+                    "200": _json(
+                        {"anyOf": [_ref("OfficerApplication"), _ref("Submission")]},
+                        "The submission as the caller may see it: officers get OfficerApplication",
+                    ),
                     "400": _error("A tracking token in the query string (code tracking_token_in_query)"),
                     "401": _error("Neither a bearer token nor a tracking token"),
                     "403": _error("The officer works for another municipality"),

@@ -13,7 +13,6 @@ from api.errors import ApiError
 from api.openapi import SPEC
 from engine.definitions import ServiceDefinition, UnknownService
 from engine.services import (
-    access_log,
     accounts,
     applicant,
     billing,
@@ -249,11 +248,21 @@ def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
     )
 
 
-def _view(tenant: Tenant, submission: Submission, caller: Caller) -> dict[str, Any]:
+def _view(
+    tenant: Tenant,
+    submission: Submission,
+    caller: Caller,
+    *,
+    entries: list[AuditEntry] | None = None,
+    actions: list[Any] | None = None,
+) -> dict[str, Any]:
+    """The application as ``caller`` may see it; ``entries`` and ``actions`` when already read."""
     definition = platform().definition(submission.service_id, submission.service_version)
     state = definition.workflow.states[submission.state]
-    entries = platform().db(submissions.history(submission))
-    actions = platform().db(submissions.actions_for(definition, submission, caller.roles))
+    if entries is None:
+        entries = platform().db(submissions.history(submission))
+    if actions is None:
+        actions = platform().db(submissions.actions_for(definition, submission, caller.roles))
     view: dict[str, Any] = {
         "reference": submission.reference,
         "service_id": submission.service_id,
@@ -350,12 +359,11 @@ def _history(
 def submission(tenant: str, reference: str) -> Any:
     found = tenant_or_404(tenant)
     caller = caller_for(found, scope="submissions:read")
-    current = _load(found, reference, caller)
     if caller.is_officer:
-        platform().db(
-            access_log.record(current, caller.user, access_log.VIEW, address=client_address(), channel="api")
-        )
-    return jsonify(_view(found, current, caller))
+        from api.officer_views import officer_view  # that module adds its routes to this blueprint
+
+        return jsonify(officer_view(found, reference, caller))
+    return jsonify(_view(found, _load(found, reference, caller), caller))
 
 
 @blueprint.get("/tenants/<tenant>/submissions/<reference>/messages")

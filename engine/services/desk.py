@@ -20,7 +20,7 @@ import pyotp
 from tortoise.expressions import Case, Q, When
 
 from engine.definitions import ServiceDefinition
-from engine.services import access_log, accounts, documents, messages, privacy, submissions
+from engine.services import access_log, accounts, comments, documents, messages, privacy, submissions
 from engine.services.errors import NotFound, SubmissionNotFound
 from engine.services.tenants import get_tenant
 from engine.store.models import Attachment, RoleGrant, SubjectIndex, Submission, Tenant, User
@@ -493,6 +493,7 @@ class SubmissionPage:
     issued: list[Any]  # IssuedDocument
     history: list[Any]  # AuditEntry, oldest first
     deliveries: list[Any]  # Delivery, oldest first
+    comments: list[Any] = field(default_factory=list)  # SubmissionComment, oldest first
 
 
 async def submission_page(
@@ -503,8 +504,8 @@ async def submission_page(
     viewed_from: str | None = None,
 ) -> SubmissionPage:
     """The application ``reference`` as this officer may see it, with its files, issued documents,
-    history, deliveries and the actions open to them; ``viewed_from`` (the client's address)
-    records the look in the access log.
+    history, deliveries, officers' comments and the actions open to them; ``viewed_from`` (the
+    client's address) records the look in the access log.
 
     Raises :class:`SubmissionNotFound` when the tenant has no such application or the officer's
     roles have no need to know it, and :class:`UnknownService` for a version published since
@@ -524,4 +525,5 @@ async def submission_page(
         issued=await documents.of_submission(found),
         history=await submissions.history(found),
         deliveries=await messages.deliveries_of(found),
+        comments=await comments.of_submission(found),
     )

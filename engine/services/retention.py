@@ -3,7 +3,7 @@
 Each service says how long its applications are kept (``pdpa.retention`` in service.json,
 e.g. ``P10Y`` counted from when the application closed). After that the worker blanks the
 form data, forgets the contact and subject hashes and the tracking token, and deletes the
-attached files with their bytes. The register row stays: reference, service, dates and
+attached files with their bytes, and the officers' internal comments on it. The register row stays: reference, service, dates and
 outcome, and the workflow history without the officers' notes. Issued
 documents stay in the register too: they are the municipality's own official record.
 """
@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from engine.blobs import BlobError
 from engine.definitions import ServiceDefinition
 from engine.durations import Duration
-from engine.store.models import Attachment, AuditEntry, SubjectIndex, Submission
+from engine.store.models import Attachment, AuditEntry, SubjectIndex, Submission, SubmissionComment
 
 DefinitionOf = Callable[[str, str], ServiceDefinition]
 
@@ -59,6 +59,11 @@ async def anonymise(submission: Submission, *, blobs: Any, now: datetime | None 
             AuditEntry.filter(tenant_id=submission.tenant_id, submission_id=submission.id)
             .using_db(connection)
             .update(input={})
+        )
+        await (
+            SubmissionComment.filter(tenant_id=submission.tenant_id, submission_id=submission.id)
+            .using_db(connection)
+            .delete()
         )
         await (
             Submission.filter(id=submission.id)

@@ -1552,3 +1552,29 @@ class ApiKey(Model):
     class Meta:
         table = "api_key"
         indexes = (("tenant_id", "revoked_at"),)
+
+
+class SubmissionComment(Model):
+    """An officers' internal note on an application: never shown to the applicant."""
+
+    id = fields.IntField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="submission_comments", on_delete=fields.CASCADE
+    )
+    tenant_id: int
+    submission: fields.ForeignKeyRelation[Submission] = fields.ForeignKeyField(
+        "models.Submission", related_name="comments", on_delete=fields.CASCADE
+    )
+    submission_id: int
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="submission_comments", null=True, on_delete=fields.SET_NULL
+    )
+    author_id: int | None
+    # Who wrote it as shown then: the officer's name, or the API key's; kept if the account goes.
+    author_label = fields.CharField(max_length=200, default="")
+    body = fields.TextField()  # at most engine.services.comments.MAX_BODY characters
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "submission_comment"
+        indexes = (("tenant_id", "submission_id", "id"),)

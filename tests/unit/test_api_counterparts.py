@@ -61,6 +61,7 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "admin.act": ("api.transition",),
     "admin.attachment_file": ("api.submission_attachments", "api.submission_attachment"),
     "admin.issued_document": ("api.submission_document",),
+    "admin.comment": ("api.submission_comments", "api.add_submission_comment"),
     # The console.
     "admin.console_dashboard": ("api.dashboard_report",),
     "admin.console_api_keys": ("api.list_api_keys", "api.create_api_key"),
