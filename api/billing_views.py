@@ -10,14 +10,12 @@ key: these move money). Refusals and bad input answer 4xx with ``message`` (Engl
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 
 from admin.billing_views import (
     FINANCE_ROLES,
@@ -31,8 +29,9 @@ from api.auth import Caller, admin_of, officer_of
 from api.body import json_body
 from api.errors import ApiError
 from api.idempotency_views import keyed, replayed
+from api.paging import cursor_refused, decoded_cursor, encode_cursor, json_with_etag, limit_arg
 from api.views import blueprint, tenant_or_404
-from engine.services import billing, billing_reports, definition_documents, payments, statements
+from engine.services import billing, billing_reports, payments, statements
 from engine.services import billing_runs as runs
 from engine.store.models import Payment, StatementImport, Tenant
 from renderers.web import translate
@@ -40,7 +39,6 @@ from thongthin.app import platform
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-MAX_CURSOR = 200
 MAX_ID_DIGITS = 12  # longer ids name no row (the page answers 404 for them too)
 MAX_TEXT = 2000  # a note or reference longer than this is not one an officer typed
 # A multipart body carries the file and a few hundred bytes of framing.
@@ -94,65 +92,6 @@ def _finance_of(slug: str) -> tuple[Tenant, Caller]:
     return found, caller
 
 
-# --- paging and caching -----------------------------------------------------------------------
-
-
-def _limit() -> int:
-    given = request.args.get("limit")
-    if given is None:
-        return DEFAULT_LIMIT
-    if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= MAX_LIMIT:
-        raise _bad(
-            "invalid_request",
-            f"limit must be a whole number from 1 to {MAX_LIMIT}",
-            f"limit ต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง {MAX_LIMIT}",
-        )
-    return int(given)
-
-
-def _cursor(values: dict[str, Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _opened_cursor() -> dict[str, Any] | None:
-    """The request's cursor as made by :func:`_cursor`; raises :class:`ApiError` 400 for any other."""
-    cursor = request.args.get("cursor")
-    if cursor is None:
-        return None
-    refused = _bad(
-        "invalid_cursor",
-        "cursor is not one this list gave (take next_cursor of the page before, same filters)",
-        "cursor ไม่ใช่ค่าที่รายการนี้ให้ไว้ กรุณาใช้ next_cursor ของหน้าก่อนหน้าโดยใช้เงื่อนไขเดิม",
-    )
-    if not cursor or len(cursor) > MAX_CURSOR or not cursor.isascii():
-        raise refused
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise refused from None
-    if not isinstance(decoded, dict):
-        raise refused
-    return decoded
-
-
-def _with_etag(content: dict[str, Any]) -> Response:
-    """``content`` as JSON with a strong ETag, or 304 when ``If-None-Match`` holds it.
-
-    ``private``: another officer's cache must not keep a municipality's payments. The platform
-    appends ``-gz`` to the tag of a compressed answer; either form is a match.
-    """
-    tag = definition_documents.etag(content).strip('"')
-    held = request.if_none_match
-    if held and (held.contains_weak(tag) or held.contains_weak(f"{tag}-gz")):
-        response = Response(status=304)
-    else:
-        response = jsonify(content)
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
-
-
 def _money(value: Any) -> str:
     """Baht as a decimal string with two places (``1250`` -> ``"1250.00"``)."""
     return str(Decimal(str(value or 0)).quantize(Decimal("0.01")))
@@ -189,22 +128,23 @@ def _period(text: str) -> str:
 def billing_runs_list(tenant: str) -> Any:
     """The billing runs, latest period first, with the periods the billing button offers."""
     found = _admin_tenant(tenant)
-    limit = _limit()
-    opened = _opened_cursor()
+    limit = limit_arg(DEFAULT_LIMIT, MAX_LIMIT)
+    opened = decoded_cursor()
     before = None
     if opened is not None:
         before = opened.get("before")
         if not isinstance(before, str):
-            raise _bad("invalid_cursor", "cursor is not one this list gave", "cursor ไม่ใช่ค่าที่รายการนี้ให้ไว้")
+            raise cursor_refused()
         _period(before)
     found_runs = platform().db(billing_reports.billing_runs(found, limit + 1, before=before))
     page = found_runs[:limit]
-    return _with_etag(
+    return json_with_etag(
         {
             "runs": [runs.run_figures(run) for run in page],
             "offered": [{"period": p, "title": _period_title(p)} for p in runs.offered_periods()],
-            "next_cursor": _cursor({"before": page[-1].period}) if len(found_runs) > limit else None,
-        }
+            "next_cursor": encode_cursor({"before": page[-1].period}) if len(found_runs) > limit else None,
+        },
+        private=True,
     )
 
 
@@ -343,8 +283,8 @@ def payments_to_review(tenant: str) -> Any:
     """Held, underpaid and overpaid payments, newest first, as the review page lists them."""
     found, _ = _finance_of(tenant)
     status = _review_status()
-    limit = _limit()
-    opened = _opened_cursor()
+    limit = limit_arg(DEFAULT_LIMIT, MAX_LIMIT)
+    opened = decoded_cursor()
     after = None
     if opened is not None:
         try:
@@ -352,19 +292,17 @@ def payments_to_review(tenant: str) -> Any:
                 raise ValueError("another filter")
             after = (datetime.fromisoformat(str(opened["p"])), int(opened["i"]))
         except (KeyError, TypeError, ValueError):
-            raise _bad(
-                "invalid_cursor",
-                "cursor is not one this list gave (take next_cursor of the page before, same status)",
-                "cursor ไม่ใช่ค่าที่รายการนี้ให้ไว้ กรุณาใช้ next_cursor ของหน้าก่อนหน้าโดยใช้ status เดิม",
-            ) from None
+            raise cursor_refused() from None
     found_payments = platform().db(
         payments.needing_review(found, status=status, after=after, limit=limit + 1)
     )
     page = found_payments[:limit]
     following = None
     if len(found_payments) > limit:
-        following = _cursor({"s": status, "p": page[-1].paid_at.isoformat(), "i": page[-1].id})
-    return _with_etag({"payments": [_payment_item(p) for p in page], "next_cursor": following})
+        following = encode_cursor({"s": status, "p": page[-1].paid_at.isoformat(), "i": page[-1].id})
+    return json_with_etag(
+        {"payments": [_payment_item(p) for p in page], "next_cursor": following}, private=True
+    )
 
 
 def _payment_id(text: str) -> int:
@@ -666,7 +604,7 @@ def billing_report(tenant: str) -> Any:
         )
     figures = platform().db(billing_reports.billing_report(found))
     report, owing = figures.collection, figures.arrears
-    return _with_etag(
+    return json_with_etag(
         {
             "periods": len(report.periods),
             "billed": str(report.billed),
@@ -706,5 +644,6 @@ def billing_report(tenant: str) -> Any:
                     for row in owing.rows
                 ],
             },
-        }
+        },
+        private=True,
     )

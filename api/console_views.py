@@ -7,8 +7,6 @@ refuse with the same words: a refusal lists each wrong answer by field, in Thai 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,8 +14,8 @@ from flask import jsonify, request
 
 from api.auth import Caller, admin_of, officer_of
 from api.body import json_body
-from api.definition_views import _with_etag
 from api.errors import ApiError
+from api.paging import cursor_refused, decoded_cursor, encode_cursor, json_with_etag, limit_arg
 from api.views import blueprint, tenant_or_404
 from engine.definitions import ServiceDefinition
 from engine.definitions.diff import diff
@@ -38,7 +36,6 @@ MAX_VERSION = 32
 MAX_PASSWORD_GIVEN = accounts.MAX_PASSWORD_LENGTH + 1  # one more, so "too long" is still said
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-MAX_CURSOR = 200
 
 # --- answers and refusals --------------------------------------------------------------------
 
@@ -207,7 +204,7 @@ def console_services(tenant: str) -> Any:
                 "has_local_fees": bool(local_fees.local_fees(definition)),
             }
         )
-    return _with_etag({"services": rows})
+    return json_with_etag({"services": rows}, private=True)
 
 
 def _outdated(definition: ServiceDefinition) -> ApiError:
@@ -466,33 +463,18 @@ def _person(user: User, roles: set[str] | frozenset[str]) -> dict[str, Any]:
 
 
 def _cursor_for(username: str) -> str:
-    return base64.urlsafe_b64encode(username.encode()).decode().rstrip("=")
+    return encode_cursor({"u": username})
 
 
 def _after() -> str | None:
     """The username the page before ended at (from ``cursor``), None for the first page."""
-    cursor = request.args.get("cursor")
-    if cursor is None:
+    decoded = decoded_cursor()
+    if decoded is None:
         return None
-    refused = ApiError(400, "invalid_request", "cursor is not one this list gave (take next_cursor)")
-    if not cursor or len(cursor) > MAX_CURSOR:
-        raise refused
-    try:
-        username = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, ValueError):
-        raise refused from None
-    if not officers.USERNAME.fullmatch(username):
-        raise refused
+    username = decoded.get("u")
+    if not isinstance(username, str) or not officers.USERNAME.fullmatch(username):
+        raise cursor_refused()
     return username
-
-
-def _limit() -> int:
-    given = request.args.get("limit")
-    if given is None:
-        return DEFAULT_LIMIT
-    if not given.isascii() or not given.isdigit() or not 1 <= int(given[:4]) <= MAX_LIMIT or len(given) > 4:
-        raise ApiError(400, "invalid_request", f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(given)
 
 
 @blueprint.get("/tenants/<tenant>/officers")
@@ -500,16 +482,17 @@ def console_officers(tenant: str) -> Any:
     """Every officer with their roles, by username, and the roles this municipality can grant."""
     found = tenant_or_404(tenant)
     _officers_admin(found)
-    after, limit = _after(), _limit()
+    after, limit = _after(), limit_arg(DEFAULT_LIMIT, MAX_LIMIT)
     everyone = platform().db(desk.officers(found))
     following = [o for o in everyone if after is None or o.user.username > after]
     page = following[:limit]
-    return _with_etag(
+    return json_with_etag(
         {
             "officers": [_person(o.user, o.roles) for o in page],
             "grantable_roles": [_role(r) for r in _grantable(found)],
             "next_cursor": _cursor_for(page[-1].user.username) if len(following) > limit else None,
-        }
+        },
+        private=True,
     )
 
 

@@ -9,29 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
-
 from api.errors import ApiError
+from api.paging import json_with_etag
 from api.views import blueprint, tenant_or_404
 from engine.definitions import UnknownService
 from engine.services import definition_documents, tenants
 from thongthin.app import platform
-
-
-def _with_etag(content: dict[str, Any]) -> Any:
-    """``content`` as JSON with its ETag, or 304 when the client holds exactly it.
-
-    The platform appends ``-gz`` to the tag of a compressed answer; either form is a match.
-    """
-    tag = definition_documents.etag(content).strip('"')
-    held = request.if_none_match
-    if held and (held.contains_weak(tag) or held.contains_weak(f"{tag}-gz")):
-        response = Response(status=304)
-    else:
-        response = jsonify(content)
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
 
 
 def _refreshed_catalog() -> Any:
@@ -45,12 +28,12 @@ def service_definition(tenant: str, service_id: str) -> Any:
     found = tenant_or_404(tenant)
     enabled = platform().db(tenants.enabled_service(found, service_id))
     definition = platform().definition(enabled.service_id, enabled.version)
-    return _with_etag(definition_documents.document(definition, enabled.parameters))
+    return json_with_etag(definition_documents.document(definition, enabled.parameters))
 
 
 @blueprint.get("/catalog")
 def catalog() -> Any:
-    return _with_etag({"services": definition_documents.catalog_listing(_refreshed_catalog())})
+    return json_with_etag({"services": definition_documents.catalog_listing(_refreshed_catalog())})
 
 
 @blueprint.get("/catalog/<service_id>/versions/<version>")
@@ -61,4 +44,4 @@ def catalog_version(service_id: str, version: str) -> Any:
         raise ApiError(
             404, "service_not_found", f"the national catalog has no version {version!r} of {service_id!r}"
         ) from None
-    return _with_etag(definition_documents.document(definition))
+    return json_with_etag(definition_documents.document(definition))

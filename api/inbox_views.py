@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from typing import Any
@@ -12,6 +10,7 @@ from flask import jsonify, request
 
 from api.auth import require_scope
 from api.errors import ApiError
+from api.paging import cursor_refused, decoded_cursor, encode_cursor, limit_arg
 from api.views import blueprint, tenant_or_404
 from engine.services import desk
 from thongthin.app import platform
@@ -19,7 +18,6 @@ from thongthin.app import platform
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_FILTER = 64  # a service id or a state name; longer ones name nothing
-MAX_CURSOR = 200
 
 
 def _bad(message: str) -> ApiError:
@@ -48,15 +46,6 @@ def _filter() -> desk.InboxFilter:
     )
 
 
-def _limit() -> int:
-    given = request.args.get("limit")
-    if given is None:
-        return DEFAULT_LIMIT
-    if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= MAX_LIMIT:
-        raise _bad(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(given)
-
-
 def _fingerprint(chosen: desk.InboxFilter) -> str:
     """What a cursor is bound to: the filters it was made for."""
     named = [chosen.service_id, chosen.state, chosen.sla.value if chosen.sla else None, chosen.search]
@@ -65,26 +54,18 @@ def _fingerprint(chosen: desk.InboxFilter) -> str:
 
 def cursor_for(offset: int, chosen: desk.InboxFilter) -> str:
     """An opaque token for the page starting at ``offset`` of the inbox filtered as ``chosen``."""
-    raw = json.dumps({"o": offset, "f": _fingerprint(chosen)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor({"o": offset, "f": _fingerprint(chosen)})
 
 
 def _offset(chosen: desk.InboxFilter) -> int:
-    cursor = request.args.get("cursor")
-    if cursor is None:
+    decoded = decoded_cursor()
+    if decoded is None:
         return 0
-    refused = _bad("cursor is not one this inbox gave (take next_cursor of the page before, same filters)")
-    if not cursor or len(cursor) > MAX_CURSOR:
-        raise refused
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise refused from None
-    if not isinstance(decoded, dict) or decoded.get("f") != _fingerprint(chosen):
-        raise refused
     offset = decoded.get("o")
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise refused
+    if decoded.get("f") != _fingerprint(chosen) or not isinstance(offset, int) or isinstance(offset, bool):
+        raise cursor_refused()
+    if offset < 0:
+        raise cursor_refused()
     return offset
 
 
@@ -107,7 +88,7 @@ def inbox(tenant: str) -> Any:
     if caller is None:
         raise ApiError(401, "unauthorized", "give an officer's bearer token or an API key")
     chosen = _filter()
-    limit = _limit()
+    limit = limit_arg(DEFAULT_LIMIT, MAX_LIMIT)
     offset = _offset(chosen)
     result = platform().db(
         desk.inbox(found, list(platform().catalog), caller.roles, chosen, limit=limit, offset=offset)

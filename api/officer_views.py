@@ -3,29 +3,25 @@ internal comments, and the console's read-only reports."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 
 from api.auth import Caller, admin_of, caller_for
 from api.body import json_body
 from api.citizen_views import _document
 from api.errors import ApiError
+from api.paging import cursor_refused, decoded_cursor, encode_cursor, json_with_etag, limit_arg
 from api.views import _load, _view, blueprint, tenant_or_404
 from engine.blobs import BlobNotFound
 from engine.definitions import UnknownService
-from engine.services import access_log, comments, dashboard, definition_documents, desk
+from engine.services import access_log, comments, dashboard, desk
 from engine.store.models import Attachment, SubmissionComment, Tenant
 from renderers.answers import Answer, answers
 from renderers.web import download
 from thongthin.app import client_address, platform
-
-MAX_CURSOR = 200
 
 
 def _with_catalog(read: Callable[[Any], Any]) -> Any:
@@ -192,37 +188,18 @@ def _officer(found: Tenant, scope: str) -> Caller:
     return caller
 
 
-def _limit() -> int:
-    given = request.args.get("limit")
-    if given is None:
-        return comments.DEFAULT_LIMIT
-    if not given.isascii() or not given.isdigit() or not 1 <= int(given) <= comments.MAX_LIMIT:
-        raise ApiError(400, "invalid_request", f"limit must be a whole number from 1 to {comments.MAX_LIMIT}")
-    return int(given)
-
-
 def _cursor_for(reference: str, after: int) -> str:
-    raw = json.dumps({"r": reference, "a": after}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor({"r": reference, "a": after})
 
 
 def _after(reference: str) -> int:
     """The comment id a ``cursor`` reads on after; 0 without one. Raises :class:`ApiError` 400."""
-    cursor = request.args.get("cursor")
-    if cursor is None:
+    decoded = decoded_cursor()
+    if decoded is None:
         return 0
-    refused = ApiError(
-        400, "invalid_request", "cursor is not one this list gave (take next_cursor of the page before)"
-    )
-    if not cursor or len(cursor) > MAX_CURSOR:
-        raise refused
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise refused from None
-    after = decoded.get("a") if isinstance(decoded, dict) else None
+    after = decoded.get("a")
     if decoded.get("r") != reference or not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        raise refused
+        raise cursor_refused()
     return after
 
 
@@ -242,7 +219,7 @@ def submission_comments(tenant: str, reference: str) -> Any:
     """Officers' internal comments on an application, oldest first (never the applicant's to read)."""
     found = tenant_or_404(tenant)
     caller = _officer(found, "submissions:read")
-    limit, after = _limit(), _after(reference)
+    limit, after = limit_arg(comments.DEFAULT_LIMIT, comments.MAX_LIMIT), _after(reference)
     duty = _on_duty(found, caller)
     listed: comments.CommentPage = _with_catalog(
         lambda catalog: comments.listed(duty, reference, catalog, after=after, limit=limit)
@@ -253,12 +230,7 @@ def submission_comments(tenant: str, reference: str) -> Any:
         if listed.next_after is not None
         else None,
     }
-    tag = definition_documents.etag(content).strip('"')
-    held = request.if_none_match
-    response = Response(status=304) if held and held.contains_weak(tag) else jsonify(content)
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return json_with_etag(content, private=True)
 
 
 @blueprint.post("/tenants/<tenant>/submissions/<reference>/comments")
