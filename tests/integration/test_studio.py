@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from engine.definitions.bundle import read_bundle
-from engine.services import accounts, catalog, operators, submissions, tenants
+from engine.services import accounts, catalog, submissions, tenants
 from engine.services.effects import run_pending
 from engine.services.studio import to_zip
 from engine.store.models import IssuedDocument, PublishedService
@@ -40,30 +40,6 @@ SEED = [
     "general-petition",
     "wastewater-fee",
 ]
-
-
-@pytest.fixture(scope="module")
-def analyst(platform: Any) -> str:
-    username = f"analyst.{uuid.uuid4().hex[:6]}"
-
-    async def make() -> None:
-        tenant = await operators.operator_tenant()
-        await accounts.create_user(
-            tenant, username, DEMO_PASSWORD, "นักวิเคราะห์ทดสอบ", [operators.OPERATOR_ROLE]
-        )
-
-    platform.db(make())
-    return username
-
-
-@pytest.fixture(scope="module")
-def token(app: Any, analyst: str) -> dict[str, str]:
-    response = app.test_client().post(
-        "/api/v1/auth/token",
-        json={"tenant": operators.OPERATOR_TENANT, "username": analyst, "password": DEMO_PASSWORD},
-    )
-    assert response.status_code == 200, response.json
-    return {"Authorization": f"Bearer {response.json['token']}"}
 
 
 @pytest.fixture(scope="module")

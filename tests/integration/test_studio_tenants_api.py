@@ -8,39 +8,13 @@ from typing import Any
 
 import pytest
 
-from engine.services import accounts, operators, tenants
+from engine.services import tenants
 from tests.integration.test_studio import studio_client
 from tests.integration.test_tenant_onboarding import register, three_rows
-from thongthin.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.db
 
 BASE = "/api/v1/studio/tenants"
-
-
-@pytest.fixture(scope="module")
-def analyst(platform: Any) -> str:
-    """A national operator's analyst, who may manage municipalities."""
-    username = f"analyst.{uuid.uuid4().hex[:6]}"
-
-    async def make() -> None:
-        tenant = await operators.operator_tenant()
-        await accounts.create_user(
-            tenant, username, DEMO_PASSWORD, "นักวิเคราะห์ทดสอบ", [operators.OPERATOR_ROLE]
-        )
-
-    platform.db(make())
-    return username
-
-
-@pytest.fixture(scope="module")
-def token(app: Any, analyst: str) -> dict[str, str]:
-    answer = app.test_client().post(
-        "/api/v1/auth/token",
-        json={"tenant": operators.OPERATOR_TENANT, "username": analyst, "password": DEMO_PASSWORD},
-    )
-    assert answer.status_code == 200, answer.json
-    return {"Authorization": f"Bearer {answer.json['token']}"}
 
 
 def offered(platform: Any, slug: str) -> list[str]:
