@@ -14,7 +14,7 @@ from api.body import json_body
 from api.citizen_views import _document
 from api.errors import ApiError
 from api.paging import cursor_refused, decoded_cursor, encode_cursor, json_with_etag, limit_arg
-from api.views import _load, _view, blueprint, tenant_or_404
+from api.views import _load, _view, blueprint, sent_message_json, tenant_or_404
 from engine.blobs import BlobNotFound
 from engine.definitions import UnknownService
 from engine.services import access_log, comments, dashboard, desk
@@ -100,19 +100,7 @@ def officer_view(found: Tenant, reference: str, caller: Caller) -> dict[str, Any
             ],
             "attachments": [_file(f"{base}/attachments", f) for f in page.files],
             "documents": [_document(found.slug, current.reference, d) for d in page.issued],
-            "messages": [
-                {
-                    "channel": d.channel,
-                    "to": d.masked,
-                    "officer": d.user_id is not None,
-                    "status": d.status,
-                    "attempts": d.attempts,
-                    "error": d.last_error or None,
-                    "created_at": d.created_at.isoformat(),
-                    "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-                }
-                for d in page.deliveries
-            ],
+            "messages": [sent_message_json(d) for d in page.deliveries],
             # All of them, as the page lists them; …/comments pages through them.
             "comments": [_comment(c) for c in page.comments],
             "comments_url": f"{base}/comments",

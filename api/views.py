@@ -26,7 +26,7 @@ from engine.services import (
     tracking,
 )
 from engine.services.errors import SubmissionNotFound
-from engine.store.models import AuditEntry, Submission, Tenant
+from engine.store.models import AuditEntry, Delivery, Submission, Tenant
 from thongthin.app import client_address, platform
 from thongthin.runners import public_url
 
@@ -231,6 +231,20 @@ def line_webhook(tenant: str) -> Any:
     return jsonify({"queued": queued})
 
 
+def sent_message_json(d: Delivery) -> dict[str, Any]:
+    """One message sent about an application, as the delivery log shows it (the address masked)."""
+    return {
+        "channel": d.channel,
+        "to": d.masked,
+        "officer": d.user_id is not None,
+        "status": d.status,
+        "attempts": d.attempts,
+        "error": d.last_error or None,
+        "created_at": d.created_at.isoformat(),
+        "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+    }
+
+
 def _load(found: Tenant, reference: str, caller: Caller) -> Submission:
     """The submission, for an officer of the tenant or the holder of its tracking token.
 
@@ -375,21 +389,7 @@ def submission_messages(tenant: str, reference: str) -> Any:
         raise ApiError(403, "forbidden", "the delivery log is for officers")
     current = _load(found, reference, caller)
     return jsonify(
-        {
-            "messages": [
-                {
-                    "channel": d.channel,
-                    "to": d.masked,
-                    "officer": d.user_id is not None,
-                    "status": d.status,
-                    "attempts": d.attempts,
-                    "error": d.last_error or None,
-                    "created_at": d.created_at.isoformat(),
-                    "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-                }
-                for d in platform().db(messages.deliveries_of(current))
-            ]
-        }
+        {"messages": [sent_message_json(d) for d in platform().db(messages.deliveries_of(current))]}
     )
 
 
