@@ -31,6 +31,15 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def known_credential(token: str) -> bool:
+    """Whether ``token`` is a live officer's or operator's token or an active API key (of any municipality)."""
+    if len(token) > 200:
+        return False
+    if api_keys.looks_like_key(token):
+        return platform().db(api_keys.find_active(token)) is not None
+    return platform().db(accounts.user_for_token(token)) is not None
+
+
 def officer_of(tenant: Tenant) -> Caller | None:
     """The officer behind the bearer token, refused (403) when they work for another tenant."""
     token = bearer_token()

@@ -1,6 +1,6 @@
 """Conventions every API answer follows: a rate limit per caller, told in ``RateLimit-*`` headers.
 
-Each caller (a bearer token or API key, else the client's address) may make
+Each caller (a bearer token or API key the platform gave, else the client's address) may make
 ``THONGTHIN_API_RATE_LIMIT`` requests a minute (600 unless set). Counted with the same
 database counter as logins and uploads, so every worker and node shares one count; one
 statement per request. Past the limit the answer is 429 ``rate_limited`` with ``Retry-After``.
@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import g, request
 
+from api.auth import bearer_token, known_credential
 from api.errors import ApiError
 from api.views import blueprint
 from engine.services import throttle
@@ -34,12 +35,14 @@ def rate_limit() -> throttle.Limit:
 
 
 def caller_key() -> str:
-    """Who is counted: the credential when one is given (stored only as a digest), else the address."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "bearer:" + token.strip()
-    if key := request.headers.get("X-Api-Key", "").strip():
-        return "key:" + key
+    """Who is counted: a credential the platform gave (kept only as a digest), else the address.
+
+    A made-up bearer token counts against the address it comes from: inventing a new token for
+    every request buys no more requests.
+    """
+    token = bearer_token()
+    if token is not None and known_credential(token):
+        return "bearer:" + token
     return "address:" + client_address()
 
 
