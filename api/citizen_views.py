@@ -254,9 +254,10 @@ def _document(tenant: str, reference: str, document: IssuedDocument) -> dict[str
 
 @blueprint.get("/tenants/<tenant>/submissions/<reference>/documents")
 def submission_documents(tenant: str, reference: str) -> Any:
-    """The signed documents issued for an application (tracking token, or an officer of the municipality)."""
+    """The signed documents issued for an application (tracking token, an officer of the municipality,
+    or a key with ``documents:read``)."""
     found = tenant_or_404(tenant)
-    current = _load(found, reference, caller_for(found))
+    current = _load(found, reference, caller_for(found, scope="documents:read"))
     issued = platform().db(documents.of_submission(current))
     response = jsonify({"documents": [_document(tenant, current.reference, d) for d in issued]})
     response.headers["Cache-Control"] = "private, no-store"
@@ -267,7 +268,7 @@ def submission_documents(tenant: str, reference: str) -> Any:
 def submission_document(tenant: str, reference: str, public_id: str) -> Response:
     """The signed PDF, byte for byte as issued; another application's document is 404."""
     found = tenant_or_404(tenant)
-    caller = caller_for(found)
+    caller = caller_for(found, scope="documents:read")
     current = _load(found, reference, caller)
     document = platform().db(documents.of_submission_by_id(current, public_id))
     if caller.is_officer:

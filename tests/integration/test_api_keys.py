@@ -129,6 +129,20 @@ def test_a_key_without_the_scope_is_refused(client: Any, office: Any) -> None:
     assert keys.status_code == 403 and keys.json["code"] == "insufficient_scope"
 
 
+def test_documents_read_lists_an_applications_documents(client: Any, office: Any) -> None:
+    tenant, admin, _ = office
+    documents = f"/api/v1/tenants/{tenant.slug}/submissions/AK-2569-000001/documents"
+    reader = create_key(client, tenant.slug, admin, ["documents:read"])["secret"]
+    listed = client.get(documents, headers=bearer(reader))
+    assert listed.status_code == 200, listed.json
+    assert listed.json["documents"] == []  # nothing issued yet: the application is still open
+    missing = client.get(f"{documents}/DOC-0000.pdf", headers=bearer(reader))
+    assert missing.status_code == 404
+    other = create_key(client, tenant.slug, admin, ["inbox:read"])["secret"]
+    refused = client.get(documents, headers=bearer(other))
+    assert refused.status_code == 403 and refused.json["code"] == "insufficient_scope"
+
+
 def test_another_municipality_refuses_the_key(client: Any, office: Any, platform: Any) -> None:
     tenant, admin, _ = office
     secret = create_key(client, tenant.slug, admin, ["inbox:read"])["secret"]
