@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
+
+# Thousands of throw-away passwords are hashed here: argon2id at a light cost, for this process and
+# the platform's processes the tests start (set before the accounts module makes its hasher).
+os.environ.setdefault("THONGTHIN_ARGON2_TIME_COST", "1")
+os.environ.setdefault("THONGTHIN_ARGON2_MEMORY_KIB", "1024")
+
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path

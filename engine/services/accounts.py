@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,36 @@ from engine.store.bounds import could_be_key, max_length
 from engine.store.models import AccountEvent, ApiToken, RoleGrant, Tenant, User
 from engine.store.queries import flat
 
-_hasher = PasswordHasher()
+ARGON2_TIME_COST_ENV = "THONGTHIN_ARGON2_TIME_COST"
+ARGON2_MEMORY_ENV = "THONGTHIN_ARGON2_MEMORY_KIB"
+
+
+def password_hasher(environ: Mapping[str, str] = os.environ) -> PasswordHasher:
+    """argon2id at the library's costs (RFC 9106's second recommendation: 3 passes over 64 MiB).
+
+    ``THONGTHIN_ARGON2_TIME_COST`` (1 to 10) and ``THONGTHIN_ARGON2_MEMORY_KIB`` (64 to 1,048,576)
+    lower them for a test suite, which hashes thousands of throw-away passwords; an installation
+    leaves them unset. A hash made at other costs is redone at the next right login. Raises
+    :class:`ValueError` naming the variable when a value is out of its range.
+    """
+
+    def cost(name: str, default: int, lowest: int, highest: int) -> int:
+        raw = environ.get(name, "").strip()
+        if not raw:
+            return default
+        if not raw.isdigit() or not lowest <= int(raw) <= highest:
+            raise ValueError(f"{name} must be a whole number from {lowest} to {highest}, not {raw!r}")
+        return int(raw)
+
+    standard = PasswordHasher()
+    return PasswordHasher(
+        time_cost=cost(ARGON2_TIME_COST_ENV, standard.time_cost, 1, 10),
+        memory_cost=cost(ARGON2_MEMORY_ENV, standard.memory_cost, 64, 1_048_576),
+        parallelism=standard.parallelism,
+    )
+
+
+_hasher = password_hasher()
 # Verifying against this keeps the time of a login with an unknown username like that of a wrong password.
 _DUMMY_HASH = _hasher.hash("thongthin-no-such-user")
 TOKEN_LIFETIME = timedelta(hours=8)
