@@ -27,6 +27,7 @@ from engine.effects.builtin import WEBHOOK
 from engine.services import accounts, tenants, webhooks
 from engine.services.effects import Runners, run_pending
 from engine.store.models import EffectJob, WebhookSubscription
+from engine.workflow.sla import BANGKOK
 from tests.conftest import EXAMPLES, SERVICE_IDS, read
 from tests.integration.test_admin import (
     csrf_on,  # noqa: F401 (the real CSRF check for the console's posts)
@@ -467,6 +468,9 @@ def test_console_page_creates_a_subscription_and_shows_the_secret_once(
     webhooks.verify_signature(secret, mine[0].headers, mine[0].body)
     log = text_of(admin.get(f"{page}/{subscription.id}"))
     assert "webhook.test" in log and "HTTP 204" in log
+    # Moments in Bangkok time and the Buddhist Era, as on every page of the desk.
+    be_year = str(datetime.now(UTC).astimezone(BANGKOK).year + 543)
+    assert be_year in log and "UTC" not in log and be_year in text_of(admin.get(page))
 
     clerk = officer_client(app, town, "clerk")
     assert clerk.get(page).status_code == 403
