@@ -35,7 +35,16 @@ from engine.services.billing import (
     period_title,
     reference_code,
 )
-from engine.store.models import Bill, BillingRun, EffectJob, EnabledService, FeeAccount, Submission, Tenant
+from engine.store.models import (
+    Bill,
+    BillingRun,
+    EffectJob,
+    EnabledService,
+    FeeAccount,
+    Submission,
+    Tenant,
+    WebhookSubscription,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -255,9 +264,9 @@ async def run_billing(
     year, month = parse_period(period)
     ref2 = f"{year:04d}{month:02d}"
     started = datetime.now(UTC)
-    run = await _start_run(tenant, period, started)
+    run, first = await _start_run(tenant, period, started)
     try:
-        run = await _bill_accounts(tenant, period, run, month, ref2, progress, batch, catalog)
+        run = await _bill_accounts(tenant, period, run, month, ref2, progress, batch, catalog, first)
     except BaseException as error:  # interrupted: say so in the console, keep what was billed
         await BillingRun.filter(id=run.id).update(
             status="interrupted", error=f"{type(error).__name__}: {error}"[:2000]
@@ -269,17 +278,20 @@ async def run_billing(
     return run
 
 
-async def _start_run(tenant: Tenant, period: str, started: datetime) -> BillingRun:
-    """The period's run record, (re)started; a run of the same period started concurrently shares it."""
+async def _start_run(tenant: Tenant, period: str, started: datetime) -> tuple[BillingRun, bool]:
+    """The period's run record, (re)started, and whether it never completed before (its completion
+    is then the period's first, which announces the previous period's overdue bills); a run of the
+    same period started concurrently shares it."""
     try:
         run, _ = await BillingRun.get_or_create(
             tenant=tenant, period=period, defaults={"started_at": started}
         )
     except IntegrityError:
         run = await BillingRun.get(tenant=tenant, period=period)
+    first = run.status != "completed"
     run.status, run.started_at, run.finished_at, run.error, run.done = "running", started, None, "", 0
     await run.save(update_fields=["status", "started_at", "finished_at", "error", "done"])
-    return run
+    return run, first
 
 
 async def _bill_accounts(
@@ -291,6 +303,7 @@ async def _bill_accounts(
     progress: Progress | None,
     batch: int,
     catalog: Catalog | None,
+    first: bool,
 ) -> BillingRun:
     from engine.definitions import load_catalog
 
@@ -373,9 +386,85 @@ async def _bill_accounts(
         "amount", flat=True
     )
     run.total = sum((Decimal(str(v)) for v in billed_total), Decimal("0.00"))
-    run.status, run.finished_at, run.done, run.of = "completed", datetime.now(UTC), done, total
-    await run.save()
+    run.finished_at, run.done, run.of = datetime.now(UTC), done, total
+    async with in_transaction() as connection:  # completed and announced in one commit
+        # The "completed" transition, taken once: a run that completed before (a repeat) or that
+        # a concurrent run of the period completed meanwhile finds the status already set.
+        turned = await (
+            BillingRun.filter(id=run.id)
+            .exclude(status="completed")
+            .using_db(connection)
+            .update(status="completed")
+        )
+        run.status = "completed"
+        await run.save(using_db=connection)
+        if first and turned:
+            await announce_overdue(connection, tenant, previous_period(period))
     return run
+
+
+OVERDUE_CHUNK = 500  # bills read and announced at a time: a city may have 10,000 unpaid
+OVERDUE_STATUSES = ("unpaid", "partial")
+
+
+async def announce_overdue(
+    connection: Any, tenant: Tenant, period: str, *, chunk: int = OVERDUE_CHUNK
+) -> int:
+    """Queue one ``bill.overdue`` webhook event per recurring bill of ``period`` still unpaid or
+    partly paid, in ``connection``'s transaction; returns how many events were queued.
+
+    Called when the next period's run first completes: that is the moment a bill becomes overdue
+    (bills carry no due date). The bills are read in chunks of ``chunk`` by id, never all at once;
+    a municipality that subscribed to no ``bill.overdue`` costs one query. The payload carries
+    references and amounts, never the payer's personal data. Raises nothing of its own.
+    """
+    from engine.services import webhooks
+
+    subscriptions = await WebhookSubscription.filter(tenant_id=tenant.id, active=True).using_db(connection)
+    if not any(webhooks.OVERDUE in s.events for s in subscriptions):
+        return 0
+    queued = 0
+    last_id = 0
+    while True:
+        bills = (
+            await Bill.filter(
+                tenant_id=tenant.id,
+                period=period,
+                account_id__isnull=False,
+                status__in=OVERDUE_STATUSES,
+                id__gt=last_id,
+            )
+            .using_db(connection)
+            .order_by("id")
+            .limit(chunk)
+            .values(
+                "id",
+                "period",
+                "amount",
+                "paid_amount",
+                "ref1",
+                "ref2",
+                "account__number",
+                "account__service_id",
+            )
+        )
+        if not bills:
+            return queued
+        last_id = bills[-1]["id"]
+        for bill in bills:
+            queued += await webhooks.announce(
+                tenant,
+                webhooks.OVERDUE,
+                bill["account__service_id"],
+                webhooks.overdue_data(bill),
+                connection=connection,
+            )
+
+
+def previous_period(period: str) -> str:
+    """``2570-01`` -> ``2569-12``; raises :class:`InvalidPeriod`."""
+    year, month = parse_period(period)
+    return f"{year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
 
 
 def next_period(period: str) -> str:

@@ -49,6 +49,7 @@ import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,7 +64,9 @@ EVENTS = (
     "submission.transitioned",
     "document.issued",
     "payment.recorded",
+    "bill.overdue",
 )
+OVERDUE = "bill.overdue"  # a recurring bill still unpaid when the next period's billing run completes
 TEST_EVENT = "webhook.test"
 JOB = "webhook"
 SEAL_PURPOSE = "webhook-secret"
@@ -571,6 +574,24 @@ async def announce(
             using_db=connection,
         )
     return len(chosen)
+
+
+def overdue_data(bill: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``bill.overdue`` payload of a bill row (with ``account__number``, ``account__service_id``):
+    references and amounts as decimal strings, never the payer's name, phone, address or ID."""
+    amount = Decimal(str(bill["amount"])).quantize(Decimal("0.01"))
+    paid = Decimal(str(bill["paid_amount"])).quantize(Decimal("0.01"))
+    return {
+        "bill": bill["id"],
+        "account": bill["account__number"],
+        "service": bill["account__service_id"],
+        "period": bill["period"],
+        "amount": str(amount),
+        "paid_amount": str(paid),
+        "outstanding": str(amount - paid),
+        "ref1": bill["ref1"],
+        "ref2": bill["ref2"],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
