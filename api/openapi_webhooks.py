@@ -15,7 +15,13 @@ WEBHOOK_ID = {
     "description": "A webhook subscription of this municipality",
     "example": "12",
 }
-EVENT_TYPES = ["submission.created", "submission.transitioned", "document.issued", "payment.recorded"]
+EVENT_TYPES = [
+    "submission.created",
+    "submission.transitioned",
+    "document.issued",
+    "payment.recorded",
+    "bill.overdue",
+]
 NOT_ADMIN = _error("The bearer token is not one of this municipality's admins (forbidden, wrong_tenant)")
 NO_TOKEN = _error("No bearer token, or an unknown or expired one")
 NOT_FOUND = _error(
@@ -217,6 +223,33 @@ EVENTS: dict[str, dict[str, Any]] = {
             "settled_bills": {"type": "array", "items": {"type": "object"}},
         },
     ),
+    "bill.overdue": {
+        "description": (
+            "A garbage or wastewater bill of a period still unpaid or partly paid when the billing run "
+            "of the next period first completes (bills carry no due date: that moment makes them "
+            "overdue). Sent once per bill: the same period's run repeated announces nothing again. "
+            "Filtered by the account's service. References and amounts only, never the payer's "
+            "name, phone, address or national ID."
+        ),
+        **_event(
+            "bill.overdue",
+            {
+                "bill": {"type": "integer", "description": "The bill's id"},
+                "account": {"type": "string", "description": "The fee account's number"},
+                "service": {"type": "string", "description": "The recurring fee's service, e.g. garbage-fee"},
+                "period": {
+                    "type": "string",
+                    "pattern": "^[0-9]{4}-[0-9]{2}$",
+                    "description": "BE year-month billed",
+                },
+                "amount": {"type": "string", "description": "Baht billed, two decimals"},
+                "paid_amount": {"type": "string", "description": "Baht paid so far, two decimals"},
+                "outstanding": {"type": "string", "description": "Baht still owed, two decimals"},
+                "ref1": _STRING,
+                "ref2": _STRING,
+            },
+        ),
+    },
     "webhook.test": _event("webhook.test", {"message": _STRING}),
 }
 

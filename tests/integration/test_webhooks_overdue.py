@@ -51,7 +51,10 @@ def pay(platform: Any, tenant: Any, bill: Bill, amount: Decimal) -> None:
 
 
 def test_unpaid_and_partial_bills_are_announced_once_when_the_next_run_completes(
-    app: Any, client: Any, platform: Any, receiver: Receiver
+    app: Any,
+    client: Any,
+    platform: Any,
+    receiver: Receiver,  # noqa: F811 (the fixture imported above)
 ) -> None:
     office = make_office(platform, app.test_client())
     tenant = office.tenant
