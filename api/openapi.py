@@ -621,6 +621,15 @@ SPEC: dict[str, Any] = {
                                 "action": {"type": "string"},
                                 "from": {"type": ["string", "null"]},
                                 "to": {"type": "string"},
+                                "action_title": {
+                                    "oneOf": [TEXT, {"type": "null"}],
+                                    "description": "The action's title as the pages show it; null for "
+                                    "one the service's version no longer has",
+                                },
+                                "to_title": {
+                                    "oneOf": [TEXT, {"type": "null"}],
+                                    "description": "The title of the state it led to, as the pages show it",
+                                },
                                 "role": {"type": ["string", "null"]},
                                 "by": {"type": ["string", "null"]},
                                 "input": {"type": "object"},

@@ -12,6 +12,7 @@ from api.body import json_body, json_object, raw_body, read_json
 from api.errors import ApiError
 from api.openapi import SPEC
 from engine.definitions import ServiceDefinition, UnknownService
+from engine.definitions.model import Text
 from engine.services import (
     accounts,
     applicant,
@@ -337,10 +338,27 @@ def _fees(tenant: Tenant, definition: ServiceDefinition, submission: Submission)
     }
 
 
+def _titles(definition: ServiceDefinition, action_title: Text | None, to_state: str) -> dict[str, Any]:
+    """The Thai and English titles the pages show for a step: its action's and the state it led to."""
+    state = definition.workflow.states.get(to_state)
+    return {
+        "action_title": action_title.model_dump() if action_title is not None else None,
+        "to_title": state.title.model_dump() if state else None,
+    }
+
+
+def _action_title(definition: ServiceDefinition, entry: AuditEntry) -> Text | None:
+    transition = definition.workflow.transition_named(entry.action, entry.from_state)
+    return transition.title if transition else None
+
+
 def _history(
     definition: ServiceDefinition, submission: Submission, entries: list[AuditEntry], caller: Caller
 ) -> list[dict[str, Any]]:
-    """Officers get every step with its input; the applicant what :mod:`engine.services.applicant` shows."""
+    """Officers get every step with its input; the applicant what :mod:`engine.services.applicant` shows.
+
+    Each step carries the titles the pages show beside the names programs branch on.
+    """
     if caller.is_officer:
         return [
             {
@@ -348,6 +366,7 @@ def _history(
                 "action": e.action,
                 "from": e.from_state,
                 "to": e.to_state,
+                **_titles(definition, _action_title(definition, e), e.to_state),
                 "role": e.role,
                 "by": e.actor_label,
                 "input": e.input,
@@ -359,6 +378,7 @@ def _history(
             "at": item.at.isoformat(),
             "action": item.action,
             "to": item.to_state,
+            **_titles(definition, item.title, item.to_state),
             "by_applicant": item.by_applicant,
             "told": [
                 {"pointer": said.field.pointer, "label": said.field.label.model_dump(), "value": said.value}

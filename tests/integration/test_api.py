@@ -214,7 +214,10 @@ def test_tracking_needs_the_right_secret(client: Any, town: Municipality):
     assert client.get(url, headers={"X-Tracking-Token": "guess"}).status_code == 404
     guessed = f"/api/v1/tenants/{town.slug}/submissions/TT-2569-999999"
     assert client.get(guessed, headers={"X-Tracking-Token": receipt["tracking_token"]}).status_code == 404
-    assert client.get(url, headers={"X-Tracking-Token": receipt["tracking_token"]}).status_code == 200
+    tracked = client.get(url, headers={"X-Tracking-Token": receipt["tracking_token"]})
+    assert tracked.status_code == 200
+    (received,) = tracked.json["history"]  # the application received, titled as the tracking page does
+    assert received["to_title"] == tracked.json["status_title"] and received["to_title"]["th"]
     # A phone number the applicant gave is known to others: it is no tracking token.
     phone = read(example_files("general-petition", "valid")[0])["petitioner"]["phone"]
     assert client.get(url, headers={"X-Tracking-Token": phone}).status_code == 404

@@ -291,6 +291,12 @@ def test_the_officers_answer_carries_what_the_desk_page_shows(app: Any, platform
     assert view["actions"] and all(f'id="action-{a["action"]}"' in page for a in view["actions"])
     # History, documents issued (none yet) and the delivery log.
     assert len(view["history"]) == page.count("<li>", page.index('class="timeline"'))
+    timeline = page[page.index('class="timeline"') :]
+    for step in view["history"]:  # each step with the titles the page shows, Thai beside the names
+        if step["to"] != step["from"]:
+            assert step["to_title"]["th"] in timeline
+        if step["action_title"] is not None:
+            assert step["action_title"]["th"] in timeline
     assert view["documents"] == [] and f"/{town.slug}/admin/documents/" not in page
     assert isinstance(view["messages"], list)
 
