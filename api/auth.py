@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import request
+from flask import g, request
 
 from api.errors import ApiError
 from engine.services import accounts, api_keys
@@ -31,13 +31,21 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def token_user(token: str) -> User | None:
+    """The officer or operator behind ``token``, looked up once per request (the rate limit asks first)."""
+    looked_up: dict[str, User | None] = g.setdefault("token_users", {})
+    if token not in looked_up:
+        looked_up[token] = platform().db(accounts.user_for_token(token))
+    return looked_up[token]
+
+
 def known_credential(token: str) -> bool:
     """Whether ``token`` is a live officer's or operator's token or an active API key (of any municipality)."""
     if len(token) > 200:
         return False
     if api_keys.looks_like_key(token):
         return platform().db(api_keys.find_active(token)) is not None
-    return platform().db(accounts.user_for_token(token)) is not None
+    return token_user(token) is not None
 
 
 def officer_of(tenant: Tenant) -> Caller | None:
@@ -47,7 +55,7 @@ def officer_of(tenant: Tenant) -> Caller | None:
         return None
     if api_keys.looks_like_key(token):
         _key_refused_here(tenant, token)
-    user = platform().db(accounts.user_for_token(token))
+    user = token_user(token)
     if user is None:
         raise ApiError(401, "unauthorized", "the bearer token is unknown or expired")
     if user.tenant_id != tenant.id:

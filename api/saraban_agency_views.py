@@ -12,12 +12,11 @@ from typing import Any
 
 from flask import jsonify, request
 
-from api.auth import bearer_token
+from api.auth import bearer_token, token_user
 from api.errors import ApiError
 from api.saraban_views import _bounded, body_of
 from api.views import blueprint
 from engine.saraban.errors import FieldProblem
-from engine.services import accounts
 from engine.services.saraban import agencies
 from engine.services.saraban.agencies import AgencyInvalid
 from engine.store.models import Agency, AgencyKey, Tenant, User
@@ -42,7 +41,7 @@ FIELDS = (
 def _caller() -> User:
     """The account behind the bearer token; ApiError 401 without a valid one."""
     token = bearer_token()
-    user = platform().db(accounts.user_for_token(token)) if token else None
+    user = token_user(token) if token else None
     if user is None:
         raise ApiError(401, "unauthorized", "give an officer's bearer token", message_th="กรุณาเข้าสู่ระบบ")
     return user
