@@ -70,10 +70,13 @@ def _not_text(field: str) -> dict[str, str]:
 
 
 def _text_of(body: Mapping[str, Any], field: str, errors: list[dict[str, str]], longest: int) -> str | None:
-    """``body[field]`` when it is text (None when absent); a problem appended when it is not."""
-    value = body.get(field)
-    if value is None:
+    """``body[field]`` when it is text (None when absent); a problem appended when it is not.
+
+    An explicit ``null`` is not text: it is refused like a number would be, never read as absent.
+    """
+    if field not in body:
         return None
+    value = body[field]
     if not isinstance(value, str):
         errors.append(_not_text(field))
         return None

@@ -99,6 +99,8 @@ def test_details_are_those_of_the_page_and_changes_show_both_ways(
     problems = field_errors(wrong)
     conforms(wrong.json, "ConsoleInvalid")
     assert set(problems) == {"thai_numerals"}, "the shape is checked before anything else"
+    blanked = client.put(f"{api(town)}/details", json={"name_en": None}, headers=bearer(admin))
+    assert set(field_errors(blanked)) == {"name_en"}, "null is refused, never read as an answer left out"
     wrong = client.put(
         f"{api(town)}/details",
         json={"name_th": "  ", "phone": "12345", "letter_code": "CM52101"},
@@ -529,6 +531,13 @@ def test_my_notifications_are_those_of_my_page(app: Any, client: Any, platform: 
         "message_th"
     ] in text_of(on_page)
     assert "email" in field_errors(client.put(mine, json={"email": 5}, headers=bearer(clerk)))
+    # null is no address: refused, never read as "leave it as it is" or as "stop e-mail".
+    assert set(
+        field_errors(client.put(mine, json={"email": None, "digest": None}, headers=bearer(clerk)))
+    ) == {
+        "email",
+        "digest",
+    }
 
     saved = client.put(mine, json={"email": "somchai@example.go.th", "digest": "off"}, headers=bearer(clerk))
     assert saved.status_code == 200 and saved.json["email"] == "somchai@example.go.th"
