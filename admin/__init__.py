@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import ThongthinError, http_status
 from engine.services import desk
+from engine.services.roles import ADMIN_ROLE
 from renderers.web import error_message_key
 from thongthin.app import platform
 
@@ -28,7 +29,6 @@ assets = Blueprint("admin_assets", __name__, static_folder="static", static_url_
 
 BLUEPRINTS = (blueprint, assets)
 
-ADMIN_ROLE = "admin"
 # Session keys: who is logged in, and to which tenant (checked on every request).
 SESSION_USER = "officer_id"
 SESSION_TENANT = "officer_tenant"

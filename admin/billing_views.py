@@ -13,20 +13,19 @@ from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
 
-from admin import ADMIN_ROLE, admin_only, any_role, blueprint
+from admin import admin_only, any_role, blueprint
 from admin.charts import BarGroup, grouped_bar_chart
+from admin.desk_views import service_title
 from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.definitions import ServiceDefinition
 from engine.services import billing, billing_reports, payments, statements, tenants
 from engine.services import billing_runs as runs
+from engine.services.roles import ADMIN_ROLE, FINANCE_ROLES
 from engine.store.bounds import could_be_integer_key
+from renderers.statements import problem_text
 from renderers.web import current_language, translate
 from thongthin.app import platform
-
-FINANCE_ROLE = "finance_officer"
-FINANCE_ROLES = frozenset({ADMIN_ROLE, FINANCE_ROLE})
-PROBLEMS_SHOWN = 200  # a file with thousands of bad rows: the first ones say what is wrong
-NOTIFY_PATH = "/api/v1/payments/notify"
+from thongthin.runners import payment_notify_url
 
 
 def _t(key: str, **values: str) -> str:
@@ -53,27 +52,9 @@ def period_name(period: str) -> str:
         return period
 
 
-def service_title(service_id: str, *, language: str | None = None) -> str:
-    """A service by its catalog title in ``language`` (the page's language by default)."""
-    definition = platform().catalog.services.get(service_id)
-    return definition.service.title.get(language or current_language()) if definition else service_id
-
-
-def class_title(service_id: str, rate_class: str, *, language: str | None = None) -> str:
-    """A rate class by the name the ordinance and citizens use (a fee's title where the fee is the class)."""
-    language = language or current_language()
-    definition = platform().catalog.services.get(service_id)
-    if definition is None:
-        return rate_class
-    fee = definition.service.fee(rate_class)
-    if fee is not None:
-        return fee.title.get(language)
-    for fee in definition.service.fees:
-        if fee.kind == "rate_class" and fee.field:
-            label = billing.option_label(definition, fee.field, rate_class, language)
-            if label != rate_class:
-                return label
-    return rate_class
+def class_title(service_id: str, rate_class: str) -> str:
+    """A rate class by the name the ordinance and citizens use, in the page's language."""
+    return billing.class_title(platform().catalog.newest(service_id), rate_class, current_language())
 
 
 def _render(template: str, status: int = 200, **values: Any) -> Any:
@@ -154,7 +135,7 @@ def _settings_page(status: int = 200, **values: Any) -> Any:
         biller_id=tenant.settings.get(billing.BILLER_SETTING, ""),
         demo_biller=billing.DEMO_BILLER_ID,
         has_secret=payments.tenant_secret(tenant) is not None,
-        notify_url=request.host_url.rstrip("/") + NOTIFY_PATH,
+        notify_url=payment_notify_url(platform()),
         **values,
     )
 
@@ -185,7 +166,7 @@ def rotate_payment_secret() -> Any:
     """A new notification secret, shown on this response only (a reload would post again)."""
     secret = platform().db(payments.rotate_secret(g.tenant))
     response, status = _render(
-        "admin/billing_secret.html", secret=secret, notify_url=request.host_url.rstrip("/") + NOTIFY_PATH
+        "admin/billing_secret.html", secret=secret, notify_url=payment_notify_url(platform())
     )
     return response, status, {"Cache-Control": "no-store"}
 
@@ -193,29 +174,12 @@ def rotate_payment_secret() -> Any:
 # --- bank statements --------------------------------------------------------------------------
 
 
-def problem_text(problem: statements.RowProblem, language: str) -> str:
-    """One problem of a statement file as the import page words it in ``language`` (``th`` or ``en``)."""
-    key = f"admin.statement.problem.{problem.code}"
-    missing = problem.code == "missing_column"
-    column = translate(f"admin.statement.column.{problem.column}", language) if missing else problem.column
-    text = translate(
-        key, language, row=str(problem.row), column=column, value=problem.value, detail=problem.message
-    )
-    if text == key:  # a kind of problem without Thai words yet: the engine's own
-        return str(problem)
-    if problem.row and not missing:
-        return translate(
-            "admin.statement.problem.at", language, row=str(problem.row), column=problem.column, text=text
-        )
-    return text
-
-
 def _problem_items(error: statements.StatementError) -> list[ErrorItem]:
     items = [
         ErrorItem("statement", text=problem_text(p, current_language()))
-        for p in error.details[:PROBLEMS_SHOWN]
+        for p in error.details[: statements.PROBLEMS_SHOWN]
     ]
-    hidden = len(error.details) - PROBLEMS_SHOWN
+    hidden = len(error.details) - statements.PROBLEMS_SHOWN
     if hidden > 0:
         items.append(ErrorItem("statement", text=_t("admin.statement.problem.more", n=f"{hidden:,}")))
     return items

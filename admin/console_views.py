@@ -16,11 +16,11 @@ from engine.definitions.diff import diff
 from engine.services import accounts, dashboard, desk, officers, tenants
 from engine.services import local_fees as local_fees_service
 from engine.services.errors import InvalidParameters
+from engine.services.roles import NOT_FOR_OFFICERS
 from engine.services.saraban import reports as saraban_reports
 from renderers.web import current_language, translate
 from thongthin.app import client_address, platform
 
-NOT_FOR_OFFICERS = officers.NOT_FOR_OFFICERS
 USERNAME = officers.USERNAME
 MIN_PASSWORD = accounts.MIN_PASSWORD_LENGTH
 
@@ -258,11 +258,11 @@ def console_dashboard() -> Any:
     report = platform().db(dashboard.dashboard(g.tenant, list(catalog)))
 
     def title(service_id: str) -> str:
-        definition = catalog.services.get(service_id)
+        definition = catalog.newest(service_id)
         return definition.service.title.get(language) if definition else service_id
 
     def state_name(service_id: str, state: str) -> str:
-        definition = catalog.services.get(service_id)
+        definition = catalog.newest(service_id)
         spec = definition.workflow.states.get(state) if definition else None
         return spec.title.get(language) if spec else state
 

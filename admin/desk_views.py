@@ -33,12 +33,12 @@ PER_PAGE = 50
 
 
 def service_title(service_id: str) -> str:
-    definition = platform().catalog.services.get(service_id)
-    return definition.service.title.get(current_language()) if definition else service_id
+    """A service by its catalog title in the page's language."""
+    return platform().catalog.service_title(service_id, current_language())
 
 
 def state_title(service_id: str, state: str) -> str:
-    definition = platform().catalog.services.get(service_id)
+    definition = platform().catalog.newest(service_id)
     spec = definition.workflow.states.get(state) if definition else None
     return spec.title.get(current_language()) if spec else state
 

@@ -6,14 +6,12 @@ from typing import Any
 
 from flask import abort, g, render_template, request
 
-from admin import ADMIN_ROLE, any_role, blueprint
+from admin import any_role, blueprint
 from admin.forms import ErrorItem, errors_by_field
 from engine.services import access_log, data_requests
+from engine.services.roles import PRIVACY_ROLES
 from renderers.web import download
 from thongthin.app import client_address, platform
-
-PRIVACY_ROLES = frozenset({ADMIN_ROLE, "privacy_officer"})
-
 
 privacy = any_role(PRIVACY_ROLES)
 

@@ -8,6 +8,7 @@ from flask import g, request
 
 from api.errors import ApiError
 from engine.services import accounts, api_keys
+from engine.services.roles import ADMIN_ROLE, NOT_FOR_KEYS
 from engine.store.models import ApiKey, Tenant, User
 from thongthin.app import platform
 
@@ -63,9 +64,6 @@ def officer_of(tenant: Tenant) -> Caller | None:
     return Caller(user=user, roles=frozenset(platform().db(accounts.roles_of(user))))
 
 
-NOT_FOR_KEYS = frozenset({"admin", "applicant", "system"})
-
-
 def _key_refused_here(tenant: Tenant, token: str) -> None:
     """A valid key on a route that takes no key: 403 ``insufficient_scope`` (401 when it is not valid)."""
     key = platform().db(api_keys.find_active(token))
@@ -89,9 +87,6 @@ def require_scope(tenant: Tenant, scope: str) -> Caller | None:
     key = platform().db(api_keys.resolve(tenant, token, scope))
     roles = frozenset(platform().catalog.roles) - NOT_FOR_KEYS
     return Caller(roles=roles, api_key=key)
-
-
-ADMIN_ROLE = "admin"
 
 
 def admin_of(tenant: Tenant, what_en: str, what_th: str) -> Caller:

@@ -17,14 +17,6 @@ from typing import Any
 
 from flask import jsonify, request
 
-from admin.billing_views import (
-    FINANCE_ROLES,
-    NOTIFY_PATH,
-    PROBLEMS_SHOWN,
-    class_title,
-    problem_text,
-    service_title,
-)
 from api.auth import Caller, admin_of, officer_of
 from api.body import json_body
 from api.errors import ApiError
@@ -33,9 +25,12 @@ from api.paging import cursor_refused, decoded_cursor, encode_cursor, json_with_
 from api.views import blueprint, tenant_or_404
 from engine.services import billing, billing_reports, payments, statements
 from engine.services import billing_runs as runs
+from engine.services.roles import FINANCE_ROLES
 from engine.store.models import Payment, StatementImport, Tenant
+from renderers.statements import problem_text
 from renderers.web import translate
 from thongthin.app import platform
+from thongthin.runners import payment_notify_url
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -194,7 +189,7 @@ def _settings(found: Tenant) -> dict[str, Any]:
         "biller_id_in_use": billing.biller_id(found),
         "demo_biller": chosen is None,
         "has_secret": payments.tenant_secret(found) is not None,
-        "notify_url": request.host_url.rstrip("/") + NOTIFY_PATH,
+        "notify_url": payment_notify_url(platform()),
         "signature_header": payments.SIGNATURE_HEADER,
     }
 
@@ -235,7 +230,7 @@ def rotate_payment_secret(tenant: str) -> Any:
     response = jsonify(
         {
             "secret": secret,
-            "notify_url": request.host_url.rstrip("/") + NOTIFY_PATH,
+            "notify_url": payment_notify_url(platform()),
             "signature_header": payments.SIGNATURE_HEADER,
         }
     )
@@ -528,7 +523,7 @@ def import_statement(tenant: str) -> Any:
     except statements.StatementError as error:
         if any(p.code == "too_large" for p in error.details):
             raise _too_large() from None
-        shown = error.details[:PROBLEMS_SHOWN]
+        shown = error.details[: statements.PROBLEMS_SHOWN]
         raise _refused(
             422,
             "invalid_statement",
@@ -586,9 +581,15 @@ def _period_row(total: billing_reports.PeriodTotal) -> dict[str, Any]:
     }
 
 
-def _both(title: Any, *names: str) -> dict[str, str]:
-    """A catalog title as the report page writes it, in Thai and English."""
-    return {"th": title(*names, language="th"), "en": title(*names, language="en")}
+def _service_title(service_id: str) -> dict[str, str]:
+    """A service by its catalog title, in Thai and English, as the report page writes it."""
+    return {lang: platform().catalog.service_title(service_id, lang) for lang in ("th", "en")}
+
+
+def _class_title(service_id: str, rate_class: str) -> dict[str, str]:
+    """A rate class by the name the ordinance and citizens use, in Thai and English."""
+    definition = platform().catalog.newest(service_id)
+    return {lang: billing.class_title(definition, rate_class, lang) for lang in ("th", "en")}
 
 
 @blueprint.get("/tenants/<tenant>/reports/billing")
@@ -616,9 +617,9 @@ def billing_report(tenant: str) -> Any:
                         {
                             **_period_row(row),
                             "service_id": row.service_id,
-                            "service_title": _both(service_title, row.service_id),
+                            "service_title": _service_title(row.service_id),
                             "rate_class": row.rate_class,
-                            "class_title": _both(class_title, row.service_id, row.rate_class),
+                            "class_title": _class_title(row.service_id, row.rate_class),
                         }
                         for row in report.rows
                         if row.period == total.period
@@ -636,7 +637,7 @@ def billing_report(tenant: str) -> Any:
                         "holder": row.holder or None,
                         "service_id": row.service_id,
                         "rate_class": row.rate_class,
-                        "class_title": _both(class_title, row.service_id, row.rate_class),
+                        "class_title": _class_title(row.service_id, row.rate_class),
                         "bills": row.bills,
                         "outstanding": str(row.outstanding),
                         "oldest_period": row.oldest_period,

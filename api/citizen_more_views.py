@@ -25,9 +25,9 @@ from engine.forms.rules import page_fields, step_of_error
 from engine.services import corrections, messages, submissions
 from engine.services.errors import StaleSubmission, SubmissionInvalid
 from engine.store.models import Submission, Tenant
-from portal.bill_views import printable_bill
 from renderers.web import download, translate
 from thongthin.app import platform
+from thongthin.runners import printable_bill
 
 LANGUAGES = ("th", "en")
 MAX_ACTION = 64
@@ -267,7 +267,7 @@ def stop_messages(tenant: str) -> Any:
 def account_bill_pdf(tenant: str, account: str) -> Response:
     """The printable bill of a fee account, as the portal prints it for whoever has the account number."""
     found = tenant_or_404(tenant)
-    number, pdf = printable_bill(found, account)
+    number, pdf = printable_bill(platform(), found, account)
     return download(pdf, f"bill-{number}.pdf", "application/pdf")
 
 

@@ -21,6 +21,7 @@ from engine.definitions import ServiceDefinition
 from engine.definitions.diff import diff
 from engine.services import accounts, desk, local_fees, messages, officers, tenant_details, tenants
 from engine.services.errors import InvalidParameters
+from engine.services.roles import NOT_FOR_OFFICERS
 from engine.store.bounds import could_be_integer_key
 from engine.store.models import Tenant, User
 from renderers.web import translate
@@ -557,7 +558,7 @@ def _officer_here(found: Tenant, user_id: int) -> User:
 def _roles_view(user: User, grantable: list[str]) -> dict[str, Any]:
     held = platform().db(accounts.roles_of(user))
     # Roles of services no longer offered stay listed while the officer holds them, so they can be revoked.
-    shown = grantable + sorted(held - set(grantable) - officers.NOT_FOR_OFFICERS)
+    shown = grantable + sorted(held - set(grantable) - NOT_FOR_OFFICERS)
     events = platform().db(accounts.events_of(user))
     return {
         "officer": _person(user, held),
@@ -597,7 +598,7 @@ def update_console_officer_roles(tenant: str, user_id: int) -> Any:
         errors.append(
             _problem("roles", "give roles as a list of role names", "กรุณาระบุรายการบทบาทในช่อง roles")
         )
-    wanted = _roles_given(body, set(grantable) | (held - officers.NOT_FOR_OFFICERS), errors)
+    wanted = _roles_given(body, set(grantable) | (held - NOT_FOR_OFFICERS), errors)
     if errors:
         raise invalid("invalid_officer", errors)
     assert caller.user is not None  # admin_of takes only an officer's token

@@ -275,7 +275,7 @@ def dashboard_report(tenant: str) -> Any:
     report = platform().db(dashboard.dashboard(found, list(catalog)))
     services = []
     for stats in report.services:
-        definition = catalog.services.get(stats.service_id)
+        definition = catalog.newest(stats.service_id)
         states = definition.workflow.states if definition else {}
         services.append(
             {

@@ -20,6 +20,7 @@ from api.saraban_views import Fields, body_of, user_id_of
 from api.views import blueprint, tenant_or_404
 from engine.saraban.errors import InvalidLetter, UnitNotFound
 from engine.services import access_log, data_requests, line, signing_keys
+from engine.services.roles import PRIVACY_ROLES
 from engine.services.saraban import organisation
 from engine.store.models import OrgUnit, Tenant, User
 from renderers.web import download
@@ -28,7 +29,6 @@ from thongthin.runners import public_url, signing_roles_of
 
 TENANT = "/tenants/<tenant>"
 # Who may answer a data subject's request: as on the console's personal data page.
-PRIVACY_ROLES = frozenset({"admin", "privacy_officer"})
 # A multipart body is the key file and two short fields; room for their headers and boundaries.
 MULTIPART_OVERHEAD = 16 * 1024
 MAX_ROLE = 64

@@ -9,7 +9,7 @@ pages and the printable bill show of the holder is masked (see :mod:`renderers.b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,14 +21,13 @@ from engine.services import billing, documents
 from engine.services.billing import AccountNotFound, AccountStatement
 from engine.services.throttle import TooManyAttempts
 from engine.store.models import Bill, FeeAccount, IssuedDocument, Tenant
-from engine.workflow.sla import BANGKOK
 from portal import blueprint
 from renderers import bills
 from renderers.documents import format_number, qr_png, qr_svg
 from renderers.forms import SummaryLink, ascii_digits
 from renderers.web import current_language, download, translate
 from thongthin.app import platform
-from thongthin.runners import document_tenant
+from thongthin.runners import printable_bill
 
 # How many paid bills the account page lists (and whose receipts it serves): two years of months.
 PAID_LISTED = 24
@@ -187,26 +186,8 @@ def bill_qr(account: str, period: str) -> Any:
 @blueprint.get("/<tenant>/bills/<account>/bill.pdf")
 def bill_pdf(account: str) -> Any:
     """The printable bill of an account (the 404 page for an unknown one)."""
-    number, pdf = printable_bill(g.tenant, account)
+    number, pdf = printable_bill(platform(), g.tenant, account)
     return download(pdf, f"bill-{number}.pdf", "application/pdf")
-
-
-def printable_bill(tenant: Tenant, account: str) -> tuple[str, bytes]:
-    """The account's number and its printable bill as a PDF, for whoever has the account number
-    (as the paper bill: the holder masked); the page and the API both print it here.
-
-    Raises :class:`~engine.services.billing.AccountNotFound` (404) for an unknown account.
-    """
-    found = platform().db(billing.find_account(tenant, account))
-    statement = platform().db(billing.statement(tenant, found))
-    sheet = bills.bill_sheet(tenant, statement, _definition(found))
-    pdf = bills.render_bill(
-        sheet,
-        tenant=document_tenant(platform(), tenant),
-        issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
-        thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
-    )
-    return found.number, pdf
 
 
 @blueprint.get("/<tenant>/bills/<account>/receipts/<public_id>")

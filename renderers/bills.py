@@ -210,12 +210,7 @@ def fee_title(statement: AccountStatement, definition: ServiceDefinition, langua
 def rate_class_title(statement: AccountStatement, definition: ServiceDefinition, language: str = "th") -> str:
     """The account's rate class as the ordinance names it (e.g. ครัวเรือน), else its fee's title."""
     account = statement.account
-    fee = definition.service.fee(account.fee_id)
-    if fee is None:
-        return account.rate_class
-    if fee.kind == "rate_class" and fee.field:
-        return billing.option_label(definition, fee.field, account.rate_class, language)
-    return fee.title.get(language)
+    return billing.class_title(definition, account.rate_class, language, fee_id=account.fee_id)
 
 
 def payment_of(tenant: Tenant, statement: AccountStatement) -> Payment | None:

@@ -49,8 +49,9 @@ def pki_dev(
     folder (made on first use).
     """
 
+    from engine.services.roles import NOT_FOR_OFFICERS
     from signing.pki import PASSWORD_ENV, create_dev_pki, demo_officers
-    from thongthin.demo import DEMO_TENANT, NOT_FOR_OFFICERS
+    from thongthin.demo import DEMO_TENANT
 
     titles = {
         role: spec.title.th

@@ -87,10 +87,11 @@ def _quiet_handler() -> type:
 
 def _start_demo_pki(platform: Any, port: int) -> None:
     """The demo signs documents with the development PKI, its TSA/OCSP/CRLs served on ``port``."""
+    from engine.services.roles import NOT_FOR_OFFICERS
     from engine.services.saraban.organisation import SIGNING_ROLES
     from renderers.documents import RECEIPT_SIGNERS
     from signing.pki import demo_officers, ensure_dev_pki, serve_dev_pki
-    from thongthin.demo import DEMO_TENANT, NOT_FOR_OFFICERS
+    from thongthin.demo import DEMO_TENANT
     from thongthin.demo_exchange import NEIGHBOUR, NEIGHBOUR_ROLES
 
     titles = {

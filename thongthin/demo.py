@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from engine.definitions import Catalog
 from engine.services import accounts, billing, billing_runs, payments, tenants
+from engine.services.roles import NOT_FOR_OFFICERS
 from engine.store.models import Bill, FeeAccount, Tenant, User
 from thongthin import demo_exchange
 
@@ -22,7 +23,6 @@ DEMO_TENANT = {
     "address_th": "เลขที่ 222 หมู่ 3 ตำบลแม่เหียะ อำเภอเมืองเชียงใหม่ จังหวัดเชียงใหม่ 50100",
 }
 # Roles the platform or the citizen take; nobody logs in with them.
-NOT_FOR_OFFICERS = {"applicant", "system"}
 
 
 # Demo officers get people's names: their names go under the signatures of issued documents.

@@ -65,6 +65,11 @@ def public_url(platform: Any) -> str:
     return platform.settings.environ.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
+def payment_notify_url(platform: Any) -> str:
+    """Where a bank or gateway reports payments (the console shows it beside the shared secret)."""
+    return f"{public_url(platform)}/api/v1/payments/notify"
+
+
 def verify_url(platform: Any, public_id: str) -> str:
     return f"{public_url(platform)}/verify/{public_id}"
 
@@ -109,6 +114,26 @@ def document_tenant(platform: Any, tenant: Tenant) -> Any:
         kind = sniff_content_type(content) or "image/png"
         logo = f"data:{kind};base64," + base64.b64encode(content).decode("ascii")
     return DocumentTenant(tenant.name_th, tenant.name_en, tenant.address_th, logo, tenant.kind)
+
+
+def printable_bill(platform: Any, tenant: Tenant, account: str) -> tuple[str, bytes]:
+    """The account's number and its printable bill as a PDF, for whoever has the account number
+    (as the paper bill: the holder masked); the portal's page and the API both print it here.
+
+    Raises :class:`~engine.services.billing.AccountNotFound` (404) for an unknown account.
+    """
+    from renderers import bills
+
+    found = platform.db(billing.find_account(tenant, account))
+    statement = platform.db(billing.statement(tenant, found))
+    definition = platform.definition(found.service_id, found.service_version)
+    pdf = bills.render_bill(
+        bills.bill_sheet(tenant, statement, definition),
+        tenant=document_tenant(platform, tenant),
+        issued_on=datetime.now(UTC).astimezone(BANGKOK).date(),
+        thai_numerals=bool(tenant.settings.get("thai_numerals", False)),
+    )
+    return found.number, pdf
 
 
 async def store_issued(

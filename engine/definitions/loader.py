@@ -64,6 +64,16 @@ class Catalog:
         """The versions of ``service_id``, oldest first."""
         return sorted(self.versions.get(service_id, {}), key=version_key)
 
+    def newest(self, service_id: str) -> ServiceDefinition | None:
+        """The newest version of ``service_id``; None when the catalog has no such service."""
+        found = self.versions.get(service_id)
+        return found[max(found, key=version_key)] if found else None
+
+    def service_title(self, service_id: str, language: str = "th") -> str:
+        """A service by its catalog title in ``language`` (its id when the catalog has no such service)."""
+        definition = self.newest(service_id)
+        return definition.service.title.get(language) if definition else service_id
+
     @property
     def services(self) -> dict[str, ServiceDefinition]:
         """The newest version of each service, by id."""

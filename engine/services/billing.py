@@ -202,6 +202,36 @@ def option_label(definition: ServiceDefinition, pointer: str, value: Any, langua
     return str(value)
 
 
+def class_title(
+    definition: ServiceDefinition | None, rate_class: str, language: str = "th", *, fee_id: str | None = None
+) -> str:
+    """A rate class as the ordinance and citizens name it (e.g. ครัวเรือน), the class itself when nothing does.
+
+    With ``fee_id`` (an account's fee) the class is that fee's: the label its field gives the class,
+    else the fee's title. Without, a fee named like the class gives its title, else the first
+    rate-class fee whose field labels it.
+    """
+    if definition is None:
+        return rate_class
+    service = definition.service
+    if fee_id is not None:
+        fee = service.fee(fee_id)
+        if fee is None:
+            return rate_class
+        if fee.kind == "rate_class" and fee.field:
+            return option_label(definition, fee.field, rate_class, language)
+        return fee.title.get(language)
+    named = service.fee(rate_class)
+    if named is not None:
+        return named.title.get(language)
+    for fee in service.fees:
+        if fee.kind == "rate_class" and fee.field:
+            label = option_label(definition, fee.field, rate_class, language)
+            if label != rate_class:
+                return label
+    return rate_class
+
+
 @dataclass(frozen=True)
 class BillLine:
     description: str

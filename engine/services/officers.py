@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from engine.definitions import ServiceDefinition
 from engine.services import accounts, desk, messages
 from engine.services.errors import ServiceError, WeakPassword
+from engine.services.roles import ADMIN_ROLE, NOT_FOR_OFFICERS
 from engine.store.models import Tenant, User
 
-ADMIN_ROLE = "admin"
-# Roles the platform or the citizen take: nobody logs in to the back office with them.
-NOT_FOR_OFFICERS = frozenset({"applicant", "system"})
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,79}")
 MAX_DISPLAY_NAME = 200
 MAX_EMAIL = 254

@@ -25,11 +25,11 @@ from tortoise.transactions import in_transaction
 
 from engine.services import accounts, operators, secrets, tenants
 from engine.services.errors import ServiceError
+from engine.services.roles import ADMIN_ROLE
 from engine.store.bounds import could_be_key
 from engine.store.models import EnabledService, SetupToken, Tenant, User
 from engine.store.queries import flat
 
-ADMIN_ROLE = "admin"
 SETUP_LIFETIME = timedelta(days=7)
 # Digests of set-up links are kept apart from every other token's digest.
 _SETUP_SCOPE = "setup"

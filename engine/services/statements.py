@@ -38,6 +38,8 @@ from engine.workflow.sla import BANGKOK
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
+# A file with thousands of bad rows: the first ones say what is wrong.
+PROBLEMS_SHOWN = 200
 SOURCE = "statement"
 DELIMITERS = ",;\t|"
 # A payment dated further ahead than this is a typo in the file, not a transfer.

@@ -64,7 +64,8 @@ from engine.store.models import Bill, Tenant
 from engine.store.runtime import OrmRuntime
 from renderers.documents import RECEIPT_SIGNERS
 from signing.pki import demo_officers, ensure_dev_pki
-from thongthin.demo import DEMO_TENANT, NOT_FOR_OFFICERS, seed
+from engine.services.roles import NOT_FOR_OFFICERS
+from thongthin.demo import DEMO_TENANT, seed
 from thongthin.settings import Settings
 
 catalog = load_catalog()

@@ -21,10 +21,11 @@ import pytest
 from werkzeug.routing import Rule
 
 from engine.services import accounts, desk, submissions, tenants
+from engine.services.roles import NOT_FOR_OFFICERS
 from engine.store.models import Attachment, AuditEntry, EnabledService, RoleGrant, Submission, User
 from tests.conftest import EXAMPLES, read
 from tests.uploads import with_stored_files
-from thongthin.demo import DEMO_PASSWORD, NOT_FOR_OFFICERS
+from thongthin.demo import DEMO_PASSWORD
 
 FOOD = "food-premises-notification"
 PREFIX = "/<tenant>/admin"

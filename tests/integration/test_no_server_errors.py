@@ -24,7 +24,7 @@ VARIABLE = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 @pytest.fixture(scope="module")
 def town(platform: Any) -> Town:
-    from tests.integration.test_admin import NOT_FOR_OFFICERS
+    from engine.services.roles import NOT_FOR_OFFICERS
 
     roles = [r for r in platform.catalog.roles if r not in NOT_FOR_OFFICERS]
     return make_town(platform, roles=roles[:1], extra={"everything": roles}, prefix="NS")

@@ -11,12 +11,13 @@ from tortoise.transactions import in_transaction
 from engine.saraban.errors import InvalidLetter, NotAllowed, UnitNotFound
 from engine.saraban.settings import SarabanSettings
 from engine.services import accounts
+from engine.services.roles import ADMIN_ROLE
 from engine.store.models import OrgUnit, RoleGrant, Tenant, UnitMember, User
 from engine.store.queries import flat
 
 # The roles of the correspondence area (schemas/catalog/roles.json names them).
 CLERK = "saraban_clerk"  # สารบรรณกลาง: registers, numbers, routes, keeps the books
-ADMIN = "admin"
+ADMIN = ADMIN_ROLE
 # The roles whose key signs an officer's steps, the most senior first.
 SIGNING_ROLES = ("mayor", "chief_administrator", "department_head", CLERK)
 
