@@ -60,8 +60,18 @@ def export_subject() -> Any:
 @blueprint.post("/console/privacy/erase")
 @privacy
 def erase_subject() -> Any:
-    """Anonymise what is past retention; the page says what was erased and why the rest is kept."""
+    """Anonymise what is past retention, once the officer has confirmed the list; the page then
+    says what was erased and why the rest is kept.
+
+    The first post (the button on the search page) only shows what would be erased: an erasure
+    cannot be undone.
+    """
     national_id = _posted_national_id()
+    if request.form.get("confirmed") != "yes":
+        plan = platform().db(
+            data_requests.erasure_plan(g.tenant, national_id, definition_of=platform().definition)
+        )
+        return render_template("admin/privacy_erase.html", plan=plan, national_id=national_id)
     erasure = platform().db(
         data_requests.erase(
             g.tenant, national_id, g.user, blobs=platform().blobs, definition_of=platform().definition

@@ -633,7 +633,11 @@ PATHS: dict[str, Any] = {
                 {
                     "type": "object",
                     "properties": {
-                        "email": {"type": "string", "maxLength": 254},
+                        "email": {
+                            "type": "string",
+                            "maxLength": 254,
+                            "description": "An e-mail address (name@example.go.th), or empty",
+                        },
                         "digest": {"type": "string", "enum": ["email", "off"]},
                     },
                 }

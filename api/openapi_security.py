@@ -189,11 +189,29 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "ErasureRequest": {
+        "type": "object",
+        "required": ["national_id"],
+        "description": "The person, by national ID; with preview true nothing is erased",
+        "properties": {
+            "national_id": {"type": "string", "maxLength": 40, "example": "1101700230708"},
+            "preview": {
+                "type": "boolean",
+                "default": False,
+                "description": "Only list what would be erased (an erasure cannot be undone)",
+            },
+        },
+    },
     "Erasure": {
         "type": "object",
-        "required": ["erased", "kept_open", "kept_until"],
+        "required": ["done", "erased", "kept_open", "kept_until"],
         "properties": {
-            "erased": {"type": "array", "items": {"type": "string"}},
+            "done": {"type": "boolean", "description": "false for a preview: nothing was changed"},
+            "erased": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Anonymised (or, in a preview, to be anonymised)",
+            },
             "kept_open": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -428,11 +446,11 @@ PATHS: dict[str, Any] = {
     },
     "/api/v1/tenants/{tenant}/privacy/erase": {
         "post": {
-            "summary": "Erase a person's data past its retention; say why the rest is kept (PDPA section 33)",
+            "summary": "Erase a person's data past its retention, or preview it; say why the rest is kept (PDPA section 33)",
             "operationId": "erasePersonalData",
             "security": _ADMIN,
             "parameters": [TENANT],
-            "requestBody": _body("DataSubject"),
+            "requestBody": _body("ErasureRequest"),
             "responses": {
                 "200": _json(_ref("Erasure"), "What was anonymised, and what is kept and why"),
                 "400": MALFORMED,

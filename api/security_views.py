@@ -348,9 +348,9 @@ def _privacy_officer(slug: str) -> tuple[Tenant, User]:
     return found, caller.user
 
 
-def _national_id() -> str:
+def _national_id(body: dict[str, Any]) -> str:
     """The ``national_id`` of the JSON body; raises ApiError 422 when it is not a valid one."""
-    value = json_body().get("national_id")
+    value = body.get("national_id")
     try:
         if not isinstance(value, str):
             raise data_requests.InvalidNationalId()
@@ -373,7 +373,7 @@ def _look_json(look: access_log.Look) -> dict[str, Any]:
 def privacy_access_log(tenant: str) -> Any:
     """The person's applications and every recorded look at them, newest first (at most 1000)."""
     found, _ = _privacy_officer(tenant)
-    national_id = _national_id()
+    national_id = _national_id(json_body())
     references, looks = platform().db(access_log.who_looked(found, national_id))
     return _no_store(jsonify({"references": references, "looks": [_look_json(x) for x in looks]}))
 
@@ -382,7 +382,7 @@ def privacy_access_log(tenant: str) -> Any:
 def privacy_export(tenant: str) -> Any:
     """Everything held about the person as a zip; each application's export is in the access log."""
     found, user = _privacy_officer(tenant)
-    national_id = _national_id()
+    national_id = _national_id(json_body())
     content, _ = platform().db(
         data_requests.export(
             found, national_id, user, blobs=platform().blobs, address=client_address(), channel="api"
@@ -393,17 +393,31 @@ def privacy_export(tenant: str) -> Any:
 
 @blueprint.post(f"{TENANT}/privacy/erase")
 def privacy_erase(tenant: str) -> Any:
-    """Anonymise what is past retention; the answer says what was erased and why the rest is kept."""
+    """Anonymise what is past retention; the answer says what was erased and why the rest is kept.
+
+    With ``"preview": true`` nothing changes: the answer lists what would be erased (``done`` false),
+    as the console's confirmation page does.
+    """
     found, user = _privacy_officer(tenant)
-    national_id = _national_id()
-    erasure = platform().db(
-        data_requests.erase(
-            found, national_id, user, blobs=platform().blobs, definition_of=platform().definition
+    body = json_body()
+    national_id = _national_id(body)
+    preview = body.get("preview", False)
+    if not isinstance(preview, bool):
+        raise _invalid("preview", "preview must be true or false", "ช่อง preview ต้องเป็น true หรือ false")
+    if preview:
+        erasure = platform().db(
+            data_requests.erasure_plan(found, national_id, definition_of=platform().definition)
         )
-    )
+    else:
+        erasure = platform().db(
+            data_requests.erase(
+                found, national_id, user, blobs=platform().blobs, definition_of=platform().definition
+            )
+        )
     return _no_store(
         jsonify(
             {
+                "done": erasure.done,
                 "erased": erasure.erased,
                 "kept_open": erasure.kept_open,
                 "kept_until": [

@@ -110,9 +110,41 @@ async def export(
 
 @dataclass
 class Erasure:
+    """What an erasure does to a person's applications: before it (a plan) or after it (``done``)."""
+
     erased: list[str] = field(default_factory=list)
     kept_open: list[str] = field(default_factory=list)
     kept_until: dict[str, datetime] = field(default_factory=dict)  # reference -> end of retention
+    done: bool = False
+
+
+async def _sorted(
+    tenant: Tenant, national_id: str, definition_of: DefinitionOf, moment: datetime
+) -> tuple[Erasure, list[Submission]]:
+    plan, due = Erasure(), []
+    for submission in await submissions_of(tenant, national_id):
+        definition = definition_of(submission.service_id, submission.service_version)
+        if not submission.closed:
+            plan.kept_open.append(submission.reference)
+        elif retention.past_retention(submission, definition, moment):
+            plan.erased.append(submission.reference)
+            due.append(submission)
+        else:
+            plan.kept_until[submission.reference] = submission.state_entered_at + retention.retention_of(
+                definition
+            )
+    return plan, due
+
+
+async def erasure_plan(
+    tenant: Tenant, national_id: str, *, definition_of: DefinitionOf, now: datetime | None = None
+) -> Erasure:
+    """What :func:`erase` would anonymise now and what it would keep, changing nothing.
+
+    The officer reads it before confirming: an erasure cannot be undone.
+    """
+    plan, _ = await _sorted(tenant, national_id, definition_of, now or datetime.now(UTC))
+    return plan
 
 
 async def erase(
@@ -126,18 +158,10 @@ async def erase(
 ) -> Erasure:
     """Anonymise the person's closed applications past retention; say why the others are kept."""
     moment = now or datetime.now(UTC)
-    outcome = Erasure()
-    for submission in await submissions_of(tenant, national_id):
-        definition = definition_of(submission.service_id, submission.service_version)
-        if not submission.closed:
-            outcome.kept_open.append(submission.reference)
-        elif retention.past_retention(submission, definition, moment):
-            await retention.anonymise(submission, blobs=blobs, now=moment)
-            outcome.erased.append(submission.reference)
-        else:
-            outcome.kept_until[submission.reference] = submission.state_entered_at + retention.retention_of(
-                definition
-            )
+    outcome, due = await _sorted(tenant, national_id, definition_of, moment)
+    for submission in due:
+        await retention.anonymise(submission, blobs=blobs, now=moment)
+    outcome.done = True
     await DataRequest.create(
         tenant_id=tenant.id,
         kind="erase",

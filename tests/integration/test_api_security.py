@@ -308,9 +308,22 @@ def test_who_looked_answers_as_the_page_and_the_apis_export_is_logged_as_api(
     assert "ส่งออกข้อมูล" in shown and shown.count("<tr>") - 1 == len(found.json["looks"]) + 1
 
     # Erasure keeps what is still being processed, and says so as the page does.
+    preview = client.post(
+        f"{url}/erase", json={"national_id": NATIONAL_ID, "preview": True}, headers=bearer(officer)
+    )
+    assert preview.status_code == 200 and preview.json["done"] is False
+    assert reference in preview.json["kept_open"]
+    wrong = client.post(
+        f"{url}/erase", json={"national_id": NATIONAL_ID, "preview": "yes"}, headers=bearer(officer)
+    )
+    assert wrong.status_code == 422 and wrong.json["field"] == "preview"
     erased = client.post(f"{url}/erase", json={"national_id": NATIONAL_ID}, headers=bearer(officer))
     assert erased.status_code == 200, erased.json
+    assert erased.json["done"] is True
     assert erased.json["erased"] == [] and reference in erased.json["kept_open"]
+    assert {k: v for k, v in preview.json.items() if k != "done"} == {
+        k: v for k, v in erased.json.items() if k != "done"
+    }, "the preview says what the erasure then does"
     shown = text_of(
         post_form(
             page,

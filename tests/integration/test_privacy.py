@@ -189,9 +189,18 @@ def test_the_data_protection_officer_exports_and_erases(app: Any, platform: Any)
     assert all(a["data"]["operator"]["national_id"] == NATIONAL_ID for a in listed)
     assert any(name.startswith(f"{open_one}/{files[0]}") for name in archive.namelist())
 
-    erased = post_form(
-        officer, f"/{place.slug}/admin/console/privacy/erase", {"national_id": NATIONAL_ID}, page=page
+    # The first press only lists what would go: an erasure cannot be undone.
+    erase_url = f"/{place.slug}/admin/console/privacy/erase"
+    asked = post_form(officer, erase_url, {"national_id": NATIONAL_ID}, page=page)
+    text = text_of(asked)
+    assert asked.status_code == 200 and "ยืนยันการลบข้อมูลส่วนบุคคล" in text
+    assert f"<li>{closed_one}</li>" in text and f"คำขอเลขที่ {open_one} ยังอยู่ระหว่างดำเนินการ" in text
+    assert 'name="confirmed" value="yes"' in text
+    assert platform.db(Submission.get(tenant_id=place.tenant.id, reference=closed_one)).data, (
+        "nothing erased yet"
     )
+
+    erased = post_form(officer, erase_url, {"national_id": NATIONAL_ID, "confirmed": "yes"}, page=page)
     text = text_of(erased)
     assert erased.status_code == 200
     assert "ลบข้อมูลส่วนบุคคลในคำขอที่พ้นระยะเวลาการเก็บรักษาแล้ว 1 รายการ" in text
@@ -202,4 +211,7 @@ def test_the_data_protection_officer_exports_and_erases(app: Any, platform: Any)
     kinds = platform.db(
         DataRequest.filter(tenant_id=place.tenant.id).order_by("id").values_list("kind", flat=True)
     )
-    assert kinds == ["export", "erase"]
+    assert kinds == ["export", "erase"], "a preview is no data request"
+    # Asked again, nothing is left to erase, and the page offers no button to confirm.
+    again = text_of(post_form(officer, erase_url, {"national_id": NATIONAL_ID}, page=page))
+    assert "ยังไม่มีข้อมูลที่ลบได้" in again and 'name="confirmed"' not in again
