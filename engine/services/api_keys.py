@@ -19,7 +19,6 @@ SCOPES: tuple[str, ...] = (
     "submissions:write",
     "inbox:read",
     "documents:read",
-    "definitions:read",
 )
 MAX_NAME = 80
 # last_used_at is written at most this often per key, not on every request.
