@@ -4,8 +4,11 @@
 The form is drawn from ``GET /api/v1/tenants/<t>/services/<id>``: its steps in order, each field
 with its label (Thai, or English with ``--lang en``), help text, a ``*`` when an answer is required,
 choices as numbered lists; steps and fields that apply only to some answers are asked only when
-they do. Files are uploaded from the paths given. On submission the reference and tracking token
-are printed, then the application's status and history as its applicant sees them.
+they do. The answers go into a draft on the server one step at a time, as the portal's pages send
+them: each step is checked when it is saved (a refused step is printed with the portal's messages
+and asked again) and the server says which steps the answers so far call for. Files are uploaded
+from the paths given. When every step is saved the draft is submitted; the reference and tracking
+token are printed, then the application's status and history as its applicant sees them.
 
 Usage (the platform running, e.g. ``make demo``):
 
@@ -16,9 +19,10 @@ Usage (the platform running, e.g. ``make demo``):
     python examples/terminal_form.py --base-url https://thongthin.example --tenant maehia garbage-fee
 
 ``--answers FILE`` takes the form's data as JSON (as ``examples/<service>/valid-*.json``), prints
-the form with those answers and submits them; a file field may name files to upload by their
-paths (relative to FILE's folder), e.g. ``"photos": ["road.jpg"]``. Exit status: 0 submitted, 2 refused (each wrong
-answer is printed with its field's label), 1 any other error.
+the form with those answers and saves and submits them; a file field may name files to upload by
+their paths (relative to FILE's folder), e.g. ``"photos": ["road.jpg"]``. Exit status: 0 submitted,
+2 refused (each wrong answer of the first step refused is printed with its field's label), 1 any
+other error.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from thongthin_client import ApiError, Client, ServiceDocument, Text, UiField, ValidationFailed
+from thongthin_client import ApiError, Client, Draft, ServiceDocument, Step, Text, UiField, ValidationFailed
 
 MISSING: Any = object()
 WORDS = {
@@ -50,6 +54,11 @@ WORDS = {
     "again": {"th": "คำตอบไม่ถูกต้อง กรุณาลองอีกครั้ง", "en": "That answer does not fit; try again"},
     "needed": {"th": "ข้อนี้จำเป็นต้องตอบ", "en": "This one needs an answer"},
     "refused": {"th": "ยื่นคำขอไม่สำเร็จ กรุณาแก้ไข:", "en": "The application was refused; please correct:"},
+    "refused_step": {
+        "th": "ยังบันทึกขั้นตอนนี้ไม่ได้ กรุณาแก้ไขแล้วกรอกขั้นตอนนี้อีกครั้ง:",
+        "en": "This step was not saved; please correct it and fill it in again:",
+    },
+    "draft": {"th": "เลขที่ร่างคำขอ", "en": "Draft number"},
     "reference": {"th": "เลขที่คำขอ", "en": "Reference"},
     "token": {"th": "รหัสติดตาม (เก็บไว้เป็นความลับ)", "en": "Tracking token (keep it secret)"},
     "status": {"th": "สถานะ", "en": "Status"},
@@ -148,6 +157,15 @@ def required(form: dict[str, Any], pointer: str, data: dict[str, Any]) -> bool:
     if condition is not None and name in resolve(form, parent.get("then", {})).get("required", []):
         return matches(condition, get(data, parent_pointer) if path else data)
     return False
+
+
+def merged(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """``earlier`` with ``later``'s answers over it, object by object (the answers so far)."""
+    out = dict(earlier)
+    for key, value in later.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = merged(out[key], value) if both else value
+    return out
 
 
 def shown(when: Any, data: dict[str, Any]) -> bool:
@@ -305,45 +323,91 @@ def shown_answer(field: UiField, value: Any, lang: str) -> str:
     return f"{value}{suffix}"
 
 
-def fill(
-    document: ServiceDocument, lang: str, asker: Asker, answers: dict[str, Any] | None, folder: Path | None
+def ask_step(
+    document: ServiceDocument,
+    step: Step,
+    lang: str,
+    asker: Asker,
+    data: dict[str, Any],
+    answers: dict[str, Any] | None,
+    folder: Path | None,
 ) -> dict[str, Any]:
-    """Print the form step by step; take each answer from ``answers`` or ask it. Returns the data."""
+    """Print one step's fields; take each answer from ``answers`` or ask it. Returns the step's answers."""
     form = document["form"]
-    data: dict[str, Any] = answers if answers is not None else {}
+    given: dict[str, Any] = {}
+    for field in step["fields"]:
+        so_far = merged(data, given)
+        if not shown(field.get("when"), so_far):
+            continue
+        needed = required(form, field["pointer"], so_far)
+        mark = " *" if needed else ""
+        print(f"\n{text(field['label'], lang)}{mark}")
+        if field.get("help"):
+            print(f"  ({text(field.get('help'), lang)})")
+        schema = schema_at(form, field["pointer"])
+        options = choices(field, schema, lang, form)
+        for index, (_, label) in enumerate(options, 1):
+            print(f"  {index}) {label}")
+        if answers is None:
+            value = asker.field(field, schema, needed)
+        else:
+            value = get(answers, field["pointer"])
+            if field["widget"] == "file" and paths(value):
+                # Files named by their paths in the answers: uploaded now, their descriptions sent.
+                value = asker.upload(field, schema, ",".join(paths(value)), folder)
+            print(f"  → {shown_answer(field, value, lang)}")
+        if value is not MISSING:
+            put(given, field["pointer"], value)
+    return given
+
+
+def fill(
+    api: Client,
+    tenant: str,
+    document: ServiceDocument,
+    lang: str,
+    asker: Asker,
+    answers: dict[str, Any] | None,
+    folder: Path | None,
+) -> Draft:
+    """Fill a draft on the server step by step, as the portal's pages do: each step is checked when it
+    is saved, and the server says which steps the answers so far ask for. A refused step is asked
+    again (its problems printed first); with ``answers`` it raises :class:`ValidationFailed`.
+    """
+    steps = {step["id"]: step for step in document["ui"]["steps"]}
     print(f"\n{text(document['title'], lang)} ({document['id']} {document['version']})")
     print(text(document["summary"], lang))
-    steps = document["ui"]["steps"]
-    for number, step in enumerate(steps, 1):
-        if not shown(step.get("when"), data):
-            continue
-        print(f"\n== {say('step', lang)} {number}/{len(steps)}: {text(step['title'], lang)} ==")
+    draft: Draft = api.create_draft(tenant, document["id"])
+    print(f"{say('draft', lang)}: {draft['id']}")
+    done: list[str] = []
+    while step_id := next((s["id"] for s in draft["steps"] if s["id"] not in done), None):
+        step = steps[step_id]
+        number = [s["id"] for s in draft["steps"]].index(step_id) + 1
+        print(f"\n== {say('step', lang)} {number}/{len(draft['steps'])}: {text(step['title'], lang)} ==")
         if step.get("description"):
             print(text(step.get("description"), lang))
-        for field in step["fields"]:
-            if not shown(field.get("when"), data):
+        while True:
+            given = ask_step(document, step, lang, asker, draft["answers"], answers, folder)
+            try:
+                draft = api.save_step(tenant, document["id"], draft["id"], step_id, given)
+            except ValidationFailed as refused:
+                if answers is not None:
+                    raise
+                print(f"\n{say('refused_step', lang)}")
+                print_problems(document, refused, lang)
                 continue
-            needed = required(form, field["pointer"], data)
-            mark = " *" if needed else ""
-            print(f"\n{text(field['label'], lang)}{mark}")
-            if field.get("help"):
-                print(f"  ({text(field.get('help'), lang)})")
-            schema = schema_at(form, field["pointer"])
-            options = choices(field, schema, lang, form)
-            for index, (_, label) in enumerate(options, 1):
-                print(f"  {index}) {label}")
-            if answers is None:
-                value = asker.field(field, schema, needed)
-            else:
-                value = get(data, field["pointer"])
-                if field["widget"] == "file" and paths(value):
-                    # Files named by their paths in the answers: uploaded now, their descriptions sent.
-                    value = asker.upload(field, schema, ",".join(paths(value)), folder)
-                print(f"  → {shown_answer(field, value, lang)}")
-            if value is not MISSING:
-                put(data, field["pointer"], value)
+            break
+        done.append(step_id)
     print(f"\n({say('required', lang)})")
-    return data
+    return draft
+
+
+def print_problems(document: ServiceDocument, refused: ValidationFailed, lang: str) -> None:
+    """Each wrong answer with its field's label, as the portal's error summary lists them."""
+    for error in refused.errors:
+        print(f"  - {label_of(document, error.pointer, lang)} ({error.pointer}): {error.message(lang)}")
+    if not refused.errors:
+        print(f"  - {refused.message_th if lang == 'th' and refused.message_th else refused.message}")
 
 
 def paths(value: Any) -> list[str]:
@@ -381,16 +445,11 @@ def main(argv: list[str] | None = None) -> int:
             answers = json.loads(options.answers.read_text(encoding="utf-8")) if options.answers else None
             asker = Asker(api, options.tenant, options.service, document["form"], lang)
             folder = options.answers.parent if options.answers else None
-            data = fill(document, lang, asker, answers, folder)
-            receipt = api.submit(options.tenant, options.service, data)
+            draft = fill(api, options.tenant, document, lang, asker, answers, folder)
+            receipt = api.submit_draft(options.tenant, options.service, draft["id"])
         except ValidationFailed as refused:
             print(f"\n{say('refused', lang)}")
-            for error in refused.errors:
-                print(
-                    f"  - {label_of(document, error.pointer, lang)} ({error.pointer}): {error.message(lang)}"
-                )
-            if not refused.errors:
-                print(f"  - {refused.message_th if lang == 'th' and refused.message_th else refused.message}")
+            print_problems(document, refused, lang)
             return 2
         except OSError as error:  # a file named in the answers that cannot be read
             print(f"\n{error}")
