@@ -348,6 +348,8 @@ def _titles(definition: ServiceDefinition, action_title: Text | None, to_state: 
 
 
 def _action_title(definition: ServiceDefinition, entry: AuditEntry) -> Text | None:
+    if entry.action == submissions.SUBMIT_ACTION:
+        return submissions.SUBMITTED
     transition = definition.workflow.transition_named(entry.action, entry.from_state)
     return transition.title if transition else None
 
@@ -378,7 +380,11 @@ def _history(
             "at": item.at.isoformat(),
             "action": item.action,
             "to": item.to_state,
-            **_titles(definition, item.title, item.to_state),
+            **_titles(
+                definition,
+                submissions.SUBMITTED if item.action == submissions.SUBMIT_ACTION else item.title,
+                item.to_state,
+            ),
             "by_applicant": item.by_applicant,
             "told": [
                 {"pointer": said.field.pointer, "label": said.field.label.model_dump(), "value": said.value}

@@ -32,6 +32,7 @@ import json
 import mimetypes
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -430,6 +431,30 @@ def label_of(document: ServiceDocument, pointer: str, lang: str) -> str:
     return best[1]
 
 
+THAI_MONTHS = [
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+]
+
+
+def when(moment: str, lang: str) -> str:
+    """An ISO time as Thailand reads it: ``5 ธ.ค. 2569 07:43 น.`` (Buddhist Era), or ``5 Dec 2026 07:43``."""
+    local = datetime.fromisoformat(moment).astimezone(timezone(timedelta(hours=7)))
+    if lang == "th":
+        return f"{local.day} {THAI_MONTHS[local.month - 1]} {local.year + 543} {local:%H:%M} น."
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("service", help="the service's id, e.g. complaint")
@@ -466,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         print(text(tracked["applicant_message"], lang))
         print(f"{say('history', lang)}:")
         for entry in tracked["history"]:
-            print(f"  {entry['at']}  {entry['action']} → {entry['to']}")
+            moment = when(entry["at"], lang)
+            print(f"  {moment}  {text(entry['action_title'], lang)} → {text(entry['to_title'], lang)}")
     return 0
 
 

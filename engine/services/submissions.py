@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from engine import jsonpointer
 from engine.definitions import Catalog, ServiceDefinition
-from engine.definitions.model import Transition
+from engine.definitions.model import Text, Transition
 from engine.forms import data_roles, widgets
 from engine.forms.errors import FieldError
 from engine.forms.rules import check_whole
@@ -38,6 +38,9 @@ from engine.workflow import Outcome, StateEntry, Vote, available_actions, sla_re
 from engine.workflow.sla import BANGKOK
 
 CONTACT_ROLES = ("phone", "national_id")
+# The first step of every application's history: no transition of the workflow, so named here.
+SUBMIT_ACTION = "submit"
+SUBMITTED = Text(th="ยื่นคำขอ", en="Submitted")
 
 
 @dataclass(frozen=True)
@@ -340,7 +343,7 @@ async def _store(
             tenant=tenant,
             submission=submission,
             seq=1,
-            action="submit",
+            action=SUBMIT_ACTION,
             from_state=None,
             to_state=initial,
             role="applicant",

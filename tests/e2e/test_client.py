@@ -315,6 +315,45 @@ def test_the_terminal_form_asks_on_stdin(server: Server, api: Client):
     assert api.track(TENANT, reference, tracking_token=token_in(done.stdout))["status"] == "received"
 
 
+def test_the_terminal_form_asks_a_refused_step_again_with_the_portals_message(server: Server, api: Client):
+    no_address = [""] * 9  # the contact address is optional: each of its parts left blank
+    about_me = ["1", "สมชาย", "ใจดี"]  # นาย, first and last name
+    answers = [
+        "1",  # named
+        *about_me,
+        "12345",  # no phone number: the step is refused when saved
+        "",  # no national ID
+        *no_address,
+        *about_me,
+        "0812345678",
+        "",
+        *no_address,
+        "6",
+        "สุนัขจรจัดหน้าตลาด",
+        "มีสุนัขจรจัดหลายตัวไล่กัดคนที่เดินผ่านหน้าตลาดทุกเช้า",
+        "2025-02-20",
+        "",
+        "18.7489, 98.9502",
+        "หน้าตลาดแม่เหียะ",
+        "",
+    ]
+    command = [sys.executable, str(TERMINAL_FORM), "--base-url", server.url, "complaint"]
+    done = subprocess.run(
+        command, input="\n".join(answers) + "\n", capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "ยังบันทึกขั้นตอนนี้ไม่ได้ กรุณาแก้ไขแล้วกรอกขั้นตอนนี้อีกครั้ง:" in out
+    assert "หมายเลขโทรศัพท์ (/complainant/phone): กรุณากรอกหมายเลขโทรศัพท์ เช่น 0812345678" in out
+    assert out.count("\nหมายเลขโทรศัพท์ *") == 2, "the step is asked again"
+    assert "== ขั้นตอนที่ 2/6: ข้อมูลผู้ร้องเรียน ==" in out, "the server counts the steps the answers call for"
+    reference = reference_in(out)
+    with Client(server.url) as desk:
+        desk.login(TENANT, OFFICER, DEMO_PASSWORD)
+        assert desk.track(TENANT, reference)["data"]["complainant"]["phone"] == "0812345678"
+    assert "ยื่นคำขอ → " in out, "the history is told in the pages' words"
+
+
 def token_in(output: str) -> str:
     return next(line for line in output.splitlines() if line.startswith("รหัสติดตาม")).split(": ", 1)[1]
 

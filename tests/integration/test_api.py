@@ -218,6 +218,7 @@ def test_tracking_needs_the_right_secret(client: Any, town: Municipality):
     assert tracked.status_code == 200
     (received,) = tracked.json["history"]  # the application received, titled as the tracking page does
     assert received["to_title"] == tracked.json["status_title"] and received["to_title"]["th"]
+    assert (received["action"], received["action_title"]) == ("submit", {"th": "ยื่นคำขอ", "en": "Submitted"})
     # A phone number the applicant gave is known to others: it is no tracking token.
     phone = read(example_files("general-petition", "valid")[0])["petitioner"]["phone"]
     assert client.get(url, headers={"X-Tracking-Token": phone}).status_code == 404

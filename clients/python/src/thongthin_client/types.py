@@ -111,6 +111,8 @@ class HistoryEntry(TypedDict):
     at: str
     action: str
     to: str
+    action_title: Text  # the action as the pages name it, in Thai and English
+    to_title: Text  # the state it led to, likewise
     by_applicant: NotRequired[bool]
     told: NotRequired[list[dict[str, Any]]]
     role: NotRequired[str | None]
