@@ -54,7 +54,7 @@ from thongthin_client.types import (
 )
 from thongthin_client.webhooks import verify_webhook_signature
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 
 __all__ = [
     "AccountBills",
