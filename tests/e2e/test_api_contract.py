@@ -3,7 +3,7 @@
 Schemathesis reads ``/api/v1/openapi.json`` from a served, seeded instance and sends what the
 document allows (and what it forbids) to every operation, checking each answer against the
 document: no server errors, only documented statuses, headers and bodies, invalid input
-refused, valid input accepted, ``Allow`` on 405s. Once anonymously, once as an officer.
+refused, valid input accepted, ``Allow`` on 405s. Once anonymously, then as an officer, a municipality's administrator and the national operator.
 Bounded in examples and time so the suite stays fast; the seed is fixed so a failure repeats.
 """
 
@@ -23,7 +23,8 @@ import pytest
 
 from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
 from tests.prepared import migrated_data
-from thongthin.demo import DEMO_PASSWORD
+from engine.services.operators import OPERATOR_TENANT
+from thongthin.demo import DEMO_PASSWORD, OPERATOR_USERNAME
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
@@ -36,6 +37,8 @@ class Server:
     url: str
     log: Path
     officer_token: str = ""
+    admin_token: str = ""
+    operator_token: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -62,13 +65,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         served = Server(f"http://127.0.0.1:{port}", log)
         # Logged in before anything else: the anonymous run's wrong logins use up this address's tries.
         served.officer_token = officer_token(served, f"{TENANT}.clerk")
+        served.admin_token = officer_token(served, f"{TENANT}.admin")
+        served.operator_token = officer_token(served, OPERATOR_USERNAME, tenant=OPERATOR_TENANT)
         yield served
     finally:
         stop(process)
 
 
-def officer_token(server: Server, username: str) -> str:
-    body = json.dumps({"tenant": TENANT, "username": username, "password": DEMO_PASSWORD}).encode()
+def officer_token(server: Server, username: str, *, tenant: str = TENANT) -> str:
+    body = json.dumps({"tenant": tenant, "username": username, "password": DEMO_PASSWORD}).encode()
     sent = urllib.request.Request(
         f"{server.url}/api/v1/auth/token", data=body, headers={"Content-Type": "application/json"}
     )
@@ -76,7 +81,9 @@ def officer_token(server: Server, username: str) -> str:
         return json.load(answer)["token"]
 
 
-def schemathesis(server: Server, tmp_path: Path, *headers: str) -> subprocess.CompletedProcess[str]:
+def schemathesis(
+    server: Server, tmp_path: Path, *headers: str, options: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     assert SCHEMATHESIS, "schemathesis is a test dependency (pip install -e '.[test]')"
     command = [
         SCHEMATHESIS,
@@ -107,6 +114,7 @@ def schemathesis(server: Server, tmp_path: Path, *headers: str) -> subprocess.Co
     ]
     for header in headers:
         command += ["-H", header]
+    command += options
     return subprocess.run(
         command, capture_output=True, text=True, timeout=SECONDS_PER_RUN * 3 + 120, cwd=tmp_path
     )
@@ -131,6 +139,26 @@ def test_anonymous_callers_get_what_the_document_promises(server: Server, tmp_pa
     assert done.returncode == 0, _explain(done, server)
 
 
+def signed_in(server: Server, tmp_path: Path, token: str) -> subprocess.CompletedProcess[str]:
+    """A run with ``token``; logging in and out is the anonymous run's (a run that ended its own
+    token halfway would test the rest as a stranger)."""
+    return schemathesis(
+        server, tmp_path, f"Authorization: Bearer {token}", options=("--exclude-path", "/api/v1/auth/token")
+    )
+
+
 def test_officers_get_what_the_document_promises(server: Server, tmp_path: Path):
-    done = schemathesis(server, tmp_path, f"Authorization: Bearer {server.officer_token}")
+    done = signed_in(server, tmp_path, server.officer_token)
+    assert done.returncode == 0, _explain(done, server)
+
+
+def test_administrators_get_what_the_document_promises(server: Server, tmp_path: Path):
+    """The console's operations: details, officers, services, billing, webhooks, keys, signing."""
+    done = signed_in(server, tmp_path, server.admin_token)
+    assert done.returncode == 0, _explain(done, server)
+
+
+def test_the_national_operator_gets_what_the_document_promises(server: Server, tmp_path: Path):
+    """The studio's drafts and catalog, the municipalities' register, the agencies of correspondence."""
+    done = signed_in(server, tmp_path, server.operator_token)
     assert done.returncode == 0, _explain(done, server)
