@@ -3,7 +3,8 @@
 Schemathesis reads ``/api/v1/openapi.json`` from a served, seeded instance and sends what the
 document allows (and what it forbids) to every operation, checking each answer against the
 document: no server errors, only documented statuses, headers and bodies, invalid input
-refused, valid input accepted, ``Allow`` on 405s. Once anonymously, then as an officer, a municipality's administrator and the national operator.
+refused, valid input accepted, ``Allow`` on 405s. Once anonymously, then as an officer, as a
+municipality's administrator and as the national operator.
 Bounded in examples and time so the suite stays fast; the seed is fixed so a failure repeats.
 """
 
@@ -21,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.services.operators import OPERATOR_TENANT
 from tests.e2e.test_serve import SEED, TENANT, THONGTHIN, clean_environ, free_port, stop, wait_listening
 from tests.prepared import migrated_data
-from engine.services.operators import OPERATOR_TENANT
 from thongthin.demo import DEMO_PASSWORD, OPERATOR_USERNAME
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
