@@ -40,12 +40,20 @@ def token_user(token: str) -> User | None:
     return looked_up[token]
 
 
+def active_key(token: str) -> ApiKey | None:
+    """The active API key behind ``token``, looked up once per request (the rate limit asks first)."""
+    looked_up: dict[str, ApiKey | None] = g.setdefault("api_keys", {})
+    if token not in looked_up:
+        looked_up[token] = platform().db(api_keys.find_active(token))
+    return looked_up[token]
+
+
 def known_credential(token: str) -> bool:
     """Whether ``token`` is a live officer's or operator's token or an active API key (of any municipality)."""
     if len(token) > 200:
         return False
     if api_keys.looks_like_key(token):
-        return platform().db(api_keys.find_active(token)) is not None
+        return active_key(token) is not None
     return token_user(token) is not None
 
 
@@ -66,7 +74,7 @@ def officer_of(tenant: Tenant) -> Caller | None:
 
 def _key_refused_here(tenant: Tenant, token: str) -> None:
     """A valid key on a route that takes no key: 403 ``insufficient_scope`` (401 when it is not valid)."""
-    key = platform().db(api_keys.find_active(token))
+    key = active_key(token)
     if key is None:
         raise ApiError(401, "unauthorized", "the API key is unknown, revoked or expired")
     if key.tenant_id != tenant.id:
@@ -84,7 +92,7 @@ def require_scope(tenant: Tenant, scope: str) -> Caller | None:
     token = bearer_token()
     if token is None or not api_keys.looks_like_key(token):
         return officer_of(tenant)
-    key = platform().db(api_keys.resolve(tenant, token, scope))
+    key = platform().db(api_keys.admit(active_key(token), tenant, scope))
     roles = frozenset(platform().catalog.roles) - NOT_FOR_KEYS
     return Caller(roles=roles, api_key=key)
 

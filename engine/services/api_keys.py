@@ -147,12 +147,16 @@ async def find_active(secret: str, *, now: datetime | None = None) -> ApiKey | N
     return key if key is not None and is_active(key, now or datetime.now(UTC)) else None
 
 
-async def resolve(tenant: Tenant, secret: str, scope: str, *, now: datetime | None = None) -> ApiKey:
-    """The key behind ``secret`` if it may do ``scope`` at ``tenant``; records when it was last used."""
+async def admit(key: ApiKey | None, tenant: Tenant, scope: str, *, now: datetime | None = None) -> ApiKey:
+    """``key`` (as :func:`find_active` found it) if it may do ``scope`` at ``tenant``; records when
+    it was last used.
+
+    Raises :class:`UnknownScope`, :class:`InvalidApiKey` (``key`` None), :class:`WrongTenant` or
+    :class:`InsufficientScope`.
+    """
     if scope not in SCOPES:
         raise UnknownScope(scope)
     moment = now or datetime.now(UTC)
-    key = await find_active(secret, now=moment)
     if key is None:
         raise InvalidApiKey()
     if key.tenant_id != tenant.id:
