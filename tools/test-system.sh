@@ -17,6 +17,9 @@ command -v pdfsig >/dev/null || missing+=(poppler-utils)
 command -v certutil >/dev/null || missing+=(libnss3-tools)
 # SoftHSM2 is the PKCS#11 token the tests sign with (tests/integration/test_signing_pkcs11.py).
 command -v softhsm2-util >/dev/null || missing+=(softhsm2)
+# A Thai font for Chromium: without one Thai text renders as boxes, and the browser tests' checks
+# of a phone-sized page (nothing wider than the screen) would measure the boxes instead.
+{ command -v fc-list >/dev/null && fc-list :lang=th family | grep -q .; } || missing+=(fonts-tlwg-loma)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     log "installing ${missing[*]}"
