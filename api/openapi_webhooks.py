@@ -47,9 +47,9 @@ SCHEMAS: dict[str, Any] = {
             },
             "events": {"type": "array", "minItems": 1, "items": {"enum": EVENT_TYPES}},
             "services": {
-                "type": "array",
+                "type": ["array", "null"],
                 "items": {"type": "string"},
-                "description": "Services the municipality offers; empty or absent: every service",
+                "description": "Services the municipality offers; empty, null or absent: every service",
             },
         },
     },

@@ -298,9 +298,7 @@ def line_connect(tenant: str) -> Any:
     given: dict[str, str] = {}
     wrong: list[line.SettingProblem] = []
     for name in ("secret", "token", "basic_id", "phone"):
-        value = body.get(name, "")
-        if value is None:
-            value = ""
+        value = body.get(name, "")  # an answer left out is empty; null is no text, and refused
         if not isinstance(value, str):
             wrong.append(line.SETTING_PROBLEMS[name])
             value = ""

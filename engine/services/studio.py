@@ -22,6 +22,7 @@ from engine.definitions.bundle import FILE_FOLDERS, SERVICE_FILES, ServiceBundle
 from engine.definitions.diff import DefinitionDiff, diff, next_version
 from engine.services import catalog as catalog_service
 from engine.services.errors import CatalogError, NotFound
+from engine.store.bounds import could_be_key
 from engine.store.models import PublishedService, ServiceDraft
 
 Documents = dict[str, Any]
@@ -257,9 +258,16 @@ def view_of(draft: ServiceDraft, catalog: Catalog) -> DraftView:
     return DraftView(draft, problems, definition)
 
 
+async def _find_draft(service_id: str) -> ServiceDraft | None:
+    """The draft of ``service_id``; None for an ID no draft can have (too long, spaces, controls)."""
+    if not could_be_key(service_id, ServiceDraft, "service_id"):
+        return None
+    return await ServiceDraft.get_or_none(service_id=service_id)
+
+
 async def get_draft(service_id: str, catalog: Catalog) -> DraftView:
     """Raises :class:`DraftNotFound`."""
-    draft = await ServiceDraft.get_or_none(service_id=service_id)
+    draft = await _find_draft(service_id)
     if draft is None:
         raise DraftNotFound(service_id)
     return view_of(draft, catalog)
@@ -341,7 +349,7 @@ async def save_draft(
     Raises :class:`DraftNotFound`, :class:`StaleDraft` and :class:`InvalidBundle` (a document
     missing or not an object).
     """
-    draft = await ServiceDraft.get_or_none(service_id=service_id)
+    draft = await _find_draft(service_id)
     if draft is None:
         raise DraftNotFound(service_id)
     for name in SERVICE_FILES:
@@ -370,7 +378,7 @@ async def edit_draft(
     Raises what the edit raises (:class:`engine.definitions.editing.EditRefused`), and as
     :func:`save_draft`.
     """
-    draft = await ServiceDraft.get_or_none(service_id=service_id)
+    draft = await _find_draft(service_id)
     if draft is None:
         raise DraftNotFound(service_id)
     documents, files = edit(copy.deepcopy(draft.documents), dict(draft.files or {}))
@@ -385,7 +393,8 @@ async def edit_draft(
 
 
 async def delete_draft(service_id: str) -> None:
-    await ServiceDraft.filter(service_id=service_id).delete()
+    if could_be_key(service_id, ServiceDraft, "service_id"):
+        await ServiceDraft.filter(service_id=service_id).delete()
 
 
 def changes_of(view: DraftView, catalog: Catalog) -> DefinitionDiff | None:
@@ -412,7 +421,7 @@ async def publish_draft(
     Raises :class:`DraftNotFound`, :class:`engine.services.errors.DefinitionRefused` (every
     problem) and :class:`engine.services.errors.CatalogVersionConflict`.
     """
-    draft = await ServiceDraft.get_or_none(service_id=service_id)
+    draft = await _find_draft(service_id)
     if draft is None:
         raise DraftNotFound(service_id)
     documents = copy.deepcopy(draft.documents)

@@ -342,6 +342,15 @@ def test_api_officers_read_and_the_operator_writes(client: Any, callers: dict[st
         f"/api/v1/saraban/agencies/{agency_id}", json={"email": "info@x.go.th"}, headers=callers["operator"]
     )
     assert bad.status_code == 422 and bad.json["errors"][0]["message_th"] == agencies.EMAIL_RULE_TH
+    for method, url in (
+        ("POST", "/api/v1/saraban/agencies"),
+        ("PUT", f"/api/v1/saraban/agencies/{agency_id}"),
+    ):
+        too_long = client.open(
+            url, method=method, json={**body, "letter_code": "0" * 41}, headers=callers["operator"]
+        )
+        assert too_long.status_code == 422, too_long.json  # a code longer than any is a wrong answer
+        assert [e["field"] for e in too_long.json["errors"]] == ["letter_code"]
     put = client.put(
         f"/api/v1/saraban/agencies/{agency_id}", json={"email": "saraban@x.go.th"}, headers=callers["officer"]
     )

@@ -29,6 +29,7 @@ from tortoise.transactions import in_transaction
 from engine.saraban.errors import FieldProblem, InvalidLetter, NotAllowed, SarabanError
 from engine.services import accounts
 from engine.services.operators import OPERATOR_ROLE, OPERATOR_TENANT
+from engine.store.bounds import max_length
 from engine.store.models import Agency, AgencyKey, Tenant, User
 
 KINDS = ("tenant", "external", "ecms", "email")
@@ -270,7 +271,9 @@ def _blank() -> dict[str, Any]:
 
 
 async def _code_taken(code: str | None, agency_id: int | None) -> FieldProblem | None:
-    if code is None:
+    """Another agency's hold on ``code``; None when free, or when ``code`` is no code at all
+    (:func:`_check` says what is wrong with it)."""
+    if code is None or len(code) > max_length(Agency, "letter_code"):
         return None
     holder = await Agency.get_or_none(letter_code=code)
     if holder is None or holder.id == agency_id:

@@ -1054,14 +1054,13 @@ async def message(tenant: Tenant, actor: Actor, receipt_or_message_id: str) -> E
     text = str(receipt_or_message_id).strip()
     if not could_be_key(text, ExchangeMessage, "receipt_id"):
         raise MessageNotFound(text[:80])
-    found = (
-        await ExchangeMessage.filter(
-            tenant_id=tenant.id, direction="in", type="Letter", receipt_id=text
-        ).first()
-        or await ExchangeMessage.filter(
+    found = await ExchangeMessage.filter(
+        tenant_id=tenant.id, direction="in", type="Letter", receipt_id=text
+    ).first()
+    if found is None and could_be_key(text, ExchangeMessage, "message_id"):
+        found = await ExchangeMessage.filter(
             tenant_id=tenant.id, direction="in", type="Letter", message_id=text
         ).first()
-    )
     if found is None:
         raise MessageNotFound(text[:80])
     return found
