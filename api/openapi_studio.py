@@ -151,11 +151,16 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["id"],
         "properties": {
-            "id": {"type": "string", "maxLength": 63, "examples": ["hall-booking"]},
-            "copy_of": {
+            "id": {
                 "type": "string",
+                "pattern": "^[a-z][a-z0-9_-]{0,62}$",
+                "description": "Lower-case letters, digits, - and _, starting with a letter",
+                "examples": ["hall-booking"],
+            },
+            "copy_of": {
+                "type": ["string", "null"],
                 "maxLength": 90,
-                "description": "id or id@version of a published service",
+                "description": "id or id@version of a published service; null or absent: a blank draft",
             },
         },
     },

@@ -85,7 +85,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["service"],
         "properties": {
-            "service": {"type": "string", "maxLength": 100},
+            "service": {"type": "string", "minLength": 1, "maxLength": 100},
             "version": {
                 "type": "string",
                 "maxLength": 40,

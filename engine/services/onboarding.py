@@ -521,7 +521,7 @@ def read_register_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
 
     UTF-8 (with or without the byte-order mark spreadsheets write) or Windows-874, the Thai
     encoding Excel saves CSV in. Raises :class:`RegisterTooLarge` and :class:`RegisterInvalid`
-    (not text, or not CSV).
+    (not text, not CSV, or no row below the header).
     """
     if len(data) > MAX_REGISTER_BYTES:
         raise RegisterTooLarge(f"{len(data):,} bytes")
@@ -554,6 +554,17 @@ def read_register_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
         raise RegisterInvalid(
             [Problem("file", f"is not CSV: {error}", reader.line_num, f"ไฟล์ไม่ใช่ CSV ที่ถูกต้อง: {error}")]
         ) from None
+    if not rows:
+        raise RegisterInvalid(
+            [
+                Problem(
+                    "file",
+                    "holds no municipality: give a header row, then one row per municipality",
+                    1,
+                    "ไม่พบรายชื่อหน่วยงานในไฟล์ กรุณาใส่แถวหัวตารางและรายชื่อหน่วยงานแถวละหนึ่งแห่ง",
+                )
+            ]
+        )
     return rows
 
 

@@ -320,6 +320,10 @@ def test_a_register_is_bounded(platform: Any):
         onboarding.read_register_csv(b"x" * (onboarding.MAX_REGISTER_BYTES + 1))
     windows_874 = "รหัส,ประเภท,ชื่อ,จังหวัด\n1,อบต.,ทดสอบ,ตาก\n".encode("cp874")
     assert onboarding.read_register_csv(windows_874)[0][1]["ชื่อ"] == "ทดสอบ"
+    for nothing in (b"", "รหัส,ประเภท,ชื่อ,จังหวัด\n".encode()):  # no file, or a header alone
+        with pytest.raises(onboarding.RegisterInvalid) as empty:
+            onboarding.read_register_csv(nothing)
+        assert empty.value.problems[0].message_th.startswith("ไม่พบรายชื่อหน่วยงานในไฟล์")
     assert platform.db(Tenant.filter(code=str(10**8)).count()) == 0
 
 
