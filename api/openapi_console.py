@@ -444,7 +444,16 @@ PATHS: dict[str, Any] = {
             "security": _ADMIN,
             "parameters": [TENANT, SERVICE_ID],
             "requestBody": _body(
-                {"type": "object", "properties": {"version": {"type": "string", "maxLength": 32}}},
+                {
+                    "type": "object",
+                    "properties": {
+                        "version": {
+                            "type": ["string", "null"],
+                            "maxLength": 32,
+                            "description": "null or absent: the newest version the catalog offers",
+                        }
+                    },
+                },
                 required=False,
             ),
             "responses": {
