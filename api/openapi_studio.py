@@ -177,7 +177,10 @@ SCHEMAS: dict[str, Any] = {
                 "additionalProperties": {"type": "string"},
                 "description": "Example submissions by file name (valid-*.json, invalid-*.json) as JSON text",
             },
-            "revision": {"type": "integer", "description": "The revision read; a newer one answers 409"},
+            "revision": {
+                "type": ["integer", "null"],
+                "description": "The revision read; a newer one answers 409 (null or absent: no check)",
+            },
         },
     },
     "Draft": {
