@@ -293,23 +293,28 @@ def test_the_terminal_form_in_english_names_wrong_answers(server: Server):
     assert "Phone number (/complainant/phone): Enter your phone number, or choose to stay anonymous" in out
 
 
-def test_the_terminal_form_asks_on_stdin(server: Server, api: Client):
-    # Anonymous, stray animals, title, description, date, no outcome, a pin, the place, no photos.
-    answers = [
-        "2",
-        "6",
-        "สุนัขจรจัดหน้าตลาด",
-        "มีสุนัขจรจัดหลายตัวไล่กัดคนที่เดินผ่านหน้าตลาดทุกเช้า",
-        "2025-02-20",
-        "",
-        "18.7489, 98.9502",
-        "หน้าตลาดแม่เหียะ",
-        "",
-    ]
+# Stray animals, title, description, date, no outcome, a pin, the place, no photos.
+STRAY_DOGS = [
+    "6",
+    "สุนัขจรจัดหน้าตลาด",
+    "มีสุนัขจรจัดหลายตัวไล่กัดคนที่เดินผ่านหน้าตลาดทุกเช้า",
+    "2025-02-20",
+    "",
+    "18.7489, 98.9502",
+    "หน้าตลาดแม่เหียะ",
+    "",
+]
+
+
+def typed_into_terminal_form(server: Server, answers: list[str]) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, str(TERMINAL_FORM), "--base-url", server.url, "complaint"]
-    done = subprocess.run(
+    return subprocess.run(
         command, input="\n".join(answers) + "\n", capture_output=True, text=True, timeout=60, cwd=ROOT
     )
+
+
+def test_the_terminal_form_asks_on_stdin(server: Server, api: Client):
+    done = typed_into_terminal_form(server, ["2", *STRAY_DOGS])  # anonymous
     assert done.returncode == 0, done.stdout + done.stderr
     reference = reference_in(done.stdout)
     assert api.track(TENANT, reference, tracking_token=token_in(done.stdout))["status"] == "received"
@@ -328,19 +333,9 @@ def test_the_terminal_form_asks_a_refused_step_again_with_the_portals_message(se
         "0812345678",
         "",
         *no_address,
-        "6",
-        "สุนัขจรจัดหน้าตลาด",
-        "มีสุนัขจรจัดหลายตัวไล่กัดคนที่เดินผ่านหน้าตลาดทุกเช้า",
-        "2025-02-20",
-        "",
-        "18.7489, 98.9502",
-        "หน้าตลาดแม่เหียะ",
-        "",
+        *STRAY_DOGS,
     ]
-    command = [sys.executable, str(TERMINAL_FORM), "--base-url", server.url, "complaint"]
-    done = subprocess.run(
-        command, input="\n".join(answers) + "\n", capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    done = typed_into_terminal_form(server, answers)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "ยังบันทึกขั้นตอนนี้ไม่ได้ กรุณาแก้ไขแล้วกรอกขั้นตอนนี้อีกครั้ง:" in out
