@@ -20,6 +20,7 @@ from engine.saraban.errors import NotAllowed
 from engine.services import accounts, operators, tenants
 from engine.services.saraban import agencies
 from engine.services.saraban.agencies import COMMAND_LINE, AgencyImportRefused, AgencyInvalid, AgencyNotFound
+from engine.store.models import Dispatch, ExchangeMessage, Letter
 from thongthin.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.db
@@ -250,6 +251,38 @@ def test_ensure_for_tenant_follows_the_letter_code(platform: Any):
         await agencies.add_key(
             COMMAND_LINE, imported, certificate(NOW - timedelta(days=1), NOW + timedelta(days=30))
         )
+        # A letter this municipality sent to the entry before, and the message that carried it.
+        letter = await Letter.create(
+            public_id="L" + uuid.uuid4().hex[:16],
+            tenant_id=tenant.id,
+            direction="out",
+            kind="external",
+            status="sent",
+            subject="ขอเชิญประชุม",
+        )
+        sent = await Dispatch.create(
+            tenant_id=tenant.id,
+            letter_id=letter.id,
+            agency_id=imported.id,
+            channel="email",
+            message_id=uuid.uuid4().hex,
+            state="sent",
+        )
+        carried = await ExchangeMessage.create(
+            tenant_id=tenant.id,
+            direction="out",
+            message_id=sent.message_id,
+            type="Letter",
+            peer_id=imported.id,
+            peer_code=second,
+            channel="email",
+            blob_key=f"exchange/{sent.message_id}",
+            sha256="0" * 64,
+            size=0,
+            state="sent",
+            receipt_id="",
+            created_at=NOW,
+        )
         tenant.settings = {"saraban": {"letter_code": second}}
         tenant.name_th = "เทศบาลเมืองสมุดรายชื่อ"
         await tenant.save()
@@ -259,6 +292,8 @@ def test_ensure_for_tenant_follows_the_letter_code(platform: Any):
             second, "เทศบาลเมืองสมุดรายชื่อ", "saraban@dt.go.th", "52101",
         )  # fmt: skip
         assert len(await agencies.keys_for(again)) == 1
+        assert (await Dispatch.get(id=sent.id)).agency_id == again.id, "the letter sent stays on record"
+        assert (await ExchangeMessage.get(id=carried.id)).peer_id == again.id
         with pytest.raises(AgencyNotFound):
             await agencies.find(first)
         with pytest.raises(AgencyInvalid):  # its name follows the tenant, not the directory

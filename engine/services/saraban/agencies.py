@@ -30,7 +30,7 @@ from engine.saraban.errors import FieldProblem, InvalidLetter, NotAllowed, Sarab
 from engine.services import accounts
 from engine.services.operators import OPERATOR_ROLE, OPERATOR_TENANT
 from engine.store.bounds import max_length
-from engine.store.models import Agency, AgencyKey, Tenant, User
+from engine.store.models import Agency, AgencyKey, Dispatch, ExchangeMessage, Tenant, User
 
 KINDS = ("tenant", "external", "ecms", "email")
 # What an operator may add by hand: a tenant's entry comes from the tenant itself.
@@ -460,8 +460,11 @@ async def ensure_for_tenant(tenant: Tenant) -> Agency:
         if mine is None and holder is not None:
             mine = holder  # the imported entry becomes the tenant's, keeping its keys
         elif mine is not None and holder is not None and holder.id != mine.id:
-            # An imported entry for the code the tenant now uses: its keys move over, it goes.
+            # An imported entry for the code the tenant now uses: its keys, the letters sent to it
+            # and the messages exchanged with it move over (they were for this office), it goes.
             await AgencyKey.filter(agency_id=holder.id).update(agency_id=mine.id)
+            await Dispatch.filter(agency_id=holder.id).update(agency_id=mine.id)
+            await ExchangeMessage.filter(peer_id=holder.id).update(peer_id=mine.id)
             for name in ("ministry_id", "department_id", "endpoint_url", "ecms_url", "email"):
                 if not getattr(mine, name) and getattr(holder, name):
                     setattr(mine, name, getattr(holder, name))
