@@ -159,7 +159,7 @@ class Database:
         return f"dbname='{name}'"
 
     async def connect(self) -> Any:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         pg = self._pg
         return await asyncpg.connect(
