@@ -321,7 +321,9 @@ def console_seal() -> Any:
     content = sent.read(tenant_details.MAX_LOGO_BYTES + 1) if sent else b""
     try:
         platform().db(
-            tenant_details.set_logo(g.tenant, content, sent.filename if sent else "", platform().blobs)
+            tenant_details.set_logo(
+                g.tenant, content, (sent.filename or "") if sent else "", platform().blobs
+            )
         )
     except tenant_details.UploadRejected as rejected:
         errors = [ErrorItem("seal", text=rejected.message(current_language()))]

@@ -158,8 +158,10 @@ def _need_to_know(found: Submission) -> ServiceDefinition:
     return definition
 
 
-def _open_part_of(submission_id: int, action: str, object_id: str, not_found: Exception) -> None:
+def _open_part_of(submission_id: int | None, action: str, object_id: str, not_found: Exception) -> None:
     """Check need to know for a file of a submission and record the download; else ``not_found``."""
+    if submission_id is None:  # a file of no submission (a draft's) is not the office's to open
+        raise not_found
     owner = platform().db(Submission.get(id=submission_id))
     try:
         _need_to_know(owner)

@@ -22,7 +22,8 @@ class ErrorItem:
 
 def flash_key(key: str, **values: str) -> None:
     """Flash a catalog key (translated when shown, so switching language still works)."""
-    flash({"key": key, "values": values})
+    # Flask annotates the message as str, but stores any value the session can serialise.
+    flash({"key": key, "values": values})  # type: ignore[arg-type]
 
 
 def errors_by_field(errors: list[ErrorItem]) -> dict[str, ErrorItem]:

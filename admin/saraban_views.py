@@ -53,6 +53,7 @@ from engine.services import desk
 from engine.services.saraban import letters, numbers, organisation, registers, reports, retention, search
 from engine.services.saraban.letters import Incoming, Outgoing
 from engine.services.saraban.retention import DestructionListNotFound
+from engine.store.bounds import max_length
 from engine.store.models import DestructionList, Letter, OrgUnit, RegisterEntry, UnitMember, User
 from engine.thaidate import ascii_digits
 from engine.workflow.sla import BANGKOK
@@ -450,7 +451,7 @@ def saraban_compose() -> Any:
 # --- a letter -----------------------------------------------------------------------------------
 
 # The column's width: a longer id names no letter, and the ORM refuses to even look it up.
-PUBLIC_ID_MAX = Letter._meta.fields_map["public_id"].max_length
+PUBLIC_ID_MAX = max_length(Letter, "public_id")
 
 
 def _letter_id(public_id: str) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# An operation's security: the alternatives, each naming its schemes and their scopes.
+Security = list[dict[str, list[str]]]
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import MALFORMED, _error, _json, _ref
+from api.openapi import MALFORMED, Security, _error, _json, _ref
 from engine.services.saraban.agencies import KINDS, MAX_IMPORT_BYTES, MAX_LIMIT, MAX_PEM_BYTES
 
 BASE = "/api/v1/saraban/agencies"
-OFFICER = [{"bearer": []}]
+OFFICER: Security = [{"bearer": []}]
 
 UNAUTHORIZED = _error("No bearer token, or an unknown or expired one (unauthorized)")
 FORBIDDEN = _error(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import TENANT, _error, _json, _ref
+from api.openapi import TENANT, Security, _error, _json, _ref
 from engine.services.api_keys import MAX_NAME, SCOPES
 
-ADMIN = [{"bearer": []}]
+ADMIN: Security = [{"bearer": []}]
 KEY_ID = {
     "name": "key_id",
     "in": "path",

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import TENANT, TEXT, _error, _json, _path_parameter, _ref
+from api.openapi import TENANT, TEXT, Security, _error, _json, _path_parameter, _ref
 from api.openapi_definitions import IF_NONE_MATCH
 
-_ADMIN = [{"bearer": []}]
+_ADMIN: Security = [{"bearer": []}]
 _MONEY = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "description": "Baht, two decimals"}
 _NULL_TEXT = {"type": ["object", "null"], "properties": TEXT["properties"]}
 _COUNT = {"type": "integer", "minimum": 0}

@@ -12,6 +12,7 @@ from api.openapi import (
     TOO_LARGE,
     TRACKING_HEADER,
     TRACKING_LIMITS,
+    Security,
     _error,
     _json,
     _path_parameter,
@@ -69,7 +70,7 @@ NO_DRAFT = _error(
 )
 SECRET_MISSING = _error("No X-Draft-Secret header (draft_secret_missing)")
 SECRET_IN_QUERY = _error("A draft secret in the query string (draft_secret_in_query)")
-WHO = [{}, {"bearer": []}]
+WHO: Security = [{}, {"bearer": []}]
 PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 PNG = {"image/png": {"schema": {"type": "string", "format": "binary"}}}
 

@@ -12,6 +12,7 @@ from api.openapi import (
     TOO_LARGE,
     TRACKING_HEADER,
     TRACKING_LIMITS,
+    Security,
     _error,
     _json,
     _path_parameter,
@@ -39,7 +40,7 @@ ACCOUNT = _path_parameter(
     "GB-000123",
 )
 _APPLICANT_TOKEN = {**TRACKING_HEADER, "required": True}
-_APPLICANT = [{}]
+_APPLICANT: Security = [{}]
 _WHO = {
     "400": _error("Malformed body, or a tracking token in the query string (tracking_token_in_query)"),
     "401": _error("No X-Tracking-Token header (unauthorized)"),

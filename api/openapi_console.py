@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import SERVICE_ID, TENANT, _error, _json, _path_parameter, _ref
+from api.openapi import SERVICE_ID, TENANT, Security, _error, _json, _path_parameter, _ref
 
 USER_ID = {
     "name": "user_id",
@@ -16,7 +16,7 @@ USER_ID = {
     "example": 42,
 }
 CATALOG_SERVICE = _path_parameter("service_id", 64, "A service of the national catalog", "complaint")
-_ADMIN = [{"bearer": []}]
+_ADMIN: Security = [{"bearer": []}]
 _TEXT = {
     "type": "object",
     "required": ["th", "en"],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import SERVICE_ID, TENANT, TEXT, _error, _json, _ref
+from api.openapi import SERVICE_ID, TENANT, TEXT, Security, _error, _json, _ref
 
-OFFICER = [{"bearer": []}]
+OFFICER: Security = [{"bearer": []}]
 NULLABLE_NUMBER = {"type": ["number", "null"]}
 CONDITION = {
     "type": ["object", "boolean", "null"],

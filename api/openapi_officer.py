@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import REFERENCE, TENANT, TEXT, _error, _json, _path_parameter, _ref
+from api.openapi import REFERENCE, TENANT, TEXT, Security, _error, _json, _path_parameter, _ref
 from api.openapi_definitions import IF_NONE_MATCH, _query
 
 FILE_ID = _path_parameter(
     "file_id", 64, "A file's id, as the list of the application's files gives it", "att_0123"
 )
-_OFFICER = [{"bearer": []}, {"apiKey": []}]
+_OFFICER: Security = [{"bearer": []}, {"apiKey": []}]
 
 _TEXT = {
     "type": ["object", "null"],

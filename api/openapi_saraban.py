@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import MALFORMED, TENANT, TOO_LARGE, _error, _json, _path_parameter, _ref
+from api.openapi import MALFORMED, TENANT, TOO_LARGE, Security, _error, _json, _path_parameter, _ref
 from engine.saraban.vocabulary import ACTIONS, BOOKS, KINDS, RETENTION_CLASSES, SECRECIES, URGENCIES
 
 BASE = "/api/v1/tenants/{tenant}/saraban"
-OFFICER = [{"bearer": []}]
+OFFICER: Security = [{"bearer": []}]
 LETTER_ID = _path_parameter("public_id", 40, "The letter's public ID", "L3f9a0c1d2e4b5a67")
 
 UNAUTHORIZED = _error("No bearer token, or an unknown or expired one (unauthorized)")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import MALFORMED, TENANT, TOO_LARGE, _error, _json, _path_parameter, _ref
+from api.openapi import MALFORMED, TENANT, TOO_LARGE, Security, _error, _json, _path_parameter, _ref
 from api.openapi_saraban import BASE as SARABAN
 from api.openapi_saraban import INVALID as SARABAN_INVALID
 from api.openapi_saraban import PATHS as SARABAN_PATHS
 from api.openapi_saraban import SCHEMAS as SARABAN_SCHEMAS
 from engine.services.signing_keys import MAX_LABEL, MAX_P12_BYTES, MAX_PASSWORD
 
-_ADMIN = [{"bearer": []}]
+_ADMIN: Security = [{"bearer": []}]
 _UNAUTHORIZED = _error("No bearer token, or an unknown or expired one (unauthorized)")
 _NOT_ADMIN = _error(
     "Not an administrator of this municipality (forbidden, with message_th), another municipality's "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import _error, _json, _ref
+from api.openapi import Security, _error, _json, _ref
 
-OPERATOR = [{"bearer": []}]
+OPERATOR: Security = [{"bearer": []}]
 UNAUTHORIZED = _error("No bearer token, or one that is not a national operator's")
 MALFORMED = _error("The body is not what the operation takes (invalid_json, invalid_request)")
 DRAFT_ID = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import TENANT, _error, _json, _ref
+from api.openapi import TENANT, Security, _error, _json, _ref
 
-ADMIN = [{"bearer": []}]
+ADMIN: Security = [{"bearer": []}]
 WEBHOOK_ID = {
     "name": "webhook_id",
     "in": "path",

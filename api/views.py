@@ -48,7 +48,12 @@ def token() -> Any:
     body = json_body()
     tenant, username, password = body.get("tenant"), body.get("username"), body.get("password")
     totp = body.get("totp")
-    if not all(isinstance(v, str) for v in (tenant, username, password)) or not isinstance(totp, str | None):
+    if (
+        not isinstance(tenant, str)
+        or not isinstance(username, str)
+        or not isinstance(password, str)
+        or not isinstance(totp, str | None)
+    ):
         raise ApiError(400, "invalid_request", "give tenant, username and password (and totp) as strings")
     user = platform().db(accounts.authenticate(tenant, username, password, totp, address=client_address()))
     return jsonify({"token": platform().db(accounts.issue_token(user)), "token_type": "Bearer"})

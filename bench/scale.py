@@ -383,7 +383,7 @@ def run(
             for slug, key in ((BIG, "inbox"), (SMALL, "inbox_small_town")):
                 figures[f"{key}_p50_ms"], figures[f"{key}_p95_ms"] = percentiles(samples[slug])
 
-            def service_inbox(tenant: Any) -> Callable[[], None]:
+            def service_inbox(tenant: Any) -> Callable[[], object]:
                 return lambda: platform.db(desk.inbox(tenant, catalog, {ROLE}))
 
             for tenant, key in ((big, "inbox_service"), (small, "inbox_service_small_town")):

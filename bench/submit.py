@@ -297,7 +297,8 @@ def examples(service_id: str) -> list[Any]:
     from engine.definitions import load_definition
     from engine.definitions.locations import examples_dir
 
-    optional = [a.field for a in load_definition(service_id).service.form_attachments() if not a.required]
+    attachments = load_definition(service_id).service.form_attachments()
+    optional = [a.field for a in attachments if a.field is not None and not a.required]
     found = []
     for path in sorted((examples_dir() / service_id).glob("valid-*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -35,6 +35,12 @@ ROLES = frozenset({applicant.APPLICANT})
 CONFIRMED = "confirmed"
 
 
+def _flash_key(key: str, **values: str) -> None:
+    """Flash a catalog key, translated when the tracking page shows it."""
+    # Flask annotates the message as str, but stores any value the session can serialise.
+    flash({"key": key, "values": values})  # type: ignore[arg-type]
+
+
 def line_box(submission: Submission) -> dict[str, Any] | None:
     """How to follow the application on the municipality's LINE Official Account (None: it has none)."""
     key = platform().settings.secret_key
@@ -156,7 +162,7 @@ def act(reference: str, action: str, *, fee_view: Any) -> Any:
     transition = available.get(action)
     language = current_language()
     if transition is None:
-        flash({"key": "portal.reply.not_available", "values": {}})
+        _flash_key("portal.reply.not_available")
         return redirect(url_for("portal.status", reference=reference))
     given = parse(transition, request.form)
 
@@ -205,7 +211,7 @@ def act(reference: str, action: str, *, fee_view: Any) -> Any:
     except GuardFailed as error:
         return refused({"": error.message_en if language == "en" else error.message_th}, 409)
     except (WorkflowError, StaleSubmission):
-        flash({"key": "portal.reply.stale", "values": {}})
+        _flash_key("portal.reply.stale")
         return redirect(url_for("portal.status", reference=reference))
     return _sent(definition, reference, result.status)
 
@@ -213,7 +219,7 @@ def act(reference: str, action: str, *, fee_view: Any) -> Any:
 def _sent(definition: ServiceDefinition, reference: str, status: str) -> Any:
     """Back to the tracking page, saying the office has the answer and where the application stands."""
     title = definition.workflow.states[status].title.get(current_language())
-    flash({"key": "portal.reply.done", "values": {"state": title}})
+    _flash_key("portal.reply.done", state=title)
     return redirect(url_for("portal.status", reference=reference) + "#status-now")
 
 
@@ -239,7 +245,7 @@ def resume(reference: str, channel: str) -> Any:
     submission = platform().db(submissions.find(g.tenant, reference))
     if channel in messages.EXTERNAL:
         platform().db(messages.resume(submission, channel))
-        flash({"key": "portal.messages.resumed", "values": {}})
+        _flash_key("portal.messages.resumed")
     return redirect(url_for("portal.status", reference=reference))
 
 
@@ -259,7 +265,7 @@ def correct(reference: str, action: str, *, fee_view: Any) -> Any:
     try:
         transition = platform().db(corrections.offered(definition, submission, action))
     except corrections.CorrectionNotOffered:
-        flash({"key": "portal.reply.not_available", "values": {}})
+        _flash_key("portal.reply.not_available")
         return redirect(url_for("portal.status", reference=reference))
     language = current_language()
     key = _correcting_key(submission, action)
@@ -309,7 +315,7 @@ def correct(reference: str, action: str, *, fee_view: Any) -> Any:
                 except SubmissionInvalid as error:
                     errors = error.errors
                 except (WorkflowError, StaleSubmission, CorrectionNotAllowed):
-                    flash({"key": "portal.reply.stale", "values": {}})
+                    _flash_key("portal.reply.stale")
                     return redirect(url_for("portal.status", reference=reference))
                 else:
                     session.pop(key, None)

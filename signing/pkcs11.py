@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from signing.errors import PkiError, SignerConfigError
 
@@ -183,7 +183,7 @@ def _log_in(key: Pkcs11Key) -> Any:
 
 def _signer(key: Pkcs11Key, session: Any, chain: list[Any]) -> Any:
     """pyHanko's signer for ``key``, its certificate, CA certificates and key handle loaded."""
-    from pkcs11 import Mechanism, PKCS11Error
+    from pkcs11 import Mechanism, PKCS11Error, SignMixin
     from pyhanko.sign.pkcs11 import PKCS11Signer
 
     signer = PKCS11Signer(
@@ -201,7 +201,8 @@ def _signer(key: Pkcs11Key, session: Any, chain: list[Any]) -> Any:
     except (PKCS11Error, ValueError) as error:  # ValueError: a certificate that does not parse
         raise SignerConfigError(f"{key.describe()}: {_reason(error)}") from None
     # pyHanko calls the key handle's sign() on an executor thread: serialise it with the rest.
-    signer._key_handle = _SerialisedKey(signer._key_handle)
+    # The wrapper is a proxy, not a SignMixin subclass (__getattr__ forwards the rest): hence the cast.
+    signer._key_handle = cast(SignMixin, _SerialisedKey(signer._key_handle))
     return signer
 
 

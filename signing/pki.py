@@ -166,7 +166,7 @@ class DevPki:
         except (OSError, ValueError, KeyError) as error:
             raise PkiError(f"{self.config_path}: {error}") from error
 
-        class WholeSecondAnimator(Animator):  # type: ignore[misc]
+        class WholeSecondAnimator(Animator):
             def at_time(self, request: Any) -> datetime:
                 """Now, without the microseconds: NSS (pdfsig) rejects an OCSP response whose
                 producedAt/thisUpdate carry fractional seconds as malformed."""

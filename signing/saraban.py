@@ -51,7 +51,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
 
-import uharfbuzz as hb  # type: ignore[import-untyped]
+import uharfbuzz as hb
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.content import ResourceType

@@ -295,7 +295,11 @@ async def _verify_one(
     lta: bool,
 ) -> SignatureReport:
     from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko.sign.validation.status import (
+        DocumentTimestampStatus,
+        PdfSignatureStatus,
+        SignatureCoverageLevel,
+    )
 
     is_timestamp = str(signature.sig_object_type) == "/DocTimeStamp"
     subfilter = str(signature.sig_object.get("/SubFilter", "")).lstrip("/")
@@ -318,6 +322,7 @@ async def _verify_one(
         base |= {"signer": "?", "signer_subject": "?", "issuer": "?"}
 
     context = _context(roots, dss, allow_fetching=allow_fetching)
+    status: PdfSignatureStatus | DocumentTimestampStatus
     try:
         if is_timestamp:
             status = await async_validate_pdf_timestamp(signature, validation_context=context)
@@ -343,7 +348,8 @@ async def _verify_one(
     finally:
         await context.aclose()
 
-    if is_timestamp:
+    signing_time: datetime | None
+    if isinstance(status, DocumentTimestampStatus):
         signing_time, timestamp_trusted = status.timestamp, bool(status.valid and status.trusted)
     else:
         token = status.timestamp_validity
@@ -378,7 +384,7 @@ async def _verify_one(
         )
     )
     ok = bool(status.intact and status.valid and status.trusted and not modified)
-    if not is_timestamp:
+    if isinstance(status, PdfSignatureStatus):
         ok = ok and bool(status.bottom_line)
     return SignatureReport(
         **base,

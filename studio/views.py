@@ -308,7 +308,9 @@ def order_fields(service_id: str, step_id: str) -> Any:
 @blueprint.post("/drafts/<service_id>/steps/<step_id>/remove")
 def remove_step(service_id: str, step_id: str) -> Any:
     def change(documents: edits.Documents, files: studio.Files) -> tuple[edits.Documents, studio.Files]:
-        asked = next((s["fields"] for s in documents["ui.json"]["steps"] if s["id"] == step_id), [])
+        asked: list[dict[str, Any]] = next(
+            (s["fields"] for s in documents["ui.json"]["steps"] if s["id"] == step_id), []
+        )
         for ui_field in asked:
             files = edits.drop_from_examples(files, ui_field["pointer"])
         return edits.remove_step(documents, step_id), files
@@ -415,15 +417,17 @@ def field(service_id: str) -> Any:
                 documents: edits.Documents, files: studio.Files
             ) -> tuple[edits.Documents, studio.Files]:
                 result = documents
-                renamed = existing is not None and existing["pointer"] != spec.pointer
+                # A new field has no old pointer, so it is never a rename.
+                old_pointer = existing["pointer"] if existing is not None else spec.pointer
+                renamed = old_pointer != spec.pointer
                 if in_group:
                     if renamed:
-                        result = edits.remove_item_field(result, group, existing["pointer"])
-                        files = edits.drop_item_from_examples(files, group, existing["pointer"])
+                        result = edits.remove_item_field(result, group, old_pointer)
+                        files = edits.drop_item_from_examples(files, group, old_pointer)
                     result = edits.put_item_field(result, group, spec)
                     return result, edits.fill_item_examples(files, group, spec)
                 if renamed:
-                    result = edits.remove_field(result, existing["pointer"])
+                    result = edits.remove_field(result, old_pointer)
                 return edits.put_field(result, step_id, spec), edits.fill_examples(files, spec)
 
             platform().db(studio.edit_draft(service_id, change, platform().catalog, by=_by()))
@@ -657,7 +661,7 @@ def _workflow_page(
     none = ("", _t("studio.draft.effect.none"))
     choices = {
         "role_options": [
-            (r, text(spec.title)) for r, spec in sorted(current.roles.items()) if not spec.system
+            (r, spec.title.get(language)) for r, spec in sorted(current.roles.items()) if not spec.system
         ],
         "open_states": [(n, text(s["title"])) for n, s in workflow["states"].items() if not s.get("final")],
         "all_states": [(n, text(s["title"])) for n, s in workflow["states"].items()],
@@ -844,7 +848,7 @@ def _transition_values(transition: dict[str, Any]) -> dict[str, Any]:
     pointer, equals = next(
         (_simple_condition(p) for p in parts if "data" in p.get("properties", {})), ("", None)
     )
-    effects = transition.get("effects") or []
+    effects: list[dict[str, Any]] = transition.get("effects") or []
     notify = next((e for e in effects if e["type"] == "notify"), {}).get("message", {})
     return {
         "action": transition["action"],

@@ -59,7 +59,7 @@ class ThongthinFlask(Flask):
 
 def app_settings() -> Settings:
     """The settings the current app was created with."""
-    return current_app.extensions["thongthin.settings"]  # type: ignore[no-any-return]
+    return current_app.extensions["thongthin.settings"]
 
 
 def platform() -> Platform:

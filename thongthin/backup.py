@@ -159,7 +159,7 @@ class Database:
         return f"dbname='{name}'"
 
     async def connect(self) -> Any:
-        import asyncpg  # type: ignore[import-untyped]
+        import asyncpg
 
         pg = self._pg
         return await asyncpg.connect(
@@ -810,8 +810,9 @@ def _restore_database(archive: tarfile.TarFile, manifest: Manifest, database: Da
     member = archive.getmember(manifest.data["database"]["member"])
     # The dump is unpacked beside the SQLite target, or beside the archive (a dump can be larger
     # than a small /tmp) when that folder can be written to.
+    folder: Path | None
     if database.kind == "sqlite":
-        folder: Path | None = database.sqlite_path.parent
+        folder = database.sqlite_path.parent
         folder.mkdir(parents=True, exist_ok=True)
     else:
         folder = source.parent if os.access(source.parent, os.W_OK) else None

@@ -246,8 +246,9 @@ def _sign_preview(pdf: bytes, definition: Any, document_id: str, slots: Any) -> 
     try:
         import signing
     except ImportError:
-        signing = None
-    sign = getattr(signing, "sign_with_demo_signer", None)
+        sign = None
+    else:
+        sign = getattr(signing, "sign_with_demo_signer", None)
     if sign is None:
         click.echo(
             "Error: signing is not available yet (no signing.sign_with_demo_signer); render without --sign",

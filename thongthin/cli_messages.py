@@ -58,9 +58,9 @@ def messages_log(tenant_slug: str, reference: str) -> None:
     for delivery in log:
         when = (delivery.sent_at or delivery.created_at).isoformat(timespec="seconds")
         note = f" after {delivery.attempts} tries" if delivery.attempts > 1 else ""
-        error = f" ({delivery.last_error})" if delivery.last_error else ""
+        why = f" ({delivery.last_error})" if delivery.last_error else ""
         click.echo(
-            f"{when}  {delivery.channel:<5}  {delivery.masked or '-':<22}  {delivery.status}{note}{error}"
+            f"{when}  {delivery.channel:<5}  {delivery.masked or '-':<22}  {delivery.status}{note}{why}"
         )
     if not log:
         click.echo("no messages")

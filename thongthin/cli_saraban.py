@@ -692,7 +692,10 @@ def _be_year(ctx: click.Context, param: click.Parameter, value: str | None) -> i
     return int(text)
 
 
-BE_YEAR = {"callback": _be_year, "required": True, "help": "Buddhist-Era year (พ.ศ.), e.g. 2568."}
+def _be_year_option(func: F) -> F:
+    return click.option(
+        "--year", callback=_be_year, required=True, help="Buddhist-Era year (พ.ศ.), e.g. 2568."
+    )(func)
 
 
 @saraban_group.command("search")
@@ -824,7 +827,7 @@ def retention_lists(slug: str, data_dir: Path | None, as_json: bool) -> None:
 
 @retention_group.command("survey")
 @click.argument("slug", metavar="TENANT")
-@click.option("--year", **BE_YEAR)
+@_be_year_option
 @_as
 @_options
 def retention_survey(
@@ -964,7 +967,7 @@ def retention_destroy(
 
 @retention_group.command("handover")
 @click.argument("slug", metavar="TENANT")
-@click.option("--year", **BE_YEAR)
+@_be_year_option
 @click.option(
     "--out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="Write the PDF here."
 )

@@ -145,9 +145,9 @@ def exposition(platform: Any | None) -> tuple[bytes, str]:
     if os.environ.get(MULTIPROC_ENV):
         MultiProcessCollector(registry)
     else:
-        registry.register(_ThisProcess())  # type: ignore[arg-type]
+        registry.register(_ThisProcess())
     if platform is not None:
-        registry.register(DatabaseCollector(platform))  # type: ignore[arg-type]
+        registry.register(DatabaseCollector(platform))
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
@@ -170,5 +170,5 @@ def serve_worker_metrics(address: str) -> None:
     if os.environ.get(MULTIPROC_ENV):
         MultiProcessCollector(registry)
     else:
-        registry.register(_ThisProcess())  # type: ignore[arg-type]
+        registry.register(_ThisProcess())
     start_http_server(int(port), addr=host.strip("[]") or "127.0.0.1", registry=registry)

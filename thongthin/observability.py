@@ -77,7 +77,7 @@ class Observed:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in PROBES:
-            return self.probes(environ, start_response)  # type: ignore[no-any-return]
+            return self.probes(environ, start_response)
         rid = context.sane_request_id(environ.get("HTTP_X_REQUEST_ID")) or context.new_request_id()
         status: list[int] = [0]
 
@@ -89,7 +89,7 @@ class Observed:
         started = time.monotonic()
         with context.working(rid):
             try:
-                return self.inner(environ, start)  # type: ignore[no-any-return]
+                return self.inner(environ, start)
             finally:
                 seconds = time.monotonic() - started
                 route = environ.get(ROUTE_KEY, UNMATCHED)
@@ -231,7 +231,7 @@ class Readiness:
         platform.runtime.loop  # noqa: B018 (starts the ORM loop, or raises why it cannot)
         # Bounded twice: the query by the loop, and the wait by this thread should the loop be stuck.
         try:
-            return platform.runtime.submit(bounded()).result(timeout=READY_TIMEOUT + 1)  # type: ignore[no-any-return]
+            return platform.runtime.submit(bounded()).result(timeout=READY_TIMEOUT + 1)
         except FutureTimeout:
             raise TimeoutError(f"no answer within {READY_TIMEOUT:g} s") from None
 

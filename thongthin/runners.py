@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from engine.definitions import ServiceDefinition
@@ -58,6 +58,9 @@ from engine.workflow.sla import BANGKOK
 from renderers.messages import compose as compose_message
 from renderers.messages import compose_digest
 from thongthin import metrics, saraban_ecms, saraban_exchange
+
+if TYPE_CHECKING:
+    from signing.signer import PadesLevel
 
 
 def public_url(platform: Any) -> str:
@@ -229,7 +232,11 @@ class ReceiptIssuer:
             raise LookupError(f"bill {bill.id} belongs to no account or submission")
         definition = self.platform.definition(service_id, version)
         holder = (
-            account.holder if account else data_roles.document_subject(definition, submission.data)
+            account.holder
+            if account
+            else data_roles.document_subject(definition, submission.data)
+            if submission
+            else None
         ) or "-"
         record = await documents.reserve_receipt(job, bill, holder)
         if record.status == "issued":
@@ -287,7 +294,7 @@ class ReceiptIssuer:
         return signed, RECEIPT_LEVEL
 
 
-RECEIPT_LEVEL = "B-LT"
+RECEIPT_LEVEL: PadesLevel = "B-LT"
 
 
 def signing_roles_of(platform: Any, tenant: Tenant) -> list[str]:

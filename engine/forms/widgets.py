@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from engine import jsonpointer
 from engine.definitions import schemas
@@ -250,7 +250,12 @@ def problem(pointer: str, key: str, label: tuple[str, str], **values: Any) -> Fi
 class Posted(Protocol):
     """What a posted form offers (werkzeug's ``MultiDict``, a dict of lists in tests)."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...
+    # Two overloads, not one signature with a default: werkzeug's overloaded MultiDict.get
+    # matches only this shape.
+    @overload
+    def get(self, key: str) -> Any: ...
+    @overload
+    def get(self, key: str, default: Any) -> Any: ...
 
     def getlist(self, key: str) -> list[Any]: ...
 

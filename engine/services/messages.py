@@ -17,7 +17,7 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Container
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -136,7 +136,7 @@ def _delivery(
     )
 
 
-def announced(definition: ServiceDefinition, data: Any, available: Collection[str]) -> list[tuple[str, str]]:
+def announced(definition: ServiceDefinition, data: Any, available: Container[str]) -> list[tuple[str, str]]:
     """(channel, masked address) the applicant's receipt goes to, for the confirmation page to say."""
     return [
         (channel, _mask(channel, address))

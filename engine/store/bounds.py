@@ -9,7 +9,7 @@ ORM refuses values longer than the column, PostgreSQL refuses NUL in text), so l
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 # Keys we issue (slugs, references, service IDs, tokens) are printable ASCII without spaces.
 _KEY = re.compile(r"[\x21-\x7e]+")
@@ -31,5 +31,5 @@ def could_be_key(value: Any, model: type[Any], field_name: str) -> bool:
     )
 
 
-def could_be_integer_key(value: Any) -> bool:
+def could_be_integer_key(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and 0 <= value <= MAX_INTEGER_KEY

@@ -24,8 +24,8 @@ OUTPUT = Path(__file__).with_name("thai_address.json")
 
 
 def expand(raw: dict[str, Any]) -> dict[str, dict[str, dict[str, list[str]]]]:
-    lookup = raw["lookup"].split("|")
-    words = raw["words"].split("|")
+    lookup: list[str] = raw["lookup"].split("|")
+    words: list[str] = raw["words"].split("|")
 
     def name(text: str | int) -> str:
         if isinstance(text, int):

@@ -63,7 +63,7 @@ def _local_fetcher(roots: Sequence[Path]) -> Any:
 
     allowed = [root.resolve() for root in roots]
 
-    class LocalOnly(URLFetcher):  # type: ignore[misc]
+    class LocalOnly(URLFetcher):
         def __init__(self) -> None:
             super().__init__(allowed_protocols=("data", "file"), allow_redirects=False)
             self.refused: list[str] = []
