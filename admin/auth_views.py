@@ -8,10 +8,10 @@ import segno
 from flask import g, redirect, render_template, request, session, url_for
 
 from admin import SESSION_TENANT, SESSION_USER, blueprint, public, safe_next
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.services import accounts, desk
 from engine.services.errors import AuthenticationFailed, WeakPassword
 from engine.services.throttle import TooManyAttempts
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from renderers.web import current_language, thai_date, translate
 from thongthin.app import client_address, platform
 

@@ -16,12 +16,12 @@ from flask import abort, g, redirect, render_template, request, url_for
 from admin import admin_only, any_role, blueprint
 from admin.charts import BarGroup, grouped_bar_chart
 from admin.desk_views import service_title
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.definitions import ServiceDefinition
 from engine.services import billing, billing_reports, payments, statements, tenants
 from engine.services import billing_runs as runs
 from engine.services.roles import ADMIN_ROLE, FINANCE_ROLES
 from engine.store.bounds import could_be_integer_key
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from renderers.statements import problem_text
 from renderers.web import current_language, translate
 from thongthin.app import platform

@@ -8,7 +8,6 @@ from flask import g, redirect, render_template, request, url_for
 
 from admin import admin_only, blueprint
 from admin.charts import Bar, bar_chart
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from admin.parameters import forms as fee_forms
 from admin.parameters import local_fees
 from engine.definitions import ServiceDefinition
@@ -18,6 +17,7 @@ from engine.services import local_fees as local_fees_service
 from engine.services.errors import InvalidParameters
 from engine.services.roles import NOT_FOR_OFFICERS
 from engine.services.saraban import reports as saraban_reports
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from renderers.web import current_language, translate
 from thongthin.app import client_address, platform
 

@@ -9,7 +9,6 @@ from typing import Any
 from flask import g, redirect, render_template, request, url_for
 
 from admin import blueprint
-from admin.forms import ErrorItem, flash_key
 from engine.blobs import BlobNotFound
 from engine.definitions import ServiceDefinition, UnknownService
 from engine.definitions.model import Transition
@@ -25,6 +24,7 @@ from engine.workflow import (
     WorkflowError,
 )
 from renderers.answers import answers, format_value
+from renderers.back_office import ErrorItem, flash_key
 from renderers.inputs import error_messages, fields, parse, posted_version
 from renderers.web import current_language, download
 from thongthin.app import client_address, platform

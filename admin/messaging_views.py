@@ -13,8 +13,8 @@ from typing import Any
 from flask import g, redirect, render_template, request, url_for
 
 from admin import admin_only, blueprint
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.services import line, officers
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from thongthin.app import platform
 from thongthin.runners import public_url
 

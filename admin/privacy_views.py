@@ -7,9 +7,9 @@ from typing import Any
 from flask import abort, g, render_template, request
 
 from admin import any_role, blueprint
-from admin.forms import ErrorItem, errors_by_field
 from engine.services import access_log, data_requests
 from engine.services.roles import PRIVACY_ROLES
+from renderers.back_office import ErrorItem, errors_by_field
 from renderers.web import download
 from thongthin.app import client_address, platform
 

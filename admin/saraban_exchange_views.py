@@ -14,7 +14,6 @@ from typing import Any
 from flask import abort, g, redirect, request, url_for
 
 from admin import any_role, blueprint
-from admin.forms import ErrorItem, flash_key
 from admin.saraban_views import (
     CLERK,
     _actor,
@@ -33,6 +32,7 @@ from engine.saraban.exchange.faults import ExchangeFault
 from engine.saraban.vocabulary import INBOUND_STATES
 from engine.services.saraban import agencies, arrivals, exchange, organisation
 from engine.store.models import Agency, Letter
+from renderers.back_office import ErrorItem, flash_key
 from renderers.web import download
 from thongthin.app import platform
 

@@ -21,7 +21,6 @@ from flask import Response, abort, g, redirect, render_template, request, sessio
 from werkzeug.datastructures import FileStorage
 
 from admin import admin_only, any_role, blueprint
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.saraban.errors import (
     FieldProblem,
     InvalidLetter,
@@ -57,6 +56,7 @@ from engine.store.bounds import max_length
 from engine.store.models import DestructionList, Letter, OrgUnit, RegisterEntry, UnitMember, User
 from engine.thaidate import ascii_digits
 from engine.workflow.sla import BANGKOK
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from renderers.inputs import parse_date
 from renderers.web import current_language, download
 from signing.errors import PkiError, SigningError, TimestampUnavailable

@@ -7,9 +7,9 @@ from typing import Any
 from flask import g, redirect, render_template, request, url_for
 
 from admin import blueprint, public
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.services import accounts, onboarding
 from engine.services.errors import WeakPassword
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from thongthin.app import client_address, platform
 
 # Why a link cannot be used, as the page says it, and the status it is answered with.

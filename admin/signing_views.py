@@ -14,8 +14,8 @@ from typing import Any
 from flask import g, redirect, render_template, request, url_for
 
 from admin import admin_only, blueprint
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.services import signing_keys
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from renderers.web import current_language
 from thongthin.app import platform
 from thongthin.runners import signing_roles_of

@@ -7,9 +7,9 @@ from typing import Any
 from flask import g, redirect, render_template, request, url_for
 
 from admin import admin_only, blueprint
-from admin.forms import ErrorItem, errors_by_field, flash_key
 from engine.definitions import UnknownService
 from engine.services import tenants, webhooks
+from renderers.back_office import ErrorItem, errors_by_field, flash_key
 from renderers.web import current_language
 from thongthin.app import platform
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, g, redirect, render_template, request, session, url_for
 
-from admin.forms import ErrorItem, flash_key
 from engine import jsonpointer
 from engine.definitions import UnknownService
 from engine.definitions import editing as edits
@@ -19,6 +18,7 @@ from engine.services.errors import AuthenticationFailed, CatalogError, Definitio
 from engine.services.throttle import TooManyAttempts
 from engine.workflow.diagram import to_svg
 from renderers import forms
+from renderers.back_office import ErrorItem, flash_key
 from renderers.web import current_language, translate
 from studio import SESSION_OPERATOR, blueprint, public
 from thongthin.app import client_address, platform

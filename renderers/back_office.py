@@ -1,4 +1,4 @@
-"""Small helpers shared by the back office's forms: error items and flashed messages."""
+"""The back office's form helpers, console and studio alike: error items and flashed messages."""
 
 from __future__ import annotations
 
