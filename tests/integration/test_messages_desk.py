@@ -85,9 +85,9 @@ def test_an_officer_sets_an_email_and_gets_the_morning_digest(app: Any, platform
     reference, _ids = submit_food(platform, town)
     definition = platform.catalog.get("food-premises-notification")
     platform.db(submissions.transition(town.tenant, definition, reference, "accept_documents", {"clerk"}))
-    overdue = datetime.now(UTC) - timedelta(days=1)
-    platform.db(Submission.filter(tenant=town.tenant, reference=reference).update(due_at=overdue))
     morning = datetime(2026, 12, 4, 1, 30, tzinfo=UTC)  # 08:30 in Bangkok
+    overdue = morning - timedelta(days=1)  # overdue that morning, whatever day the test runs
+    platform.db(Submission.filter(tenant=town.tenant, reference=reference).update(due_at=overdue))
     links = message_links(platform)
     early = morning - timedelta(hours=2)  # 06:30 in Bangkok: not yet
     assert (
