@@ -177,6 +177,15 @@ UI_FIELD: dict[str, Any] = {
         },
         "item_label": TEXT,
         "item_fields": {"type": "array", "items": _ref("UiField")},
+        "parts": {
+            "type": "array",
+            "description": "An address field's parts (its answer's keys) in the order the portal asks them",
+            "items": {
+                "type": "object",
+                "required": ["name", "label"],
+                "properties": {"name": {"type": "string"}, "label": TEXT},
+            },
+        },
     },
 }
 

@@ -255,6 +255,8 @@ class Asker:
             return MISSING if count is MISSING else [self.item(field, n) for n in range(count)]
         if schema.get("type") == "boolean":
             return ask(say("yes_no", lang), parse_scalar(schema), needed, lang)
+        if field.get("parts"):
+            return self.parts(field, schema, needed)
         if schema.get("type") == "object" or "properties" in schema:
             return self.object(schema, needed)
         return ask("", parse_scalar(schema), needed, lang)
@@ -272,6 +274,20 @@ class Asker:
             if value is not MISSING:
                 put(answers, inner["pointer"], value)
         return answers
+
+    def parts(self, field: UiField, schema: dict[str, Any], needed: bool) -> Any:
+        """An address: each part by its label, in the order the portal asks them."""
+        schema = resolve(self.form, schema)
+        answers: dict[str, Any] = {}
+        for part in field.get("parts", []):
+            name = part["name"]
+            inner = resolve(self.form, schema.get("properties", {}).get(name, {}))
+            must = needed and name in schema.get("required", [])
+            print(f"    {text(part['label'], self.lang)}{' *' if must else ''}")
+            value = ask("", parse_scalar(inner), must, self.lang)
+            if value is not MISSING:
+                answers[name] = value
+        return answers or MISSING
 
     def object(self, schema: dict[str, Any], needed: bool) -> Any:
         """An object without its own widget (an address): each of its properties in turn."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.definitions import Catalog, ServiceDefinition
 from engine.definitions.model import Text
+from engine.forms.widgets import ADDRESS_PARTS, ThaiAddress
 from engine.payments import with_local_rates
 
 # The lawful bases of the PDPA a service may name, as the privacy notice states them (th, en).
@@ -92,7 +93,7 @@ def document(definition: ServiceDefinition, parameters: Mapping[str, Any] | None
         "legal_basis": [_dump(basis) for basis in spec.legal_basis],
         "steps_for_applicant": [_dump(text) for text in spec.steps_for_applicant],
         "form": definition.form,
-        "ui": _dump(definition.ui),
+        "ui": _ui(definition),
         "attachments": [_dump(attachment) for attachment in spec.form_attachments()],
         "fees": fees,
         "sla": {**_dump(spec.sla), "maximum_is_law": spec.sla.maximum_is_law},
@@ -105,6 +106,23 @@ def document(definition: ServiceDefinition, parameters: Mapping[str, Any] | None
             for d in spec.documents
         ],
     }
+
+
+def _with_parts(field: dict[str, Any]) -> dict[str, Any]:
+    """A UI field as JSON; an address field also names its parts in the order the portal asks them,
+    with their labels, so another front end asks them the same way."""
+    if field.get("widget") == ThaiAddress.name:
+        field["parts"] = [{"name": name, "label": {"th": th, "en": en}} for name, (th, en) in ADDRESS_PARTS]
+    if field.get("item_fields"):
+        field["item_fields"] = [_with_parts(inner) for inner in field["item_fields"]]
+    return field
+
+
+def _ui(definition: ServiceDefinition) -> dict[str, Any]:
+    ui = _dump(definition.ui)
+    for step in ui.get("steps", []):
+        step["fields"] = [_with_parts(field) for field in step.get("fields", [])]
+    return dict(ui)
 
 
 def catalog_listing(catalog: Catalog) -> list[dict[str, Any]]:

@@ -341,6 +341,7 @@ def test_the_terminal_form_asks_a_refused_step_again_with_the_portals_message(se
     assert "ยังบันทึกขั้นตอนนี้ไม่ได้ กรุณาแก้ไขแล้วกรอกขั้นตอนนี้อีกครั้ง:" in out
     assert "หมายเลขโทรศัพท์ (/complainant/phone): กรุณากรอกหมายเลขโทรศัพท์ เช่น 0812345678" in out
     assert out.count("\nหมายเลขโทรศัพท์ *") == 2, "the step is asked again"
+    assert "    บ้านเลขที่ *" not in out and "    บ้านเลขที่\n" in out, "the optional address, part by part"
     assert "== ขั้นตอนที่ 2/6: ข้อมูลผู้ร้องเรียน ==" in out, "the server counts the steps the answers call for"
     reference = reference_in(out)
     with Client(server.url) as desk:

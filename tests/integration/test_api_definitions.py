@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine.services import definition_documents, tenants
-from tests.integration.test_portal import Citizen
+from tests.integration.test_portal import Citizen, step_id_of
 
 pytestmark = pytest.mark.db
 
@@ -84,6 +84,23 @@ def test_the_document_is_what_the_portal_renders(app: Any, client: Any, platform
     conditional = [s for s in definition.ui.steps if s.when is not None]
     for step in conditional:
         assert next(s for s in document["ui"]["steps"] if s["id"] == step.id)["when"] == step.when
+
+
+def test_an_address_names_its_parts_as_the_portal_asks_them(app: Any, client: Any, town: str):
+    document = client.get(f"/api/v1/tenants/{town}/services/{FOOD}").json
+    step = next(s for s in document["ui"]["steps"] if s["id"] == "operator")
+    [address] = [f for f in step["fields"] if f["widget"] == "thai-address"]
+    parts = address["parts"]
+    assert [p["name"] for p in parts][:2] == ["house_no", "moo"] and parts[0]["label"]["th"] == "บ้านเลขที่"
+    assert all(
+        f["widget"] == "thai-address" for s in document["ui"]["steps"] for f in s["fields"] if "parts" in f
+    )
+    citizen = Citizen(app.test_client(), town)
+    first = citizen.start(FOOD)
+    citizen.get(first.replace(step_id_of(first), "operator"))
+    page = citizen.page.text
+    shown = [page.find(p["label"]["th"]) for p in parts]
+    assert -1 not in shown and shown == sorted(shown), "the portal asks the same parts in the same order"
 
 
 def test_the_fees_carry_the_local_rates_as_the_portal_charges_them(

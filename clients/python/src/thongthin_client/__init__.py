@@ -25,6 +25,7 @@ from thongthin_client.errors import (
 from thongthin_client.types import (
     AccountBills,
     Action,
+    AnswerPart,
     ApiKey,
     ApplicationFile,
     CatalogEntry,
@@ -59,6 +60,7 @@ __version__ = "0.2.1"
 __all__ = [
     "AccountBills",
     "Action",
+    "AnswerPart",
     "ApiError",
     "ApiKey",
     "ApplicationFile",

@@ -53,6 +53,13 @@ class UiField(TypedDict):
     width: NotRequired[str]
     attachment: NotRequired[str]
     item_label: NotRequired[Text]
+    # An address field's parts (its answer's keys) in the order the portal asks them.
+    parts: NotRequired[list[AnswerPart]]
+
+
+class AnswerPart(TypedDict):
+    name: str
+    label: Text
 
 
 class Step(TypedDict):
