@@ -7,7 +7,10 @@ from typing import Any
 from api.openapi import Security, _error, _json, _ref
 
 OPERATOR: Security = [{"bearer": []}]
-UNAUTHORIZED = _error("No bearer token, or one that is not a national operator's")
+UNAUTHORIZED = _error("No bearer token, or an unknown or expired one")
+NOT_OPERATOR = _error(
+    "A municipality's officer or API key: the studio is the national operator's (forbidden)"
+)
 MALFORMED = _error("The body is not what the operation takes (invalid_json, invalid_request)")
 DRAFT_ID = {
     "name": "service_id",
@@ -24,7 +27,11 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "Every published version by service, with the municipalities on it and its open work",
             "security": OPERATOR,
-            "responses": {"200": _json(_ref("StudioCatalog"), "The catalog"), "401": UNAUTHORIZED},
+            "responses": {
+                "200": _json(_ref("StudioCatalog"), "The catalog"),
+                "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
+            },
         }
     },
     "/api/v1/studio/drafts": {
@@ -36,6 +43,7 @@ PATHS: dict[str, Any] = {
                 "201": _json(_ref("Draft"), "The draft with what `thongthin check` says of it"),
                 "400": MALFORMED,
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "404": _error("copy_of names no published service or version"),
                 "409": _error("The service already has a draft (draft_exists)"),
                 "422": _error("The id is not a lower-case identifier (edit_refused)"),
@@ -50,6 +58,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Draft"), "The draft"),
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "404": _error("No such draft"),
             },
         },
@@ -64,6 +73,7 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("Draft"), "The draft as saved, with its problems"),
                 "400": MALFORMED,
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "404": _error("No such draft"),
                 "409": _error("The draft was saved by someone else since `revision` (conflict)"),
             },
@@ -74,6 +84,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "204": {"description": "Deleted"},
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "404": _error("No such draft"),
             },
         },
@@ -94,6 +105,7 @@ PATHS: dict[str, Any] = {
                 ),
                 "400": MALFORMED,
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "404": _error("No such draft"),
                 "409": _error("The version is published with other content (version_conflict)"),
                 "422": _json(
@@ -113,6 +125,7 @@ PATHS: dict[str, Any] = {
                     "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
                 },
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "404": _error("No such draft"),
             },
         },
@@ -129,6 +142,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": _json(_ref("Draft"), "The imported draft with its problems"),
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "413": _error("The zip is larger than 4 MiB"),
                 "422": _error("The zip cannot be read or lacks a document (invalid_bundle)"),
             },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.openapi import _error, _json, _ref
-from api.openapi_studio import MALFORMED, OPERATOR, UNAUTHORIZED
+from api.openapi_studio import MALFORMED, NOT_OPERATOR, OPERATOR, UNAUTHORIZED
 
 _STRING = {"type": "string"}
 
@@ -121,7 +121,11 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "Every municipality on the platform",
             "security": OPERATOR,
-            "responses": {"200": _json(_ref("Municipalities"), "The municipalities"), "401": UNAUTHORIZED},
+            "responses": {
+                "200": _json(_ref("Municipalities"), "The municipalities"),
+                "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
+            },
         },
         "post": {
             "summary": "Add a municipality and, when named, its administrator's one-time set-up link",
@@ -136,6 +140,7 @@ PATHS: dict[str, Any] = {
                 ),
                 "400": MALFORMED,
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "409": _error("The slug or register code is taken (tenant_exists, tenant_code_exists)"),
                 "422": _error(
                     "Fields that do not validate (invalid_tenant), each in errors, in Thai and English"
@@ -155,6 +160,7 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("RegisterImport"), "What was added and what was already there"),
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "409": _error(
                     "Municipalities were added meanwhile; nothing was imported (register_conflict)"
                 ),
@@ -175,6 +181,7 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("EnabledInMunicipalities"), "Where it is now offered, and where not"),
                 "400": MALFORMED,
                 "401": UNAUTHORIZED,
+                "403": NOT_OPERATOR,
                 "422": _error(
                     "No such published version (service_not_found), or no municipality (no_tenants)"
                 ),

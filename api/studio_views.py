@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from api.auth import bearer_token
+from api.auth import bearer_token, known_credential, token_user
 from api.body import json_body
 from api.errors import ApiError
 from api.views import blueprint
-from engine.services import catalog, operators, studio
+from engine.services import api_keys, catalog, operators, studio
 from engine.store.models import User
 from thongthin.app import platform
 
@@ -18,12 +18,20 @@ DOCUMENT_KEYS = {"service": "service.json", "form": "form.json", "ui": "ui.json"
 
 
 def operator() -> User:
-    """The operator behind the bearer token; 401 otherwise (an officer's token included)."""
+    """The operator behind the bearer token: 401 without a live token, 403 for a municipality's
+    officer or API key (the studio is the national operator's)."""
     token = bearer_token()
-    user = platform().db(operators.operator_for_token(token)) if token else None
-    if user is None:
-        raise ApiError(401, "unauthorized", "give the bearer token of a national operator's account")
-    return user
+    user = token_user(token) if token and not api_keys.looks_like_key(token) else None
+    if user is not None and platform().db(operators.is_operator(user)):
+        return user
+    if token and known_credential(token):
+        raise ApiError(
+            403,
+            "forbidden",
+            "the studio is the national operator's: a municipality's officer or API key cannot use it",
+            message_th="สตูดิโอใช้ได้เฉพาะผู้ดูแลระดับประเทศ เจ้าหน้าที่หรือกุญแจ API ของหน่วยงานใช้ไม่ได้",
+        )
+    raise ApiError(401, "unauthorized", "give the bearer token of a national operator's account")
 
 
 def draft_json(view: studio.DraftView) -> dict[str, Any]:

@@ -70,7 +70,11 @@ def test_only_an_operator_reaches_the_studio(app: Any, town: Any):
         json={"tenant": tenant.slug, "username": officer.username, "password": DEMO_PASSWORD},
     ).json["token"]
     refused = client.get("/api/v1/studio/catalog", headers={"Authorization": f"Bearer {officer_token}"})
-    assert refused.status_code == 401 and refused.json["code"] == "unauthorized"
+    # A live officer's token is known, and not enough: 403, with the reason in Thai.
+    assert refused.status_code == 403 and refused.json["code"] == "forbidden", refused.json
+    assert "ผู้ดูแลระดับประเทศ" in refused.json["message_th"]
+    unknown = client.get("/api/v1/studio/catalog", headers={"Authorization": "Bearer not-a-token"})
+    assert unknown.status_code == 401 and unknown.json["code"] == "unauthorized"
     page = client.get("/studio/drafts/anything")
     assert page.status_code == 302 and "/studio/login" in page.location
     # An officer of a municipality cannot log in to the studio with their own password.
