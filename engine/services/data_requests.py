@@ -118,9 +118,10 @@ class Erasure:
     done: bool = False
 
 
-async def _sorted(
+async def _sort_for_erasure(
     tenant: Tenant, national_id: str, definition_of: DefinitionOf, moment: datetime
 ) -> tuple[Erasure, list[Submission]]:
+    """The plan (what goes, what stays and why) and the applications past retention to anonymise."""
     plan, due = Erasure(), []
     for submission in await submissions_of(tenant, national_id):
         definition = definition_of(submission.service_id, submission.service_version)
@@ -143,7 +144,7 @@ async def erasure_plan(
 
     The officer reads it before confirming: an erasure cannot be undone.
     """
-    plan, _ = await _sorted(tenant, national_id, definition_of, now or datetime.now(UTC))
+    plan, _ = await _sort_for_erasure(tenant, national_id, definition_of, now or datetime.now(UTC))
     return plan
 
 
@@ -158,7 +159,7 @@ async def erase(
 ) -> Erasure:
     """Anonymise the person's closed applications past retention; say why the others are kept."""
     moment = now or datetime.now(UTC)
-    outcome, due = await _sorted(tenant, national_id, definition_of, moment)
+    outcome, due = await _sort_for_erasure(tenant, national_id, definition_of, moment)
     for submission in due:
         await retention.anonymise(submission, blobs=blobs, now=moment)
     outcome.done = True
