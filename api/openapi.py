@@ -34,13 +34,18 @@ def _too_many_attempts(description: str) -> dict[str, Any]:
     }
 
 
-def _path_parameter(name: str, max_length: int, description: str, example: str) -> dict[str, Any]:
+def _path_parameter(
+    name: str, max_length: int, description: str, example: str, *, pattern: str | None = None
+) -> dict[str, Any]:
     """A path parameter bounded like the column it is looked up in (longer ones are never found)."""
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": max_length}
+    if pattern is not None:
+        schema["pattern"] = pattern
     return {
         "name": name,
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "minLength": 1, "maxLength": max_length},
+        "schema": schema,
         "description": description,
         "example": example,
     }

@@ -17,8 +17,9 @@ _NULL_WHEN = {"type": ["string", "null"], "format": "date-time"}
 _CURSOR = {"type": ["string", "null"], "description": "Give as ?cursor= for the next page; null on the last"}
 
 PERIOD_PATTERN = "^(2[56][0-9]{2}|2700)-(0[1-9]|1[0-2])$"  # Buddhist-Era years 2500 to 2700
-PERIOD = _path_parameter("period", 7, "A billing period: Buddhist-Era year and month", "2569-03")
-PERIOD["schema"]["pattern"] = PERIOD_PATTERN
+PERIOD = _path_parameter(
+    "period", 7, "A billing period: Buddhist-Era year and month", "2569-03", pattern=PERIOD_PATTERN
+)
 PAYMENT_ID = _path_parameter("payment_id", 12, "A payment's id, as the list of payments gives it", "123")
 STATEMENT_ID = _path_parameter("statement_id", 12, "A statement import's id, as the import gave it", "7")
 LIMIT = {

@@ -119,10 +119,10 @@ def _with_parts(field: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ui(definition: ServiceDefinition) -> dict[str, Any]:
-    ui = _dump(definition.ui)
+    ui: dict[str, Any] = _dump(definition.ui)
     for step in ui.get("steps", []):
         step["fields"] = [_with_parts(field) for field in step.get("fields", [])]
-    return dict(ui)
+    return ui
 
 
 def catalog_listing(catalog: Catalog) -> list[dict[str, Any]]:

@@ -43,11 +43,3 @@ async def authenticate(username: str, password: str, code: str | None = None, *,
     if not await is_operator(user):
         raise AuthenticationFailed()
     return user
-
-
-async def operator_for_token(token: str) -> User | None:
-    """The operator behind a bearer token (None for an unknown token or another kind of account)."""
-    user = await accounts.user_for_token(token)
-    if user is None or not await is_operator(user):
-        return None
-    return user
